@@ -1,0 +1,55 @@
+#!/bin/bash
+# Set up a fresh Debian 12 machine for the DSMIPv6 Home Agent, as root. Idempotent: run it as
+# often as you like; it installs only what is missing and changes only what differs.
+#   - Debian packages: build tools, DPDK 22.11, Intel IPsec-MB, libyaml, libpcap, Criterion,
+#     clang (fuzzing), tshark and scapy (test decoders)
+#   - hugepages: vm.nr_hugepages (now and at boot) and a hugetlbfs mount
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "setup.sh: run as root" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+
+packages=(
+	build-essential meson ninja-build pkg-config git
+	libdpdk-dev dpdk libipsec-mb-dev libyaml-dev libpcap-dev libcriterion-dev
+	clang libclang-rt-14-dev
+	tshark python3 python3-scapy
+	iproute2 procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "setup.sh: installing ${missing[*]}"
+	# tshark asks whether non-root users may capture; the appliance does not need that
+	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+	echo "setup.sh: packages present"
+fi
+
+# Hugepages for DPDK: 1024 x 2 MiB, kept across reboots.
+hugepages=${HA_HUGEPAGES:-1024}
+conf=/etc/sysctl.d/80-dsmip6-ha.conf
+want="vm.nr_hugepages = $hugepages"
+if [ "$(cat "$conf" 2>/dev/null)" != "$want" ]; then
+	echo "$want" > "$conf"
+fi
+if [ "$(cat /proc/sys/vm/nr_hugepages)" -lt "$hugepages" ]; then
+	if ! echo "$hugepages" > /proc/sys/vm/nr_hugepages 2>/dev/null; then
+		echo "setup.sh: warning: the kernel refused vm.nr_hugepages=$hugepages (container?)" >&2
+	fi
+fi
+echo "setup.sh: hugepages $(cat /proc/sys/vm/nr_hugepages) x $(awk '/Hugepagesize/ {print $2 $3}' /proc/meminfo)"
+mkdir -p /dev/hugepages
+if ! mountpoint -q /dev/hugepages; then
+	mount -t hugetlbfs -o pagesize=2M nodev /dev/hugepages ||
+		echo "setup.sh: warning: could not mount hugetlbfs on /dev/hugepages" >&2
+fi
+echo "setup.sh: done"
