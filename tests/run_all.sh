@@ -23,7 +23,7 @@ setup() { # DIR [meson args...]
 
 count() { # DIR: add the meson test results to the totals
 	local p f
-	p=$(grep -c '"result": "OK"' "$1/meson-logs/testlog.json" 2>/dev/null)
+	p=$(grep -c '"result": "\(OK\|EXPECTEDFAIL\)"' "$1/meson-logs/testlog.json" 2>/dev/null)
 	f=$(grep -c '"result": "\(FAIL\|TIMEOUT\|ERROR\|UNEXPECTEDPASS\)"' "$1/meson-logs/testlog.json" 2>/dev/null)
 	total_pass=$((total_pass + ${p:-0}))
 	total_fail=$((total_fail + ${f:-0}))
