@@ -258,6 +258,14 @@ Test(errors, ipv4_header_checksum_and_length)
 	cr_assert_eq(ha_pkt_classify(b, 28, &p), PKT_ERR_FRAGMENT);
 	b[0] = 0x55;
 	cr_assert_eq(ha_pkt_classify(b, 28, &p), PKT_ERR_IP_VERSION);
+	/* IHL below 5 words, and a total length shorter than the header */
+	ip4_hdr(b, 17, COA4, HA4, 28);
+	b[0] = 0x44;
+	cr_assert_eq(ha_pkt_classify(b, 28, &p), PKT_ERR_IP_LENGTH);
+	cr_assert_eq(p.err_offset, 0);
+	ip4_hdr(b, 17, COA4, HA4, 12);
+	cr_assert_eq(ha_pkt_classify(b, 28, &p), PKT_ERR_IP_LENGTH);
+	cr_assert_eq(p.err_offset, 2);
 }
 
 Test(errors, udp_length)
@@ -437,12 +445,13 @@ Test(classes, tunnels)
 	cr_assert_eq(ha_pkt_classify(b, 48, &p), HA_OK);
 	cr_assert_eq(p.cls, HA_PKT_TUNNEL);
 	cr_assert(p.udp_encap);
-	/* inner length disagreeing with the UDP length */
-	ip4_hdr(b + 28, 17, "10.45.0.2", "198.51.100.1", 16 + 20 - 16);
-	wr16(b + 30, 19);
-	wr16(b + 38, 0);
-	wr16(b + 38, ha_csum_fold(ha_csum_add(0, b + 28, 20)));
-	cr_assert_neq(ha_pkt_classify(b, 48, &p), HA_OK);
+	/* inner length (20) disagreeing with the UDP payload (24) */
+	ip4_hdr(b, 17, NAT4, HA4, 52);
+	udp_hdr(b + 20, 40001, 4191, 32);
+	ip4_hdr(b + 28, 17, "10.45.0.2", "198.51.100.1", 20);
+	memset(b + 48, 0, 4);
+	cr_assert_eq(ha_pkt_classify(b, 52, &p), PKT_ERR_IP_LENGTH);
+	cr_assert_eq(p.err_offset, 28 + 2);
 	/* a tunnel inside UDP 4191 is one level too deep */
 	ip4_hdr(b, 17, NAT4, HA4, 68);
 	udp_hdr(b + 20, 40001, 4191, 48);
