@@ -1,6 +1,7 @@
 /* Packet classifier and signalling packet builder (see ha_pkt.h). */
 #include <string.h>
 
+#include "ha_bytes.h"
 #include "ha_pkt.h"
 
 #define ETH_P_IPV4 0x0800
@@ -26,22 +27,6 @@ const char *ha_pkt_class_name(enum ha_pkt_class c)
 #undef X
 	}
 	return "invalid";
-}
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
 }
 
 /* Walk a Destination Options header looking for the Home Address option (RFC 6275 6.3). */
@@ -91,7 +76,7 @@ static enum ha_err parse_ip(const uint8_t *pkt, uint32_t off, uint32_t len, stru
 		uint32_t ihl = (h[0] & 0x0F) * 4u, tot;
 		if (avail < 20)
 			return PKT_ERR_TRUNCATED;
-		tot = rd16(h + 2);
+		tot = ha_rd16(h + 2);
 		if (ihl < 20 || tot < ihl) {
 			*err_off = off + (ihl < 20 ? 0 : 2);
 			return PKT_ERR_IP_LENGTH;
@@ -104,7 +89,7 @@ static enum ha_err parse_ip(const uint8_t *pkt, uint32_t off, uint32_t len, stru
 			*err_off = off + 10;
 			return PKT_ERR_IPV4_CHECKSUM;
 		}
-		if (rd16(h + 6) & 0x3FFF) { /* MF set or a non-zero fragment offset */
+		if (ha_rd16(h + 6) & 0x3FFF) { /* MF set or a non-zero fragment offset */
 			*err_off = off + 6;
 			return PKT_ERR_FRAGMENT;
 		}
@@ -120,7 +105,7 @@ static enum ha_err parse_ip(const uint8_t *pkt, uint32_t off, uint32_t len, stru
 		return PKT_ERR_IP_VERSION;
 	if (avail < 40)
 		return PKT_ERR_TRUNCATED;
-	uint32_t plen = rd16(h + 4);
+	uint32_t plen = ha_rd16(h + 4);
 	if (40 + plen > avail) {
 		*err_off = off + 4;
 		return PKT_ERR_TRUNCATED;
@@ -177,7 +162,7 @@ static bool udp_checksum_ok(const uint8_t *pkt, const struct ha_ip_hdr *ip, uint
 	uint32_t sum = 0;
 
 	if (ip->ver == 4) {
-		if (rd16(pkt + uoff + 6) == 0)
+		if (ha_rd16(pkt + uoff + 6) == 0)
 			return true; /* IPv4 UDP checksum is optional */
 		sum = ha_csum_add(sum, &ip->src4, 4);
 		sum = ha_csum_add(sum, &ip->dst4, 4);
@@ -196,8 +181,8 @@ static void set_esp(struct ha_pkt *p, const uint8_t *pkt, uint32_t off)
 {
 	p->cls = HA_PKT_ESP;
 	p->esp_off = off;
-	p->esp_spi = rd32(pkt + off);
-	p->esp_seq = rd32(pkt + off + 4);
+	p->esp_spi = ha_rd32(pkt + off);
+	p->esp_seq = ha_rd32(pkt + off + 4);
 }
 
 /* Classify by the upper-layer protocol of the IP header that carries it. */
@@ -272,7 +257,7 @@ enum ha_err ha_pkt_classify(const uint8_t *pkt, size_t len, struct ha_pkt *p)
 	p->err_offset = u;
 	if (ip->end - u < 8)
 		return PKT_ERR_TRUNCATED;
-	ulen = rd16(pkt + u + 4);
+	ulen = ha_rd16(pkt + u + 4);
 	if (ulen < 8 || ulen > ip->end - u) {
 		p->err_offset = u + 4;
 		return PKT_ERR_UDP_LENGTH;
@@ -283,8 +268,8 @@ enum ha_err ha_pkt_classify(const uint8_t *pkt, size_t len, struct ha_pkt *p)
 	}
 	p->udp = true;
 	p->udp_off = u;
-	p->sport = rd16(pkt + u);
-	p->dport = rd16(pkt + u + 2);
+	p->sport = ha_rd16(pkt + u);
+	p->dport = ha_rd16(pkt + u + 2);
 	uint32_t pl = u + 8, plen = ulen - 8;
 
 	if (ip->ver == 4 && (p->dport == HA_UDP_PORT_DSMIP || p->sport == HA_UDP_PORT_DSMIP)) {
@@ -318,7 +303,7 @@ enum ha_err ha_pkt_classify(const uint8_t *pkt, size_t len, struct ha_pkt *p)
 			p->cls = HA_PKT_IKE;
 		else if (plen < 8)
 			return PKT_ERR_TRUNCATED;
-		else if (rd32(pkt + pl) == 0)
+		else if (ha_rd32(pkt + pl) == 0)
 			p->cls = HA_PKT_IKE;
 		else
 			set_esp(p, pkt, pl);
@@ -338,14 +323,14 @@ enum ha_err ha_pkt_classify_eth(const uint8_t *f, size_t len, struct ha_pkt *p)
 	p->cls = HA_PKT_OTHER;
 	if (len < 14)
 		return PKT_ERR_TRUNCATED;
-	et = rd16(f + off);
+	et = ha_rd16(f + off);
 	for (int tags = 0; (et == ETH_P_VLAN || et == ETH_P_QINQ) && tags < 2; tags++) {
 		if (len < off + 6)
 			return PKT_ERR_TRUNCATED;
 		if (!tags)
-			vlan = rd16(f + off + 2) & 0x0FFF;
+			vlan = ha_rd16(f + off + 2) & 0x0FFF;
 		off += 4;
-		et = rd16(f + off);
+		et = ha_rd16(f + off);
 	}
 	off += 2;
 	if (et == ETH_P_ARP) {
@@ -457,29 +442,29 @@ int ha_pkt_build_mh(const struct ha_pkt_spec *s, const struct mh_msg *m, uint8_t
 	o += (size_t)mhlen;
 	if (o - ip6_off - 40 > 0xFFFF)
 		return -1;
-	wr16(ip6 + 4, (uint16_t)(o - ip6_off - 40));
+	ha_wr16(ip6 + 4, (uint16_t)(o - ip6_off - 40));
 	if (!s->udp4)
 		return (int)o;
 
 	/* RFC 5555 4.1: IPv4 / UDP / IPv6 */
 	uint8_t *v4 = buf, *u = buf + 20;
 	v4[0] = 0x45;
-	wr16(v4 + 2, (uint16_t)o);
+	ha_wr16(v4 + 2, (uint16_t)o);
 	v4[6] = 0x40; /* DF */
 	v4[8] = 64;
 	v4[9] = IP_PROTO_UDP;
 	memcpy(v4 + 12, &s->src4, 4);
 	memcpy(v4 + 16, &s->dst4, 4);
-	wr16(v4 + 10, ha_csum_fold(ha_csum_add(0, v4, 20)));
-	wr16(u, s->sport);
-	wr16(u + 2, s->dport);
-	wr16(u + 4, (uint16_t)(o - 20));
+	ha_wr16(v4 + 10, ha_csum_fold(ha_csum_add(0, v4, 20)));
+	ha_wr16(u, s->sport);
+	ha_wr16(u + 2, s->dport);
+	ha_wr16(u + 4, (uint16_t)(o - 20));
 	uint8_t tail[4] = { 0, IP_PROTO_UDP, u[4], u[5] };
 	uint32_t sum = ha_csum_add(0, &s->src4, 4);
 	sum = ha_csum_add(sum, &s->dst4, 4);
 	sum = ha_csum_add(sum, tail, 4);
 	sum = ha_csum_add(sum, u, o - 20);
 	uint16_t c = ha_csum_fold(sum);
-	wr16(u + 6, c ? c : 0xFFFF);
+	ha_wr16(u + 6, c ? c : 0xFFFF);
 	return (int)o;
 }

@@ -7,13 +7,13 @@ uint32_t ha_csum_add(uint32_t sum, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 
-	for (; len >= 2; p += 2, len -= 2)
+	for (; len >= 2; p += 2, len -= 2) {
 		sum += (uint32_t)p[0] << 8 | p[1];
+		if (sum & 0x80000000u) /* fold before the 32-bit sum could overflow */
+			sum = (sum & 0xFFFF) + (sum >> 16);
+	}
 	if (len)
 		sum += (uint32_t)p[0] << 8;
-	/* fold early so long inputs cannot overflow */
-	while (sum >> 16 && sum > 0xFFFF0000u)
-		sum = (sum & 0xFFFF) + (sum >> 16);
 	return sum;
 }
 

@@ -1,6 +1,7 @@
 /* Mobility Header parser and builder. Layouts: protocol.md sections 1-3, 8, 9. */
 #include <string.h>
 
+#include "ha_bytes.h"
 #include "mh_codec.h"
 
 struct mh_type_info {
@@ -48,42 +49,20 @@ const char *mh_ba_status_name(uint8_t status)
 	return NULL;
 }
 
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void wr32(uint8_t *p, uint32_t v)
-{
-	wr16(p, (uint16_t)(v >> 16));
-	wr16(p + 2, (uint16_t)v);
-}
-
 /* ---- options ---------------------------------------------------------------------------- */
 
 static void decode_opt(uint8_t type, const uint8_t *d, uint8_t len, struct mh_opts *o)
 {
 	switch (type) {
 	case MH_OPT_BRA:
-		o->refresh_advice = rd16(d);
+		o->refresh_advice = ha_rd16(d);
 		break;
 	case MH_OPT_ALTCOA:
 		memcpy(&o->alt_coa, d, 16);
 		break;
 	case MH_OPT_NONCE:
-		o->home_nonce_index = rd16(d);
-		o->coa_nonce_index = rd16(d + 2);
+		o->home_nonce_index = ha_rd16(d);
+		o->coa_nonce_index = ha_rd16(d + 2);
 		break;
 	case MH_OPT_AUTH:
 		memcpy(o->auth, d, 12);
@@ -111,7 +90,7 @@ static void decode_opt(uint8_t type, const uint8_t *d, uint8_t len, struct mh_op
 		break;
 	case MH_OPT_NATD:
 		o->natd.f = (d[0] & 0x80) != 0;
-		o->natd.refresh = rd32(d + 2);
+		o->natd.refresh = ha_rd32(d + 2);
 		break;
 	case MH_OPT_IPV4_COA:
 		memcpy(&o->ipv4_coa, d + 2, 4);
@@ -185,7 +164,7 @@ enum ha_err mh_parse(const uint8_t *buf, size_t len, const struct mh_pseudo *ph,
 		return MH_ERR_TRUNCATED;
 	out->payload_proto = buf[0];
 	out->type = buf[2];
-	out->checksum = rd16(buf + 4);
+	out->checksum = ha_rd16(buf + 4);
 	mhlen = ((size_t)buf[1] + 1) * 8;
 	out->len = (uint16_t)mhlen;
 	if (mhlen > len) {
@@ -220,22 +199,22 @@ enum ha_err mh_parse(const uint8_t *buf, size_t len, const struct mh_pseudo *ph,
 		break;
 	case MH_TYPE_HOT:
 	case MH_TYPE_COT:
-		out->rr.nonce_index = rd16(d);
+		out->rr.nonce_index = ha_rd16(d);
 		memcpy(out->rr.cookie, d + 2, 8);
 		memcpy(out->rr.keygen, d + 10, 8);
 		opt_off = 24;
 		break;
 	case MH_TYPE_BU:
-		out->bu.seq = rd16(d);
-		out->bu.flags = rd16(d + 2);
-		out->bu.lifetime = rd16(d + 4);
+		out->bu.seq = ha_rd16(d);
+		out->bu.flags = ha_rd16(d + 2);
+		out->bu.lifetime = ha_rd16(d + 4);
 		opt_off = 12;
 		break;
 	case MH_TYPE_BA:
 		out->ba.status = d[0];
 		out->ba.flags = d[1];
-		out->ba.seq = rd16(d + 2);
-		out->ba.lifetime = rd16(d + 4);
+		out->ba.seq = ha_rd16(d + 2);
+		out->ba.lifetime = ha_rd16(d + 4);
 		opt_off = 12;
 		break;
 	case MH_TYPE_BE:
@@ -255,8 +234,8 @@ enum ha_err mh_parse(const uint8_t *buf, size_t len, const struct mh_pseudo *ph,
 	case MH_TYPE_BR:
 		out->br.br_type = d[0];
 		out->br.trigger_status = d[1];
-		out->br.seq = rd16(d + 2);
-		out->br.flags = rd16(d + 4);
+		out->br.seq = ha_rd16(d + 2);
+		out->br.flags = ha_rd16(d + 4);
 		if (d[0] != MH_BR_BRI && d[0] != MH_BR_BRA) {
 			out->err_offset = 6;
 			return MH_ERR_BR_TYPE;
@@ -317,14 +296,14 @@ static void wopt(struct wbuf *w, const struct mh_opts *o, uint8_t type, unsigned
 	uint8_t *d = p + 2;
 	switch (type) {
 	case MH_OPT_BRA:
-		wr16(d, o->refresh_advice);
+		ha_wr16(d, o->refresh_advice);
 		break;
 	case MH_OPT_ALTCOA:
 		memcpy(d, &o->alt_coa, 16);
 		break;
 	case MH_OPT_NONCE:
-		wr16(d, o->home_nonce_index);
-		wr16(d + 2, o->coa_nonce_index);
+		ha_wr16(d, o->home_nonce_index);
+		ha_wr16(d + 2, o->coa_nonce_index);
 		break;
 	case MH_OPT_AUTH:
 		memcpy(d, o->auth, 12);
@@ -348,7 +327,7 @@ static void wopt(struct wbuf *w, const struct mh_opts *o, uint8_t type, unsigned
 		break;
 	case MH_OPT_NATD:
 		d[0] = o->natd.f ? 0x80 : 0;
-		wr32(d + 2, o->natd.refresh);
+		ha_wr32(d + 2, o->natd.refresh);
 		break;
 	case MH_OPT_IPV4_COA:
 		memcpy(d + 2, &o->ipv4_coa, 4);
@@ -428,24 +407,24 @@ int mh_build(const struct mh_msg *m, const struct mh_pseudo *ph, uint8_t *buf, s
 	case MH_TYPE_HOT:
 	case MH_TYPE_COT:
 		if ((d = wput(&w, 18))) {
-			wr16(d, m->rr.nonce_index);
+			ha_wr16(d, m->rr.nonce_index);
 			memcpy(d + 2, m->rr.cookie, 8);
 			memcpy(d + 10, m->rr.keygen, 8);
 		}
 		break;
 	case MH_TYPE_BU:
 		if ((d = wput(&w, 6))) {
-			wr16(d, m->bu.seq);
-			wr16(d + 2, m->bu.flags);
-			wr16(d + 4, m->bu.lifetime);
+			ha_wr16(d, m->bu.seq);
+			ha_wr16(d + 2, m->bu.flags);
+			ha_wr16(d + 4, m->bu.lifetime);
 		}
 		break;
 	case MH_TYPE_BA:
 		if ((d = wput(&w, 6))) {
 			d[0] = m->ba.status;
 			d[1] = m->ba.flags;
-			wr16(d + 2, m->ba.seq);
-			wr16(d + 4, m->ba.lifetime);
+			ha_wr16(d + 2, m->ba.seq);
+			ha_wr16(d + 4, m->ba.lifetime);
 		}
 		break;
 	case MH_TYPE_BE:
@@ -468,8 +447,8 @@ int mh_build(const struct mh_msg *m, const struct mh_pseudo *ph, uint8_t *buf, s
 		if ((d = wput(&w, 6))) {
 			d[0] = m->br.br_type;
 			d[1] = m->br.trigger_status;
-			wr16(d + 2, m->br.seq);
-			wr16(d + 4, m->br.flags);
+			ha_wr16(d + 2, m->br.seq);
+			ha_wr16(d + 4, m->br.flags);
 		}
 		break;
 	}
@@ -480,6 +459,6 @@ int mh_build(const struct mh_msg *m, const struct mh_pseudo *ph, uint8_t *buf, s
 		return -1;
 	buf[1] = (uint8_t)(w.len / 8 - 1);
 	if (ph)
-		wr16(buf + 4, mh_checksum(ph, buf, w.len));
+		ha_wr16(buf + 4, mh_checksum(ph, buf, w.len));
 	return (int)w.len;
 }
