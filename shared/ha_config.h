@@ -103,6 +103,7 @@ struct ha_config_port {
 	enum ha_cfg_port_kind kind;
 	uint16_t rx_queues;                /**< default: number of worker lcores */
 	uint16_t tx_queues;
+	uint8_t next_hop_mac[6];           /**< destination MAC of frames sent on this port */
 };
 
 struct ha_config_dataplane {

@@ -358,14 +358,26 @@ static int walk_mempool(struct cfg_ctx *c, const struct ynode *n, struct ha_conf
 	return 0;
 }
 
+static int check_mac(struct cfg_ctx *c, const struct ynode *n)
+{
+	unsigned b[6];
+	char tail;
+
+	if (sscanf(n->s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &tail) != 6 || n->len != 17)
+		return cfg_fail(c, n, "expected a MAC address like 02:00:00:00:00:01");
+	return 0;
+}
+
 static int walk_port(struct cfg_ctx *c, const struct ynode *n, struct ha_config_port *p, unsigned workers)
 {
-	static const char *const keys[] = {"device", "devargs", "rx_queues", "tx_queues"};
-	enum { K_DEVICE, K_DEVARGS, K_RXQ, K_TXQ };
+	static const char *const keys[] = {"device", "devargs", "rx_queues", "tx_queues", "next_hop_mac"};
+	enum { K_DEVICE, K_DEVARGS, K_RXQ, K_TXQ, K_NHMAC };
 	struct cfg_mapv m;
 	int64_t v;
+	char mac[18];
 
-	if (cfg_map(c, n, keys, 4, &m) < 0)
+	if (cfg_map(c, n, keys, 5, &m) < 0)
 		return -1;
 	if (f_str(c, &m, K_DEVICE, true, p->device, sizeof(p->device), NULL, NULL) < 0)
 		return -1;
@@ -390,6 +402,12 @@ static int walk_port(struct cfg_ctx *c, const struct ynode *n, struct ha_config_
 	if (f_int(c, &m, K_TXQ, false, 1, HA_CFG_MAX_QUEUES, workers, &v) < 0)
 		return -1;
 	p->tx_queues = (uint16_t)v;
+	if (f_str(c, &m, K_NHMAC, false, mac, sizeof(mac), "ff:ff:ff:ff:ff:ff", check_mac) < 0)
+		return -1;
+	unsigned b[6];
+	sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]);
+	for (int i = 0; i < 6; i++)
+		p->next_hop_mac[i] = (uint8_t)b[i];
 	return 0;
 }
 

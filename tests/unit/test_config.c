@@ -268,6 +268,8 @@ Test(config, all_optional_fields)
 	cr_expect_str_eq(dp->access.devargs, "rx_low_latency=1");
 	cr_expect_eq(dp->access.rx_queues, 2);
 	cr_expect_eq(dp->access.tx_queues, 4);
+	cr_expect_eq(dp->access.next_hop_mac[5], 0xfe);
+	cr_expect_eq(dp->core.next_hop_mac[0], 0xff, "default: broadcast");
 	cr_expect_eq(dp->core.rx_queues, 3);
 	cr_expect_eq(dp->main_lcore, 2);
 	cr_expect_eq(dp->mbuf_cache, 0);
@@ -383,7 +385,7 @@ Test(config, load_file_names_the_path)
 	snprintf(path, sizeof(path), "%s/tests/config/bad/unknown_key_nested.yaml", HA_SOURCE_ROOT);
 	cr_assert_eq(ha_config_load_file(path, &cfg, &err), -1);
 	snprintf(want, sizeof(want), "%s:4:15: dataplane.ports.access.devce: unknown key 'devce' "
-		 "(expected one of: device, devargs, rx_queues, tx_queues)", path);
+		 "(expected one of: device, devargs, rx_queues, tx_queues, next_hop_mac)", path);
 	cr_expect_str_eq(err.msg, want);
 
 	snprintf(path, sizeof(path), "%s/tests/config/bad/does-not-exist.yaml", HA_SOURCE_ROOT);
