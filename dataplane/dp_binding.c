@@ -1,0 +1,364 @@
+/* The binding table (see dp_binding.h for the ownership and concurrency rules). */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_malloc.h>
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+
+#include "dp_binding.h"
+#include "ha_bytes.h"
+
+/* A home prefix key: the masked prefix and its length (PDNs may use different lengths). */
+struct key6 {
+	uint8_t prefix[16];
+	uint32_t len;
+};
+
+/* What waits for a grace period: an entry and/or freed key slots (-1 = none). */
+struct deferred {
+	struct dp_binding *entry;
+	int32_t pos6;
+	int32_t pos4;
+};
+
+struct dp_bindings {
+	struct rte_hash *h6;
+	struct rte_hash *h4;
+	struct rte_mempool *entries;
+	struct rte_rcu_qsbr *qsbr;
+	struct rte_rcu_qsbr_dq *dq;
+	uint32_t count;
+	uint32_t next_id;
+	uint32_t max;
+	uint8_t ha6[16];
+	uint32_t ha4;
+	unsigned n_lens;
+	uint8_t lens[8];
+};
+
+static void make_key6(struct key6 *k, const uint8_t *addr, uint8_t len)
+{
+	memset(k, 0, sizeof(*k));
+	unsigned full = len / 8, rem = len % 8;
+	memcpy(k->prefix, addr, full);
+	if (rem)
+		k->prefix[full] = (uint8_t)(addr[full] & (0xFF << (8 - rem)));
+	k->len = len;
+}
+
+static void reclaim_cb(void *p, void *e, unsigned n)
+{
+	struct dp_bindings *t = p;
+	struct deferred *d = e;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (d[i].pos6 >= 0)
+			rte_hash_free_key_with_position(t->h6, d[i].pos6);
+		if (d[i].pos4 >= 0)
+			rte_hash_free_key_with_position(t->h4, d[i].pos4);
+		if (d[i].entry)
+			rte_mempool_put(t->entries, d[i].entry);
+	}
+}
+
+static void defer(struct dp_bindings *t, struct dp_binding *entry, int32_t pos6, int32_t pos4)
+{
+	struct deferred d = { entry, pos6, pos4 };
+
+	/* The queue is sized for bursts of changes; when it is full, wait for the workers'
+	 * next quiescent state (they report one per burst) and empty it. */
+	while (rte_rcu_qsbr_dq_enqueue(t->dq, &d) != 0) {
+		rte_rcu_qsbr_synchronize(t->qsbr, RTE_QSBR_THRID_INVALID);
+		rte_rcu_qsbr_dq_reclaim(t->dq, UINT32_MAX, NULL, NULL, NULL);
+	}
+}
+
+struct dp_bindings *dp_bindings_create(const struct dp_bindings_params *p)
+{
+	struct dp_bindings *t = rte_zmalloc_socket("dp_bindings", sizeof(*t), RTE_CACHE_LINE_SIZE,
+						   p->socket_id);
+	uint32_t slack = RTE_MIN(p->max_bindings, 65536u);
+
+	if (!t)
+		return NULL;
+	t->max = p->max_bindings;
+	t->qsbr = p->qsbr;
+	memcpy(t->ha6, p->ha6, 16);
+	t->ha4 = p->ha4;
+	t->n_lens = RTE_MIN(p->n_prefix_lens, RTE_DIM(t->lens));
+	memcpy(t->lens, p->prefix_lens, t->n_lens);
+
+	struct rte_hash_parameters hp = {
+		.name = "hadp_bind6",
+		.entries = RTE_MAX(p->max_bindings, 8u),
+		.key_len = sizeof(struct key6),
+		.hash_func = rte_jhash,
+		.socket_id = p->socket_id,
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+	t->h6 = rte_hash_create(&hp);
+	hp.name = "hadp_bind4";
+	hp.key_len = sizeof(uint32_t);
+	t->h4 = rte_hash_create(&hp);
+	/* entries in flight (replaced, not yet reclaimed) need room beside the live ones */
+	t->entries = rte_mempool_create("hadp_bind_entries", p->max_bindings + slack,
+					sizeof(struct dp_binding), 0, 0, NULL, NULL, NULL, NULL,
+					p->socket_id, RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
+	struct rte_rcu_qsbr_dq_parameters dqp = {
+		.name = "hadp_bind_dq",
+		.flags = RTE_RCU_QSBR_DQ_MT_UNSAFE,
+		.size = slack,
+		.esize = sizeof(struct deferred),
+		.trigger_reclaim_limit = RTE_MIN(slack / 4, 1024u),
+		.max_reclaim_size = slack,
+		.free_fn = reclaim_cb,
+		.p = t,
+		.v = p->qsbr,
+	};
+	t->dq = rte_rcu_qsbr_dq_create(&dqp);
+	if (!t->h6 || !t->h4 || !t->entries || !t->dq) {
+		int err = rte_errno;
+		dp_bindings_free(t);
+		rte_errno = err;
+		return NULL;
+	}
+	return t;
+}
+
+void dp_bindings_free(struct dp_bindings *t)
+{
+	if (!t)
+		return;
+	if (t->dq)
+		rte_rcu_qsbr_dq_delete(t->dq); /* reclaims everything first */
+	rte_hash_free(t->h6);
+	rte_hash_free(t->h4);
+	rte_mempool_free(t->entries);
+	rte_free(t);
+}
+
+uint32_t dp_binding_count(const struct dp_bindings *t)
+{
+	return t->count;
+}
+
+uint32_t dp_binding_capacity(const struct dp_bindings *t)
+{
+	return t->max;
+}
+
+void dp_binding_reclaim(struct dp_bindings *t)
+{
+	rte_rcu_qsbr_dq_reclaim(t->dq, UINT32_MAX, NULL, NULL, NULL);
+}
+
+static uint16_t ip4_sum_without_len_proto(const uint8_t *h)
+{
+	uint32_t sum = 0;
+	for (int i = 0; i < 20; i += 2) {
+		if (i == 2 || i == 8 || i == 10) /* total length, TTL/protocol, checksum */
+			continue;
+		sum += ha_rd16(h + i);
+	}
+	while (sum >> 16)
+		sum = (sum & 0xFFFF) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+static void build_entry(struct dp_bindings *t, struct dp_binding *b, const struct ha_binding_spec *s,
+			uint32_t generation)
+{
+	memset(b, 0, sizeof(*b));
+	b->home_prefix_len = s->home_prefix_len;
+	memcpy(b->home_prefix, s->home_prefix, 16);
+	b->has_hoa4 = (s->flags & HA_BIND_F_IPV4_HOA) != 0;
+	memcpy(&b->hoa4, s->hoa4, 4);
+	b->generation = generation;
+	b->id = t->next_id++;
+	uint8_t *h = b->hdr;
+	if (!(s->flags & HA_BIND_F_COA4)) {
+		b->tunnel = DP_TUN_IP6;
+		memcpy(b->coa6, s->coa, 16);
+		h[0] = 0x60;
+		h[7] = 64;        /* hop limit; payload length and next header per packet */
+		memcpy(h + 8, t->ha6, 16);
+		memcpy(h + 24, s->coa, 16);
+		b->hdr_len = 40;
+		return;
+	}
+	memcpy(&b->coa4, s->coa, 4);
+	h[0] = 0x45;
+	ha_wr16(h + 6, 0x4000); /* DF: the inner packet is never fragmented by us */
+	h[8] = 64;
+	memcpy(h + 12, &t->ha4, 4);
+	memcpy(h + 16, &b->coa4, 4);
+	b->ip4_csum_base = ip4_sum_without_len_proto(h);
+	b->hdr_len = 20;
+	b->tunnel = DP_TUN_IP4;
+	if (s->flags & HA_BIND_F_UDP) {
+		b->tunnel = DP_TUN_UDP4;
+		h[9] = 17;
+		b->udp_port_be = rte_cpu_to_be_16(s->udp_port);
+		ha_wr16(h + 20, 4191);
+		ha_wr16(h + 22, s->udp_port);
+		b->hdr_len = 28;
+	}
+}
+
+int dp_binding_upsert(struct dp_bindings *t, const struct ha_binding_spec *s, uint32_t generation,
+		      struct dp_sa *sa_out, struct dp_sa *sa_in)
+{
+	struct key6 k;
+	struct dp_binding *nb, *old = NULL, *other = NULL;
+	uint32_t hoa4;
+
+	if (s->home_prefix_len == 0 || s->home_prefix_len > 128)
+		return -EINVAL;
+	make_key6(&k, s->home_prefix, s->home_prefix_len);
+	bool known_len = false;
+	for (unsigned i = 0; i < t->n_lens; i++)
+		known_len |= t->lens[i] == s->home_prefix_len;
+	if (!known_len)
+		return -EINVAL; /* workers would never look this length up */
+	if ((s->flags & HA_BIND_F_COA4) && !t->ha4)
+		return -EAFNOSUPPORT;
+	if (rte_hash_lookup_data(t->h6, &k, (void **)&old) < 0)
+		old = NULL;
+	memcpy(&hoa4, s->hoa4, 4);
+	if ((s->flags & HA_BIND_F_IPV4_HOA) &&
+	    rte_hash_lookup_data(t->h4, &hoa4, (void **)&other) >= 0 && other != old)
+		return -EEXIST; /* that IPv4 home address belongs to another binding */
+	if (!old && t->count >= t->max)
+		return -ENOSPC;
+	while (rte_mempool_get(t->entries, (void **)&nb) != 0) {
+		/* every spare entry waits for a grace period: let the workers pass one */
+		rte_rcu_qsbr_synchronize(t->qsbr, RTE_QSBR_THRID_INVALID);
+		dp_binding_reclaim(t);
+		if (rte_mempool_avail_count(t->entries) == 0)
+			return -ENOMEM;
+	}
+	build_entry(t, nb, s, generation);
+	nb->sa_out = sa_out;
+	nb->sa_in = sa_in;
+	/* publish: the IPv4 key first, then the home prefix; a reader sees old or new, whole */
+	if (nb->has_hoa4 && rte_hash_add_key_data(t->h4, &hoa4, nb) < 0) {
+		rte_mempool_put(t->entries, nb);
+		return -ENOSPC;
+	}
+	if (rte_hash_add_key_data(t->h6, &k, nb) < 0) {
+		if (nb->has_hoa4) {
+			if (old && old->has_hoa4 && old->hoa4 == hoa4)
+				rte_hash_add_key_data(t->h4, &hoa4, old);
+			else
+				defer(t, NULL, -1, rte_hash_del_key(t->h4, &hoa4));
+		}
+		defer(t, nb, -1, -1);
+		return -ENOSPC;
+	}
+	if (!old) {
+		t->count++;
+		return 0;
+	}
+	int32_t pos4 = -1;
+	if (old->has_hoa4 && (!nb->has_hoa4 || old->hoa4 != nb->hoa4))
+		pos4 = rte_hash_del_key(t->h4, &old->hoa4);
+	defer(t, old, -1, pos4 >= 0 ? pos4 : -1);
+	return 0;
+}
+
+int dp_binding_delete(struct dp_bindings *t, const uint8_t prefix[16], uint8_t prefix_len)
+{
+	struct key6 k;
+	struct dp_binding *b, *b4;
+
+	make_key6(&k, prefix, prefix_len);
+	if (rte_hash_lookup_data(t->h6, &k, (void **)&b) < 0)
+		return -ENOENT;
+	int32_t pos6 = rte_hash_del_key(t->h6, &k), pos4 = -1;
+	if (b->has_hoa4 && rte_hash_lookup_data(t->h4, &b->hoa4, (void **)&b4) >= 0 && b4 == b)
+		pos4 = rte_hash_del_key(t->h4, &b->hoa4);
+	defer(t, b, pos6, pos4 >= 0 ? pos4 : -1);
+	t->count--;
+	return 0;
+}
+
+unsigned dp_binding_sweep(struct dp_bindings *t, uint32_t gen)
+{
+	const void *key;
+	void *data;
+	uint32_t iter = 0, n = 0, cap = 1024;
+	struct key6 *stale = rte_malloc("hadp_sweep", cap * sizeof(*stale), 0);
+
+	if (!stale)
+		return 0;
+	/* collect first: deleting while iterating could skip entries */
+	while (rte_hash_iterate(t->h6, &key, &data, &iter) >= 0) {
+		if (((struct dp_binding *)data)->generation == gen)
+			continue;
+		if (n == cap) {
+			struct key6 *bigger = rte_realloc(stale, 2 * cap * sizeof(*stale), 0);
+			if (!bigger)
+				break;
+			stale = bigger;
+			cap *= 2;
+		}
+		stale[n++] = *(const struct key6 *)key;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		dp_binding_delete(t, stale[i].prefix, (uint8_t)stale[i].len);
+	rte_free(stale);
+	return n;
+}
+
+void dp_binding_lookup6(const struct dp_bindings *t, const uint8_t *const addrs[], unsigned n,
+			const struct dp_binding *out[])
+{
+	struct key6 keys[64];
+	const void *kp[64];
+	void *data[64];
+	unsigned idx[64], m = n;
+
+	for (unsigned i = 0; i < n; i++) {
+		out[i] = NULL;
+		idx[i] = i;
+	}
+	/* one bulk lookup per distinct home prefix length, for the addresses still unresolved */
+	for (unsigned l = 0; l < t->n_lens && m; l++) {
+		uint64_t hits = 0;
+		for (unsigned j = 0; j < m; j++) {
+			make_key6(&keys[j], addrs[idx[j]], t->lens[l]);
+			kp[j] = &keys[j];
+		}
+		if (rte_hash_lookup_bulk_data(t->h6, kp, m, &hits, data) <= 0)
+			continue;
+		unsigned left = 0;
+		for (unsigned j = 0; j < m; j++) {
+			if (hits >> j & 1)
+				out[idx[j]] = data[j];
+			else
+				idx[left++] = idx[j];
+		}
+		m = left;
+	}
+}
+
+void dp_binding_lookup4(const struct dp_bindings *t, const uint32_t addrs[], unsigned n,
+			const struct dp_binding *out[])
+{
+	const void *kp[64];
+	void *data[64];
+	uint64_t hits = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		kp[i] = &addrs[i];
+		out[i] = NULL;
+	}
+	if (n && rte_hash_lookup_bulk_data(t->h4, kp, n, &hits, data) > 0)
+		for (unsigned i = 0; i < n; i++)
+			if (hits >> i & 1)
+				out[i] = data[i];
+}

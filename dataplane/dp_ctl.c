@@ -1,0 +1,138 @@
+/*
+ * The dataplane's control thread (main lcore): the only writer of the tables. It applies the
+ * control plane's commands, answers each on the ack ring, sends what the control plane hands it
+ * on the tx ring, and reclaims what the workers can no longer see.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dp_binding.h"
+#include "dp_ctl.h"
+#include "ha_bytes.h"
+#include "ha_pkt.h"
+
+static int apply(struct dp_ctx *ctx, struct dp_ctl *ctl, const struct ha_cmd *c)
+{
+	if (c->version != HA_RING_VERSION)
+		return -EPROTO;
+	switch (c->type) {
+	case HA_CMD_BINDING_UPSERT:
+		if (c->binding.flags & HA_BIND_F_SA)
+			return -ENOTSUP; /* payload SAs arrive with the ESP engine */
+		return dp_binding_upsert(ctx->bindings, &c->binding, c->generation, NULL, NULL);
+	case HA_CMD_BINDING_DELETE:
+		return dp_binding_delete(ctx->bindings, c->binding.home_prefix,
+					 c->binding.home_prefix_len);
+	case HA_CMD_SA_ADD:
+	case HA_CMD_SA_DELETE:
+		return -ENOTSUP;
+	case HA_CMD_SYNC_BEGIN:
+		ctl->sync_generation = c->generation;
+		ctl->syncing = true;
+		return 0;
+	case HA_CMD_SYNC_END:
+		if (!ctl->syncing || c->generation != ctl->sync_generation)
+			return -EINVAL;
+		ctl->syncing = false;
+		ctl->swept += dp_binding_sweep(ctx->bindings, c->generation);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+unsigned dp_ctl_commands(struct dp_ctx *ctx, struct dp_ctl *ctl)
+{
+	struct ha_cmd cmds[32];
+	unsigned n = rte_ring_sc_dequeue_burst_elem(ctx->cmd, cmds, sizeof(cmds[0]), RTE_DIM(cmds),
+						    NULL);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct ha_cmd_ack ack = {
+			.version = HA_RING_VERSION,
+			.type = cmds[i].type,
+			.seq = cmds[i].seq,
+			.generation = cmds[i].generation,
+		};
+		ack.result = apply(ctx, ctl, &cmds[i]);
+		ctl->commands++;
+		if (ack.result)
+			ctl->command_errors++;
+		/* the control plane sizes the ack ring like the cmd ring; if it stops reading,
+		 * acks are lost (counted) but tables keep being updated */
+		if (rte_ring_sp_enqueue_elem(ctx->ack, &ack, sizeof(ack)) != 0)
+			ctl->acks_lost++;
+	}
+	return n;
+}
+
+/* RFC 5555 4.1: the control plane's IPv6 packet inside IPv4/UDP to the UE's NAT mapping. */
+static bool wrap_udp(struct dp_ctx *ctx, struct rte_mbuf *m, const struct ha_pkt_meta *meta)
+{
+	uint16_t inner = (uint16_t)m->data_len;
+	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, 28);
+
+	if (!h || !(meta->flags & HA_META_F_OUTER4) || !ctx->ha4)
+		return false;
+	memset(h, 0, 28);
+	h[0] = 0x45;
+	ha_wr16(h + 2, (uint16_t)(28 + inner));
+	ha_wr16(h + 6, 0x4000);
+	h[8] = 64;
+	h[9] = 17;
+	memcpy(h + 12, &ctx->ha4, 4);
+	memcpy(h + 16, meta->outer_dst, 4);
+	ha_wr16(h + 10, ha_csum_fold(ha_csum_add(0, h, 20)));
+	ha_wr16(h + 20, HA_UDP_PORT_DSMIP);
+	ha_wr16(h + 22, meta->udp_dport);
+	ha_wr16(h + 24, (uint16_t)(8 + inner));
+	return true;
+}
+
+unsigned dp_ctl_transmit(struct dp_ctx *ctx, struct dp_stats *st)
+{
+	struct rte_mbuf *pkts[DP_BURST], *ok[DP_PORT__COUNT][DP_BURST];
+	unsigned n = rte_ring_sc_dequeue_burst(ctx->tx, (void **)pkts, DP_BURST, NULL);
+	unsigned k[DP_PORT__COUNT] = { 0 };
+
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct ha_pkt_meta *meta = rte_mbuf_to_priv(m);
+		unsigned role = meta->port == ctx->ports[DP_PORT_CORE].port_id ? DP_PORT_CORE
+									       : DP_PORT_ACCESS;
+		const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+		if (meta->version != HA_RING_VERSION || m->nb_segs != 1 || m->data_len < 40 ||
+		    (d[0] >> 4) != 6 || (meta->flags & HA_META_F_ESP) ||
+		    ((meta->flags & HA_META_F_UDP) && !wrap_udp(ctx, m, meta))) {
+			dp_drop(st, DP_D_CP_TX_BAD, m);
+			continue;
+		}
+		bool v4 = (meta->flags & HA_META_F_UDP) != 0;
+		uint8_t *e = (uint8_t *)rte_pktmbuf_prepend(m, 14);
+		if (!e) {
+			dp_drop(st, DP_D_NO_ROOM, m);
+			continue;
+		}
+		const struct dp_port *p = &ctx->ports[role];
+		rte_ether_addr_copy(&p->next_hop, (struct rte_ether_addr *)e);
+		rte_ether_addr_copy(&p->mac, (struct rte_ether_addr *)(e + 6));
+		ha_wr16(e + 12, v4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
+		ok[role][k[role]++] = m;
+	}
+	for (unsigned r = 0; r < DP_PORT__COUNT; r++) {
+		if (!k[r])
+			continue;
+		/* the control thread has its own tx queue on each port: the last one */
+		const struct dp_port *p = &ctx->ports[r];
+		uint16_t sent = rte_eth_tx_burst(p->port_id, (uint16_t)(p->n_txq - 1), ok[r],
+						 (uint16_t)k[r]);
+		st->c[DP_C_CP_TX] += sent;
+		for (unsigned i = sent; i < k[r]; i++)
+			dp_drop(st, DP_D_TX_FULL, ok[r][i]);
+	}
+	return n;
+}

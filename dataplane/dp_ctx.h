@@ -1,0 +1,74 @@
+/*
+ * hadp's process-wide state. Owners:
+ *   - main(): creates and frees everything here, before the workers start and after they stop;
+ *   - the control thread (main lcore): the only writer of the tables (bindings, SAs), reader of
+ *     the cmd and tx rings, writer of the ack ring, and of stats[n_workers];
+ *   - worker i: stats[i], its own rx/tx queue i on each port, its punt policer.
+ */
+#ifndef DP_CTX_H
+#define DP_CTX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+
+#include "dp_stats.h"
+#include "ha_config.h"
+
+#define DP_BURST 32
+#define DP_MAX_WORKERS HA_CFG_MAX_WORKERS
+
+enum dp_port_role { DP_PORT_ACCESS, DP_PORT_CORE, DP_PORT__COUNT };
+
+struct dp_port {
+	uint16_t port_id;
+	uint16_t n_rxq;
+	uint16_t n_txq;              /* workers' queues, then one for the control thread */
+	struct rte_ether_addr mac;
+	struct rte_ether_addr next_hop;
+};
+
+/* Token bucket per punt reason, per worker: a flood of one kind cannot starve the others or
+ * the control plane. Refilled from the TSC; no shared state. */
+struct dp_policer {
+	uint64_t last_tsc;
+	uint32_t tokens[HA_PUNT__COUNT];
+};
+
+struct dp_worker {
+	unsigned lcore_id;
+	unsigned index;              /* queue index on every port */
+	struct dp_stats *stats;
+	struct dp_policer policer;
+	struct dp_esp_ctx *esp;
+} __rte_cache_aligned;
+
+struct dp_ctx {
+	const struct ha_config *cfg;
+	struct dp_port ports[DP_PORT__COUNT];
+	struct rte_mempool *pool;
+	struct rte_ring *punt, *tx, *cmd, *ack;
+	struct rte_rcu_qsbr *qsbr;
+	struct dp_bindings *bindings;
+	struct dp_sa_table *sas;
+	unsigned n_workers;
+	struct dp_worker workers[DP_MAX_WORKERS];
+	struct dp_stats *stats;      /* n_workers + 1 blocks; the last is the control thread's */
+	uint32_t punt_rate_pps;      /* per reason per worker */
+	uint32_t punt_burst;
+	uint32_t ha4;                /* network order, 0 if none */
+	uint8_t ha6[16];
+	volatile bool quit;
+};
+
+/* The one place packets die: counts the reason and frees. */
+static inline void dp_drop(struct dp_stats *st, enum dp_counter reason, struct rte_mbuf *m)
+{
+	st->c[reason]++;
+	rte_pktmbuf_free(m);
+}
+
+int dp_worker_main(void *arg);   /* lcore entry: struct dp_worker * */
+
+#endif

@@ -1,0 +1,509 @@
+/*
+ * The workers' run-to-completion loop: downlink (core -> access) encapsulation toward the care-of
+ * address, uplink (access -> core) decapsulation with the anti-spoofing checks, and the side exit
+ * that punts signalling to the control plane.
+ *
+ * Each burst is parsed once into per-packet descriptors (the common shapes by a few loads, any
+ * other shape by the shared classifier, shared/ha_pkt.h), looked up in bulk, then every packet
+ * gets a verdict: forward, punt, or one drop reason. Only dp_drop() frees.
+ */
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "dp_binding.h"
+#include "dp_ctx.h"
+#include "dp_fastpath.h"
+#include "ha_pkt.h"
+
+#define ETH_HLEN 14
+
+/* What the parse established about one packet. */
+struct desc {
+	uint8_t verdict;        /* enum verdict */
+	uint8_t inner_ver;      /* 4 or 6: the user packet's IP version */
+	uint8_t outer_ver;
+	uint8_t tunnel;         /* uplink: enum dp_tunnel the packet arrived in */
+	uint8_t punt_reason;
+	uint16_t inner_off;     /* offset of the user packet in the mbuf data */
+	uint16_t inner_len;     /* its length from its own header */
+	uint16_t udp_sport_be;
+	uint32_t outer_src4;
+	const uint8_t *outer_src6;
+	const uint8_t *key6;    /* address looked up: dst (downlink) or src (uplink) */
+	uint32_t key4;
+	uint8_t drop;           /* enum dp_counter when verdict is V_DROP */
+};
+
+enum verdict { V_LOOKUP, V_PUNT, V_DROP };
+
+static inline struct desc drop_desc(enum dp_counter why)
+{
+	return (struct desc){ .verdict = V_DROP, .drop = (uint8_t)why };
+}
+
+/* ---- parsing ---------------------------------------------------------------------------- */
+
+/* The user packet at off: its version and its length, which must fill the rest exactly
+ * (a trailer is trimmed by the caller, never forwarded). */
+static inline bool inner_ok(const uint8_t *d, uint32_t off, uint32_t end, struct desc *x)
+{
+	if (end < off + 20)
+		return false;
+	uint8_t v = d[off] >> 4;
+	uint32_t len;
+	if (v == 6) {
+		if (end < off + 40)
+			return false;
+		len = 40u + rte_be_to_cpu_16(*(const uint16_t *)(d + off + 4));
+	} else if (v == 4) {
+		len = rte_be_to_cpu_16(*(const uint16_t *)(d + off + 2));
+		if ((d[off] & 0x0F) < 5 || len < (d[off] & 0x0Fu) * 4)
+			return false;
+	} else {
+		return false;
+	}
+	if (off + len != end)
+		return false;
+	x->inner_ver = v;
+	x->inner_off = (uint16_t)off;
+	x->inner_len = (uint16_t)len;
+	return true;
+}
+
+/* Everything the quick paths do not recognise: the full classifier decides. */
+static struct desc classify_slow(struct dp_worker *w, struct rte_mbuf *m, bool access)
+{
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	struct ha_pkt p;
+	struct desc x = { 0 };
+	enum ha_err e = ha_pkt_classify_eth(d, m->data_len, &p);
+
+	if (e != HA_OK) {
+		w->stats->decode_err[e]++;
+		return drop_desc(DP_D_MALFORMED);
+	}
+	switch (p.cls) {
+	case HA_PKT_MH:
+		x.verdict = V_PUNT;
+		x.punt_reason = p.udp_encap ? HA_PUNT_MH_UDP : HA_PUNT_MH;
+		return x;
+	case HA_PKT_IKE:
+		x.verdict = V_PUNT;
+		x.punt_reason = HA_PUNT_IKE;
+		return x;
+	case HA_PKT_ND:
+		x.verdict = V_PUNT;
+		x.punt_reason = HA_PUNT_ND;
+		return x;
+	case HA_PKT_ARP:
+		x.verdict = V_PUNT;
+		x.punt_reason = HA_PUNT_ARP;
+		return x;
+	case HA_PKT_ESP:
+		return drop_desc(DP_D_ESP); /* payload ESP lands with the ESP engine */
+	case HA_PKT_TUNNEL:
+		if (!access)
+			return drop_desc(DP_D_NOT_FOR_US);
+		x.outer_ver = p.outer.ver;
+		if (p.outer.ver == 6) {
+			x.tunnel = DP_TUN_IP6;
+			x.outer_src6 = d + p.outer.off + 8;
+		} else {
+			x.tunnel = p.udp_encap ? DP_TUN_UDP4 : DP_TUN_IP4;
+			x.outer_src4 = p.outer.src4.s_addr;
+			x.udp_sport_be = rte_cpu_to_be_16(p.sport);
+		}
+		x.inner_ver = p.inner.ver;
+		x.inner_off = (uint16_t)p.inner.off;
+		x.inner_len = (uint16_t)(p.inner.end - p.inner.off);
+		x.verdict = V_LOOKUP;
+		return x;
+	case HA_PKT_IP:
+		if (access)
+			return drop_desc(DP_D_NOT_TUNNELLED);
+		if (p.outer.ver == 6 && p.outer.proto == MH_PROTO) {
+			x.verdict = V_PUNT;
+			x.punt_reason = HA_PUNT_MH;
+			return x;
+		}
+		x.inner_ver = p.outer.ver;
+		x.inner_off = (uint16_t)p.outer.off;
+		x.inner_len = (uint16_t)(p.outer.end - p.outer.off);
+		x.verdict = V_LOOKUP;
+		return x;
+	default:
+		return drop_desc(DP_D_UNSUPPORTED);
+	}
+}
+
+/* Downlink: a plain IPv6 or IPv4 packet from the PDN, looked up by its destination. */
+static struct desc parse_core(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mbuf *m)
+{
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = m->data_len;
+	struct desc x = { 0 };
+
+	if (len < ETH_HLEN + 20 || m->nb_segs != 1)
+		return classify_slow(w, m, false);
+	uint16_t et = *(const uint16_t *)(d + 12);
+	if (et == RTE_BE16(RTE_ETHER_TYPE_IPV6) && len >= ETH_HLEN + 40) {
+		uint8_t nh = d[ETH_HLEN + 6];
+		uint32_t end = ETH_HLEN + 40u + rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 4));
+		if (end > len || nh == MH_PROTO || nh == 58 /* ICMPv6: ND for the HA */ ||
+		    !memcmp(d + ETH_HLEN + 24, ctx->ha6, 16))
+			return classify_slow(w, m, false);
+		x.inner_ver = 6;
+		x.inner_off = ETH_HLEN;
+		x.inner_len = (uint16_t)(end - ETH_HLEN);
+		x.key6 = d + ETH_HLEN + 24;
+		x.verdict = V_LOOKUP;
+		return x;
+	}
+	if (et == RTE_BE16(RTE_ETHER_TYPE_IPV4) && (d[ETH_HLEN] & 0x0F) == 5) {
+		uint32_t end = ETH_HLEN + (uint32_t)rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 2));
+		uint32_t dst = *(const uint32_t *)(d + ETH_HLEN + 16);
+		if (end > len || end < ETH_HLEN + 20 || dst == ctx->ha4 ||
+		    (rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 6)) & 0x3FFF) ||
+		    (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+		    ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN &&
+		     rte_raw_cksum(d + ETH_HLEN, 20) != 0xFFFF))
+			return classify_slow(w, m, false);
+		x.inner_ver = 4;
+		x.inner_off = ETH_HLEN;
+		x.inner_len = (uint16_t)(end - ETH_HLEN);
+		x.key4 = dst;
+		x.verdict = V_LOOKUP;
+		return x;
+	}
+	return classify_slow(w, m, false);
+}
+
+/* Uplink: a user packet tunnelled from a care-of address, looked up by its inner source. */
+static struct desc parse_access(struct dp_worker *w, struct rte_mbuf *m)
+{
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = m->data_len;
+	struct desc x = { 0 };
+
+	if (len < ETH_HLEN + 20 || m->nb_segs != 1)
+		return classify_slow(w, m, true);
+	uint16_t et = *(const uint16_t *)(d + 12);
+	if (et == RTE_BE16(RTE_ETHER_TYPE_IPV6) && len >= ETH_HLEN + 40) {
+		uint8_t nh = d[ETH_HLEN + 6];
+		uint32_t end = ETH_HLEN + 40u + rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 4));
+		if ((nh != IPPROTO_IPV6 && nh != IPPROTO_IPIP) || end > len ||
+		    !inner_ok(d, ETH_HLEN + 40, end, &x) || (nh == IPPROTO_IPV6) != (x.inner_ver == 6))
+			return classify_slow(w, m, true);
+		x.outer_ver = 6;
+		x.tunnel = DP_TUN_IP6;
+		x.outer_src6 = d + ETH_HLEN + 8;
+	} else if (et == RTE_BE16(RTE_ETHER_TYPE_IPV4) && (d[ETH_HLEN] & 0x0F) == 5) {
+		uint8_t proto = d[ETH_HLEN + 9];
+		uint32_t end = ETH_HLEN + (uint32_t)rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 2));
+		if (end > len || end < ETH_HLEN + 28 ||
+		    (rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 6)) & 0x3FFF) ||
+		    (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+		    ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN &&
+		     rte_raw_cksum(d + ETH_HLEN, 20) != 0xFFFF))
+			return classify_slow(w, m, true);
+		x.outer_ver = 4;
+		x.outer_src4 = *(const uint32_t *)(d + ETH_HLEN + 12);
+		if (proto == IPPROTO_IPV6 || proto == IPPROTO_IPIP) {
+			if (!inner_ok(d, ETH_HLEN + 20, end, &x) ||
+			    (proto == IPPROTO_IPV6) != (x.inner_ver == 6))
+				return classify_slow(w, m, true);
+			x.tunnel = DP_TUN_IP4;
+		} else if (proto == IPPROTO_UDP &&
+			   *(const uint16_t *)(d + ETH_HLEN + 22) == RTE_BE16(HA_UDP_PORT_DSMIP) &&
+			   *(const uint16_t *)(d + ETH_HLEN + 26) == 0 && /* else the slow path checks it */
+			   ETH_HLEN + 20u + rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 24)) == end &&
+			   inner_ok(d, ETH_HLEN + 28, end, &x) &&
+			   !(x.inner_ver == 6 && (d[ETH_HLEN + 28 + 6] == MH_PROTO ||
+						  d[ETH_HLEN + 28 + 6] == HA_IPPROTO_ESP))) {
+			x.tunnel = DP_TUN_UDP4;
+			x.udp_sport_be = *(const uint16_t *)(d + ETH_HLEN + 20);
+		} else {
+			return classify_slow(w, m, true);
+		}
+	} else {
+		return classify_slow(w, m, true);
+	}
+	x.verdict = V_LOOKUP;
+	return x;
+}
+
+/* ---- actions ---------------------------------------------------------------------------- */
+
+/* Forwarding decrements the user packet's hop limit (RFC 8200) or TTL (RFC 791, with the
+ * checksum updated as RFC 1624 says). */
+static inline bool hop(uint8_t *ip, uint8_t ver)
+{
+	if (ver == 6) {
+		if (ip[7] <= 1)
+			return false;
+		ip[7]--;
+		return true;
+	}
+	if (ip[8] <= 1)
+		return false;
+	ip[8]--;
+	uint32_t sum = (uint32_t)rte_be_to_cpu_16(*(uint16_t *)(ip + 10)) + 0x0100;
+	sum = (sum & 0xFFFF) + (sum >> 16);
+	*(uint16_t *)(ip + 10) = rte_cpu_to_be_16((uint16_t)sum);
+	return true;
+}
+
+static inline void put_eth(uint8_t *e, const struct dp_port *port, uint16_t type_be)
+{
+	rte_ether_addr_copy(&port->next_hop, (struct rte_ether_addr *)e);
+	rte_ether_addr_copy(&port->mac, (struct rte_ether_addr *)(e + 6));
+	*(uint16_t *)(e + 12) = type_be;
+}
+
+/* Downlink: wrap the user packet in the binding's tunnel. @return a drop reason or -1. */
+static int encapsulate(const struct dp_binding *b, const struct dp_port *port, struct rte_mbuf *m,
+		       const struct desc *x)
+{
+	uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, x->inner_off);
+
+	if (!hop(ip, x->inner_ver))
+		return DP_D_TTL;
+	rte_pktmbuf_adj(m, x->inner_off);
+	rte_pktmbuf_trim(m, (uint16_t)(m->data_len - x->inner_len));
+	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)(ETH_HLEN + b->hdr_len));
+	if (!h)
+		return DP_D_NO_ROOM;
+	uint8_t *o = h + ETH_HLEN;
+	memcpy(o, b->hdr, b->hdr_len);
+	uint8_t inner_proto = x->inner_ver == 6 ? IPPROTO_IPV6 : IPPROTO_IPIP;
+	if (b->tunnel == DP_TUN_IP6) {
+		put_eth(h, port, RTE_BE16(RTE_ETHER_TYPE_IPV6));
+		*(uint16_t *)(o + 4) = rte_cpu_to_be_16(x->inner_len);
+		o[6] = inner_proto;
+		return -1;
+	}
+	put_eth(h, port, RTE_BE16(RTE_ETHER_TYPE_IPV4));
+	uint16_t tot = (uint16_t)(b->hdr_len + x->inner_len);
+	uint8_t proto = b->tunnel == DP_TUN_UDP4 ? IPPROTO_UDP : inner_proto;
+	*(uint16_t *)(o + 2) = rte_cpu_to_be_16(tot);
+	o[9] = proto;
+	uint32_t sum = (uint32_t)b->ip4_csum_base + tot + ((uint32_t)o[8] << 8 | proto);
+	sum = (sum & 0xFFFF) + (sum >> 16);
+	sum = (sum & 0xFFFF) + (sum >> 16);
+	*(uint16_t *)(o + 10) = rte_cpu_to_be_16((uint16_t)~sum);
+	if (b->tunnel == DP_TUN_UDP4)
+		*(uint16_t *)(o + 24) = rte_cpu_to_be_16((uint16_t)(8 + x->inner_len));
+	return -1;
+}
+
+/* Uplink: the packet must come from the binding's care-of address through the binding's tunnel
+ * (RFC 5555 4.1, and TS 24.303 5.1.3.2), then loses its outer headers. */
+static int decapsulate(const struct dp_binding *b, const struct dp_port *core, struct rte_mbuf *m,
+		       const struct desc *x)
+{
+	if (x->tunnel != b->tunnel)
+		return DP_D_SPOOF_TUNNEL;
+	if (x->tunnel == DP_TUN_IP6 ? memcmp(x->outer_src6, b->coa6, 16) != 0
+				    : x->outer_src4 != b->coa4)
+		return DP_D_SPOOF_OUTER;
+	if (x->tunnel == DP_TUN_UDP4 && x->udp_sport_be != b->udp_port_be)
+		return DP_D_SPOOF_PORT;
+	uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, x->inner_off);
+	if (!hop(ip, x->inner_ver))
+		return DP_D_TTL;
+	rte_pktmbuf_adj(m, (uint16_t)(x->inner_off - ETH_HLEN));
+	rte_pktmbuf_trim(m, (uint16_t)(m->data_len - ETH_HLEN - x->inner_len));
+	put_eth(rte_pktmbuf_mtod(m, uint8_t *), core,
+		x->inner_ver == 6 ? RTE_BE16(RTE_ETHER_TYPE_IPV6) : RTE_BE16(RTE_ETHER_TYPE_IPV4));
+	return -1;
+}
+
+/* Per-worker token bucket per punt reason. */
+static bool police(struct dp_worker *w, const struct dp_ctx *ctx, uint8_t reason)
+{
+	struct dp_policer *p = &w->policer;
+	uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
+	uint64_t elapsed = now - p->last_tsc;
+
+	if (elapsed > hz / 1000) { /* refill at most every millisecond */
+		uint64_t add = elapsed * ctx->punt_rate_pps / hz;
+		if (add) {
+			for (unsigned r = 0; r < HA_PUNT__COUNT; r++)
+				p->tokens[r] = (uint32_t)RTE_MIN(p->tokens[r] + add, ctx->punt_burst);
+			p->last_tsc = now;
+		}
+	}
+	if (!p->tokens[reason])
+		return false;
+	p->tokens[reason]--;
+	return true;
+}
+
+static void set_punt_meta(struct rte_mbuf *m, uint16_t port, uint8_t reason, uint64_t tsc)
+{
+	struct ha_pkt_meta *meta = rte_mbuf_to_priv(m);
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	struct ha_pkt p;
+
+	memset(meta, 0, sizeof(*meta));
+	meta->version = HA_RING_VERSION;
+	meta->reason = reason;
+	meta->port = port;
+	meta->rx_tsc = tsc;
+	/* the control plane gets the outer addresses and UDP port the dataplane saw (RFC 5555) */
+	if (ha_pkt_classify_eth(d, m->data_len, &p) == HA_OK && p.outer.ver) {
+		meta->l3_off = (uint16_t)p.outer.off;
+		if (p.outer.ver == 4) {
+			meta->flags |= HA_META_F_OUTER4;
+			memcpy(meta->outer_src, &p.outer.src4, 4);
+			memcpy(meta->outer_dst, &p.outer.dst4, 4);
+		} else {
+			memcpy(meta->outer_src, &p.outer.src6, 16);
+			memcpy(meta->outer_dst, &p.outer.dst6, 16);
+		}
+		if (p.udp_encap)
+			meta->flags |= HA_META_F_UDP;
+		meta->udp_sport = p.sport;
+		meta->udp_dport = p.dport;
+	}
+}
+
+/* ---- the loop ----------------------------------------------------------------------------- */
+
+static void flush(struct dp_worker *w, uint16_t port, uint16_t q, struct txq *t,
+		  enum dp_counter sent)
+{
+	if (!t->n)
+		return;
+	uint16_t k = rte_eth_tx_burst(port, q, t->pkts, t->n);
+	w->stats->c[sent] += k;
+	for (uint16_t i = k; i < t->n; i++)
+		dp_drop(w->stats, DP_D_TX_FULL, t->pkts[i]);
+	t->n = 0;
+}
+
+static void punt_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mbuf **p,
+		       unsigned n)
+{
+	if (!n)
+		return;
+	unsigned k = rte_ring_mp_enqueue_burst(ctx->punt, (void **)p, n, NULL);
+	w->stats->c[DP_C_PUNTED] += k;
+	for (unsigned i = k; i < n; i++)
+		dp_drop(w->stats, DP_D_PUNT_RING_FULL, p[i]);
+}
+
+/* One burst from one port: parse, look up, act. */
+void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mbuf **pkts,
+		      uint16_t n, bool from_access, struct dp_tx_out *out)
+{
+	struct desc x[DP_BURST];
+	const uint8_t *k6[DP_BURST] = { NULL };
+	uint32_t k4[DP_BURST];
+	uint8_t i6[DP_BURST], i4[DP_BURST];
+	const struct dp_binding *b6[DP_BURST], *b4[DP_BURST], *bind[DP_BURST];
+	struct rte_mbuf *punt[DP_BURST];
+	unsigned n6 = 0, n4 = 0, np = 0;
+	uint64_t tsc = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		x[i] = from_access ? parse_access(w, pkts[i]) : parse_core(w, ctx, pkts[i]);
+		if (x[i].verdict != V_LOOKUP)
+			continue;
+		const uint8_t *ip = rte_pktmbuf_mtod_offset(pkts[i], const uint8_t *, x[i].inner_off);
+		if (x[i].inner_ver == 6) {
+			/* downlink: the destination; uplink: the source (a home address) */
+			k6[n6] = from_access ? ip + 8 : ip + 24;
+			i6[n6++] = (uint8_t)i;
+		} else {
+			k4[n4] = *(const uint32_t *)(ip + (from_access ? 12 : 16));
+			i4[n4++] = (uint8_t)i;
+		}
+	}
+	dp_binding_lookup6(ctx->bindings, k6, n6, b6);
+	dp_binding_lookup4(ctx->bindings, k4, n4, b4);
+	for (unsigned j = 0; j < n6; j++)
+		bind[i6[j]] = b6[j];
+	for (unsigned j = 0; j < n4; j++)
+		bind[i4[j]] = b4[j];
+
+	const struct dp_port *dst = &ctx->ports[from_access ? DP_PORT_CORE : DP_PORT_ACCESS];
+	struct txq *t = &out->q[from_access ? DP_PORT_CORE : DP_PORT_ACCESS];
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		int why;
+		switch (x[i].verdict) {
+		case V_DROP:
+			dp_drop(w->stats, (enum dp_counter)x[i].drop, m);
+			continue;
+		case V_PUNT:
+			if (!police(w, ctx, x[i].punt_reason)) {
+				dp_drop(w->stats, DP_D_PUNT_POLICED, m);
+				continue;
+			}
+			if (!tsc)
+				tsc = rte_rdtsc();
+			set_punt_meta(m, from_access ? ctx->ports[DP_PORT_ACCESS].port_id
+						     : ctx->ports[DP_PORT_CORE].port_id,
+				      x[i].punt_reason, tsc);
+			w->stats->punt[x[i].punt_reason]++;
+			punt[np++] = m;
+			continue;
+		}
+		if (!bind[i]) {
+			dp_drop(w->stats, from_access ? DP_D_SPOOF_INNER : DP_D_NO_BINDING, m);
+			continue;
+		}
+		why = from_access ? decapsulate(bind[i], dst, m, &x[i])
+				  : encapsulate(bind[i], dst, m, &x[i]);
+		if (why >= 0) {
+			dp_drop(w->stats, (enum dp_counter)why, m);
+			continue;
+		}
+		w->stats->c[from_access ? DP_C_UPLINK : DP_C_DOWNLINK]++;
+		t->pkts[t->n++] = m;
+	}
+	punt_burst(w, ctx, punt, np);
+}
+
+extern struct dp_ctx *dp_global;
+
+int dp_worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	const struct dp_ctx *ctx = dp_global;
+	struct rte_mbuf *pkts[DP_BURST];
+	struct dp_tx_out out = { 0 };
+	const struct dp_port *acc = &ctx->ports[DP_PORT_ACCESS], *core = &ctx->ports[DP_PORT_CORE];
+	bool poll_acc = w->index < acc->n_rxq, poll_core = w->index < core->n_rxq;
+
+	rte_rcu_qsbr_thread_register(ctx->qsbr, w->index);
+	rte_rcu_qsbr_thread_online(ctx->qsbr, w->index);
+	while (!ctx->quit) {
+		uint16_t n;
+		if (poll_core && (n = rte_eth_rx_burst(core->port_id, (uint16_t)w->index, pkts,
+						       DP_BURST))) {
+			w->stats->c[DP_C_RX_CORE] += n;
+			dp_process_burst(w, ctx, pkts, n, false, &out);
+			flush(w, acc->port_id, (uint16_t)w->index, &out.q[DP_PORT_ACCESS], DP_C_TX_ACCESS);
+		}
+		if (poll_acc && (n = rte_eth_rx_burst(acc->port_id, (uint16_t)w->index, pkts,
+						      DP_BURST))) {
+			w->stats->c[DP_C_RX_ACCESS] += n;
+			dp_process_burst(w, ctx, pkts, n, true, &out);
+			flush(w, core->port_id, (uint16_t)w->index, &out.q[DP_PORT_CORE], DP_C_TX_CORE);
+		}
+		/* no binding entry is held across this point */
+		rte_rcu_qsbr_quiescent(ctx->qsbr, w->index);
+	}
+	rte_rcu_qsbr_thread_offline(ctx->qsbr, w->index);
+	rte_rcu_qsbr_thread_unregister(ctx->qsbr, w->index);
+	return 0;
+}

@@ -1,0 +1,456 @@
+/*
+ * hadp: the dataplane, a DPDK primary process.
+ *
+ *   hadp -c FILE [--check] [--stats-file PATH] [--exit-idle MS] [--max-seconds S]
+ *
+ * main() owns start-up and shutdown: configuration, EAL (arguments composed from the YAML),
+ * mempool and rings under their shared names (shared/ha_ring.h), ports, tables, the workers;
+ * then the main lcore becomes the control thread until SIGINT/SIGTERM.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "dp_binding.h"
+#include "dp_ctl.h"
+#include "dp_ctx.h"
+#include "dp_telemetry.h"
+#include "ha_ring.h"
+
+#define RX_DESC 1024
+#define TX_DESC 1024
+#define PUNT_RING_SIZE 4096
+#define TX_RING_SIZE 1024
+#define CMD_RING_SIZE 4096
+
+struct dp_ctx *dp_global;
+static struct dp_ctx ctx_storage;
+
+struct options {
+	const char *config;
+	const char *stats_file;
+	bool check;
+	unsigned exit_idle_ms;
+	unsigned max_seconds;
+};
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (dp_global)
+		dp_global->quit = true;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: hadp -c FILE [--check] [--stats-file PATH] [--exit-idle MS] "
+		   "[--max-seconds S]\n"
+		   "  -c, --config FILE    the appliance's YAML configuration\n"
+		   "  --check              validate the configuration and exit\n"
+		   "  --stats-file PATH    write the counters as JSON there at shutdown\n"
+		   "  --exit-idle MS       stop once no packet arrived for MS ms (replays, tests)\n"
+		   "  --max-seconds S      stop after S seconds\n");
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option lopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "stats-file", required_argument, NULL, 's' },
+		{ "exit-idle", required_argument, NULL, 'i' },
+		{ "max-seconds", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	char *end;
+
+	memset(o, 0, sizeof(*o));
+	while ((c = getopt_long(argc, argv, "c:h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 'k': o->check = true; break;
+		case 's': o->stats_file = optarg; break;
+		case 'i':
+		case 'm': {
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || v > 86400000) {
+				fprintf(stderr, "hadp: bad number '%s'\n", optarg);
+				return -1;
+			}
+			*(c == 'i' ? &o->exit_idle_ms : &o->max_seconds) = (unsigned)v;
+			break;
+		}
+		case 'h': usage(stdout); exit(0);
+		default: return -1;
+		}
+	}
+	if (!o->config || optind != argc) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* The EAL's arguments: the YAML's own, the lcores, and the two ports as devices. */
+static int eal_args(const struct ha_config *cfg, char **argv, int max, char *buf, size_t bufsz)
+{
+	const struct ha_config_dataplane *dp = &cfg->dataplane;
+	int argc = 0;
+	size_t used = 0;
+
+#define PUSH(...)                                                                            \
+	do {                                                                                 \
+		int w_ = snprintf(buf + used, bufsz - used, __VA_ARGS__);                    \
+		if (w_ < 0 || (size_t)w_ >= bufsz - used || argc >= max - 1)                 \
+			return -1;                                                           \
+		argv[argc++] = buf + used;                                                   \
+		used += (size_t)w_ + 1;                                                      \
+	} while (0)
+
+	PUSH("hadp");
+	for (unsigned i = 0; i < dp->n_eal_args; i++)
+		PUSH("%s", dp->eal_args[i]);
+	char lcores[1024];
+	int l = snprintf(lcores, sizeof(lcores), "%u", dp->main_lcore);
+	for (unsigned i = 0; i < dp->n_workers && l > 0 && (size_t)l < sizeof(lcores); i++)
+		l += snprintf(lcores + l, sizeof(lcores) - (size_t)l, ",%u", dp->workers[i]);
+	PUSH("-l");
+	PUSH("%s", lcores);
+	PUSH("--main-lcore=%u", dp->main_lcore);
+	const struct ha_config_port *ports[2] = { &dp->access, &dp->core };
+	for (int i = 0; i < 2; i++) {
+		if (ports[i]->kind == HA_CFG_PORT_PCI) {
+			PUSH("-a");
+			PUSH("%s%s%s", ports[i]->device, ports[i]->devargs[0] ? "," : "",
+			     ports[i]->devargs);
+		} else {
+			PUSH("--vdev=%s%s%s", ports[i]->device, ports[i]->devargs[0] ? "," : "",
+			     ports[i]->devargs);
+		}
+	}
+	argv[argc] = NULL;
+	return argc;
+#undef PUSH
+}
+
+static const char *file_prefix(const struct ha_config *cfg)
+{
+	const struct ha_config_dataplane *dp = &cfg->dataplane;
+	for (unsigned i = 0; i < dp->n_eal_args; i++) {
+		if (!strncmp(dp->eal_args[i], "--file-prefix=", 14))
+			return dp->eal_args[i] + 14;
+		if (!strcmp(dp->eal_args[i], "--file-prefix") && i + 1 < dp->n_eal_args)
+			return dp->eal_args[i + 1];
+	}
+	return "rte";
+}
+
+/* The EAL leaves its hugepage files behind; a clean shutdown removes this run's. */
+static void remove_hugepage_files(const char *prefix)
+{
+	FILE *mounts = fopen("/proc/mounts", "r");
+	char line[1024], dir[512], type[64], want[300];
+
+	if (!mounts)
+		return;
+	snprintf(want, sizeof(want), "%smap_", prefix);
+	while (fgets(line, sizeof(line), mounts)) {
+		if (sscanf(line, "%*s %511s %63s", dir, type) != 2 || strcmp(type, "hugetlbfs"))
+			continue;
+		DIR *d = opendir(dir);
+		struct dirent *e;
+		while (d && (e = readdir(d))) {
+			if (strncmp(e->d_name, want, strlen(want)))
+				continue;
+			char path[1024];
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+		if (d)
+			closedir(d);
+	}
+	fclose(mounts);
+}
+
+static int port_init(struct dp_ctx *ctx, enum dp_port_role role, const struct ha_config_port *pc)
+{
+	struct dp_port *p = &ctx->ports[role];
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf = { 0 };
+	int rc;
+
+	if (rte_eth_dev_get_port_by_name(pc->device, &p->port_id) != 0) {
+		RTE_LOG(ERR, USER1, "hadp: port %s not found\n", pc->device);
+		return -ENODEV;
+	}
+	if ((rc = rte_eth_dev_info_get(p->port_id, &info)) != 0)
+		return rc;
+	p->n_rxq = (uint16_t)RTE_MIN(RTE_MIN(pc->rx_queues, ctx->n_workers), info.max_rx_queues);
+	p->n_txq = (uint16_t)(ctx->n_workers + 1); /* one per worker, one for the control thread */
+	if (p->n_txq > info.max_tx_queues) {
+		RTE_LOG(ERR, USER1, "hadp: %s has %u tx queues, %u needed\n", pc->device,
+			info.max_tx_queues, p->n_txq);
+		return -EINVAL;
+	}
+	if (p->n_rxq > 1) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_IP & info.flow_type_rss_offloads;
+	}
+	if ((rc = rte_eth_dev_configure(p->port_id, p->n_rxq, p->n_txq, &conf)) != 0)
+		return rc;
+	int socket = rte_eth_dev_socket_id(p->port_id);
+	for (uint16_t q = 0; q < p->n_rxq; q++)
+		if ((rc = rte_eth_rx_queue_setup(p->port_id, q, RX_DESC, socket, NULL, ctx->pool)))
+			return rc;
+	for (uint16_t q = 0; q < p->n_txq; q++)
+		if ((rc = rte_eth_tx_queue_setup(p->port_id, q, TX_DESC, socket, NULL)))
+			return rc;
+	if ((rc = rte_eth_macaddr_get(p->port_id, &p->mac)) != 0)
+		return rc;
+	memcpy(p->next_hop.addr_bytes, pc->next_hop_mac, 6);
+	rte_eth_promiscuous_enable(p->port_id); /* not every device has it; not needed then */
+	return rte_eth_dev_start(p->port_id);
+}
+
+static int tables_init(struct dp_ctx *ctx)
+{
+	const struct ha_config *cfg = ctx->cfg;
+	size_t sz = rte_rcu_qsbr_get_memsize(ctx->n_workers);
+	struct dp_bindings_params bp = {
+		.max_bindings = cfg->dataplane.max_bindings,
+		.socket_id = (int)rte_socket_id(),
+		.ha4 = ctx->ha4,
+	};
+
+	ctx->qsbr = rte_zmalloc("hadp_qsbr", sz, RTE_CACHE_LINE_SIZE);
+	if (!ctx->qsbr || rte_rcu_qsbr_init(ctx->qsbr, ctx->n_workers) != 0)
+		return -ENOMEM;
+	bp.qsbr = ctx->qsbr;
+	memcpy(bp.ha6, ctx->ha6, 16);
+	for (unsigned i = 0; i < cfg->n_pdns; i++) {
+		bool seen = false;
+		for (unsigned j = 0; j < bp.n_prefix_lens; j++)
+			seen |= bp.prefix_lens[j] == cfg->pdns[i].home_prefix_len;
+		if (!seen && bp.n_prefix_lens < RTE_DIM(bp.prefix_lens))
+			bp.prefix_lens[bp.n_prefix_lens++] = cfg->pdns[i].home_prefix_len;
+	}
+	ctx->bindings = dp_bindings_create(&bp);
+	if (!ctx->bindings)
+		return -rte_errno;
+	/* the YAML's static bindings, for lab and load use (generation 0) */
+	for (unsigned i = 0; i < cfg->n_static_bindings; i++) {
+		const struct ha_config_binding *c = &cfg->static_bindings[i];
+		struct ha_binding_spec s = { .home_prefix_len = c->home_prefix_len };
+		memcpy(s.home_prefix, &c->home_prefix, 16);
+		if (c->has_ipv4_home_address) {
+			s.flags |= HA_BIND_F_IPV4_HOA;
+			memcpy(s.hoa4, &c->ipv4_home_address, 4);
+		}
+		if (c->care_of.family == AF_INET) {
+			s.flags |= HA_BIND_F_COA4;
+			memcpy(s.coa, &c->care_of.v4, 4);
+		} else {
+			memcpy(s.coa, &c->care_of.v6, 16);
+		}
+		if (c->has_udp_port) {
+			s.flags |= HA_BIND_F_UDP;
+			s.udp_port = c->udp_port;
+		}
+		/* payload SAs of static bindings are installed with the ESP engine; until then
+		 * the binding forwards in the clear */
+		int rc = dp_binding_upsert(ctx->bindings, &s, 0, NULL, NULL);
+		if (rc) {
+			RTE_LOG(ERR, USER1, "hadp: static_bindings[%u]: %s\n", i, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int shared_objects_init(struct dp_ctx *ctx)
+{
+	const struct ha_config_dataplane *dp = &ctx->cfg->dataplane;
+	int socket = (int)rte_socket_id();
+
+	ctx->pool = rte_pktmbuf_pool_create(HA_SHM_MBUF_POOL, dp->mbufs, dp->mbuf_cache,
+					    RTE_ALIGN(sizeof(struct ha_pkt_meta), RTE_MBUF_PRIV_ALIGN),
+					    RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	ctx->punt = rte_ring_create(HA_SHM_RING_PUNT, PUNT_RING_SIZE, socket, RING_F_SC_DEQ);
+	ctx->tx = rte_ring_create(HA_SHM_RING_TX, TX_RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	ctx->cmd = rte_ring_create_elem(HA_SHM_RING_CMD, sizeof(struct ha_cmd), CMD_RING_SIZE,
+					socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	ctx->ack = rte_ring_create_elem(HA_SHM_RING_ACK, sizeof(struct ha_cmd_ack), CMD_RING_SIZE,
+					socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	ctx->stats = rte_zmalloc("hadp_stats", (ctx->n_workers + 1) * sizeof(struct dp_stats),
+				 RTE_CACHE_LINE_SIZE);
+	if (!ctx->pool || !ctx->punt || !ctx->tx || !ctx->cmd || !ctx->ack || !ctx->stats) {
+		RTE_LOG(ERR, USER1, "hadp: shared objects: %s\n", rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static uint64_t total_rx(const struct dp_ctx *ctx)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i <= ctx->n_workers; i++)
+		n += ctx->stats[i].c[DP_C_RX_ACCESS] + ctx->stats[i].c[DP_C_RX_CORE];
+	return n;
+}
+
+/* The main lcore's loop: the control thread. */
+static void control_loop(struct dp_ctx *ctx, const struct options *o)
+{
+	struct dp_ctl ctl = { 0 };
+	struct dp_stats *st = &ctx->stats[ctx->n_workers];
+	uint64_t hz = rte_get_tsc_hz(), start = rte_rdtsc(), idle_since = start, last_rx = 0;
+
+	while (!ctx->quit) {
+		unsigned work = dp_ctl_commands(ctx, &ctl);
+		work += dp_ctl_transmit(ctx, st);
+		dp_binding_reclaim(ctx->bindings);
+		uint64_t now = rte_rdtsc(), rx = total_rx(ctx);
+		if (rx != last_rx || work) {
+			last_rx = rx;
+			idle_since = now;
+		} else if (o->exit_idle_ms && rx && now - idle_since > hz / 1000 * o->exit_idle_ms) {
+			ctx->quit = true;
+		}
+		if (o->max_seconds && now - start > hz * o->max_seconds)
+			ctx->quit = true;
+		if (!work)
+			rte_delay_us_sleep(100); /* the control thread does not need a core to itself */
+	}
+}
+
+static void drain_ring(struct rte_ring *r)
+{
+	void *m = NULL;
+	while (rte_ring_dequeue(r, &m) == 0)
+		rte_pktmbuf_free(m);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct ha_config *cfg = calloc(1, sizeof(*cfg));
+	struct ha_config_error err;
+	struct dp_ctx *ctx = &ctx_storage;
+	char *eargv[HA_CFG_MAX_EAL_ARGS + 16];
+	static char ebuf[HA_CFG_MAX_EAL_ARGS * HA_CFG_EAL_ARG_SIZE + 4096];
+	int rc = 1;
+
+	if (!cfg || parse_options(argc, argv, &o) < 0)
+		return 2;
+	if (ha_config_load_file(o.config, cfg, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	if (o.check) {
+		printf("%s: ok\n", o.config);
+		ha_config_free(cfg);
+		free(cfg);
+		return 0;
+	}
+	int eargc = eal_args(cfg, eargv, (int)RTE_DIM(eargv), ebuf, sizeof(ebuf));
+	if (eargc < 0 || rte_eal_init(eargc, eargv) < 0) {
+		fprintf(stderr, "hadp: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	ctx->cfg = cfg;
+	ctx->n_workers = cfg->dataplane.n_workers;
+	ctx->punt_rate_pps = 100000;
+	ctx->punt_burst = 4096;
+	memcpy(ctx->ha6, &cfg->home_agent.ipv6_address, 16);
+	ctx->ha4 = cfg->home_agent.has_ipv4_address ? cfg->home_agent.ipv4_address.s_addr : 0;
+	dp_global = ctx;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	if (shared_objects_init(ctx) || tables_init(ctx) ||
+	    port_init(ctx, DP_PORT_ACCESS, &cfg->dataplane.access) ||
+	    port_init(ctx, DP_PORT_CORE, &cfg->dataplane.core) || dp_telemetry_init(ctx)) {
+		RTE_LOG(ERR, USER1, "hadp: start-up failed\n");
+		goto out;
+	}
+
+	unsigned idx = 0, lcore;
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct dp_worker *w = &ctx->workers[idx];
+		w->lcore_id = lcore;
+		w->index = idx;
+		w->stats = &ctx->stats[idx];
+		w->policer.tokens[0] = 0;
+		for (unsigned r = 0; r < HA_PUNT__COUNT; r++)
+			w->policer.tokens[r] = ctx->punt_burst;
+		idx++;
+	}
+	idx = 0;
+	RTE_LCORE_FOREACH_WORKER(lcore)
+		rte_eal_remote_launch(dp_worker_main, &ctx->workers[idx++], lcore);
+	RTE_LOG(INFO, USER1, "hadp: forwarding with %u worker(s)\n", ctx->n_workers);
+
+	control_loop(ctx, &o);
+	rte_eal_mp_wait_lcore();
+	rc = 0;
+
+out:
+	/* drain: what no one will read any more goes back to the pool, then the ports give
+	 * back what their queues hold; in use must then be zero (the leak check reads it) */
+	if (ctx->punt)
+		drain_ring(ctx->punt);
+	if (ctx->tx)
+		drain_ring(ctx->tx);
+	for (unsigned r = 0; r < DP_PORT__COUNT; r++) {
+		if (ctx->ports[r].n_txq) {
+			rte_eth_dev_stop(ctx->ports[r].port_id);
+			rte_eth_dev_close(ctx->ports[r].port_id);
+		}
+	}
+	if (ctx->bindings)
+		dp_binding_reclaim(ctx->bindings);
+	if (o.stats_file && ctx->stats) {
+		struct dp_stats sum;
+		FILE *f = fopen(o.stats_file, "w");
+		dp_stats_sum(ctx->stats, ctx->n_workers + 1, &sum);
+		if (f) {
+			dp_stats_write_json(f, &sum, ctx->pool ? rte_mempool_in_use_count(ctx->pool) : 0,
+					    ctx->bindings ? dp_binding_count(ctx->bindings) : 0);
+			fclose(f);
+		} else {
+			RTE_LOG(ERR, USER1, "hadp: %s: %s\n", o.stats_file, strerror(errno));
+			rc = 1;
+		}
+	}
+	dp_bindings_free(ctx->bindings);
+	rte_free(ctx->qsbr);
+	rte_ring_free(ctx->punt);
+	rte_ring_free(ctx->tx);
+	rte_ring_free(ctx->cmd);
+	rte_ring_free(ctx->ack);
+	rte_mempool_free(ctx->pool);
+	rte_free(ctx->stats);
+	rte_eal_cleanup();
+	remove_hugepage_files(file_prefix(cfg));
+	ha_config_free(cfg);
+	free(cfg);
+	return rc;
+}

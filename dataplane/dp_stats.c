@@ -1,0 +1,52 @@
+#include <string.h>
+
+#include "dp_stats.h"
+
+static const char *const counter_names[DP_C__COUNT] = {
+#define X(e, n) [e] = n,
+#include "dp_counters.def"
+#undef X
+};
+
+const char *dp_counter_name(enum dp_counter c)
+{
+	return (unsigned)c < DP_C__COUNT ? counter_names[c] : "invalid";
+}
+
+void dp_stats_sum(const struct dp_stats *blocks, unsigned n, struct dp_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned b = 0; b < n; b++) {
+		for (unsigned i = 0; i < DP_C__COUNT; i++)
+			out->c[i] += blocks[b].c[i];
+		for (unsigned i = 0; i < HA_ERR__COUNT; i++)
+			out->decode_err[i] += blocks[b].decode_err[i];
+		for (unsigned i = 0; i < HA_PUNT__COUNT; i++)
+			out->punt[i] += blocks[b].punt[i];
+		for (unsigned i = 0; i < RTE_DIM(out->esp_err); i++)
+			out->esp_err[i] += blocks[b].esp_err[i];
+	}
+}
+
+void dp_stats_write_json(FILE *f, const struct dp_stats *s, uint64_t mbufs_in_use,
+			 uint32_t bindings)
+{
+	fprintf(f, "{\"counters\":{");
+	for (unsigned i = 0; i < DP_C__COUNT; i++)
+		fprintf(f, "%s\"%s\":%llu", i ? "," : "", counter_names[i],
+			(unsigned long long)s->c[i]);
+	fprintf(f, "},\"decode_errors\":{");
+	for (unsigned i = 1, first = 1; i < HA_ERR__COUNT; i++) {
+		if (!s->decode_err[i])
+			continue;
+		fprintf(f, "%s\"%s\":%llu", first ? "" : ",", ha_err_name((enum ha_err)i),
+			(unsigned long long)s->decode_err[i]);
+		first = 0;
+	}
+	fprintf(f, "},\"punt\":{");
+	for (unsigned i = 0; i < HA_PUNT__COUNT; i++)
+		fprintf(f, "%s\"%s\":%llu", i ? "," : "", ha_punt_reason_name(i),
+			(unsigned long long)s->punt[i]);
+	fprintf(f, "},\"mbufs_in_use\":%llu,\"bindings\":%u}\n", (unsigned long long)mbufs_in_use,
+		bindings);
+}

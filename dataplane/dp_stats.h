@@ -1,0 +1,39 @@
+/*
+ * Per-lcore counters (dp_counters.def), decode errors by ha_err and punts by reason. Each lcore
+ * writes only its own block (no atomics); readers sum all blocks and may see a value a burst old.
+ */
+#ifndef DP_STATS_H
+#define DP_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_common.h>
+
+#include "ha_errors.h"
+#include "ha_ring.h"
+
+enum dp_counter {
+#define X(e, n) e,
+#include "dp_counters.def"
+#undef X
+	DP_C__COUNT
+};
+
+struct dp_stats {
+	uint64_t c[DP_C__COUNT];
+	uint64_t decode_err[HA_ERR__COUNT]; /* why DP_D_MALFORMED packets were malformed */
+	uint64_t punt[HA_PUNT__COUNT];
+	uint64_t esp_err[32];               /* why DP_D_ESP packets were dropped (dp_esp_errors) */
+} __rte_cache_aligned;
+
+const char *dp_counter_name(enum dp_counter c);
+
+/* Sum of every lcore's block (the main lcore's included). */
+void dp_stats_sum(const struct dp_stats *blocks, unsigned n, struct dp_stats *out);
+
+/* Write the sums as one JSON object (the --stats-file and the tests read it). */
+void dp_stats_write_json(FILE *f, const struct dp_stats *sum, uint64_t mbufs_in_use,
+			 uint32_t bindings);
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * /hadp/stats      every counter of dp_counters.def, summed over the lcores
+ * /hadp/drops      decode errors by name (why packets were counted drop-malformed)
+ * /hadp/punt       punts by reason
+ * /hadp/tables     bindings in use and capacity
+ * /hadp/rings      occupancy of the shared rings, mbufs in use
+ * The callbacks run on the telemetry thread and only read.
+ */
+#include <rte_mempool.h>
+#include <rte_ring.h>
+#include <rte_telemetry.h>
+
+#include "dp_binding.h"
+#include "dp_telemetry.h"
+
+static struct dp_ctx *tctx;
+
+static void sum(struct dp_stats *s)
+{
+	dp_stats_sum(tctx->stats, tctx->n_workers + 1, s);
+}
+
+static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dp_stats s;
+	(void)cmd;
+	(void)params;
+	sum(&s);
+	rte_tel_data_start_dict(d);
+	for (unsigned i = 0; i < DP_C__COUNT; i++)
+		rte_tel_data_add_dict_u64(d, dp_counter_name((enum dp_counter)i), s.c[i]);
+	return 0;
+}
+
+static int cmd_drops(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dp_stats s;
+	(void)cmd;
+	(void)params;
+	sum(&s);
+	rte_tel_data_start_dict(d);
+	for (unsigned i = 1; i < HA_ERR__COUNT; i++)
+		rte_tel_data_add_dict_u64(d, ha_err_name((enum ha_err)i), s.decode_err[i]);
+	return 0;
+}
+
+static int cmd_punt(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dp_stats s;
+	(void)cmd;
+	(void)params;
+	sum(&s);
+	rte_tel_data_start_dict(d);
+	for (unsigned i = 0; i < HA_PUNT__COUNT; i++)
+		rte_tel_data_add_dict_u64(d, ha_punt_reason_name(i), s.punt[i]);
+	return 0;
+}
+
+static int cmd_tables(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "bindings", dp_binding_count(tctx->bindings));
+	rte_tel_data_add_dict_u64(d, "bindings_capacity", dp_binding_capacity(tctx->bindings));
+	return 0;
+}
+
+static int cmd_rings(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "punt", rte_ring_count(tctx->punt));
+	rte_tel_data_add_dict_u64(d, "tx", rte_ring_count(tctx->tx));
+	rte_tel_data_add_dict_u64(d, "cmd", rte_ring_count(tctx->cmd));
+	rte_tel_data_add_dict_u64(d, "ack", rte_ring_count(tctx->ack));
+	rte_tel_data_add_dict_u64(d, "mbufs_in_use", rte_mempool_in_use_count(tctx->pool));
+	rte_tel_data_add_dict_u64(d, "mbufs_total", tctx->pool->size);
+	return 0;
+}
+
+int dp_telemetry_init(struct dp_ctx *ctx)
+{
+	tctx = ctx;
+	if (rte_telemetry_register_cmd("/hadp/stats", cmd_stats,
+				       "Dataplane counters summed over lcores") ||
+	    rte_telemetry_register_cmd("/hadp/drops", cmd_drops,
+				       "Malformed packets by decode error") ||
+	    rte_telemetry_register_cmd("/hadp/punt", cmd_punt, "Punts by reason") ||
+	    rte_telemetry_register_cmd("/hadp/tables", cmd_tables, "Table fill") ||
+	    rte_telemetry_register_cmd("/hadp/rings", cmd_rings, "Shared ring occupancy, mbufs"))
+		return -1;
+	return 0;
+}
