@@ -153,7 +153,7 @@ static struct desc parse_core(struct dp_worker *w, const struct dp_ctx *ctx, str
 	if (len < ETH_HLEN + 20 || m->nb_segs != 1)
 		return classify_slow(w, m, false);
 	uint16_t et = *(const uint16_t *)(d + 12);
-	if (et == RTE_BE16(RTE_ETHER_TYPE_IPV6) && len >= ETH_HLEN + 40) {
+	if (et == RTE_BE16(RTE_ETHER_TYPE_IPV6) && len >= ETH_HLEN + 40 && (d[ETH_HLEN] >> 4) == 6) {
 		uint8_t nh = d[ETH_HLEN + 6];
 		uint32_t end = ETH_HLEN + 40u + rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 4));
 		if (end > len || nh == MH_PROTO || nh == 58 /* ICMPv6: ND for the HA */ ||
@@ -166,7 +166,7 @@ static struct desc parse_core(struct dp_worker *w, const struct dp_ctx *ctx, str
 		x.verdict = V_LOOKUP;
 		return x;
 	}
-	if (et == RTE_BE16(RTE_ETHER_TYPE_IPV4) && (d[ETH_HLEN] & 0x0F) == 5) {
+	if (et == RTE_BE16(RTE_ETHER_TYPE_IPV4) && d[ETH_HLEN] == 0x45) {
 		uint32_t end = ETH_HLEN + (uint32_t)rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 2));
 		uint32_t dst = *(const uint32_t *)(d + ETH_HLEN + 16);
 		if (end > len || end < ETH_HLEN + 20 || dst == ctx->ha4 ||
@@ -195,7 +195,7 @@ static struct desc parse_access(struct dp_worker *w, struct rte_mbuf *m)
 	if (len < ETH_HLEN + 20 || m->nb_segs != 1)
 		return classify_slow(w, m, true);
 	uint16_t et = *(const uint16_t *)(d + 12);
-	if (et == RTE_BE16(RTE_ETHER_TYPE_IPV6) && len >= ETH_HLEN + 40) {
+	if (et == RTE_BE16(RTE_ETHER_TYPE_IPV6) && len >= ETH_HLEN + 40 && (d[ETH_HLEN] >> 4) == 6) {
 		uint8_t nh = d[ETH_HLEN + 6];
 		uint32_t end = ETH_HLEN + 40u + rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 4));
 		if ((nh != IPPROTO_IPV6 && nh != IPPROTO_IPIP) || end > len ||
@@ -204,7 +204,7 @@ static struct desc parse_access(struct dp_worker *w, struct rte_mbuf *m)
 		x.outer_ver = 6;
 		x.tunnel = DP_TUN_IP6;
 		x.outer_src6 = d + ETH_HLEN + 8;
-	} else if (et == RTE_BE16(RTE_ETHER_TYPE_IPV4) && (d[ETH_HLEN] & 0x0F) == 5) {
+	} else if (et == RTE_BE16(RTE_ETHER_TYPE_IPV4) && d[ETH_HLEN] == 0x45) {
 		uint8_t proto = d[ETH_HLEN + 9];
 		uint32_t end = ETH_HLEN + (uint32_t)rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 2));
 		if (end > len || end < ETH_HLEN + 28 ||
