@@ -102,9 +102,12 @@ int main(int argc, char **argv)
 	}
 	int rc = 0;
 	if (action == OPT_CHECK) {
+		size_t nb = cfg->n_static_bindings;
+		for (size_t i = 0; i < cfg->n_binding_ranges; i++)
+			nb += cfg->binding_ranges[i].count;
 		printf("%s: ok (2 ports, %u %s, %zu %s, %zu %s)\n", path, cfg->n_pdns,
-		       plural(cfg->n_pdns, "PDN", "PDNs"), cfg->n_static_bindings,
-		       plural(cfg->n_static_bindings, "static binding", "static bindings"), cfg->n_static_sas,
+		       plural(cfg->n_pdns, "PDN", "PDNs"), nb,
+		       plural(nb, "static binding", "static bindings"), cfg->n_static_sas,
 		       plural(cfg->n_static_sas, "static SA", "static SAs"));
 	} else if (ha_config_dump(stdout, cfg, flags) < 0 || fflush(stdout) != 0) {
 		perror("ha-config: write");

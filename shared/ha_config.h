@@ -47,6 +47,7 @@
 #define HA_CFG_GROUP_SIZE          33      /**< group name, 32 characters */
 #define HA_CFG_MAX_STATIC_SAS      65536
 #define HA_CFG_MAX_STATIC_BINDINGS 65536
+#define HA_CFG_MAX_BINDING_RANGES  64
 #define HA_CFG_KEY_MAX             36      /**< ESP key incl. GCM salt */
 #define HA_CFG_AUTH_KEY_MAX        32
 
@@ -197,6 +198,24 @@ struct ha_config_binding {
 	uint32_t sa_in_index, sa_out_index; /**< indexes into static_sas[] */
 };
 
+/** count bindings: the i-th has home prefix first + i prefixes, care-of first + i (IPv6: in the
+ *  low 64 bits), IPv4 home address first + i. For load tests at scale. */
+struct ha_config_binding_range {
+	uint32_t pdn;
+	struct in6_addr first_home_prefix;
+	uint8_t home_prefix_len;
+	uint32_t count;
+	struct ha_cfg_addr first_care_of;
+	bool has_ipv4_home_address;
+	struct in_addr first_ipv4_home_address;
+	bool has_udp_port;
+	uint16_t udp_port;
+};
+
+/** The i-th binding of a range (i < r->count). */
+void ha_cfg_range_binding(const struct ha_config_binding_range *r, uint32_t i,
+			  struct ha_config_binding *out);
+
 struct ha_config_cli {
 	char socket[HA_CFG_SOCKET_SIZE];
 	uint32_t mode;                    /**< permission bits */
@@ -214,6 +233,8 @@ struct ha_config {
 	struct ha_config_sa *static_sas;          /**< malloc'd, n_static_sas */
 	size_t n_static_bindings;
 	struct ha_config_binding *static_bindings; /**< malloc'd */
+	size_t n_binding_ranges;
+	struct ha_config_binding_range binding_ranges[HA_CFG_MAX_BINDING_RANGES];
 	struct ha_config_cli cli;
 	enum ha_cfg_log_level log_level;
 };

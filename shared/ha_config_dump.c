@@ -356,6 +356,28 @@ int ha_config_dump(FILE *f, const struct ha_config *cfg, unsigned flags)
 	if (cfg->n_static_bindings)
 		em_close(e);
 
+	if (cfg->n_binding_ranges) {
+		em_open(e, "static_binding_ranges", true);
+		for (size_t i = 0; i < cfg->n_binding_ranges; i++) {
+			const struct ha_config_binding_range *r = &cfg->binding_ranges[i];
+			int fam = r->first_care_of.family;
+			em_open(e, NULL, false);
+			em_str(e, "pdn", r->pdn < cfg->n_pdns ? cfg->pdns[r->pdn].name : "?");
+			em_prefix6(e, "first_home_prefix", &r->first_home_prefix, r->home_prefix_len,
+				   AF_INET6);
+			em_uint(e, "count", r->count);
+			em_addr(e, "first_care_of", fam,
+				fam == AF_INET6 ? (const void *)&r->first_care_of.v6
+						: (const void *)&r->first_care_of.v4);
+			if (r->has_ipv4_home_address)
+				em_addr(e, "first_ipv4_home_address", AF_INET, &r->first_ipv4_home_address);
+			if (r->has_udp_port)
+				em_uint(e, "udp_port", r->udp_port);
+			em_close(e);
+		}
+		em_close(e);
+	}
+
 	em_open(e, "cli", false);
 	em_str(e, "socket", cfg->cli.socket);
 	if (e->json) {

@@ -1218,6 +1218,186 @@ out:
 }
 
 /* ------------------------------------------------------------------ */
+/* static_binding_ranges: many lab/load bindings from one line            */
+
+/* a + i, in the address's own width (IPv6: the low 64 bits); false on overflow */
+static bool addr_add(const struct ha_cfg_addr *a, uint64_t i, struct ha_cfg_addr *out)
+{
+	*out = *a;
+	if (a->family == AF_INET) {
+		uint64_t v = (uint64_t)ntohl(a->v4.s_addr) + i;
+		if (v > 0xffffffffu)
+			return false;
+		out->v4.s_addr = htonl((uint32_t)v);
+		return true;
+	}
+	uint64_t lo = 0;
+	for (int k = 8; k < 16; k++)
+		lo = lo << 8 | a->v6.s6_addr[k];
+	if (lo + i < lo)
+		return false;
+	lo += i;
+	for (int k = 15; k >= 8; k--, lo >>= 8)
+		out->v6.s6_addr[k] = (uint8_t)lo;
+	return true;
+}
+
+/* prefix + i prefixes of length len; false on overflow past the /0 boundary */
+static bool prefix_add(const struct in6_addr *p, unsigned len, uint64_t i, struct in6_addr *out)
+{
+	*out = *p;
+	if (len == 0)
+		return i == 0;
+	/* add i at bit position len-1 (counting from the left), carrying leftwards */
+	unsigned bit = len - 1;
+	int byte = (int)(bit / 8);
+	unsigned shift = 7 - bit % 8;
+	unsigned __int128 carry = (unsigned __int128)i << shift;
+	for (; byte >= 0; byte--) {
+		unsigned __int128 v = out->s6_addr[byte] + (carry & 0xff);
+		out->s6_addr[byte] = (uint8_t)v;
+		carry = (carry >> 8) + (v >> 8);
+	}
+	return carry == 0;
+}
+
+void ha_cfg_range_binding(const struct ha_config_binding_range *r, uint32_t i,
+			  struct ha_config_binding *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->pdn = r->pdn;
+	prefix_add(&r->first_home_prefix, r->home_prefix_len, i, &b->home_prefix);
+	b->home_prefix_len = r->home_prefix_len;
+	addr_add(&r->first_care_of, i, &b->care_of);
+	if (r->has_ipv4_home_address) {
+		struct ha_cfg_addr a = { .family = AF_INET, .v4 = r->first_ipv4_home_address }, o;
+		addr_add(&a, i, &o);
+		b->has_ipv4_home_address = true;
+		b->ipv4_home_address = o.v4;
+	}
+	b->has_udp_port = r->has_udp_port;
+	b->udp_port = r->udp_port;
+}
+
+static int walk_range(struct cfg_ctx *c, const struct ynode *n, struct ha_config_binding_range *r)
+{
+	static const char *const keys[] = {"pdn", "first_home_prefix", "count", "first_care_of",
+					   "first_ipv4_home_address", "udp_port"};
+	enum { K_PDN, K_HP, K_COUNT, K_COA, K_V4, K_UDP };
+	struct ha_config *cfg = c->cfg;
+	struct cfg_mapv m;
+	struct ha_cfg_addr a, last;
+	struct in6_addr lastp;
+	unsigned len;
+	int64_t v;
+	char name[HA_CFG_NAME_SIZE];
+
+	if (cfg_map(c, n, keys, 6, &m) < 0)
+		return -1;
+	if (f_str(c, &m, K_PDN, true, name, sizeof(name), NULL, NULL) < 0)
+		return -1;
+	for (r->pdn = 0; r->pdn < cfg->n_pdns; r->pdn++)
+		if (strcmp(cfg->pdns[r->pdn].name, name) == 0)
+			break;
+	if (r->pdn == cfg->n_pdns)
+		return field_fail(c, &m, K_PDN, "unknown PDN '%s'", name);
+	const struct ha_config_pdn *p = &cfg->pdns[r->pdn];
+	if (f_int(c, &m, K_COUNT, true, 1, cfg->dataplane.max_bindings, 0, &v) < 0)
+		return -1;
+	r->count = (uint32_t)v;
+	if (f_prefix(c, &m, K_HP, true, AF_INET6, &a, &len, NULL) < 0)
+		return -1;
+	r->first_home_prefix = a.v6;
+	r->home_prefix_len = (uint8_t)len;
+	if (len != p->home_prefix_len)
+		return field_fail(c, &m, K_HP, "prefix length /%u differs from pdns[%u].home_prefix_length %u",
+				  len, r->pdn, p->home_prefix_len);
+	if (!ha_cfg_prefix_contains6(&p->pool6, p->pool6_len, &r->first_home_prefix) ||
+	    !prefix_add(&r->first_home_prefix, len, r->count - 1, &lastp) ||
+	    !ha_cfg_prefix_contains6(&p->pool6, p->pool6_len, &lastp))
+		return field_fail(c, &m, K_HP, "%u prefixes from here do not fit in pdns[%u].home_prefix_pool",
+				  r->count, r->pdn);
+	if (f_addr(c, &m, K_COA, true, 0, &r->first_care_of, NULL) < 0)
+		return -1;
+	if (!addr_add(&r->first_care_of, r->count - 1, &last))
+		return field_fail(c, &m, K_COA, "%u care-of addresses from here overflow", r->count);
+	if (r->first_care_of.family == AF_INET && !cfg->home_agent.has_ipv4_address)
+		return field_fail(c, &m, K_COA, "IPv4 care-of address but home_agent.ipv4_address is not set");
+	for (size_t j = 0; j < cfg->n_pdns; j++) {
+		const struct ha_config_pdn *q = &cfg->pdns[j];
+		bool in = r->first_care_of.family == AF_INET6
+				  ? ha_cfg_prefix_contains6(&q->pool6, q->pool6_len, &r->first_care_of.v6) ||
+					    ha_cfg_prefix_contains6(&q->pool6, q->pool6_len, &last.v6)
+				  : q->has_ipv4_pool &&
+					    (ha_cfg_prefix_contains4(&q->pool4, q->pool4_len, &r->first_care_of.v4) ||
+					     ha_cfg_prefix_contains4(&q->pool4, q->pool4_len, &last.v4));
+		if (in)
+			return field_fail(c, &m, K_COA, "care-of addresses reach into pdns[%zu]'s pools", j);
+	}
+	if (f_addr(c, &m, K_V4, false, AF_INET, &a, &r->has_ipv4_home_address) < 0)
+		return -1;
+	if (r->has_ipv4_home_address) {
+		r->first_ipv4_home_address = a.v4;
+		if (!p->has_ipv4_pool)
+			return field_fail(c, &m, K_V4, "pdns[%u] ('%s') has no ipv4_pool", r->pdn, p->name);
+		uint32_t host = ntohl(a.v4.s_addr) & (0xffffffffu >> p->pool4_len);
+		uint64_t last_host = (uint64_t)host + r->count - 1;
+		if (!ha_cfg_prefix_contains4(&p->pool4, p->pool4_len, &a.v4) || host == 0 ||
+		    last_host >= (0xffffffffu >> p->pool4_len))
+			return field_fail(c, &m, K_V4, "%u addresses from here do not fit in pdns[%u].ipv4_pool "
+					  "(network and broadcast addresses excluded)", r->count, r->pdn);
+	}
+	if (f_int(c, &m, K_UDP, false, 1, 65535, 0, &v) < 0)
+		return -1;
+	r->has_udp_port = m.v[K_UDP] != NULL;
+	r->udp_port = (uint16_t)v;
+	if (r->has_udp_port && r->first_care_of.family != AF_INET)
+		return field_fail(c, &m, K_UDP, "udp_port needs an IPv4 care-of address (RFC 5555)");
+	return 0;
+}
+
+/* [first, last] of a range's home prefixes, as big-endian octets (memcmp orders them) */
+static void range_span(const struct ha_config_binding_range *r, struct in6_addr *lo, struct in6_addr *hi)
+{
+	*lo = r->first_home_prefix;
+	prefix_add(lo, r->home_prefix_len, r->count - 1, hi);
+}
+
+static int walk_binding_ranges(struct cfg_ctx *c, const struct ynode *n)
+{
+	struct ha_config *cfg = c->cfg;
+	uint64_t total = cfg->n_static_bindings;
+
+	if (need_seq(c, n, HA_CFG_MAX_BINDING_RANGES, "binding ranges") < 0)
+		return -1;
+	cfg->n_binding_ranges = n->n;
+	for (size_t i = 0; i < n->n; i++) {
+		struct ha_config_binding_range *r = &cfg->binding_ranges[i];
+		size_t o = cfg_push_index(c, i);
+		if (walk_range(c, n->kids[i], r) < 0)
+			return -1;
+		struct in6_addr lo, hi, lo2, hi2;
+		range_span(r, &lo, &hi);
+		for (size_t j = 0; j < i; j++) {
+			range_span(&cfg->binding_ranges[j], &lo2, &hi2);
+			if (memcmp(&lo, &hi2, 16) <= 0 && memcmp(&lo2, &hi, 16) <= 0)
+				return cfg_fail(c, n->kids[i], "home prefixes overlap static_binding_ranges[%zu]", j);
+		}
+		for (size_t j = 0; j < cfg->n_static_bindings; j++) {
+			const struct in6_addr *b = &cfg->static_bindings[j].home_prefix;
+			if (memcmp(&lo, b, 16) <= 0 && memcmp(b, &hi, 16) <= 0)
+				return cfg_fail(c, n->kids[i], "home prefixes include static_bindings[%zu]", j);
+		}
+		total += r->count;
+		cfg_pop(c, o);
+	}
+	if (total > cfg->dataplane.max_bindings)
+		return cfg_fail(c, n, "%llu static bindings in all exceed dataplane.tables.max_bindings (%u)",
+				(unsigned long long)total, cfg->dataplane.max_bindings);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* cli, logging                                                         */
 
 static int walk_cli(struct cfg_ctx *c, const struct ynode *n, struct ha_config_cli *cli)
@@ -1280,16 +1460,17 @@ static int walk_logging(struct cfg_ctx *c, const struct ynode *n, struct ha_conf
 
 int cfg_walk_root(struct cfg_ctx *c, const struct ynode *root)
 {
-	static const char *const keys[] = {"dataplane", "home_agent",	  "pdns", "ike",
-					   "static_sas", "static_bindings", "cli",  "logging"};
-	enum { K_DP, K_HA, K_PDNS, K_IKE, K_SAS, K_BIND, K_CLI, K_LOG };
+	static const char *const keys[] = {"dataplane",	     "home_agent",	      "pdns",
+					   "ike",	     "static_sas",	      "static_bindings",
+					   "cli",	     "logging",		      "static_binding_ranges"};
+	enum { K_DP, K_HA, K_PDNS, K_IKE, K_SAS, K_BIND, K_CLI, K_LOG, K_RANGES };
 	struct ha_config *cfg = c->cfg;
 	struct cfg_mapv m;
 	size_t o;
 
 	if (root->kind != Y_MAP)
 		return cfg_fail(c, root, "expected a mapping at the top level, got %s", ynode_kind_name(root));
-	if (cfg_map(c, root, keys, 8, &m) < 0)
+	if (cfg_map(c, root, keys, 9, &m) < 0)
 		return -1;
 	for (size_t i = K_DP; i <= K_IKE; i++)
 		if (!m.v[i])
@@ -1311,6 +1492,8 @@ int cfg_walk_root(struct cfg_ctx *c, const struct ynode *root)
 		SECTION(K_SAS, walk_static_sas(c, m.v[K_SAS]));
 	if (m.v[K_BIND])
 		SECTION(K_BIND, walk_static_bindings(c, m.v[K_BIND]));
+	if (m.v[K_RANGES])
+		SECTION(K_RANGES, walk_binding_ranges(c, m.v[K_RANGES]));
 	SECTION(K_CLI, walk_cli(c, m.v[K_CLI], &cfg->cli));
 	SECTION(K_LOG, walk_logging(c, m.v[K_LOG], cfg));
 #undef SECTION

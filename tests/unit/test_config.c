@@ -445,7 +445,7 @@ Test(config, inline_errors)
 	expect_error(BASE_DOC "? [a, b]\n: 1\n", "t.yaml:7:3: (root): expected a string key, got a sequence");
 	expect_error(BASE_DOC "\"ike\": {}\n", "t.yaml:7:1: ike: duplicate key 'ike'");
 	expect_error("\"foo\\nbar\": 1\n", "t.yaml:1:1: foo\\x0abar: unknown key 'foo\\x0abar' (expected one of: "
-		     "dataplane, home_agent, pdns, ike, static_sas, static_bindings, cli, logging)");
+		     "dataplane, home_agent, pdns, ike, static_sas, static_bindings, cli, logging, static_binding_ranges)");
 }
 
 Test(config, too_many_items_rejected_before_walking_them)
@@ -578,4 +578,30 @@ Test(config, prefix_helpers)
 	cr_expect_eq(ha_cfg_enc_key_len(HA_CFG_ENC_AES_GCM_256), 36);
 	cr_expect_eq(ha_cfg_integ_key_len(HA_CFG_INTEG_HMAC_SHA1_96), 20);
 	cr_expect_str_eq(ha_cfg_log_level_name(HA_CFG_LOG_NOTICE), "notice");
+}
+
+/* static_binding_ranges: the i-th binding of a range, as hadp and ha-pktgen expand it. */
+Test(config, binding_ranges_expand)
+{
+	struct ha_config *cfg = load_ok("tests/config/good/ranges.yaml");
+	struct ha_config_binding b;
+	char s[INET6_ADDRSTRLEN];
+
+	cr_assert_eq(cfg->n_binding_ranges, 2);
+	cr_assert_eq(cfg->binding_ranges[0].count, 1000000);
+	ha_cfg_range_binding(&cfg->binding_ranges[0], 999999, &b);
+	inet_ntop(AF_INET6, &b.home_prefix, s, sizeof(s));
+	cr_expect_str_eq(s, "2001:db8:10f:423f::", "999999 = 0xf423f prefixes on");
+	inet_ntop(AF_INET6, &b.care_of.v6, s, sizeof(s));
+	cr_expect_str_eq(s, "2001:db8:aaaa::f:4240");
+	inet_ntop(AF_INET, &b.ipv4_home_address, s, sizeof(s));
+	cr_expect_str_eq(s, "10.15.66.64");
+	ha_cfg_range_binding(&cfg->binding_ranges[1], 255, &b);
+	cr_expect_eq(b.care_of.family, AF_INET);
+	inet_ntop(AF_INET, &b.care_of.v4, s, sizeof(s));
+	cr_expect_str_eq(s, "198.51.101.0");
+	cr_expect(b.has_udp_port && b.udp_port == 4191);
+	cr_expect_not(b.has_ipv4_home_address);
+	ha_config_free(cfg);
+	free(cfg);
 }
