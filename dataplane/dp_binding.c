@@ -6,7 +6,6 @@
 #include <rte_hash.h>
 #include <rte_jhash.h>
 #include <rte_malloc.h>
-#include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
 
 #include "dp_binding.h"
@@ -28,7 +27,9 @@ struct deferred {
 struct dp_bindings {
 	struct rte_hash *h6;
 	struct rte_hash *h4;
-	struct rte_mempool *entries;
+	struct dp_binding *slab;     /* every entry, live or waiting for reclamation */
+	uint32_t *free_idx;          /* LIFO of free slab slots (control thread only) */
+	uint32_t n_free;
 	struct rte_rcu_qsbr *qsbr;
 	struct rte_rcu_qsbr_dq *dq;
 	uint32_t count;
@@ -50,6 +51,16 @@ static void make_key6(struct key6 *k, const uint8_t *addr, uint8_t len)
 	k->len = len;
 }
 
+static struct dp_binding *entry_get(struct dp_bindings *t)
+{
+	return t->n_free ? &t->slab[t->free_idx[--t->n_free]] : NULL;
+}
+
+static void entry_put(struct dp_bindings *t, struct dp_binding *b)
+{
+	t->free_idx[t->n_free++] = (uint32_t)(b - t->slab);
+}
+
 static void reclaim_cb(void *p, void *e, unsigned n)
 {
 	struct dp_bindings *t = p;
@@ -61,7 +72,7 @@ static void reclaim_cb(void *p, void *e, unsigned n)
 		if (d[i].pos4 >= 0)
 			rte_hash_free_key_with_position(t->h4, d[i].pos4);
 		if (d[i].entry)
-			rte_mempool_put(t->entries, d[i].entry);
+			entry_put(t, d[i].entry);
 	}
 }
 
@@ -104,10 +115,17 @@ struct dp_bindings *dp_bindings_create(const struct dp_bindings_params *p)
 	hp.name = "hadp_bind4";
 	hp.key_len = sizeof(uint32_t);
 	t->h4 = rte_hash_create(&hp);
-	/* entries in flight (replaced, not yet reclaimed) need room beside the live ones */
-	t->entries = rte_mempool_create("hadp_bind_entries", p->max_bindings + slack,
-					sizeof(struct dp_binding), 0, 0, NULL, NULL, NULL, NULL,
-					p->socket_id, RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
+	/* entries in flight (replaced, not yet reclaimed) need room beside the live ones; a
+	 * plain array, not a mempool: no per-object header, 128 bytes an entry */
+	uint32_t n_slots = p->max_bindings + slack;
+	t->slab = rte_zmalloc_socket("hadp_bind_slab", (size_t)n_slots * sizeof(struct dp_binding),
+				     RTE_CACHE_LINE_SIZE, p->socket_id);
+	t->free_idx = rte_malloc_socket("hadp_bind_free", (size_t)n_slots * sizeof(uint32_t), 0,
+					p->socket_id);
+	if (t->free_idx)
+		for (uint32_t i = 0; i < n_slots; i++)
+			t->free_idx[i] = n_slots - 1 - i;
+	t->n_free = t->free_idx ? n_slots : 0;
 	struct rte_rcu_qsbr_dq_parameters dqp = {
 		.name = "hadp_bind_dq",
 		.flags = RTE_RCU_QSBR_DQ_MT_UNSAFE,
@@ -120,7 +138,7 @@ struct dp_bindings *dp_bindings_create(const struct dp_bindings_params *p)
 		.v = p->qsbr,
 	};
 	t->dq = rte_rcu_qsbr_dq_create(&dqp);
-	if (!t->h6 || !t->h4 || !t->entries || !t->dq) {
+	if (!t->h6 || !t->h4 || !t->slab || !t->free_idx || !t->dq) {
 		int err = rte_errno;
 		dp_bindings_free(t);
 		rte_errno = err;
@@ -137,7 +155,8 @@ void dp_bindings_free(struct dp_bindings *t)
 		rte_rcu_qsbr_dq_delete(t->dq); /* reclaims everything first */
 	rte_hash_free(t->h6);
 	rte_hash_free(t->h4);
-	rte_mempool_free(t->entries);
+	rte_free(t->slab);
+	rte_free(t->free_idx);
 	rte_free(t);
 }
 
@@ -234,11 +253,11 @@ int dp_binding_upsert(struct dp_bindings *t, const struct ha_binding_spec *s, ui
 		return -EEXIST; /* that IPv4 home address belongs to another binding */
 	if (!old && t->count >= t->max)
 		return -ENOSPC;
-	while (rte_mempool_get(t->entries, (void **)&nb) != 0) {
+	while (!(nb = entry_get(t))) {
 		/* every spare entry waits for a grace period: let the workers pass one */
 		rte_rcu_qsbr_synchronize(t->qsbr, RTE_QSBR_THRID_INVALID);
 		dp_binding_reclaim(t);
-		if (rte_mempool_avail_count(t->entries) == 0)
+		if (!t->n_free)
 			return -ENOMEM;
 	}
 	build_entry(t, nb, s, generation);
@@ -246,7 +265,7 @@ int dp_binding_upsert(struct dp_bindings *t, const struct ha_binding_spec *s, ui
 	nb->sa_in = sa_in;
 	/* publish: the IPv4 key first, then the home prefix; a reader sees old or new, whole */
 	if (nb->has_hoa4 && rte_hash_add_key_data(t->h4, &hoa4, nb) < 0) {
-		rte_mempool_put(t->entries, nb);
+		entry_put(t, nb);
 		return -ENOSPC;
 	}
 	if (rte_hash_add_key_data(t->h6, &k, nb) < 0) {

@@ -491,13 +491,19 @@ int dp_worker_main(void *arg)
 		if (poll_core && (n = rte_eth_rx_burst(core->port_id, (uint16_t)w->index, pkts,
 						       DP_BURST))) {
 			w->stats->c[DP_C_RX_CORE] += n;
+			uint64_t t0 = rte_rdtsc();
 			dp_process_burst(w, ctx, pkts, n, false, &out);
+			w->stats->c[DP_C_WORK_CYCLES] += rte_rdtsc() - t0;
+			w->stats->c[DP_C_WORK_PACKETS] += n;
 			flush(w, acc->port_id, (uint16_t)w->index, &out.q[DP_PORT_ACCESS], DP_C_TX_ACCESS);
 		}
 		if (poll_acc && (n = rte_eth_rx_burst(acc->port_id, (uint16_t)w->index, pkts,
 						      DP_BURST))) {
 			w->stats->c[DP_C_RX_ACCESS] += n;
+			uint64_t t0 = rte_rdtsc();
 			dp_process_burst(w, ctx, pkts, n, true, &out);
+			w->stats->c[DP_C_WORK_CYCLES] += rte_rdtsc() - t0;
+			w->stats->c[DP_C_WORK_PACKETS] += n;
 			flush(w, core->port_id, (uint16_t)w->index, &out.q[DP_PORT_CORE], DP_C_TX_CORE);
 		}
 		/* no binding entry is held across this point */

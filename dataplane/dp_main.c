@@ -230,6 +230,34 @@ static int port_init(struct dp_ctx *ctx, enum dp_port_role role, const struct ha
 	return rte_eth_dev_start(p->port_id);
 }
 
+static int install_static(struct dp_ctx *ctx, const struct ha_config_binding *c,
+			  const char *section, unsigned index)
+{
+	struct ha_binding_spec s = { .home_prefix_len = c->home_prefix_len };
+
+	memcpy(s.home_prefix, &c->home_prefix, 16);
+	if (c->has_ipv4_home_address) {
+		s.flags |= HA_BIND_F_IPV4_HOA;
+		memcpy(s.hoa4, &c->ipv4_home_address, 4);
+	}
+	if (c->care_of.family == AF_INET) {
+		s.flags |= HA_BIND_F_COA4;
+		memcpy(s.coa, &c->care_of.v4, 4);
+	} else {
+		memcpy(s.coa, &c->care_of.v6, 16);
+	}
+	if (c->has_udp_port) {
+		s.flags |= HA_BIND_F_UDP;
+		s.udp_port = c->udp_port;
+	}
+	/* payload SAs of static bindings are installed with the ESP engine; until then the
+	 * binding forwards in the clear */
+	int rc = dp_binding_upsert(ctx->bindings, &s, 0, NULL, NULL);
+	if (rc)
+		RTE_LOG(ERR, USER1, "hadp: %s[%u]: %s\n", section, index, strerror(-rc));
+	return rc;
+}
+
 static int tables_init(struct dp_ctx *ctx)
 {
 	const struct ha_config *cfg = ctx->cfg;
@@ -255,31 +283,16 @@ static int tables_init(struct dp_ctx *ctx)
 	ctx->bindings = dp_bindings_create(&bp);
 	if (!ctx->bindings)
 		return -rte_errno;
-	/* the YAML's static bindings, for lab and load use (generation 0) */
-	for (unsigned i = 0; i < cfg->n_static_bindings; i++) {
-		const struct ha_config_binding *c = &cfg->static_bindings[i];
-		struct ha_binding_spec s = { .home_prefix_len = c->home_prefix_len };
-		memcpy(s.home_prefix, &c->home_prefix, 16);
-		if (c->has_ipv4_home_address) {
-			s.flags |= HA_BIND_F_IPV4_HOA;
-			memcpy(s.hoa4, &c->ipv4_home_address, 4);
-		}
-		if (c->care_of.family == AF_INET) {
-			s.flags |= HA_BIND_F_COA4;
-			memcpy(s.coa, &c->care_of.v4, 4);
-		} else {
-			memcpy(s.coa, &c->care_of.v6, 16);
-		}
-		if (c->has_udp_port) {
-			s.flags |= HA_BIND_F_UDP;
-			s.udp_port = c->udp_port;
-		}
-		/* payload SAs of static bindings are installed with the ESP engine; until then
-		 * the binding forwards in the clear */
-		int rc = dp_binding_upsert(ctx->bindings, &s, 0, NULL, NULL);
-		if (rc) {
-			RTE_LOG(ERR, USER1, "hadp: static_bindings[%u]: %s\n", i, strerror(-rc));
-			return rc;
+	/* the YAML's static bindings and binding ranges, for lab and load use (generation 0) */
+	for (unsigned i = 0; i < cfg->n_static_bindings; i++)
+		if (install_static(ctx, &cfg->static_bindings[i], "static_bindings", i) < 0)
+			return -EINVAL;
+	for (unsigned r = 0; r < cfg->n_binding_ranges; r++) {
+		for (uint32_t i = 0; i < cfg->binding_ranges[r].count; i++) {
+			struct ha_config_binding b;
+			ha_cfg_range_binding(&cfg->binding_ranges[r], i, &b);
+			if (install_static(ctx, &b, "static_binding_ranges", r) < 0)
+				return -EINVAL;
 		}
 	}
 	return 0;
@@ -357,6 +370,7 @@ int main(int argc, char **argv)
 	char *eargv[HA_CFG_MAX_EAL_ARGS + 16];
 	static char ebuf[HA_CFG_MAX_EAL_ARGS * HA_CFG_EAL_ARG_SIZE + 4096];
 	int rc = 1;
+	uint64_t table_bytes = 0, start_tsc = 0, stop_tsc = 0;
 
 	if (!cfg || parse_options(argc, argv, &o) < 0)
 		return 2;
@@ -385,7 +399,11 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
-	if (shared_objects_init(ctx) || tables_init(ctx) ||
+	struct rte_malloc_socket_stats before, after;
+	rte_malloc_get_socket_stats((int)rte_socket_id(), &before);
+	if (shared_objects_init(ctx) || (rte_malloc_get_socket_stats((int)rte_socket_id(), &before),
+					 tables_init(ctx)) ||
+	    (rte_malloc_get_socket_stats((int)rte_socket_id(), &after), 0) ||
 	    port_init(ctx, DP_PORT_ACCESS, &cfg->dataplane.access) ||
 	    port_init(ctx, DP_PORT_CORE, &cfg->dataplane.core) || dp_telemetry_init(ctx)) {
 		RTE_LOG(ERR, USER1, "hadp: start-up failed\n");
@@ -403,13 +421,16 @@ int main(int argc, char **argv)
 			w->policer.tokens[r] = ctx->punt_burst;
 		idx++;
 	}
+	table_bytes = after.heap_allocsz_bytes - before.heap_allocsz_bytes;
 	idx = 0;
+	start_tsc = rte_rdtsc();
 	RTE_LCORE_FOREACH_WORKER(lcore)
 		rte_eal_remote_launch(dp_worker_main, &ctx->workers[idx++], lcore);
 	RTE_LOG(INFO, USER1, "hadp: forwarding with %u worker(s)\n", ctx->n_workers);
 
 	control_loop(ctx, &o);
 	rte_eal_mp_wait_lcore();
+	stop_tsc = rte_rdtsc();
 	rc = 0;
 
 out:
@@ -431,9 +452,16 @@ out:
 		struct dp_stats sum;
 		FILE *f = fopen(o.stats_file, "w");
 		dp_stats_sum(ctx->stats, ctx->n_workers + 1, &sum);
+		struct dp_run_info run = {
+			.mbufs_in_use = ctx->pool ? rte_mempool_in_use_count(ctx->pool) : 0,
+			.bindings = ctx->bindings ? dp_binding_count(ctx->bindings) : 0,
+			.max_bindings = cfg->dataplane.max_bindings,
+			.table_bytes = table_bytes,
+			.tsc_hz = rte_get_tsc_hz(),
+			.seconds = (double)(stop_tsc - start_tsc) / (double)rte_get_tsc_hz(),
+		};
 		if (f) {
-			dp_stats_write_json(f, &sum, ctx->pool ? rte_mempool_in_use_count(ctx->pool) : 0,
-					    ctx->bindings ? dp_binding_count(ctx->bindings) : 0);
+			dp_stats_write_json(f, &sum, &run);
 			fclose(f);
 		} else {
 			RTE_LOG(ERR, USER1, "hadp: %s: %s\n", o.stats_file, strerror(errno));

@@ -28,8 +28,7 @@ void dp_stats_sum(const struct dp_stats *blocks, unsigned n, struct dp_stats *ou
 	}
 }
 
-void dp_stats_write_json(FILE *f, const struct dp_stats *s, uint64_t mbufs_in_use,
-			 uint32_t bindings)
+void dp_stats_write_json(FILE *f, const struct dp_stats *s, const struct dp_run_info *run)
 {
 	fprintf(f, "{\"counters\":{");
 	for (unsigned i = 0; i < DP_C__COUNT; i++)
@@ -47,6 +46,8 @@ void dp_stats_write_json(FILE *f, const struct dp_stats *s, uint64_t mbufs_in_us
 	for (unsigned i = 0; i < HA_PUNT__COUNT; i++)
 		fprintf(f, "%s\"%s\":%llu", i ? "," : "", ha_punt_reason_name(i),
 			(unsigned long long)s->punt[i]);
-	fprintf(f, "},\"mbufs_in_use\":%llu,\"bindings\":%u}\n", (unsigned long long)mbufs_in_use,
-		bindings);
+	fprintf(f, "},\"mbufs_in_use\":%llu,\"bindings\":%u,\"max_bindings\":%u,"
+		   "\"table_bytes\":%llu,\"tsc_hz\":%llu,\"seconds\":%.6f}\n",
+		(unsigned long long)run->mbufs_in_use, run->bindings, run->max_bindings,
+		(unsigned long long)run->table_bytes, (unsigned long long)run->tsc_hz, run->seconds);
 }

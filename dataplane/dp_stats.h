@@ -32,8 +32,17 @@ const char *dp_counter_name(enum dp_counter c);
 /* Sum of every lcore's block (the main lcore's included). */
 void dp_stats_sum(const struct dp_stats *blocks, unsigned n, struct dp_stats *out);
 
-/* Write the sums as one JSON object (the --stats-file and the tests read it). */
-void dp_stats_write_json(FILE *f, const struct dp_stats *sum, uint64_t mbufs_in_use,
-			 uint32_t bindings);
+/* What a run reports beside the counters. */
+struct dp_run_info {
+	uint64_t mbufs_in_use;   /* after shutdown: anything but 0 is a leak */
+	uint32_t bindings;
+	uint32_t max_bindings;
+	uint64_t table_bytes;    /* hugepage memory the binding table took, sized for max_bindings */
+	uint64_t tsc_hz;
+	double seconds;          /* from the workers' launch to their stop */
+};
+
+/* Write the sums as one JSON object (the --stats-file; tests and benchmarks read it). */
+void dp_stats_write_json(FILE *f, const struct dp_stats *sum, const struct dp_run_info *run);
 
 #endif
