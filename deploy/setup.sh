@@ -14,9 +14,9 @@ export DEBIAN_FRONTEND=noninteractive
 
 packages=(
 	build-essential meson ninja-build pkg-config git
-	libdpdk-dev dpdk libipsec-mb-dev libyaml-dev libpcap-dev libcriterion-dev
+	libdpdk-dev dpdk dpdk-dev libipsec-mb-dev libyaml-dev libpcap-dev libcriterion-dev
 	clang libclang-rt-14-dev
-	tshark python3 python3-scapy
+	tshark python3 python3-scapy python3-matplotlib
 	iproute2 procps
 )
 

@@ -1,0 +1,181 @@
+#!/usr/bin/python3
+"""The dataplane benchmark: hadp with one worker, a pcap replayed for ever (net_pcap
+infinite_rx=1) into the port under test, the other port a net_null sink. For each scenario it
+prints Mpps, the workers' own cycles per packet (TSC inside hadp, receive and transmit
+excluded) and Gbit/s, and runs dpdk-testpmd in io mode on the same input as the harness
+ceiling. Writes results.json and results.png into the output directory.
+
+usage: pktgen/bench.py BUILD_DIR OUT_DIR [--seconds S] [--quick]
+"""
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+HA6, HA4 = "2001:db8:ffff::1", "192.0.2.1"
+MILLION = 1_000_000
+
+
+def config(work, name, rx_port, pcap, mbufs):
+    """hadp's YAML: 1M IPv6 care-of bindings then 1000 behind a NAT (UDP 4191)."""
+    dev = {
+        "access": "net_pcap0" if rx_port == "access" else "net_null0",
+        "core": "net_pcap1" if rx_port == "core" else "net_null1",
+    }
+    args = {}
+    for p in ("access", "core"):
+        if p == rx_port:
+            args[p] = f"rx_pcap={pcap},infinite_rx=1,tx_pcap=/dev/null,tx_pcap=/dev/null"
+        else:
+            args[p] = "no-rx=1"
+    path = f"{work}/{name}.yaml"
+    with open(path, "w") as f:
+        f.write(f"""dataplane:
+  eal_args: ["--no-pci", "--file-prefix=hadp-bench-{os.getpid()}", "--log-level=*:warning"]
+  lcores: {{ main: 0, workers: [1] }}
+  mempool: {{ mbufs: {mbufs}, cache: 512 }}
+  ports:
+    access: {{ device: {dev['access']}, devargs: "{args['access']}" }}
+    core: {{ device: {dev['core']}, devargs: "{args['core']}" }}
+  tables: {{ max_bindings: 1048576 }}
+home_agent:
+  ipv6_address: {HA6}
+  ipv4_address: {HA4}
+pdns:
+  - name: internet
+    home_prefix_pool: 2001:db8:100::/40
+    home_prefix_length: 64
+    ipv4_pool: 10.0.0.0/8
+ike: {{ enabled: false }}
+static_binding_ranges:
+  - pdn: internet
+    first_home_prefix: 2001:db8:100::/64
+    count: {MILLION}
+    first_care_of: 2001:db8:aaaa::1
+    first_ipv4_home_address: 10.0.0.1
+  - pdn: internet
+    first_home_prefix: 2001:db8:1ff::/64
+    count: 1000
+    first_care_of: 198.51.100.1
+    udp_port: 40001
+""")
+    return path
+
+
+# name, direction, first binding, bindings, size, note
+SCENARIOS = [
+    ("down-6in6-1k-64", "down", 0, 1000, "64", "downlink IPv6-in-IPv6, 1k bindings, random"),
+    ("down-6in6-1m-64", "down", 0, MILLION, "64", "downlink IPv6-in-IPv6, 1M bindings, random"),
+    ("up-6in6-1k-64", "up", 0, 1000, "64", "uplink decapsulation, 1k bindings, random"),
+    ("up-6in6-1m-64", "up", 0, MILLION, "64", "uplink decapsulation, 1M bindings, random"),
+    ("down-udp-1k-64", "down", MILLION, 1000, "64", "downlink IPv4/UDP 4191 (NAT), 1k bindings"),
+    ("up-udp-1k-64", "up", MILLION, 1000, "64", "uplink IPv4/UDP 4191 (NAT), 1k bindings"),
+    ("down-6in6-1k-imix", "down", 0, 1000, "imix", "downlink IPv6-in-IPv6, IMIX"),
+    ("down-6in6-1k-1400", "down", 0, 1000, "1400", "downlink IPv6-in-IPv6, 1400 B"),
+]
+
+
+def run_hadp(build, cfg, seconds):
+    stats = cfg + ".stats.json"
+    r = subprocess.run([f"{build}/dataplane/hadp", "-c", cfg, "--max-seconds", str(seconds),
+                        "--stats-file", stats], capture_output=True, text=True,
+                       timeout=seconds + 120)
+    if r.returncode != 0:
+        raise RuntimeError(f"hadp failed: {r.stderr}")
+    return json.load(open(stats))
+
+
+def run_testpmd(pcap, seconds, mbufs):
+    """The harness ceiling: testpmd io-forwarding the same replay into net_null."""
+    cmd = ["dpdk-testpmd", "-l", "0,1", "--no-pci", f"--file-prefix=tp-bench-{os.getpid()}",
+           "--log-level=*:warning",
+           f"--vdev=net_pcap0,rx_pcap={pcap},infinite_rx=1,tx_pcap=/dev/null",
+           "--vdev=net_null0,no-rx=1", "--", "--forward-mode=io", "--nb-cores=1",
+           f"--total-num-mbufs={mbufs}", "--stats-period=1", "--auto-start"]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(seconds + 2)
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=60)
+    # "Rx-pps:" lines, port 0 is the replay: take the last few once it runs at full speed
+    rates = [int(x) for x in re.findall(r"Rx-pps:\s+(\d+)", out)]
+    port0 = rates[0::2]
+    tail = [x for x in port0[-max(1, seconds - 1):] if x > 0]
+    return sum(tail) / len(tail) / 1e6 if tail else 0.0
+
+
+def frame_bytes(size):
+    return {"64": 64, "1400": 1400, "imix": (7 * 64 + 4 * 594 + 1514) / 12}[size]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build")
+    ap.add_argument("out")
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="fewer packets, no testpmd")
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    results = []
+    print(f"{'scenario':22} {'Mpps':>7} {'cyc/pkt':>8} {'Gbit/s':>7} {'testpmd':>8}  note")
+    for name, direction, first, n, size, note in SCENARIOS:
+        packets = 4096 if a.quick else (262144 if n >= MILLION else 65536)
+        pcap = f"{a.out}/{name}.pcap"
+        rx_port = "core" if direction == "down" else "access"
+        cfg = config(a.out, name, rx_port, pcap, packets + 16384)
+        subprocess.run([f"{a.build}/pktgen/ha-pktgen", "pcap", "-c", cfg, "-o", pcap,
+                        "--direction", direction, "--size", size, "--packets", str(packets),
+                        "--first", str(first), "--bindings", str(n), "--order", "random"],
+                       check=True, capture_output=True)
+        s = run_hadp(a.build, cfg, a.seconds)
+        c = s["counters"]
+        pkts = c["work-packets"]
+        mpps = pkts / s["seconds"] / 1e6 if s["seconds"] else 0
+        cyc = c["work-cycles"] / pkts if pkts else 0
+        fwd = c["downlink-encapsulated"] + c["uplink-decapsulated"]
+        drops = {k: v for k, v in c.items() if k.startswith("drop-") and v}
+        gbps = mpps * frame_bytes(size) * 8 / 1000
+        ceiling = 0.0 if a.quick else run_testpmd(pcap, a.seconds, packets + 16384)
+        results.append({"scenario": name, "note": note, "mpps": mpps, "cycles_per_packet": cyc,
+                        "gbit_s": gbps, "testpmd_mpps": ceiling, "forwarded": fwd,
+                        "processed": pkts, "drops": drops, "bindings": s["bindings"],
+                        "bytes_per_binding": s["table_bytes"] / s["max_bindings"],
+                        "tsc_hz": s["tsc_hz"]})
+        print(f"{name:22} {mpps:7.2f} {cyc:8.1f} {gbps:7.2f} {ceiling:8.2f}  {note}"
+              + (f"  DROPS {drops}" if drops else ""))
+        os.unlink(pcap)
+    print(f"binding table: {results[0]['bytes_per_binding']:.0f} bytes per binding "
+          f"(sized for 1,048,576), TSC {results[0]['tsc_hz'] / 1e9:.2f} GHz")
+    json.dump(results, open(f"{a.out}/results.json", "w"), indent=1)
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5))
+        names = [r["scenario"] for r in results]
+        x = range(len(names))
+        ax1.bar([i - 0.2 for i in x], [r["mpps"] for r in results], 0.4, label="hadp")
+        ax1.bar([i + 0.2 for i in x], [r["testpmd_mpps"] for r in results], 0.4,
+                label="testpmd io (ceiling)")
+        ax1.set_ylabel("Mpps, one worker")
+        ax1.legend()
+        ax2.bar(list(x), [r["cycles_per_packet"] for r in results], 0.6, color="tab:orange")
+        ax2.set_ylabel("hadp work cycles per packet")
+        for ax in (ax1, ax2):
+            ax.set_xticks(list(x))
+            ax.set_xticklabels(names, rotation=35, ha="right", fontsize=8)
+        fig.tight_layout()
+        fig.savefig(f"{a.out}/results.png", dpi=100)
+    except ImportError:
+        print("matplotlib missing: no plot")
+    bad = [r for r in results if r["forwarded"] != r["processed"]]
+    for r in bad:
+        print(f"FAIL {r['scenario']}: {r['processed'] - r['forwarded']} packets not forwarded")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
