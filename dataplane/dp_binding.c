@@ -2,19 +2,21 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
-#include <rte_jhash.h>
+#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
 #include "dp_binding.h"
 #include "ha_bytes.h"
 
-/* A home prefix key: the masked prefix and its length (PDNs may use different lengths). */
+/* A home prefix key: the prefix, masked to its length. Each distinct home prefix length (one
+ * per PDN at most, usually just /64) has its own table, so the key is 16 octets: CRC hashing
+ * and the 16-octet vector compare. */
 struct key6 {
-	uint8_t prefix[16];
-	uint32_t len;
+	uint64_t w[2];
 };
 
 /* What waits for a grace period: an entry and/or freed key slots (-1 = none). */
@@ -22,10 +24,14 @@ struct deferred {
 	struct dp_binding *entry;
 	int32_t pos6;
 	int32_t pos4;
+	uint32_t table6;   /* which h6[] pos6 belongs to */
 };
 
+#define MAX_LENS 8
+
 struct dp_bindings {
-	struct rte_hash *h6;
+	struct rte_hash *h6[MAX_LENS];
+	uint64_t mask[MAX_LENS][2];  /* network-order masks of each length */
 	struct rte_hash *h4;
 	struct dp_binding *slab;     /* every entry, live or waiting for reclamation */
 	uint32_t *free_idx;          /* LIFO of free slab slots (control thread only) */
@@ -38,17 +44,31 @@ struct dp_bindings {
 	uint8_t ha6[16];
 	uint32_t ha4;
 	unsigned n_lens;
-	uint8_t lens[8];
+	uint8_t lens[MAX_LENS];
 };
 
-static void make_key6(struct key6 *k, const uint8_t *addr, uint8_t len)
+static inline void make_key6(struct key6 *k, const uint8_t *addr, const uint64_t mask[2])
 {
-	memset(k, 0, sizeof(*k));
-	unsigned full = len / 8, rem = len % 8;
-	memcpy(k->prefix, addr, full);
-	if (rem)
-		k->prefix[full] = (uint8_t)(addr[full] & (0xFF << (8 - rem)));
-	k->len = len;
+	uint64_t w[2];
+	memcpy(w, addr, 16);
+	k->w[0] = w[0] & mask[0];
+	k->w[1] = w[1] & mask[1];
+}
+
+static int table_of(const struct dp_bindings *t, uint8_t len)
+{
+	for (unsigned i = 0; i < t->n_lens; i++)
+		if (t->lens[i] == len)
+			return (int)i;
+	return -1;
+}
+
+static void length_mask(uint8_t len, uint64_t mask[2])
+{
+	uint8_t m[16] = { 0 };
+	for (unsigned b = 0; b < len; b++)
+		m[b / 8] |= (uint8_t)(0x80 >> (b % 8));
+	memcpy(mask, m, 16);
 }
 
 static struct dp_binding *entry_get(struct dp_bindings *t)
@@ -68,7 +88,7 @@ static void reclaim_cb(void *p, void *e, unsigned n)
 
 	for (unsigned i = 0; i < n; i++) {
 		if (d[i].pos6 >= 0)
-			rte_hash_free_key_with_position(t->h6, d[i].pos6);
+			rte_hash_free_key_with_position(t->h6[d[i].table6], d[i].pos6);
 		if (d[i].pos4 >= 0)
 			rte_hash_free_key_with_position(t->h4, d[i].pos4);
 		if (d[i].entry)
@@ -76,9 +96,10 @@ static void reclaim_cb(void *p, void *e, unsigned n)
 	}
 }
 
-static void defer(struct dp_bindings *t, struct dp_binding *entry, int32_t pos6, int32_t pos4)
+static void defer(struct dp_bindings *t, struct dp_binding *entry, int32_t pos6, uint32_t table6,
+		  int32_t pos4)
 {
-	struct deferred d = { entry, pos6, pos4 };
+	struct deferred d = { entry, pos6, pos4, table6 };
 
 	/* The queue is sized for bursts of changes; when it is full, wait for the workers'
 	 * next quiescent state (they report one per burst) and empty it. */
@@ -104,14 +125,20 @@ struct dp_bindings *dp_bindings_create(const struct dp_bindings_params *p)
 	memcpy(t->lens, p->prefix_lens, t->n_lens);
 
 	struct rte_hash_parameters hp = {
-		.name = "hadp_bind6",
 		.entries = RTE_MAX(p->max_bindings, 8u),
 		.key_len = sizeof(struct key6),
-		.hash_func = rte_jhash,
+		.hash_func = rte_hash_crc,
 		.socket_id = p->socket_id,
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
-	t->h6 = rte_hash_create(&hp);
+	char name[RTE_HASH_NAMESIZE];
+	bool ok = t->n_lens > 0;
+	for (unsigned i = 0; i < t->n_lens; i++) {
+		snprintf(name, sizeof(name), "hadp_bind6_%u", t->lens[i]);
+		hp.name = name;
+		length_mask(t->lens[i], t->mask[i]);
+		ok &= (t->h6[i] = rte_hash_create(&hp)) != NULL;
+	}
 	hp.name = "hadp_bind4";
 	hp.key_len = sizeof(uint32_t);
 	t->h4 = rte_hash_create(&hp);
@@ -138,7 +165,7 @@ struct dp_bindings *dp_bindings_create(const struct dp_bindings_params *p)
 		.v = p->qsbr,
 	};
 	t->dq = rte_rcu_qsbr_dq_create(&dqp);
-	if (!t->h6 || !t->h4 || !t->slab || !t->free_idx || !t->dq) {
+	if (!ok || !t->h4 || !t->slab || !t->free_idx || !t->dq) {
 		int err = rte_errno;
 		dp_bindings_free(t);
 		rte_errno = err;
@@ -153,7 +180,8 @@ void dp_bindings_free(struct dp_bindings *t)
 		return;
 	if (t->dq)
 		rte_rcu_qsbr_dq_delete(t->dq); /* reclaims everything first */
-	rte_hash_free(t->h6);
+	for (unsigned i = 0; i < t->n_lens; i++)
+		rte_hash_free(t->h6[i]);
 	rte_hash_free(t->h4);
 	rte_free(t->slab);
 	rte_free(t->free_idx);
@@ -235,17 +263,14 @@ int dp_binding_upsert(struct dp_bindings *t, const struct ha_binding_spec *s, ui
 	struct dp_binding *nb, *old = NULL, *other = NULL;
 	uint32_t hoa4;
 
-	if (s->home_prefix_len == 0 || s->home_prefix_len > 128)
-		return -EINVAL;
-	make_key6(&k, s->home_prefix, s->home_prefix_len);
-	bool known_len = false;
-	for (unsigned i = 0; i < t->n_lens; i++)
-		known_len |= t->lens[i] == s->home_prefix_len;
-	if (!known_len)
+	int ti = table_of(t, s->home_prefix_len);
+	if (ti < 0)
 		return -EINVAL; /* workers would never look this length up */
+	struct rte_hash *h6 = t->h6[ti];
+	make_key6(&k, s->home_prefix, t->mask[ti]);
 	if ((s->flags & HA_BIND_F_COA4) && !t->ha4)
 		return -EAFNOSUPPORT;
-	if (rte_hash_lookup_data(t->h6, &k, (void **)&old) < 0)
+	if (rte_hash_lookup_data(h6, &k, (void **)&old) < 0)
 		old = NULL;
 	memcpy(&hoa4, s->hoa4, 4);
 	if ((s->flags & HA_BIND_F_IPV4_HOA) &&
@@ -268,14 +293,14 @@ int dp_binding_upsert(struct dp_bindings *t, const struct ha_binding_spec *s, ui
 		entry_put(t, nb);
 		return -ENOSPC;
 	}
-	if (rte_hash_add_key_data(t->h6, &k, nb) < 0) {
+	if (rte_hash_add_key_data(h6, &k, nb) < 0) {
 		if (nb->has_hoa4) {
 			if (old && old->has_hoa4 && old->hoa4 == hoa4)
 				rte_hash_add_key_data(t->h4, &hoa4, old);
 			else
-				defer(t, NULL, -1, rte_hash_del_key(t->h4, &hoa4));
+				defer(t, NULL, -1, 0, rte_hash_del_key(t->h4, &hoa4));
 		}
-		defer(t, nb, -1, -1);
+		defer(t, nb, -1, 0, -1);
 		return -ENOSPC;
 	}
 	if (!old) {
@@ -285,7 +310,7 @@ int dp_binding_upsert(struct dp_bindings *t, const struct ha_binding_spec *s, ui
 	int32_t pos4 = -1;
 	if (old->has_hoa4 && (!nb->has_hoa4 || old->hoa4 != nb->hoa4))
 		pos4 = rte_hash_del_key(t->h4, &old->hoa4);
-	defer(t, old, -1, pos4 >= 0 ? pos4 : -1);
+	defer(t, old, -1, 0, pos4 >= 0 ? pos4 : -1);
 	return 0;
 }
 
@@ -294,13 +319,16 @@ int dp_binding_delete(struct dp_bindings *t, const uint8_t prefix[16], uint8_t p
 	struct key6 k;
 	struct dp_binding *b, *b4;
 
-	make_key6(&k, prefix, prefix_len);
-	if (rte_hash_lookup_data(t->h6, &k, (void **)&b) < 0)
+	int ti = table_of(t, prefix_len);
+	if (ti < 0)
 		return -ENOENT;
-	int32_t pos6 = rte_hash_del_key(t->h6, &k), pos4 = -1;
+	make_key6(&k, prefix, t->mask[ti]);
+	if (rte_hash_lookup_data(t->h6[ti], &k, (void **)&b) < 0)
+		return -ENOENT;
+	int32_t pos6 = rte_hash_del_key(t->h6[ti], &k), pos4 = -1;
 	if (b->has_hoa4 && rte_hash_lookup_data(t->h4, &b->hoa4, (void **)&b4) >= 0 && b4 == b)
 		pos4 = rte_hash_del_key(t->h4, &b->hoa4);
-	defer(t, b, pos6, pos4 >= 0 ? pos4 : -1);
+	defer(t, b, pos6, (uint32_t)ti, pos4 >= 0 ? pos4 : -1);
 	t->count--;
 	return 0;
 }
@@ -309,26 +337,30 @@ unsigned dp_binding_sweep(struct dp_bindings *t, uint32_t gen)
 {
 	const void *key;
 	void *data;
-	uint32_t iter = 0, n = 0, cap = 1024;
-	struct key6 *stale = rte_malloc("hadp_sweep", cap * sizeof(*stale), 0);
+	uint32_t n = 0, cap = 1024;
+	struct dp_binding **stale = rte_malloc("hadp_sweep", cap * sizeof(*stale), 0);
 
 	if (!stale)
 		return 0;
 	/* collect first: deleting while iterating could skip entries */
-	while (rte_hash_iterate(t->h6, &key, &data, &iter) >= 0) {
-		if (((struct dp_binding *)data)->generation == gen)
-			continue;
-		if (n == cap) {
-			struct key6 *bigger = rte_realloc(stale, 2 * cap * sizeof(*stale), 0);
-			if (!bigger)
-				break;
-			stale = bigger;
-			cap *= 2;
+	for (unsigned ti = 0; ti < t->n_lens; ti++) {
+		uint32_t iter = 0;
+		while (rte_hash_iterate(t->h6[ti], &key, &data, &iter) >= 0) {
+			if (((struct dp_binding *)data)->generation == gen)
+				continue;
+			if (n == cap) {
+				struct dp_binding **bigger =
+					rte_realloc(stale, 2 * cap * sizeof(*stale), 0);
+				if (!bigger)
+					break;
+				stale = bigger;
+				cap *= 2;
+			}
+			stale[n++] = data;
 		}
-		stale[n++] = *(const struct key6 *)key;
 	}
 	for (uint32_t i = 0; i < n; i++)
-		dp_binding_delete(t, stale[i].prefix, (uint8_t)stale[i].len);
+		dp_binding_delete(t, stale[i]->home_prefix, stale[i]->home_prefix_len);
 	rte_free(stale);
 	return n;
 }
@@ -349,10 +381,10 @@ void dp_binding_lookup6(const struct dp_bindings *t, const uint8_t *const addrs[
 	for (unsigned l = 0; l < t->n_lens && m; l++) {
 		uint64_t hits = 0;
 		for (unsigned j = 0; j < m; j++) {
-			make_key6(&keys[j], addrs[idx[j]], t->lens[l]);
+			make_key6(&keys[j], addrs[idx[j]], t->mask[l]);
 			kp[j] = &keys[j];
 		}
-		if (rte_hash_lookup_bulk_data(t->h6, kp, m, &hits, data) <= 0)
+		if (rte_hash_lookup_bulk_data(t->h6[l], kp, m, &hits, data) <= 0)
 			continue;
 		unsigned left = 0;
 		for (unsigned j = 0; j < m; j++) {

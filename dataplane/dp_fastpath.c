@@ -14,6 +14,7 @@
 #include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
@@ -143,6 +144,14 @@ static struct desc classify_slow(struct dp_worker *w, struct rte_mbuf *m, bool a
 	}
 }
 
+static inline bool is_ha6(const uint8_t *a, const uint8_t *ha)
+{
+	uint64_t x[2], y[2];
+	memcpy(x, a, 16); /* two loads, no library call */
+	memcpy(y, ha, 16);
+	return x[0] == y[0] && x[1] == y[1];
+}
+
 /* Downlink: a plain IPv6 or IPv4 packet from the PDN, looked up by its destination. */
 static struct desc parse_core(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mbuf *m)
 {
@@ -157,7 +166,7 @@ static struct desc parse_core(struct dp_worker *w, const struct dp_ctx *ctx, str
 		uint8_t nh = d[ETH_HLEN + 6];
 		uint32_t end = ETH_HLEN + 40u + rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 4));
 		if (end > len || nh == MH_PROTO || nh == 58 /* ICMPv6: ND for the HA */ ||
-		    !memcmp(d + ETH_HLEN + 24, ctx->ha6, 16))
+		    is_ha6(d + ETH_HLEN + 24, ctx->ha6))
 			return classify_slow(w, m, false);
 		x.inner_ver = 6;
 		x.inner_off = ETH_HLEN;
@@ -281,14 +290,18 @@ static int encapsulate(const struct dp_binding *b, const struct dp_port *port, s
 	if (!h)
 		return DP_D_NO_ROOM;
 	uint8_t *o = h + ETH_HLEN;
-	memcpy(o, b->hdr, b->hdr_len);
 	uint8_t inner_proto = x->inner_ver == 6 ? IPPROTO_IPV6 : IPPROTO_IPIP;
 	if (b->tunnel == DP_TUN_IP6) {
+		memcpy(o, b->hdr, 40); /* constant sizes: the compiler copies in registers */
 		put_eth(h, port, RTE_BE16(RTE_ETHER_TYPE_IPV6));
 		*(uint16_t *)(o + 4) = rte_cpu_to_be_16(x->inner_len);
 		o[6] = inner_proto;
 		return -1;
 	}
+	if (b->tunnel == DP_TUN_UDP4)
+		memcpy(o, b->hdr, 28);
+	else
+		memcpy(o, b->hdr, 20);
 	put_eth(h, port, RTE_BE16(RTE_ETHER_TYPE_IPV4));
 	uint16_t tot = (uint16_t)(b->hdr_len + x->inner_len);
 	uint8_t proto = b->tunnel == DP_TUN_UDP4 ? IPPROTO_UDP : inner_proto;
@@ -433,6 +446,13 @@ void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_
 		bind[i6[j]] = b6[j];
 	for (unsigned j = 0; j < n4; j++)
 		bind[i4[j]] = b4[j];
+	/* the entries of a big table are cold: fetch them all before the first is used */
+	for (unsigned j = 0; j < n6; j++)
+		if (b6[j])
+			rte_prefetch0(b6[j]->hdr);
+	for (unsigned j = 0; j < n4; j++)
+		if (b4[j])
+			rte_prefetch0(b4[j]->hdr);
 
 	const struct dp_port *dst = &ctx->ports[from_access ? DP_PORT_CORE : DP_PORT_ACCESS];
 	struct txq *t = &out->q[from_access ? DP_PORT_CORE : DP_PORT_ACCESS];
