@@ -1,8 +1,10 @@
 #!/bin/bash
 # The appliance's main job on a configuration (default: configs/lab.yaml), as far as it is built:
-# build, check the configuration, decode the sample signalling captures. The dataplane (hadp),
-# the control plane (hacpd) and charon join this script as they land.
-# Run deploy/setup.sh first (the README's command does).
+# build; check the configuration; have ha-pktgen write traffic for every binding of the
+# configuration into the capture files its net_pcap ports replay (downlink from the PDN, uplink
+# tunnelled from the UEs); run hadp over them; check every packet hadp sent with ha-pktgen's sink
+# and print hadp's counters; decode the sample signalling captures. The control plane (hacpd) and
+# charon join this script as they land. Run deploy/setup.sh first (the README's command does).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 config=$(realpath "${1:-$root/configs/lab.yaml}")
@@ -20,13 +22,46 @@ echo "run_lab: built in $build"
 # Exits non-zero, naming file, line, column and key, if the configuration is not valid.
 "$build/controlplane/ha-config" --check "$config"
 
+# The capture files the configuration's ports name (rx_pcap= / tx_pcap=, first is the data).
+read -r acc_in acc_out core_in core_out < <("$build/controlplane/ha-config" --dump --json "$config" |
+	/usr/bin/python3 -c '
+import json, re, sys
+ports = json.load(sys.stdin)["dataplane"]["ports"]
+out = []
+for p in ("access", "core"):
+    args = ports[p].get("devargs", "")
+    rx = re.findall(r"rx_pcap=([^,]+)", args)
+    tx = re.findall(r"tx_pcap=([^,]+)", args)
+    if ports[p]["device"].startswith("net_pcap") and rx and tx:
+        out += [rx[0], tx[0]]
+print(" ".join(out) if len(out) == 4 else "")')
+if [ -z "${core_out:-}" ]; then
+	echo "run_lab: $config does not replay captures on both ports (net_pcap rx_pcap/tx_pcap);"
+	echo "run_lab: start hadp yourself: $build/dataplane/hadp -c $config"
+	exit 1
+fi
+mkdir -p "$(dirname "$acc_in")" "$(dirname "$core_in")"
+"$build/pktgen/ha-pktgen" pcap -c "$config" -o "$core_in" --direction down --size imix --packets 3000
+"$build/pktgen/ha-pktgen" pcap -c "$config" -o "$acc_in" --direction up --size imix --packets 3000
+
+stats=$(dirname "$core_out")/hadp-stats.json
+echo "run_lab: hadp forwarding the replay (stops 1 s after the input ends)"
+"$build/dataplane/hadp" -c "$config" --exit-idle 1000 --max-seconds 120 --stats-file "$stats"
+/usr/bin/python3 - "$stats" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+c = {k: v for k, v in s["counters"].items() if v and not k.startswith("work-")}
+print("run_lab: hadp counters:", ", ".join(f"{k} {v}" for k, v in c.items()))
+print(f"run_lab: {s['bindings']} bindings, {s['mbufs_in_use']} mbufs in use after shutdown")
+sys.exit(1 if s["mbufs_in_use"] else 0)
+PY
+"$build/pktgen/ha-pktgen" verify -c "$config" --direction down "$acc_out"
+"$build/pktgen/ha-pktgen" verify -c "$config" --direction up "$core_out"
+
 echo "run_lab: decoding the sample signalling captures (tests/captures/*.pcap)"
 for pcap in "$root"/tests/captures/*.pcap; do
 	out=$("$build/controlplane/ha-decode" "$pcap")
 	n=$(printf '%s\n' "$out" | wc -l)
 	errors=$(printf '%s\n' "$out" | grep -c '"error":' || true)
 	echo "  $(basename "$pcap"): $n packets, $errors with decode errors"
-	printf '%s\n' "$out" | sed -n 's/.*"mh":{"type":[0-9]*,"name":"\([a-z-]*\)".*/\1/p' |
-		sort | uniq -c | sed 's/^/   /'
 done
-echo "run_lab: hadp and hacpd are not part of the build yet; nothing further to start"

@@ -172,7 +172,7 @@ Test(config, lab)
 	cr_expect_eq(out->spi, 0x2001);
 	cr_expect_eq(out->direction, HA_CFG_SA_OUT);
 
-	cr_assert_eq(cfg->n_static_bindings, 1);
+	cr_assert_eq(cfg->n_static_bindings, 3);
 	const struct ha_config_binding *b = &cfg->static_bindings[0];
 	cr_expect_eq(b->pdn, 0);
 	expect_addr6(&b->home_prefix, "2001:db8:100:1::");

@@ -1,0 +1,25 @@
+#!/bin/sh
+# The lab flow of deploy/run_lab.sh on a private copy of configs/lab.yaml: ha-pktgen writes
+# traffic for every binding, hadp forwards it, ha-pktgen's sink accepts every packet hadp sent
+# and rejects packets that hadp did not make (so the sink can fail).
+# usage: lab_flow.sh HADP HA_PKTGEN SOURCE_ROOT WORKDIR
+set -eu
+hadp=$1 pktgen=$2 root=$3 work=$4
+rm -rf "$work"
+mkdir -p "$work"
+sed -e "s|/var/lib/hadp-lab|$work|g" -e "s|--file-prefix=hadp-lab|--file-prefix=hadp-labtest-$$|" \
+	"$root/configs/lab.yaml" > "$work/lab.yaml"
+"$pktgen" pcap -c "$work/lab.yaml" -o "$work/core-in.pcap" --direction down --size imix --packets 600
+"$pktgen" pcap -c "$work/lab.yaml" -o "$work/access-in.pcap" --direction up --size 64 --packets 600 \
+	--order random --family 4
+"$hadp" -c "$work/lab.yaml" --exit-idle 500 --max-seconds 60 --stats-file "$work/stats.json" 2> "$work/hadp.log"
+grep -q '"downlink-encapsulated":600,' "$work/stats.json"
+grep -q '"uplink-decapsulated":600,' "$work/stats.json"
+grep -q '"mbufs_in_use":0,' "$work/stats.json"
+"$pktgen" verify -c "$work/lab.yaml" --direction down "$work/access-out.pcap"
+"$pktgen" verify -c "$work/lab.yaml" --direction up "$work/core-out.pcap"
+if "$pktgen" verify -c "$work/lab.yaml" --direction down "$work/core-in.pcap" > /dev/null; then
+	echo "FAIL: the sink accepted packets hadp did not make"
+	exit 1
+fi
+echo "lab flow: 1 passed, 0 failed"
