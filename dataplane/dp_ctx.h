@@ -49,6 +49,7 @@ struct dp_ctx {
 	struct dp_port ports[DP_PORT__COUNT];
 	struct rte_mempool *pool;
 	struct rte_ring *punt, *tx, *cmd, *ack;
+	struct rte_ring *local;      /* workers -> control thread: ARP and ND for the HA itself */
 	struct rte_rcu_qsbr *qsbr;
 	struct dp_bindings *bindings;
 	struct dp_sa_table *sas;

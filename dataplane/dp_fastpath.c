@@ -402,12 +402,11 @@ static void flush(struct dp_worker *w, uint16_t port, uint16_t q, struct txq *t,
 	t->n = 0;
 }
 
-static void punt_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mbuf **p,
-		       unsigned n)
+static void punt_burst(struct dp_worker *w, struct rte_ring *r, struct rte_mbuf **p, unsigned n)
 {
 	if (!n)
 		return;
-	unsigned k = rte_ring_mp_enqueue_burst(ctx->punt, (void **)p, n, NULL);
+	unsigned k = rte_ring_mp_enqueue_burst(r, (void **)p, n, NULL);
 	w->stats->c[DP_C_PUNTED] += k;
 	for (unsigned i = k; i < n; i++)
 		dp_drop(w->stats, DP_D_PUNT_RING_FULL, p[i]);
@@ -422,8 +421,8 @@ void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_
 	uint32_t k4[DP_BURST];
 	uint8_t i6[DP_BURST], i4[DP_BURST];
 	const struct dp_binding *b6[DP_BURST], *b4[DP_BURST], *bind[DP_BURST];
-	struct rte_mbuf *punt[DP_BURST];
-	unsigned n6 = 0, n4 = 0, np = 0;
+	struct rte_mbuf *punt[DP_BURST], *local[DP_BURST];
+	unsigned n6 = 0, n4 = 0, np = 0, nl = 0;
 	uint64_t tsc = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
@@ -474,7 +473,11 @@ void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_
 						     : ctx->ports[DP_PORT_CORE].port_id,
 				      x[i].punt_reason, tsc);
 			w->stats->punt[x[i].punt_reason]++;
-			punt[np++] = m;
+			/* ARP and neighbour discovery the dataplane answers itself */
+			if (x[i].punt_reason == HA_PUNT_ARP || x[i].punt_reason == HA_PUNT_ND)
+				local[nl++] = m;
+			else
+				punt[np++] = m;
 			continue;
 		}
 		if (!bind[i]) {
@@ -490,7 +493,8 @@ void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_
 		w->stats->c[from_access ? DP_C_UPLINK : DP_C_DOWNLINK]++;
 		t->pkts[t->n++] = m;
 	}
-	punt_burst(w, ctx, punt, np);
+	punt_burst(w, ctx->punt, punt, np);
+	punt_burst(w, ctx->local, local, nl);
 }
 
 extern struct dp_ctx *dp_global;

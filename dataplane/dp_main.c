@@ -30,6 +30,7 @@
 #include "dp_binding.h"
 #include "dp_ctl.h"
 #include "dp_ctx.h"
+#include "dp_local.h"
 #include "dp_telemetry.h"
 #include "ha_ring.h"
 
@@ -312,9 +313,11 @@ static int shared_objects_init(struct dp_ctx *ctx)
 					socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	ctx->ack = rte_ring_create_elem(HA_SHM_RING_ACK, sizeof(struct ha_cmd_ack), CMD_RING_SIZE,
 					socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	ctx->local = rte_ring_create("hadp_local", 1024, socket, RING_F_SC_DEQ);
 	ctx->stats = rte_zmalloc("hadp_stats", (ctx->n_workers + 1) * sizeof(struct dp_stats),
 				 RTE_CACHE_LINE_SIZE);
-	if (!ctx->pool || !ctx->punt || !ctx->tx || !ctx->cmd || !ctx->ack || !ctx->stats) {
+	if (!ctx->pool || !ctx->punt || !ctx->tx || !ctx->cmd || !ctx->ack || !ctx->local ||
+	    !ctx->stats) {
 		RTE_LOG(ERR, USER1, "hadp: shared objects: %s\n", rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
@@ -339,6 +342,7 @@ static void control_loop(struct dp_ctx *ctx, const struct options *o)
 	while (!ctx->quit) {
 		unsigned work = dp_ctl_commands(ctx, &ctl);
 		work += dp_ctl_transmit(ctx, st);
+		work += dp_local_answer(ctx, st);
 		dp_binding_reclaim(ctx->bindings);
 		uint64_t now = rte_rdtsc(), rx = total_rx(ctx);
 		if (rx != last_rx || work) {
@@ -440,6 +444,8 @@ out:
 		drain_ring(ctx->punt);
 	if (ctx->tx)
 		drain_ring(ctx->tx);
+	if (ctx->local)
+		drain_ring(ctx->local);
 	for (unsigned r = 0; r < DP_PORT__COUNT; r++) {
 		if (ctx->ports[r].n_txq) {
 			rte_eth_dev_stop(ctx->ports[r].port_id);
@@ -474,6 +480,7 @@ out:
 	rte_ring_free(ctx->tx);
 	rte_ring_free(ctx->cmd);
 	rte_ring_free(ctx->ack);
+	rte_ring_free(ctx->local);
 	rte_mempool_free(ctx->pool);
 	rte_free(ctx->stats);
 	rte_eal_cleanup();

@@ -16,7 +16,8 @@ import subprocess
 import sys
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-from scapy.all import (ARP, ICMPv6ND_NS, IP, UDP, Ether, IPv6, Raw,  # noqa: E402
+from scapy.all import (ARP, ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptDstLLAddr, IP, UDP,  # noqa: E402
+                       Ether, IPv6, Raw,
                        rdpcap, wrpcap, raw)
 from scapy.layers.inet6 import IPv6ExtHdrDestOpt, HAO, MIP6MH_BU  # noqa: E402
 
@@ -207,9 +208,13 @@ def build_cases():
     case("punt-ike-natt", "access", eth(IP(src=coa4b, dst=HA4) / UDP(sport=4500, dport=4500) /
                                         Raw(b"\x00" * 32 + marker("punt-ike-natt"))),
          ("punt", "ike"))
-    case("punt-ns", "core", eth(IPv6(src="fe80::1", dst="ff02::1:ff00:1") /
-                                ICMPv6ND_NS(tgt=HA6)), ("punt", "neighbour-discovery"))
-    case("punt-arp", "core", Ether(dst="ff:ff:ff:ff:ff:ff") / ARP(pdst=HA4),
+    case("punt-ns", "core", Ether(src="02:00:00:00:0c:01") /
+         IPv6(src="fe80::1", dst="ff02::1:ff00:1", hlim=255) / ICMPv6ND_NS(tgt=HA6),
+         ("punt", "neighbour-discovery"))
+    # RFC 826 / RFC 4861 7.2.4: the dataplane answers these itself (checked below)
+    case("punt-arp", "core", Ether(src="02:00:00:00:0c:01", dst="ff:ff:ff:ff:ff:ff") /
+         ARP(hwsrc="02:00:00:00:0c:01", psrc="198.51.100.254", pdst=HA4), ("punt", "arp"))
+    case("arp-other", "core", Ether(dst="ff:ff:ff:ff:ff:ff") / ARP(pdst="192.0.2.99"),
          ("punt", "arp"))
 
     # Malformed input: counted by its decode error, never forwarded.
@@ -308,11 +313,36 @@ def main():
         else:
             passed += 1
 
+    # the dataplane's own answers, on the control thread's queue of the core port
+    answers = rdpcap(f"{work}/core_ctl.pcap")
+    arp = [p for p in answers if ARP in p]
+    na = [p for p in answers if ICMPv6ND_NA in p]
+    ok = len(arp) == 1 and arp[0][ARP].op == 2 and arp[0][ARP].psrc == HA4 and \
+        arp[0][ARP].pdst == "198.51.100.254" and arp[0][ARP].hwdst == "02:00:00:00:0c:01" and \
+        arp[0][Ether].dst == "02:00:00:00:0c:01"
+    if len(na) == 1:
+        n = na[0]
+        chk = IPv6(raw(n[IPv6]))
+        del chk[ICMPv6ND_NA].cksum
+        ok = ok and n[ICMPv6ND_NA].tgt == HA6 and n[ICMPv6ND_NA].S == 1 and \
+            n[IPv6].dst == "fe80::1" and n[IPv6].src == HA6 and n[IPv6].hlim == 255 and \
+            ICMPv6NDOptDstLLAddr in n and \
+            IPv6(raw(chk))[ICMPv6ND_NA].cksum == n[ICMPv6ND_NA].cksum
+    else:
+        ok = False
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL ARP/NA answers: {[p.summary() for p in answers]}")
+
     # every packet is accounted for by exactly the expected counters
     c = stats["counters"]
     checks = [("rx-access", sum(1 for x in CASES if x[1] == "access")),
               ("rx-core", sum(1 for x in CASES if x[1] == "core")),
               ("punted", sum(want_punt.values()))]
+    want_counters["drop-not-for-home-agent"] = 1   # the ARP request for another address
+    checks += [("arp-replies", 1), ("neighbour-advertisements", 1)]
     checks += [(k, v) for k, v in want_counters.items()]
     checks += [(k, 0) for k in c if k.startswith("drop-") and k not in want_counters]
     for k, v in checks:
