@@ -16,7 +16,7 @@ packages=(
 	build-essential meson ninja-build pkg-config git
 	libdpdk-dev dpdk dpdk-dev libipsec-mb-dev libyaml-dev libpcap-dev libcriterion-dev
 	clang libclang-rt-14-dev
-	tshark python3 python3-scapy python3-matplotlib
+	tshark python3 python3-scapy python3-cryptography python3-matplotlib
 	iproute2 procps
 )
 
