@@ -10,6 +10,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "dp_binding.h"
+#include "dp_sa.h"
 #include "ha_bytes.h"
 
 /* A home prefix key: the prefix, masked to its length. Each distinct home prefix length (one
@@ -266,6 +267,14 @@ int dp_binding_upsert(struct dp_bindings *t, const struct ha_binding_spec *s, ui
 	int ti = table_of(t, s->home_prefix_len);
 	if (ti < 0)
 		return -EINVAL; /* workers would never look this length up */
+	/* payload SAs: both directions, tunnel mode; not with UDP encapsulation (its receiver
+	 * could not tell ESP from an IP packet without RFC 5845's TLV header) */
+	if ((sa_out || sa_in) &&
+	    (!sa_out || !sa_in || sa_out->dir != HA_SA_OUT || sa_in->dir != HA_SA_IN ||
+	     sa_out->mode != HA_SA_TUNNEL || sa_in->mode != HA_SA_TUNNEL))
+		return -EINVAL;
+	if (sa_out && (s->flags & HA_BIND_F_UDP))
+		return -ENOTSUP;
 	struct rte_hash *h6 = t->h6[ti];
 	make_key6(&k, s->home_prefix, t->mask[ti]);
 	if ((s->flags & HA_BIND_F_COA4) && !t->ha4)
@@ -303,9 +312,17 @@ int dp_binding_upsert(struct dp_bindings *t, const struct ha_binding_spec *s, ui
 		defer(t, nb, -1, 0, -1);
 		return -ENOSPC;
 	}
+	if (sa_out) {
+		sa_out->conf.refs++;
+		sa_in->conf.refs++;
+	}
 	if (!old) {
 		t->count++;
 		return 0;
+	}
+	if (old->sa_out) {
+		old->sa_out->conf.refs--;
+		old->sa_in->conf.refs--;
 	}
 	int32_t pos4 = -1;
 	if (old->has_hoa4 && (!nb->has_hoa4 || old->hoa4 != nb->hoa4))
@@ -328,6 +345,10 @@ int dp_binding_delete(struct dp_bindings *t, const uint8_t prefix[16], uint8_t p
 	int32_t pos6 = rte_hash_del_key(t->h6[ti], &k), pos4 = -1;
 	if (b->has_hoa4 && rte_hash_lookup_data(t->h4, &b->hoa4, (void **)&b4) >= 0 && b4 == b)
 		pos4 = rte_hash_del_key(t->h4, &b->hoa4);
+	if (b->sa_out) {
+		b->sa_out->conf.refs--;
+		b->sa_in->conf.refs--;
+	}
 	defer(t, b, pos6, (uint32_t)ti, pos4 >= 0 ? pos4 : -1);
 	t->count--;
 	return 0;

@@ -7,11 +7,14 @@
 #include <string.h>
 
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
 #include "dp_binding.h"
 #include "dp_ctl.h"
+#include "dp_esp.h"
+#include "dp_sa_table.h"
 #include "ha_bytes.h"
 #include "ha_pkt.h"
 
@@ -20,16 +23,23 @@ static int apply(struct dp_ctx *ctx, struct dp_ctl *ctl, const struct ha_cmd *c)
 	if (c->version != HA_RING_VERSION)
 		return -EPROTO;
 	switch (c->type) {
-	case HA_CMD_BINDING_UPSERT:
-		if (c->binding.flags & HA_BIND_F_SA)
-			return -ENOTSUP; /* payload SAs arrive with the ESP engine */
-		return dp_binding_upsert(ctx->bindings, &c->binding, c->generation, NULL, NULL);
+	case HA_CMD_BINDING_UPSERT: {
+		struct dp_sa *out = NULL, *in = NULL;
+		if (c->binding.flags & HA_BIND_F_SA) {
+			out = dp_sa_table_find(ctx->sas, c->binding.sa_out, HA_SA_OUT);
+			in = dp_sa_table_find(ctx->sas, c->binding.sa_in, HA_SA_IN);
+			if (!out || !in)
+				return -ENOENT;
+		}
+		return dp_binding_upsert(ctx->bindings, &c->binding, c->generation, out, in);
+	}
 	case HA_CMD_BINDING_DELETE:
 		return dp_binding_delete(ctx->bindings, c->binding.home_prefix,
 					 c->binding.home_prefix_len);
 	case HA_CMD_SA_ADD:
+		return dp_sa_table_add(ctx->sas, &c->sa, (int)rte_socket_id());
 	case HA_CMD_SA_DELETE:
-		return -ENOTSUP;
+		return dp_sa_table_delete(ctx->sas, c->sa_del.spi, c->sa_del.direction);
 	case HA_CMD_SYNC_BEGIN:
 		ctl->sync_generation = c->generation;
 		ctl->syncing = true;
@@ -99,15 +109,50 @@ unsigned dp_ctl_transmit(struct dp_ctx *ctx, struct dp_stats *st)
 	unsigned n = rte_ring_sc_dequeue_burst(ctx->tx, (void **)pkts, DP_BURST, NULL);
 	unsigned k[DP_PORT__COUNT] = { 0 };
 
+	/* RFC 4877: BA, BRI and HA Switch leave under the UE's transport mode SA, which this
+	 * thread owns */
+	struct rte_mbuf *esp[DP_BURST];
+	struct dp_sa *sas[DP_BURST];
+	uint8_t reason[DP_BURST];
+	unsigned ne = 0, nk = 0;
 	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct ha_pkt_meta *meta = rte_mbuf_to_priv(m);
+		const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+		struct dp_sa *sa = NULL;
+		if (meta->version != HA_RING_VERSION || m->nb_segs != 1 || m->data_len < 40 ||
+		    (d[0] >> 4) != 6 ||
+		    ((meta->flags & HA_META_F_ESP) &&
+		     (!(sa = dp_sa_table_find(ctx->sas, meta->sa_spi, HA_SA_OUT)) ||
+		      sa->mode != HA_SA_TRANSPORT || sa->owner != DP_SA_OWNER_CONTROL))) {
+			dp_drop(st, DP_D_CP_TX_BAD, m);
+			continue;
+		}
+		if (sa) {
+			esp[ne] = m;
+			sas[ne++] = sa;
+		} else {
+			pkts[nk++] = m;
+		}
+	}
+	if (ne) {
+		dp_esp_encrypt_burst(ctx->ctl_esp, esp, sas, (uint16_t)ne, reason);
+		for (unsigned i = 0; i < ne; i++) {
+			if (reason[i]) {
+				st->esp_err[reason[i] & 31]++;
+				dp_drop(st, DP_D_ESP, esp[i]);
+			} else {
+				st->c[DP_C_ESP_ENCRYPTED]++;
+				pkts[nk++] = esp[i];
+			}
+		}
+	}
+	for (unsigned i = 0; i < nk; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const struct ha_pkt_meta *meta = rte_mbuf_to_priv(m);
 		unsigned role = meta->port == ctx->ports[DP_PORT_CORE].port_id ? DP_PORT_CORE
 									       : DP_PORT_ACCESS;
-		const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
-		if (meta->version != HA_RING_VERSION || m->nb_segs != 1 || m->data_len < 40 ||
-		    (d[0] >> 4) != 6 || (meta->flags & HA_META_F_ESP) ||
-		    ((meta->flags & HA_META_F_UDP) && !wrap_udp(ctx, m, meta))) {
+		if ((meta->flags & HA_META_F_UDP) && !wrap_udp(ctx, m, meta)) {
 			dp_drop(st, DP_D_CP_TX_BAD, m);
 			continue;
 		}

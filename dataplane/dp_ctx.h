@@ -41,7 +41,8 @@ struct dp_worker {
 	unsigned index;              /* queue index on every port */
 	struct dp_stats *stats;
 	struct dp_policer policer;
-	struct dp_esp_ctx *esp;
+	struct dp_esp_ctx *esp;      /* this lcore's IPsec-MB manager */
+	struct rte_ring *handoff;    /* packets of SAs this worker owns, from the other workers */
 } __rte_cache_aligned;
 
 struct dp_ctx {
@@ -53,6 +54,7 @@ struct dp_ctx {
 	struct rte_rcu_qsbr *qsbr;
 	struct dp_bindings *bindings;
 	struct dp_sa_table *sas;
+	struct dp_esp_ctx *ctl_esp;  /* the control thread's: signalling SAs */
 	unsigned n_workers;
 	struct dp_worker workers[DP_MAX_WORKERS];
 	struct dp_stats *stats;      /* n_workers + 1 blocks; the last is the control thread's */

@@ -19,6 +19,8 @@
 #include <rte_ring.h>
 
 #include "dp_binding.h"
+#include "dp_esp.h"
+#include "dp_sa_table.h"
 #include "dp_ctx.h"
 #include "dp_fastpath.h"
 #include "ha_pkt.h"
@@ -40,9 +42,12 @@ struct desc {
 	const uint8_t *key6;    /* address looked up: dst (downlink) or src (uplink) */
 	uint32_t key4;
 	uint8_t drop;           /* enum dp_counter when verdict is V_DROP */
+	uint16_t esp_off;       /* V_ESP: the ESP header */
+	uint16_t l3_off;        /* V_ESP: the IPv6 header in front of it (transport mode) */
+	uint32_t spi;
 };
 
-enum verdict { V_LOOKUP, V_PUNT, V_DROP };
+enum verdict { V_LOOKUP, V_PUNT, V_DROP, V_ESP };
 
 static inline struct desc drop_desc(enum dp_counter why)
 {
@@ -107,8 +112,21 @@ static struct desc classify_slow(struct dp_worker *w, struct rte_mbuf *m, bool a
 		x.verdict = V_PUNT;
 		x.punt_reason = HA_PUNT_ARP;
 		return x;
-	case HA_PKT_ESP:
-		return drop_desc(DP_D_ESP); /* payload ESP lands with the ESP engine */
+	case HA_PKT_ESP: {
+		if (!access)
+			return drop_desc(DP_D_NOT_FOR_US);
+		if (p.udp && !p.udp_encap)
+			return drop_desc(DP_D_UNSUPPORTED); /* RFC 3948 ESP-in-UDP: not here yet */
+		const struct ha_ip_hdr *c = ha_pkt_carrier(&p);
+		x.verdict = V_ESP;
+		x.esp_off = (uint16_t)p.esp_off;
+		x.l3_off = (uint16_t)c->off;
+		x.spi = p.esp_spi;
+		x.outer_ver = p.outer.ver;
+		x.outer_src4 = p.outer.src4.s_addr;
+		x.outer_src6 = d + p.outer.off + 8;
+		return x;
+	}
 	case HA_PKT_TUNNEL:
 		if (!access)
 			return drop_desc(DP_D_NOT_FOR_US);
@@ -276,9 +294,8 @@ static inline void put_eth(uint8_t *e, const struct dp_port *port, uint16_t type
 	*(uint16_t *)(e + 12) = type_be;
 }
 
-/* Downlink: wrap the user packet in the binding's tunnel. @return a drop reason or -1. */
-static int encapsulate(const struct dp_binding *b, const struct dp_port *port, struct rte_mbuf *m,
-		       const struct desc *x)
+/* Downlink, first half: the user packet alone at the start of the mbuf, hop limit spent. */
+static int user_packet(struct rte_mbuf *m, const struct desc *x)
 {
 	uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, x->inner_off);
 
@@ -286,16 +303,25 @@ static int encapsulate(const struct dp_binding *b, const struct dp_port *port, s
 		return DP_D_TTL;
 	rte_pktmbuf_adj(m, x->inner_off);
 	rte_pktmbuf_trim(m, (uint16_t)(m->data_len - x->inner_len));
+	return -1;
+}
+
+/* Downlink, second half: the binding's outer header (and Ethernet) in front of the len octets
+ * the mbuf holds, whose protocol is proto (41, 4, or 50 after ESP). @return a drop reason or -1. */
+static int outer_header(const struct dp_binding *b, const struct dp_port *port, struct rte_mbuf *m,
+			uint8_t proto)
+{
+	uint16_t len = (uint16_t)m->data_len;
 	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)(ETH_HLEN + b->hdr_len));
+
 	if (!h)
 		return DP_D_NO_ROOM;
 	uint8_t *o = h + ETH_HLEN;
-	uint8_t inner_proto = x->inner_ver == 6 ? IPPROTO_IPV6 : IPPROTO_IPIP;
 	if (b->tunnel == DP_TUN_IP6) {
 		memcpy(o, b->hdr, 40); /* constant sizes: the compiler copies in registers */
 		put_eth(h, port, RTE_BE16(RTE_ETHER_TYPE_IPV6));
-		*(uint16_t *)(o + 4) = rte_cpu_to_be_16(x->inner_len);
-		o[6] = inner_proto;
+		*(uint16_t *)(o + 4) = rte_cpu_to_be_16(len);
+		o[6] = proto;
 		return -1;
 	}
 	if (b->tunnel == DP_TUN_UDP4)
@@ -303,8 +329,9 @@ static int encapsulate(const struct dp_binding *b, const struct dp_port *port, s
 	else
 		memcpy(o, b->hdr, 20);
 	put_eth(h, port, RTE_BE16(RTE_ETHER_TYPE_IPV4));
-	uint16_t tot = (uint16_t)(b->hdr_len + x->inner_len);
-	uint8_t proto = b->tunnel == DP_TUN_UDP4 ? IPPROTO_UDP : inner_proto;
+	uint16_t tot = (uint16_t)(b->hdr_len + len);
+	if (b->tunnel == DP_TUN_UDP4)
+		proto = IPPROTO_UDP;
 	*(uint16_t *)(o + 2) = rte_cpu_to_be_16(tot);
 	o[9] = proto;
 	uint32_t sum = (uint32_t)b->ip4_csum_base + tot + ((uint32_t)o[8] << 8 | proto);
@@ -312,8 +339,18 @@ static int encapsulate(const struct dp_binding *b, const struct dp_port *port, s
 	sum = (sum & 0xFFFF) + (sum >> 16);
 	*(uint16_t *)(o + 10) = rte_cpu_to_be_16((uint16_t)~sum);
 	if (b->tunnel == DP_TUN_UDP4)
-		*(uint16_t *)(o + 24) = rte_cpu_to_be_16((uint16_t)(8 + x->inner_len));
+		*(uint16_t *)(o + 24) = rte_cpu_to_be_16((uint16_t)(8 + len));
 	return -1;
+}
+
+/* Downlink in the clear: wrap the user packet in the binding's tunnel. */
+static int encapsulate(const struct dp_binding *b, const struct dp_port *port, struct rte_mbuf *m,
+		       const struct desc *x)
+{
+	int why = user_packet(m, x);
+	if (why >= 0)
+		return why;
+	return outer_header(b, port, m, x->inner_ver == 6 ? IPPROTO_IPV6 : IPPROTO_IPIP);
 }
 
 /* Uplink: the packet must come from the binding's care-of address through the binding's tunnel
@@ -321,6 +358,8 @@ static int encapsulate(const struct dp_binding *b, const struct dp_port *port, s
 static int decapsulate(const struct dp_binding *b, const struct dp_port *core, struct rte_mbuf *m,
 		       const struct desc *x)
 {
+	if (b->sa_in)
+		return DP_D_CLEAR_FOR_ESP; /* this binding's payload is protected: ESP only */
 	if (x->tunnel != b->tunnel)
 		return DP_D_SPOOF_TUNNEL;
 	if (x->tunnel == DP_TUN_IP6 ? memcmp(x->outer_src6, b->coa6, 16) != 0
@@ -412,6 +451,178 @@ static void punt_burst(struct dp_worker *w, struct rte_ring *r, struct rte_mbuf 
 		dp_drop(w->stats, DP_D_PUNT_RING_FULL, p[i]);
 }
 
+/* A packet of an SA another worker owns goes to that worker (one owner per SA: sequence
+ * numbers and the replay window are never shared). */
+static void handoff(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mbuf *m,
+		    uint8_t owner)
+{
+	if (owner < ctx->n_workers && rte_ring_mp_enqueue(ctx->workers[owner].handoff, m) == 0)
+		w->stats->c[DP_C_HANDED_OFF]++;
+	else
+		dp_drop(w->stats, DP_D_HANDOFF_FULL, m);
+}
+
+static inline bool from_peer(const struct desc *d, const struct dp_sa *sa)
+{
+	if (d->outer_ver == 6)
+		return sa->conf.family == AF_INET6 && !memcmp(d->outer_src6, sa->conf.peer, 16);
+	return sa->conf.family == AF_INET && !memcmp(&d->outer_src4, sa->conf.peer, 4);
+}
+
+/* Uplink ESP: tunnel mode carries a UE's user packets (the binding's payload SA), transport
+ * mode its Binding Updates (RFC 4877), punted once verified with the SPI that verified them. */
+static void esp_uplink(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mbuf **pkts,
+		       const struct desc *x, const uint8_t *idx, unsigned ne, struct txq *t,
+		       struct rte_mbuf **punt, unsigned *np)
+{
+	uint32_t spi[DP_BURST];
+	struct dp_sa *sa[DP_BURST], *ds[DP_BURST];
+	struct rte_mbuf *dm[DP_BURST];
+	uint16_t doff[DP_BURST];
+	uint8_t reason[DP_BURST];
+	unsigned nd = 0;
+	uint16_t access_id = ctx->ports[DP_PORT_ACCESS].port_id;
+
+	for (unsigned j = 0; j < ne; j++)
+		spi[j] = x[idx[j]].spi;
+	dp_sa_table_lookup_in(ctx->sas, spi, ne, sa);
+	for (unsigned j = 0; j < ne; j++) {
+		struct rte_mbuf *m = pkts[idx[j]];
+		const struct desc *d = &x[idx[j]];
+		if (!sa[j]) {
+			dp_drop(w->stats, DP_D_ESP_NO_SA, m);
+			continue;
+		}
+		if (sa[j]->owner != w->index) {
+			handoff(w, ctx, m, sa[j]->owner);
+			continue;
+		}
+		if (sa[j]->mode == HA_SA_TUNNEL) {
+			if (!from_peer(d, sa[j])) { /* the SA's peer is the care-of address */
+				dp_drop(w->stats, DP_D_SPOOF_OUTER, m);
+				continue;
+			}
+			doff[nd] = d->esp_off;
+		} else {
+			set_punt_meta(m, access_id, HA_PUNT_MH_ESP, rte_rdtsc());
+			rte_pktmbuf_adj(m, d->l3_off); /* the engine wants the IPv6 header first */
+			doff[nd] = (uint16_t)(d->esp_off - d->l3_off);
+		}
+		dm[nd] = m;
+		ds[nd++] = sa[j];
+	}
+	if (!nd)
+		return;
+	dp_esp_decrypt_burst(w->esp, dm, ds, doff, (uint16_t)nd, reason);
+
+	const uint8_t *k6[DP_BURST];
+	uint32_t k4[DP_BURST];
+	uint8_t i6[DP_BURST], i4[DP_BURST];
+	const struct dp_binding *b6[DP_BURST], *b4[DP_BURST], *bind[DP_BURST] = { NULL };
+	struct desc y[DP_BURST];
+	unsigned n6 = 0, n4 = 0;
+	for (unsigned k = 0; k < nd; k++) {
+		struct rte_mbuf *m = dm[k];
+		if (reason[k]) {
+			w->stats->esp_err[reason[k] & 31]++;
+			dp_drop(w->stats, DP_D_ESP, m);
+			dm[k] = NULL;
+			continue;
+		}
+		w->stats->c[DP_C_ESP_DECRYPTED]++;
+		if (ds[k]->mode == HA_SA_TRANSPORT) {
+			struct ha_pkt_meta *meta = rte_mbuf_to_priv(m);
+			meta->flags |= HA_META_F_ESP;
+			meta->sa_spi = ds[k]->spi;
+			meta->l3_off = 0;
+			dm[k] = NULL;
+			if (!police(w, ctx, HA_PUNT_MH_ESP)) {
+				dp_drop(w->stats, DP_D_PUNT_POLICED, m);
+				continue;
+			}
+			w->stats->punt[HA_PUNT_MH_ESP]++;
+			punt[(*np)++] = m;
+			continue;
+		}
+		const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
+		if (!inner_ok(ip, 0, m->data_len, &y[k])) {
+			w->stats->decode_err[PKT_ERR_IP_LENGTH]++;
+			dp_drop(w->stats, DP_D_MALFORMED, m);
+			dm[k] = NULL;
+			continue;
+		}
+		if (y[k].inner_ver == 6) {
+			k6[n6] = ip + 8;
+			i6[n6++] = (uint8_t)k;
+		} else {
+			k4[n4] = *(const uint32_t *)(ip + 12);
+			i4[n4++] = (uint8_t)k;
+		}
+	}
+	dp_binding_lookup6(ctx->bindings, k6, n6, b6);
+	dp_binding_lookup4(ctx->bindings, k4, n4, b4);
+	for (unsigned j = 0; j < n6; j++)
+		bind[i6[j]] = b6[j];
+	for (unsigned j = 0; j < n4; j++)
+		bind[i4[j]] = b4[j];
+	const struct dp_port *core = &ctx->ports[DP_PORT_CORE];
+	for (unsigned k = 0; k < nd; k++) {
+		struct rte_mbuf *m = dm[k];
+		if (!m)
+			continue;
+		if (!bind[k]) {
+			dp_drop(w->stats, DP_D_SPOOF_INNER, m);
+			continue;
+		}
+		if (bind[k]->sa_in != ds[k]) { /* a UE may only send under its own SA */
+			dp_drop(w->stats, DP_D_SA_NOT_BINDING, m);
+			continue;
+		}
+		uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *);
+		if (!hop(ip, y[k].inner_ver)) {
+			dp_drop(w->stats, DP_D_TTL, m);
+			continue;
+		}
+		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - y[k].inner_len));
+		uint8_t *e = (uint8_t *)rte_pktmbuf_prepend(m, ETH_HLEN);
+		if (!e) {
+			dp_drop(w->stats, DP_D_NO_ROOM, m);
+			continue;
+		}
+		put_eth(e, core, y[k].inner_ver == 6 ? RTE_BE16(RTE_ETHER_TYPE_IPV6)
+						    : RTE_BE16(RTE_ETHER_TYPE_IPV4));
+		w->stats->c[DP_C_UPLINK]++;
+		t->pkts[t->n++] = m;
+	}
+}
+
+/* Downlink through a payload SA: ESP tunnel mode, then the binding's outer header. */
+static void esp_downlink(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mbuf **m,
+			 const struct dp_binding *const *b, struct dp_sa **sa, unsigned n,
+			 struct txq *t)
+{
+	uint8_t reason[DP_BURST];
+
+	if (!n)
+		return;
+	dp_esp_encrypt_burst(w->esp, m, sa, (uint16_t)n, reason);
+	for (unsigned k = 0; k < n; k++) {
+		int why;
+		if (reason[k]) {
+			w->stats->esp_err[reason[k] & 31]++;
+			dp_drop(w->stats, DP_D_ESP, m[k]);
+			continue;
+		}
+		if ((why = outer_header(b[k], &ctx->ports[DP_PORT_ACCESS], m[k], IPPROTO_ESP)) >= 0) {
+			dp_drop(w->stats, (enum dp_counter)why, m[k]);
+			continue;
+		}
+		w->stats->c[DP_C_ESP_ENCRYPTED]++;
+		w->stats->c[DP_C_DOWNLINK]++;
+		t->pkts[t->n++] = m[k];
+	}
+}
+
 /* One burst from one port: parse, look up, act. */
 void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mbuf **pkts,
 		      uint16_t n, bool from_access, struct dp_tx_out *out)
@@ -419,14 +630,18 @@ void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_
 	struct desc x[DP_BURST];
 	const uint8_t *k6[DP_BURST] = { NULL };
 	uint32_t k4[DP_BURST];
-	uint8_t i6[DP_BURST], i4[DP_BURST];
+	uint8_t i6[DP_BURST], i4[DP_BURST], ie[DP_BURST];
 	const struct dp_binding *b6[DP_BURST], *b4[DP_BURST], *bind[DP_BURST];
-	struct rte_mbuf *punt[DP_BURST], *local[DP_BURST];
-	unsigned n6 = 0, n4 = 0, np = 0, nl = 0;
+	struct rte_mbuf *punt[DP_BURST], *local[DP_BURST], *enc[DP_BURST];
+	const struct dp_binding *enc_b[DP_BURST];
+	struct dp_sa *enc_sa[DP_BURST];
+	unsigned n6 = 0, n4 = 0, np = 0, nl = 0, ne = 0, nenc = 0;
 	uint64_t tsc = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
 		x[i] = from_access ? parse_access(w, pkts[i]) : parse_core(w, ctx, pkts[i]);
+		if (x[i].verdict == V_ESP)
+			ie[ne++] = (uint8_t)i;
 		if (x[i].verdict != V_LOOKUP)
 			continue;
 		const uint8_t *ip = rte_pktmbuf_mtod_offset(pkts[i], const uint8_t *, x[i].inner_off);
@@ -462,6 +677,8 @@ void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_
 		case V_DROP:
 			dp_drop(w->stats, (enum dp_counter)x[i].drop, m);
 			continue;
+		case V_ESP:
+			continue; /* esp_uplink() below */
 		case V_PUNT:
 			if (!police(w, ctx, x[i].punt_reason)) {
 				dp_drop(w->stats, DP_D_PUNT_POLICED, m);
@@ -480,12 +697,24 @@ void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_
 				punt[np++] = m;
 			continue;
 		}
-		if (!bind[i]) {
+		const struct dp_binding *b = bind[i];
+		if (!b) {
 			dp_drop(w->stats, from_access ? DP_D_SPOOF_INNER : DP_D_NO_BINDING, m);
 			continue;
 		}
-		why = from_access ? decapsulate(bind[i], dst, m, &x[i])
-				  : encapsulate(bind[i], dst, m, &x[i]);
+		if (!from_access && b->sa_out) {
+			if (b->sa_out->owner != w->index) {
+				handoff(w, ctx, m, b->sa_out->owner);
+			} else if ((why = user_packet(m, &x[i])) >= 0) {
+				dp_drop(w->stats, (enum dp_counter)why, m);
+			} else {
+				enc[nenc] = m;
+				enc_b[nenc] = b;
+				enc_sa[nenc++] = b->sa_out;
+			}
+			continue;
+		}
+		why = from_access ? decapsulate(b, dst, m, &x[i]) : encapsulate(b, dst, m, &x[i]);
 		if (why >= 0) {
 			dp_drop(w->stats, (enum dp_counter)why, m);
 			continue;
@@ -493,6 +722,9 @@ void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_
 		w->stats->c[from_access ? DP_C_UPLINK : DP_C_DOWNLINK]++;
 		t->pkts[t->n++] = m;
 	}
+	if (ne)
+		esp_uplink(w, ctx, pkts, x, ie, ne, t, punt, &np);
+	esp_downlink(w, ctx, enc, enc_b, enc_sa, nenc, t);
 	punt_burst(w, ctx->punt, punt, np);
 	punt_burst(w, ctx->local, local, nl);
 }
@@ -528,6 +760,24 @@ int dp_worker_main(void *arg)
 			dp_process_burst(w, ctx, pkts, n, true, &out);
 			w->stats->c[DP_C_WORK_CYCLES] += rte_rdtsc() - t0;
 			w->stats->c[DP_C_WORK_PACKETS] += n;
+			flush(w, core->port_id, (uint16_t)w->index, &out.q[DP_PORT_CORE], DP_C_TX_CORE);
+		}
+		/* packets of this worker's SAs that arrived on another worker's queues */
+		if (w->handoff && (n = (uint16_t)rte_ring_sc_dequeue_burst(w->handoff, (void **)pkts,
+									   DP_BURST, NULL))) {
+			struct rte_mbuf *a[DP_BURST], *c[DP_BURST];
+			uint16_t na = 0, nc = 0;
+			for (uint16_t i = 0; i < n; i++) {
+				if (pkts[i]->port == acc->port_id)
+					a[na++] = pkts[i];
+				else
+					c[nc++] = pkts[i];
+			}
+			if (na)
+				dp_process_burst(w, ctx, a, na, true, &out);
+			if (nc)
+				dp_process_burst(w, ctx, c, nc, false, &out);
+			flush(w, acc->port_id, (uint16_t)w->index, &out.q[DP_PORT_ACCESS], DP_C_TX_ACCESS);
 			flush(w, core->port_id, (uint16_t)w->index, &out.q[DP_PORT_CORE], DP_C_TX_CORE);
 		}
 		/* no binding entry is held across this point */

@@ -28,6 +28,8 @@
 #include <rte_ring.h>
 
 #include "dp_binding.h"
+#include "dp_esp.h"
+#include "dp_sa_table.h"
 #include "dp_ctl.h"
 #include "dp_ctx.h"
 #include "dp_local.h"
@@ -251,9 +253,15 @@ static int install_static(struct dp_ctx *ctx, const struct ha_config_binding *c,
 		s.flags |= HA_BIND_F_UDP;
 		s.udp_port = c->udp_port;
 	}
-	/* payload SAs of static bindings are installed with the ESP engine; until then the
-	 * binding forwards in the clear */
-	int rc = dp_binding_upsert(ctx->bindings, &s, 0, NULL, NULL);
+	struct dp_sa *out = NULL, *in = NULL;
+	if (c->has_sa) {
+		s.flags |= HA_BIND_F_SA;
+		s.sa_out = c->sa_out;
+		s.sa_in = c->sa_in;
+		out = dp_sa_table_find(ctx->sas, c->sa_out, HA_SA_OUT);
+		in = dp_sa_table_find(ctx->sas, c->sa_in, HA_SA_IN);
+	}
+	int rc = dp_binding_upsert(ctx->bindings, &s, 0, out, in);
 	if (rc)
 		RTE_LOG(ERR, USER1, "hadp: %s[%u]: %s\n", section, index, strerror(-rc));
 	return rc;
@@ -282,8 +290,20 @@ static int tables_init(struct dp_ctx *ctx)
 			bp.prefix_lens[bp.n_prefix_lens++] = cfg->pdns[i].home_prefix_len;
 	}
 	ctx->bindings = dp_bindings_create(&bp);
-	if (!ctx->bindings)
+	ctx->sas = dp_sa_table_create(cfg->dataplane.max_sas, bp.socket_id, ctx->qsbr,
+				      ctx->n_workers);
+	if (!ctx->bindings || !ctx->sas)
 		return -rte_errno;
+	for (unsigned i = 0; i < cfg->n_static_sas; i++) {
+		struct ha_sa_spec spec;
+		ha_sa_spec_from_config(&cfg->static_sas[i], &spec);
+		int rc = dp_sa_table_add(ctx->sas, &spec, bp.socket_id);
+		memset(&spec, 0, sizeof(spec)); /* no key left on the stack */
+		if (rc) {
+			RTE_LOG(ERR, USER1, "hadp: static_sas[%u]: %s\n", i, strerror(-rc));
+			return rc;
+		}
+	}
 	/* the YAML's static bindings and binding ranges, for lab and load use (generation 0) */
 	for (unsigned i = 0; i < cfg->n_static_bindings; i++)
 		if (install_static(ctx, &cfg->static_bindings[i], "static_bindings", i) < 0)
@@ -344,6 +364,7 @@ static void control_loop(struct dp_ctx *ctx, const struct options *o)
 		work += dp_ctl_transmit(ctx, st);
 		work += dp_local_answer(ctx, st);
 		dp_binding_reclaim(ctx->bindings);
+		dp_sa_table_reclaim(ctx->sas);
 		uint64_t now = rte_rdtsc(), rx = total_rx(ctx);
 		if (rx != last_rx || work) {
 			last_rx = rx;
@@ -415,8 +436,24 @@ int main(int argc, char **argv)
 	}
 
 	unsigned idx = 0, lcore;
+	static struct dp_esp_ctx esp_ctx[DP_MAX_WORKERS + 1];
+	ctx->ctl_esp = &esp_ctx[DP_MAX_WORKERS];
+	if (dp_esp_ctx_init(ctx->ctl_esp, (int)rte_socket_id()) != 0) {
+		RTE_LOG(ERR, USER1, "hadp: IPsec-MB manager for the control thread\n");
+		goto out;
+	}
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		struct dp_worker *w = &ctx->workers[idx];
+		char name[RTE_RING_NAMESIZE];
+		snprintf(name, sizeof(name), "hadp_handoff_%u", idx);
+		int sock = (int)rte_lcore_to_socket_id(lcore);
+		/* one owner per SA: with several workers, the others hand its packets over */
+		w->handoff = ctx->n_workers > 1 ? rte_ring_create(name, 1024, sock, RING_F_SC_DEQ) : NULL;
+		w->esp = &esp_ctx[idx];
+		if ((ctx->n_workers > 1 && !w->handoff) || dp_esp_ctx_init(w->esp, sock) != 0) {
+			RTE_LOG(ERR, USER1, "hadp: worker %u: handoff ring or IPsec-MB manager\n", idx);
+			goto out;
+		}
 		w->lcore_id = lcore;
 		w->index = idx;
 		w->stats = &ctx->stats[idx];
@@ -446,6 +483,9 @@ out:
 		drain_ring(ctx->tx);
 	if (ctx->local)
 		drain_ring(ctx->local);
+	for (unsigned i = 0; i < ctx->n_workers; i++)
+		if (ctx->workers[i].handoff)
+			drain_ring(ctx->workers[i].handoff);
 	for (unsigned r = 0; r < DP_PORT__COUNT; r++) {
 		if (ctx->ports[r].n_txq) {
 			rte_eth_dev_stop(ctx->ports[r].port_id);
@@ -474,7 +514,14 @@ out:
 			rc = 1;
 		}
 	}
+	for (unsigned i = 0; i < ctx->n_workers; i++) {
+		rte_ring_free(ctx->workers[i].handoff);
+		dp_esp_ctx_free(ctx->workers[i].esp);
+	}
+	dp_esp_ctx_free(ctx->ctl_esp);
 	dp_bindings_free(ctx->bindings);
+	dp_sa_table_free(ctx->sas); /* after the bindings that point at SAs */
+	dp_sa_key_mgr_release();
 	rte_free(ctx->qsbr);
 	rte_ring_free(ctx->punt);
 	rte_ring_free(ctx->tx);

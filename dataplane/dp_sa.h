@@ -30,6 +30,7 @@
 
 #include "ha_sa.h"
 
+#define DP_SA_OWNER_CONTROL 0xFF /**< owner: the control thread (signalling SAs) */
 #define DP_SA_REPLAY_MAX 4096u /**< largest anti-replay window (packets) */
 
 /** The cipher the fast path runs (from enum ha_cfg_enc). */
@@ -50,6 +51,7 @@ struct dp_sa_conf {
 	uint8_t local[16];
 	uint8_t peer[16];
 	uint64_t seq_start;
+	uint32_t refs;          /**< bindings that point at it (control thread) */
 };
 
 struct dp_sa {
@@ -66,7 +68,9 @@ struct dp_sa {
 	uint8_t esn;            /**< 1: 64-bit extended sequence numbers */
 	uint8_t key_len;        /**< AES key octets (16 or 32), 0 for NULL */
 	uint8_t salt[4];        /**< GCM: the RFC 4106 salt (last 4 octets of the key material) */
-	uint8_t reserved0[3];
+	uint8_t owner;          /**< index of the one lcore that may process it: a worker's
+	                             index, or DP_SA_OWNER_CONTROL (set by the SA table) */
+	uint8_t reserved0[2];
 	uint32_t replay_win;    /**< inbound: window in packets, 0 = off */
 	uint32_t replay_mask;   /**< inbound: bitmap words - 1 (a power of two minus one) */
 	uint64_t seq;           /**< outbound: last sequence number sent; inbound: highest

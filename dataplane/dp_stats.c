@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "dp_esp.h"
 #include "dp_stats.h"
 
 static const char *const counter_names[DP_C__COUNT] = {
@@ -40,6 +41,14 @@ void dp_stats_write_json(FILE *f, const struct dp_stats *s, const struct dp_run_
 			continue;
 		fprintf(f, "%s\"%s\":%llu", first ? "" : ",", ha_err_name((enum ha_err)i),
 			(unsigned long long)s->decode_err[i]);
+		first = 0;
+	}
+	fprintf(f, "},\"esp_errors\":{");
+	for (unsigned i = 1, first = 1; i < RTE_DIM(s->esp_err); i++) {
+		if (!s->esp_err[i])
+			continue;
+		fprintf(f, "%s\"%s\":%llu", first ? "" : ",", dp_esp_error_name(i),
+			(unsigned long long)s->esp_err[i]);
 		first = 0;
 	}
 	fprintf(f, "},\"punt\":{");

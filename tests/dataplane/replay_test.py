@@ -20,6 +20,7 @@ from scapy.all import (ARP, ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptDstLLAddr, IP, 
                        Ether, IPv6, Raw,
                        rdpcap, wrpcap, raw)
 from scapy.layers.inet6 import IPv6ExtHdrDestOpt, HAO, MIP6MH_BU  # noqa: E402
+from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
 
 HA6, HA4 = "2001:db8:ffff::1", "192.0.2.1"
 CN6, CN4 = "2001:db8:9::1", "198.51.100.1"
@@ -34,6 +35,29 @@ BINDINGS = [
     ("2001:db8:200:7::/64", None, "2001:db8:aaaa::7", None),          # second PDN, no IPv4
 ]
 UE = {i: (b[0].replace("::/64", "::55"), b[1], b[2], b[3]) for i, b in enumerate(BINDINGS)}
+
+# A binding whose payload is protected by ESP tunnel mode (AES-GCM-128), and the transport
+# mode SA its Binding Updates arrive under (RFC 4877).
+ESP_UE = ("2001:db8:100:8::55", "2001:db8:aaaa::8")
+SA_OUT, SA_IN, SA_BU = 0x2008, 0x1008, 0x3008
+KEY_OUT = bytes(range(0x20, 0x34))   # 16-octet key + 4-octet salt
+KEY_IN = bytes(range(0x40, 0x54))
+KEY_BU = bytes(range(0x60, 0x74))
+
+
+def sa(spi, key, src, dst, tunnel=True):
+    return SecurityAssociation(ESP, spi=spi, crypt_algo="AES-GCM", crypt_key=key,
+                               crypt_icv_size=16,
+                               tunnel_header=IPv6(src=src, dst=dst) if tunnel else None)
+
+
+def esp_up(name, src=None, inner_src=None, spi=SA_IN, key=KEY_IN, seq=1):
+    """What the UE sends: its user packet in ESP tunnel mode from its care-of address."""
+    inner = IPv6(src=inner_src or ESP_UE[0], dst=CN6, hlim=64) / UDP(sport=9, dport=7) / \
+        Raw(marker(name))
+    s = sa(spi, key, src or ESP_UE[1], HA6)
+    s.seq_num = seq
+    return eth(s.encrypt(inner))
 
 CASES = []
 
@@ -133,6 +157,15 @@ def decapsulated(ue, inner_ver):
     return check
 
 
+def esp_decapsulated():
+    def check(p):
+        if p[Ether].dst != MAC_CORE_NH or p[IPv6].src != ESP_UE[0] or p[IPv6].hlim != 63 or \
+                IPv6 in p[IPv6].payload:
+            return [f"not the decrypted user packet: {p.summary()}"]
+        return []
+    return check
+
+
 def build_cases():
     # Downlink, TS 24.303 5.1.3.2: "tunnel all packets destined to the IPv6 home address and
     # the IPv4 home address to the UE's care-of address"; RFC 5555 4.1 table of tunnels.
@@ -217,6 +250,33 @@ def build_cases():
     case("arp-other", "core", Ether(dst="ff:ff:ff:ff:ff:ff") / ARP(pdst="192.0.2.99"),
          ("punt", "arp"))
 
+    # Payload ESP (issue 3; RFC 4303 tunnel mode, RFC 4106 AES-GCM): scapy is the UE.
+    case("down-esp", "core",
+         eth(IPv6(src=CN6, dst=ESP_UE[0], hlim=64) / UDP(sport=7, dport=9) /
+             Raw(marker("down-esp"))), ("fwd-esp", "access", SA_OUT, KEY_OUT))
+    case("up-esp", "access", esp_up("up-esp", seq=1), ("fwd", "core", esp_decapsulated()))
+    case("up-esp-replay", "access", esp_up("up-esp", seq=1),
+         ("drop", "drop-esp", None, "esp-replay-duplicate"))
+    case("up-esp-wrong-coa", "access", esp_up("up-esp-wrong-coa", src="2001:db8:aaaa::66", seq=2),
+         ("drop", "drop-outer-source-not-care-of"))
+    case("up-esp-unknown-spi", "access", esp_up("up-esp-unknown-spi", spi=0x9999, seq=3),
+         ("drop", "drop-esp-unknown-spi"))
+    case("up-esp-other-ue", "access", esp_up("up-esp-other-ue", inner_src=UE[0][0], seq=4),
+         ("drop", "drop-sa-not-binding"))
+    tampered = esp_up("up-esp-tampered", seq=5)
+    raw_t = bytearray(raw(tampered))
+    raw_t[-20] ^= 0x01
+    case("up-esp-tampered", "access", Ether(bytes(raw_t)),
+         ("drop", "drop-esp", None, "esp-icv-mismatch"))
+    case("up-clear-for-esp", "access",
+         eth(IPv6(src=ESP_UE[1], dst=HA6) / IPv6(src=ESP_UE[0], dst=CN6) / UDP() /
+             Raw(marker("up-clear-for-esp"))), ("drop", "drop-cleartext-for-esp-binding"))
+    # RFC 4877: a BU in ESP transport mode is verified, then punted with the SPI
+    bu_sa = sa(SA_BU, KEY_BU, None, None, tunnel=False)
+    case("punt-bu-esp", "access",
+         eth(bu_sa.encrypt(IPv6(src=ESP_UE[1], dst=HA6) / MIP6MH_BU(seq=9, mhtime=10))),
+         ("punt", "mobility-header-esp"))
+
     # Malformed input: counted by its decode error, never forwarded.
     bad = eth(IP(src=coa4a, dst=HA4) / user4(1, "bad-ipv4-csum"))
     bad[IP].chksum = 0x1234
@@ -263,7 +323,19 @@ pdns:
     home_prefix_pool: 2001:db8:200::/48
     home_prefix_length: 64
 ike: {{ enabled: false }}
+static_sas:
+  - {{ spi: {SA_OUT}, direction: out, mode: tunnel, local: {HA6}, peer: "{ESP_UE[1]}",
+      encryption: aes-gcm-128, integrity: none, key: "{KEY_OUT.hex()}" }}
+  - {{ spi: {SA_IN}, direction: in, mode: tunnel, local: {HA6}, peer: "{ESP_UE[1]}",
+      encryption: aes-gcm-128, integrity: none, key: "{KEY_IN.hex()}", replay_window: 64 }}
+  - {{ spi: {SA_BU}, direction: in, mode: transport, local: {HA6}, peer: "{ESP_UE[1]}",
+      encryption: aes-gcm-128, integrity: none, key: "{KEY_BU.hex()}" }}
 static_bindings:
+  - pdn: internet
+    home_prefix: 2001:db8:100:8::/64
+    care_of: "{ESP_UE[1]}"
+    sa_in: {SA_IN}
+    sa_out: {SA_OUT}
 """ + "".join(b)
 
 
@@ -286,11 +358,36 @@ def main():
     out = {port: rdpcap(f"{work}/{port}_out.pcap") for port in ("access", "core")}
 
     passed = failed = 0
-    want_counters, want_errors, want_punt = {}, {}, {}
+    want_counters, want_errors, want_punt, want_esp = {}, {}, {}, {}
     for name, port, pkt, expect in CASES:
         errs = []
         found = [(p_port, p) for p_port, pkts in out.items() for p in pkts
                  if marker(name) in raw(p)]
+        if expect[0] == "fwd-esp":
+            want_counters["downlink-encapsulated"] = want_counters.get("downlink-encapsulated", 0) + 1
+            enc = [p for p in out["access"] if ESP in p and p[ESP].spi == expect[2]]
+            got = None
+            for p in enc:
+                try:  # scapy's decrypt rewrites the packet it is given: hand it a copy
+                    d = sa(expect[2], expect[3], HA6, ESP_UE[1]).decrypt(p[IPv6].copy())
+                except Exception:  # noqa: BLE001 - not this packet
+                    continue
+                if marker(name) in raw(d):
+                    got = (p, d)
+            if not got:
+                errs.append(f"no ESP packet under SPI {expect[2]:#x} that scapy decrypts to it")
+            else:
+                p, d = got
+                if p[IPv6].src != HA6 or p[IPv6].dst != ESP_UE[1] or p[IPv6].nh != 50:
+                    errs.append(f"outer {p[IPv6].src} -> {p[IPv6].dst} nh {p[IPv6].nh}")
+                if d[IPv6].hlim != 63 or d[IPv6].dst != ESP_UE[0]:
+                    errs.append(f"inner {d.summary()} hop limit {d[IPv6].hlim}")
+            if errs:
+                failed += 1
+                print(f"FAIL {name}: " + "; ".join(errs))
+            else:
+                passed += 1
+            continue
         if expect[0] == "fwd":
             want_counters[{"access": "downlink-encapsulated", "core": "uplink-decapsulated"}[expect[1]]] = \
                 want_counters.get({"access": "downlink-encapsulated", "core": "uplink-decapsulated"}[expect[1]], 0) + 1
@@ -303,8 +400,10 @@ def main():
                 errs.append(f"{expect[0]} case came out on {[f[0] for f in found]}")
             if expect[0] == "drop":
                 want_counters[expect[1]] = want_counters.get(expect[1], 0) + 1
-                if len(expect) > 2:
+                if len(expect) > 2 and expect[2]:
                     want_errors[expect[2]] = want_errors.get(expect[2], 0) + 1
+                if len(expect) > 3:
+                    want_esp[expect[3]] = want_esp.get(expect[3], 0) + 1
             else:
                 want_punt[expect[1]] = want_punt.get(expect[1], 0) + 1
         if errs:
@@ -342,7 +441,8 @@ def main():
               ("rx-core", sum(1 for x in CASES if x[1] == "core")),
               ("punted", sum(want_punt.values()))]
     want_counters["drop-not-for-home-agent"] = 1   # the ARP request for another address
-    checks += [("arp-replies", 1), ("neighbour-advertisements", 1)]
+    checks += [("arp-replies", 1), ("neighbour-advertisements", 1),
+               ("esp-decrypted", 3), ("esp-encrypted", 1)]  # the other UE's was decrypted
     checks += [(k, v) for k, v in want_counters.items()]
     checks += [(k, 0) for k in c if k.startswith("drop-") and k not in want_counters]
     for k, v in checks:
@@ -354,6 +454,9 @@ def main():
     if stats["decode_errors"] != want_errors:
         failed += 1
         print(f"FAIL decode errors {stats['decode_errors']}, expected {want_errors}")
+    if stats["esp_errors"] != want_esp:
+        failed += 1
+        print(f"FAIL ESP errors {stats['esp_errors']}, expected {want_esp}")
     if {k: v for k, v in stats["punt"].items() if v} != want_punt:
         failed += 1
         print(f"FAIL punt reasons {stats['punt']}, expected {want_punt}")
