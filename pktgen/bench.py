@@ -20,8 +20,24 @@ HA6, HA4 = "2001:db8:ffff::1", "192.0.2.1"
 MILLION = 1_000_000
 
 
-def config(work, name, rx_port, pcap, mbufs):
-    """hadp's YAML: 1M IPv6 care-of bindings then 1000 behind a NAT (UDP 4191)."""
+def esp_bindings(n):
+    """n bindings each with an AES-GCM-128 payload SA pair (tunnel mode)."""
+    sas, binds = [], []
+    for i in range(1, n + 1):
+        coa = f"2001:db8:bbbb::{i:x}"
+        key = (i.to_bytes(4, "big") * 5).hex()
+        for spi, d in ((0x100000 + i, "out"), (0x200000 + i, "in")):
+            sas.append(f"  - {{ spi: {spi}, direction: {d}, mode: tunnel, local: {HA6}, "
+                       f"peer: \"{coa}\", encryption: aes-gcm-128, integrity: none, "
+                       f"key: \"{key}\" }}\n")
+        binds.append(f"  - {{ pdn: internet, home_prefix: \"2001:db8:1f0:{i:x}::/64\", "
+                     f"care_of: \"{coa}\", sa_in: {0x200000 + i}, sa_out: {0x100000 + i} }}\n")
+    return "static_sas:\n" + "".join(sas) + "static_bindings:\n" + "".join(binds)
+
+
+def config(work, name, rx_port, pcap, mbufs, esp=False):
+    """hadp's YAML: 1M IPv6 care-of bindings then 1000 behind a NAT (UDP 4191); with esp,
+    1000 bindings with payload SAs first."""
     dev = {
         "access": "net_pcap0" if rx_port == "access" else "net_null0",
         "core": "net_pcap1" if rx_port == "core" else "net_null1",
@@ -41,7 +57,7 @@ def config(work, name, rx_port, pcap, mbufs):
   ports:
     access: {{ device: {dev['access']}, devargs: "{args['access']}" }}
     core: {{ device: {dev['core']}, devargs: "{args['core']}" }}
-  tables: {{ max_bindings: 1048576 }}
+  tables: {{ max_bindings: 1048576, max_sas: 4096 }}
 home_agent:
   ipv6_address: {HA6}
   ipv4_address: {HA4}
@@ -63,6 +79,8 @@ static_binding_ranges:
     first_care_of: 198.51.100.1
     udp_port: 40001
 """)
+        if esp:
+            f.write(esp_bindings(1000))
     return path
 
 
@@ -76,6 +94,9 @@ SCENARIOS = [
     ("up-udp-1k-64", "up", MILLION, 1000, "64", "uplink IPv4/UDP 4191 (NAT), 1k bindings"),
     ("down-6in6-1k-imix", "down", 0, 1000, "imix", "downlink IPv6-in-IPv6, IMIX"),
     ("down-6in6-1k-1400", "down", 0, 1000, "1400", "downlink IPv6-in-IPv6, 1400 B"),
+    ("down-esp-1k-64", "down", 0, 1000, "64", "downlink ESP AES-GCM-128 tunnel, 64 B"),
+    ("down-esp-1k-imix", "down", 0, 1000, "imix", "downlink ESP AES-GCM-128 tunnel, IMIX"),
+    ("down-esp-1k-1400", "down", 0, 1000, "1400", "downlink ESP AES-GCM-128 tunnel, 1400 B"),
 ]
 
 
@@ -125,7 +146,7 @@ def main():
         packets = 4096 if a.quick else (262144 if n >= MILLION else 65536)
         pcap = f"{a.out}/{name}.pcap"
         rx_port = "core" if direction == "down" else "access"
-        cfg = config(a.out, name, rx_port, pcap, packets + 16384)
+        cfg = config(a.out, name, rx_port, pcap, packets + 16384, esp="-esp-" in name)
         subprocess.run([f"{a.build}/pktgen/ha-pktgen", "pcap", "-c", cfg, "-o", pcap,
                         "--direction", direction, "--size", size, "--packets", str(packets),
                         "--first", str(first), "--bindings", str(n), "--order", "random"],
