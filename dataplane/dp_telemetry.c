@@ -4,16 +4,31 @@
  * /hadp/punt       punts by reason
  * /hadp/tables     bindings in use and capacity
  * /hadp/rings      occupancy of the shared rings, mbufs in use
- * The callbacks run on the telemetry thread and only read.
+ * /hadp/esp       ESP drops by reason
+ * The callbacks run on the telemetry thread and only read. Names are the catalogs' with '_'
+ * for '-' (telemetry allows no '-').
  */
 #include <rte_mempool.h>
 #include <rte_ring.h>
 #include <rte_telemetry.h>
 
 #include "dp_binding.h"
+#include "dp_esp.h"
+#include "dp_sa_table.h"
 #include "dp_telemetry.h"
 
 static struct dp_ctx *tctx;
+
+/* Telemetry names are letters, digits and '_': the catalog's '-' become '_'. */
+static void add_u64(struct rte_tel_data *d, const char *name, uint64_t v)
+{
+	char n[RTE_TEL_MAX_STRING_LEN];
+	size_t i;
+	for (i = 0; name[i] && i < sizeof(n) - 1; i++)
+		n[i] = name[i] == '-' ? '_' : name[i];
+	n[i] = '\0';
+	rte_tel_data_add_dict_u64(d, n, v);
+}
 
 static void sum(struct dp_stats *s)
 {
@@ -28,7 +43,7 @@ static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	sum(&s);
 	rte_tel_data_start_dict(d);
 	for (unsigned i = 0; i < DP_C__COUNT; i++)
-		rte_tel_data_add_dict_u64(d, dp_counter_name((enum dp_counter)i), s.c[i]);
+		add_u64(d, dp_counter_name((enum dp_counter)i), s.c[i]);
 	return 0;
 }
 
@@ -40,7 +55,7 @@ static int cmd_drops(const char *cmd, const char *params, struct rte_tel_data *d
 	sum(&s);
 	rte_tel_data_start_dict(d);
 	for (unsigned i = 1; i < HA_ERR__COUNT; i++)
-		rte_tel_data_add_dict_u64(d, ha_err_name((enum ha_err)i), s.decode_err[i]);
+		add_u64(d, ha_err_name((enum ha_err)i), s.decode_err[i]);
 	return 0;
 }
 
@@ -52,7 +67,19 @@ static int cmd_punt(const char *cmd, const char *params, struct rte_tel_data *d)
 	sum(&s);
 	rte_tel_data_start_dict(d);
 	for (unsigned i = 0; i < HA_PUNT__COUNT; i++)
-		rte_tel_data_add_dict_u64(d, ha_punt_reason_name(i), s.punt[i]);
+		add_u64(d, ha_punt_reason_name(i), s.punt[i]);
+	return 0;
+}
+
+static int cmd_esp(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dp_stats s;
+	(void)cmd;
+	(void)params;
+	sum(&s);
+	rte_tel_data_start_dict(d);
+	for (unsigned i = 1; i < DP_ESP_E__COUNT; i++)
+		add_u64(d, dp_esp_error_name(i), s.esp_err[i]);
 	return 0;
 }
 
@@ -63,6 +90,7 @@ static int cmd_tables(const char *cmd, const char *params, struct rte_tel_data *
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "bindings", dp_binding_count(tctx->bindings));
 	rte_tel_data_add_dict_u64(d, "bindings_capacity", dp_binding_capacity(tctx->bindings));
+	rte_tel_data_add_dict_u64(d, "sas", dp_sa_table_count(tctx->sas));
 	return 0;
 }
 
@@ -88,6 +116,7 @@ int dp_telemetry_init(struct dp_ctx *ctx)
 	    rte_telemetry_register_cmd("/hadp/drops", cmd_drops,
 				       "Malformed packets by decode error") ||
 	    rte_telemetry_register_cmd("/hadp/punt", cmd_punt, "Punts by reason") ||
+	    rte_telemetry_register_cmd("/hadp/esp", cmd_esp, "ESP drops by reason") ||
 	    rte_telemetry_register_cmd("/hadp/tables", cmd_tables, "Table fill") ||
 	    rte_telemetry_register_cmd("/hadp/rings", cmd_rings, "Shared ring occupancy, mbufs"))
 		return -1;

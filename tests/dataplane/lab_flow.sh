@@ -22,4 +22,13 @@ if "$pktgen" verify -c "$work/lab.yaml" --direction down "$work/core-in.pcap" > 
 	echo "FAIL: the sink accepted packets hadp did not make"
 	exit 1
 fi
-echo "lab flow: 1 passed, 0 failed"
+# telemetry: dpdk-telemetry.py reads hadp's /hadp/ commands while it runs
+"$hadp" -c "$work/lab.yaml" --max-seconds 4 2> "$work/hadp2.log" &
+pid=$!
+for i in $(seq 50); do [ -S "/var/run/dpdk/hadp-labtest-$$/dpdk_telemetry.v2" ] && break; sleep 0.1; done
+sleep 0.5
+printf '/hadp/stats\n/hadp/tables\n' | dpdk-telemetry.py -f "hadp-labtest-$$" > "$work/telemetry.out" 2>&1 || true
+wait $pid
+grep -q '"downlink_encapsulated": 600' "$work/telemetry.out" || { echo "FAIL telemetry: $(cat "$work/telemetry.out")"; exit 1; }
+grep -q '"bindings": 3' "$work/telemetry.out" || { echo "FAIL telemetry tables"; exit 1; }
+echo "lab flow: 2 passed, 0 failed"
