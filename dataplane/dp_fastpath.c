@@ -84,7 +84,7 @@ static inline bool inner_ok(const uint8_t *d, uint32_t off, uint32_t end, struct
 }
 
 /* Everything the quick paths do not recognise: the full classifier decides. */
-static struct desc classify_slow(struct dp_worker *w, struct rte_mbuf *m, bool access)
+static struct desc classify_slow_value(struct dp_worker *w, struct rte_mbuf *m, bool access)
 {
 	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
 	struct ha_pkt p;
@@ -170,28 +170,37 @@ static inline bool is_ha6(const uint8_t *a, const uint8_t *ha)
 	return x[0] == y[0] && x[1] == y[1];
 }
 
+static void classify_slow(struct dp_worker *w, struct rte_mbuf *m, bool access, struct desc *x)
+{
+	*x = classify_slow_value(w, m, access);
+}
+
 /* Downlink: a plain IPv6 or IPv4 packet from the PDN, looked up by its destination. */
-static struct desc parse_core(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mbuf *m)
+static void parse_core(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mbuf *m,
+		       struct desc *x)
 {
 	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t len = m->data_len;
-	struct desc x = { 0 };
 
-	if (len < ETH_HLEN + 20 || m->nb_segs != 1)
-		return classify_slow(w, m, false);
+	if (len < ETH_HLEN + 20 || m->nb_segs != 1) {
+		classify_slow(w, m, false, x);
+		return;
+	}
 	uint16_t et = *(const uint16_t *)(d + 12);
 	if (et == RTE_BE16(RTE_ETHER_TYPE_IPV6) && len >= ETH_HLEN + 40 && (d[ETH_HLEN] >> 4) == 6) {
 		uint8_t nh = d[ETH_HLEN + 6];
 		uint32_t end = ETH_HLEN + 40u + rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 4));
 		if (end > len || nh == MH_PROTO || nh == 58 /* ICMPv6: ND for the HA */ ||
-		    is_ha6(d + ETH_HLEN + 24, ctx->ha6))
-			return classify_slow(w, m, false);
-		x.inner_ver = 6;
-		x.inner_off = ETH_HLEN;
-		x.inner_len = (uint16_t)(end - ETH_HLEN);
-		x.key6 = d + ETH_HLEN + 24;
-		x.verdict = V_LOOKUP;
-		return x;
+		    is_ha6(d + ETH_HLEN + 24, ctx->ha6)) {
+			classify_slow(w, m, false, x);
+			return;
+		}
+		x->inner_ver = 6;
+		x->inner_off = ETH_HLEN;
+		x->inner_len = (uint16_t)(end - ETH_HLEN);
+		x->key6 = d + ETH_HLEN + 24;
+		x->verdict = V_LOOKUP;
+		return;
 	}
 	if (et == RTE_BE16(RTE_ETHER_TYPE_IPV4) && d[ETH_HLEN] == 0x45) {
 		uint32_t end = ETH_HLEN + (uint32_t)rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 2));
@@ -200,37 +209,42 @@ static struct desc parse_core(struct dp_worker *w, const struct dp_ctx *ctx, str
 		    (rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 6)) & 0x3FFF) ||
 		    (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
 		    ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN &&
-		     rte_raw_cksum(d + ETH_HLEN, 20) != 0xFFFF))
-			return classify_slow(w, m, false);
-		x.inner_ver = 4;
-		x.inner_off = ETH_HLEN;
-		x.inner_len = (uint16_t)(end - ETH_HLEN);
-		x.key4 = dst;
-		x.verdict = V_LOOKUP;
-		return x;
+		     rte_raw_cksum(d + ETH_HLEN, 20) != 0xFFFF)) {
+			classify_slow(w, m, false, x);
+			return;
+		}
+		x->inner_ver = 4;
+		x->inner_off = ETH_HLEN;
+		x->inner_len = (uint16_t)(end - ETH_HLEN);
+		x->key4 = dst;
+		x->verdict = V_LOOKUP;
+		return;
 	}
-	return classify_slow(w, m, false);
+	classify_slow(w, m, false, x);
 }
 
 /* Uplink: a user packet tunnelled from a care-of address, looked up by its inner source. */
-static struct desc parse_access(struct dp_worker *w, struct rte_mbuf *m)
+static void parse_access(struct dp_worker *w, struct rte_mbuf *m, struct desc *x)
 {
 	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t len = m->data_len;
-	struct desc x = { 0 };
 
-	if (len < ETH_HLEN + 20 || m->nb_segs != 1)
-		return classify_slow(w, m, true);
+	if (len < ETH_HLEN + 20 || m->nb_segs != 1) {
+		classify_slow(w, m, true, x);
+		return;
+	}
 	uint16_t et = *(const uint16_t *)(d + 12);
 	if (et == RTE_BE16(RTE_ETHER_TYPE_IPV6) && len >= ETH_HLEN + 40 && (d[ETH_HLEN] >> 4) == 6) {
 		uint8_t nh = d[ETH_HLEN + 6];
 		uint32_t end = ETH_HLEN + 40u + rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 4));
 		if ((nh != IPPROTO_IPV6 && nh != IPPROTO_IPIP) || end > len ||
-		    !inner_ok(d, ETH_HLEN + 40, end, &x) || (nh == IPPROTO_IPV6) != (x.inner_ver == 6))
-			return classify_slow(w, m, true);
-		x.outer_ver = 6;
-		x.tunnel = DP_TUN_IP6;
-		x.outer_src6 = d + ETH_HLEN + 8;
+		    !inner_ok(d, ETH_HLEN + 40, end, x) || (nh == IPPROTO_IPV6) != (x->inner_ver == 6)) {
+			classify_slow(w, m, true, x);
+			return;
+		}
+		x->outer_ver = 6;
+		x->tunnel = DP_TUN_IP6;
+		x->outer_src6 = d + ETH_HLEN + 8;
 	} else if (et == RTE_BE16(RTE_ETHER_TYPE_IPV4) && d[ETH_HLEN] == 0x45) {
 		uint8_t proto = d[ETH_HLEN + 9];
 		uint32_t end = ETH_HLEN + (uint32_t)rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 2));
@@ -238,32 +252,37 @@ static struct desc parse_access(struct dp_worker *w, struct rte_mbuf *m)
 		    (rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 6)) & 0x3FFF) ||
 		    (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
 		    ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN &&
-		     rte_raw_cksum(d + ETH_HLEN, 20) != 0xFFFF))
-			return classify_slow(w, m, true);
-		x.outer_ver = 4;
-		x.outer_src4 = *(const uint32_t *)(d + ETH_HLEN + 12);
+		     rte_raw_cksum(d + ETH_HLEN, 20) != 0xFFFF)) {
+			classify_slow(w, m, true, x);
+			return;
+		}
+		x->outer_ver = 4;
+		x->outer_src4 = *(const uint32_t *)(d + ETH_HLEN + 12);
 		if (proto == IPPROTO_IPV6 || proto == IPPROTO_IPIP) {
-			if (!inner_ok(d, ETH_HLEN + 20, end, &x) ||
-			    (proto == IPPROTO_IPV6) != (x.inner_ver == 6))
-				return classify_slow(w, m, true);
-			x.tunnel = DP_TUN_IP4;
+			if (!inner_ok(d, ETH_HLEN + 20, end, x) ||
+			    (proto == IPPROTO_IPV6) != (x->inner_ver == 6)) {
+				classify_slow(w, m, true, x);
+				return;
+			}
+			x->tunnel = DP_TUN_IP4;
 		} else if (proto == IPPROTO_UDP &&
 			   *(const uint16_t *)(d + ETH_HLEN + 22) == RTE_BE16(HA_UDP_PORT_DSMIP) &&
 			   *(const uint16_t *)(d + ETH_HLEN + 26) == 0 && /* else the slow path checks it */
 			   ETH_HLEN + 20u + rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 24)) == end &&
-			   inner_ok(d, ETH_HLEN + 28, end, &x) &&
-			   !(x.inner_ver == 6 && (d[ETH_HLEN + 28 + 6] == MH_PROTO ||
+			   inner_ok(d, ETH_HLEN + 28, end, x) &&
+			   !(x->inner_ver == 6 && (d[ETH_HLEN + 28 + 6] == MH_PROTO ||
 						  d[ETH_HLEN + 28 + 6] == HA_IPPROTO_ESP))) {
-			x.tunnel = DP_TUN_UDP4;
-			x.udp_sport_be = *(const uint16_t *)(d + ETH_HLEN + 20);
+			x->tunnel = DP_TUN_UDP4;
+			x->udp_sport_be = *(const uint16_t *)(d + ETH_HLEN + 20);
 		} else {
-			return classify_slow(w, m, true);
+			classify_slow(w, m, true, x);
+			return;
 		}
 	} else {
-		return classify_slow(w, m, true);
+		classify_slow(w, m, true, x);
+		return;
 	}
-	x.verdict = V_LOOKUP;
-	return x;
+	x->verdict = V_LOOKUP;
 }
 
 /* ---- actions ---------------------------------------------------------------------------- */
@@ -638,8 +657,17 @@ void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_
 	unsigned n6 = 0, n4 = 0, np = 0, nl = 0, ne = 0, nenc = 0;
 	uint64_t tsc = 0;
 
+	/* the headers of the next packets load while this one is parsed */
+	for (uint16_t i = 0; i < n && i < 4; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
-		x[i] = from_access ? parse_access(w, pkts[i]) : parse_core(w, ctx, pkts[i]);
+		if (i + 4 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
+		x[i].verdict = V_LOOKUP;
+		if (from_access)
+			parse_access(w, pkts[i], &x[i]);
+		else
+			parse_core(w, ctx, pkts[i], &x[i]);
 		if (x[i].verdict == V_ESP)
 			ie[ne++] = (uint8_t)i;
 		if (x[i].verdict != V_LOOKUP)
