@@ -14,7 +14,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 packages=(
 	build-essential meson ninja-build pkg-config git
-	libdpdk-dev dpdk dpdk-dev libipsec-mb-dev libyaml-dev libpcap-dev libcriterion-dev
+	libdpdk-dev dpdk dpdk-dev libipsec-mb-dev libyaml-dev libpcap-dev libcriterion-dev uthash-dev
 	clang libclang-rt-14-dev
 	tshark python3 python3-scapy python3-cryptography python3-matplotlib
 	iproute2 procps

@@ -1,0 +1,64 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "cp_bcache.h"
+
+void cp_bkey_make(struct cp_bkey *k, const struct in6_addr *addr, uint8_t len)
+{
+	memset(k, 0, sizeof(*k));
+	for (unsigned b = 0; b < len && b < 128; b++)
+		if (addr->s6_addr[b / 8] & (0x80 >> (b % 8)))
+			k->prefix[b / 8] |= (uint8_t)(0x80 >> (b % 8));
+	k->len = len;
+}
+
+struct cp_binding *cp_bcache_find(struct cp_bcache *c, const struct in6_addr *addr, uint8_t len)
+{
+	struct cp_bkey k;
+	struct cp_binding *b;
+
+	cp_bkey_make(&k, addr, len);
+	HASH_FIND(hh, c->by_prefix, &k, sizeof(k), b);
+	return b;
+}
+
+struct cp_binding *cp_bcache_find4(struct cp_bcache *c, struct in_addr a)
+{
+	struct cp_binding *b;
+	HASH_FIND(hh4, c->by_hoa4, &a, sizeof(a), b);
+	return b;
+}
+
+void cp_bcache_insert(struct cp_bcache *c, struct cp_binding *b)
+{
+	HASH_ADD(hh, c->by_prefix, key, sizeof(b->key), b);
+	if (b->has_hoa4)
+		HASH_ADD(hh4, c->by_hoa4, hoa4, sizeof(b->hoa4), b);
+	c->count++;
+}
+
+void cp_bcache_set_hoa4(struct cp_bcache *c, struct cp_binding *b, bool has, struct in_addr a)
+{
+	if (b->has_hoa4)
+		HASH_DELETE(hh4, c->by_hoa4, b);
+	b->has_hoa4 = has;
+	b->hoa4 = has ? a : (struct in_addr){ 0 };
+	if (has)
+		HASH_ADD(hh4, c->by_hoa4, hoa4, sizeof(b->hoa4), b);
+}
+
+void cp_bcache_remove(struct cp_bcache *c, struct cp_binding *b)
+{
+	if (b->has_hoa4)
+		HASH_DELETE(hh4, c->by_hoa4, b);
+	HASH_DELETE(hh, c->by_prefix, b);
+	c->count--;
+	free(b);
+}
+
+void cp_bcache_clear(struct cp_bcache *c)
+{
+	struct cp_binding *b, *tmp;
+	HASH_ITER(hh, c->by_prefix, b, tmp)
+		cp_bcache_remove(c, b);
+}

@@ -1,0 +1,58 @@
+/*
+ * The binding cache: the control plane's authoritative record of every UE's registration, one
+ * entry per home prefix (one per UE per PDN, TS 24.303 4.3), also found by IPv4 home address.
+ * Owner: hacpd's main thread (no locking). The dataplane's tables are derived from it.
+ */
+#ifndef CP_BCACHE_H
+#define CP_BCACHE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uthash.h>
+
+#include "ha_config.h"
+
+struct cp_bkey {
+	uint8_t prefix[16];
+	uint32_t len;
+};
+
+struct cp_binding {
+	struct cp_bkey key;            /* home prefix */
+	struct in6_addr hoa;           /* the home address registered */
+	uint32_t pdn;
+	struct ha_cfg_addr coa;        /* IPv6 or IPv4 care-of address */
+	bool udp;                      /* RFC 5555 UDP encapsulation (NAT, or F agreed) */
+	bool nat;
+	uint16_t udp_port;             /* the UE's observed (NAT) port */
+	bool has_hoa4;
+	struct in_addr hoa4;
+	uint16_t seq;                  /* last accepted sequence number */
+	uint16_t flags;                /* the accepted BU's flags (H, R, K) */
+	uint32_t lifetime;             /* granted, seconds */
+	uint64_t expires;              /* seconds on the caller's clock */
+	uint32_t sa_in;                /* the signalling SA the BUs arrive under (0: none) */
+	UT_hash_handle hh;             /* by key */
+	UT_hash_handle hh4;            /* by hoa4 */
+};
+
+struct cp_bcache {
+	struct cp_binding *by_prefix;
+	struct cp_binding *by_hoa4;
+	uint32_t count;
+};
+
+void cp_bkey_make(struct cp_bkey *k, const struct in6_addr *addr, uint8_t len);
+struct cp_binding *cp_bcache_find(struct cp_bcache *c, const struct in6_addr *addr, uint8_t len);
+struct cp_binding *cp_bcache_find4(struct cp_bcache *c, struct in_addr a);
+/** Insert b (malloc'd by the caller, key set); the cache owns it afterwards. */
+void cp_bcache_insert(struct cp_bcache *c, struct cp_binding *b);
+/** Set, change or clear b's IPv4 home address, keeping the IPv4 index right. */
+void cp_bcache_set_hoa4(struct cp_bcache *c, struct cp_binding *b, bool has, struct in_addr a);
+/** Remove and free. */
+void cp_bcache_remove(struct cp_bcache *c, struct cp_binding *b);
+void cp_bcache_clear(struct cp_bcache *c);
+
+#endif

@@ -1,0 +1,348 @@
+/* Binding Update processing (see cp_bu.h). One status variable and a ladder of checks, as
+ * UMIP's ha.c, with the 3GPP and RFC 5555 rules. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "cp_bu.h"
+
+/* IPv4 Address Acknowledgement status (RFC 5555 3.2.1) */
+#define V4ACK_SUCCESS           0
+#define V4ACK_INCORRECT_HOA     130
+#define V4ACK_INVALID_ADDRESS   131
+#define V4ACK_NO_DYNAMIC        132
+
+const char *cp_counter_name(unsigned c)
+{
+	static const char *const n[] = {
+#define X(e, s) [e] = s,
+		CP_COUNTERS(X)
+#undef X
+	};
+	return c < CP_C__COUNT ? n[c] : "invalid";
+}
+
+static int cmp_spi(const void *a, const void *b)
+{
+	uint32_t x = ((const struct cp_sa_binding *)a)->spi_in;
+	uint32_t y = ((const struct cp_sa_binding *)b)->spi_in;
+	return x < y ? -1 : x > y;
+}
+
+int cp_ctx_init(struct cp_ctx *c, const struct ha_config *cfg)
+{
+	memset(c, 0, sizeof(*c));
+	c->cfg = cfg;
+	for (unsigned i = 0; i < cfg->n_pdns; i++)
+		if (cfg->pdns[i].has_ipv4_pool &&
+		    cp_pool4_init(&c->pool4[i], cfg->pdns[i].pool4, cfg->pdns[i].pool4_len) < 0)
+			return -ENOMEM;
+	/* RFC 4877: an inbound transport SA protects the BUs of the home address it names as
+	 * its peer; the outbound transport SA with the same peer protects the BAs */
+	c->sa = calloc(cfg->n_static_sas + 1, sizeof(*c->sa));
+	if (!c->sa)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_static_sas; i++) {
+		const struct ha_config_sa *s = &cfg->static_sas[i];
+		if (s->mode != HA_CFG_SA_TRANSPORT || s->direction != HA_CFG_SA_IN ||
+		    s->peer.family != AF_INET6)
+			continue;
+		struct cp_sa_binding *e = &c->sa[c->n_sa++];
+		e->spi_in = s->spi;
+		e->hoa = s->peer.v6;
+		for (size_t j = 0; j < cfg->n_static_sas; j++) {
+			const struct ha_config_sa *o = &cfg->static_sas[j];
+			if (o->mode == HA_CFG_SA_TRANSPORT && o->direction == HA_CFG_SA_OUT &&
+			    o->peer.family == AF_INET6 && !memcmp(&o->peer.v6, &e->hoa, 16))
+				e->spi_out = o->spi;
+		}
+	}
+	qsort(c->sa, c->n_sa, sizeof(*c->sa), cmp_spi);
+	return 0;
+}
+
+void cp_ctx_free(struct cp_ctx *c)
+{
+	cp_bcache_clear(&c->cache);
+	for (unsigned i = 0; i < HA_CFG_MAX_PDNS; i++)
+		cp_pool4_free(&c->pool4[i]);
+	free(c->sa);
+	c->sa = NULL;
+}
+
+static const struct cp_sa_binding *sa_of(const struct cp_ctx *c, uint32_t spi)
+{
+	struct cp_sa_binding k = { .spi_in = spi };
+	return bsearch(&k, c->sa, c->n_sa, sizeof(*c->sa), cmp_spi);
+}
+
+static const struct cp_sa_binding *sa_for_hoa(const struct cp_ctx *c, const struct in6_addr *hoa)
+{
+	for (unsigned i = 0; i < c->n_sa; i++)
+		if (!memcmp(&c->sa[i].hoa, hoa, 16))
+			return &c->sa[i];
+	return NULL;
+}
+
+void cp_binding_spec(const struct cp_binding *b, struct ha_binding_spec *s)
+{
+	memset(s, 0, sizeof(*s));
+	memcpy(s->home_prefix, b->key.prefix, 16);
+	s->home_prefix_len = (uint8_t)b->key.len;
+	if (b->coa.family == AF_INET) {
+		s->flags |= HA_BIND_F_COA4;
+		memcpy(s->coa, &b->coa.v4, 4);
+		if (b->udp) {
+			s->flags |= HA_BIND_F_UDP;
+			s->udp_port = b->udp_port;
+		}
+	} else {
+		memcpy(s->coa, &b->coa.v6, 16);
+	}
+	if (b->has_hoa4) {
+		s->flags |= HA_BIND_F_IPV4_HOA;
+		memcpy(s->hoa4, &b->hoa4, 4);
+	}
+}
+
+/* The PDN whose home prefix pool holds the home address (TS 24.303 4.3: one per PDN). */
+static int pdn_of(const struct ha_config *cfg, const struct in6_addr *hoa)
+{
+	for (unsigned i = 0; i < cfg->n_pdns; i++)
+		if (ha_cfg_prefix_contains6(&cfg->pdns[i].pool6, cfg->pdns[i].pool6_len, hoa))
+			return (int)i;
+	return -1;
+}
+
+/* RFC 5555 3.1.1 / TS 24.303 5.1.3.2: the IPv4 home address the BU asks for. Fills the IPv4
+ * Address Acknowledgement; the IPv6 registration goes on whatever its status. */
+static void ipv4_hoa(struct cp_ctx *c, struct cp_binding *b, const struct mh_opts *o,
+		     struct cp_bu_out *out)
+{
+	struct mh_ipv4_ack *ack = &out->ba.opts.ipv4_ack;
+	struct cp_pool4 *pool = &c->pool4[b->pdn];
+	struct in_addr want = o->ipv4_hoa.addr, got;
+
+	MH_SET_OPT(&out->ba.opts, MH_OPT_IPV4_ACK);
+	*ack = (struct mh_ipv4_ack){ .status = V4ACK_SUCCESS, .prefix_len = 32 };
+	if (o->ipv4_hoa.prefix_len == 0 || o->ipv4_hoa.prefix_len > 32) {
+		ack->status = V4ACK_INVALID_ADDRESS;
+	} else if (want.s_addr == 0) {
+		/* dynamic assignment; a refresh keeps what the UE has */
+		if (b->has_hoa4) {
+			got = b->hoa4;
+		} else if (!pool->bits || cp_pool4_alloc(pool, &got) < 0) {
+			ack->status = V4ACK_NO_DYNAMIC;
+		} else {
+			cp_bcache_set_hoa4(&c->cache, b, true, got);
+			c->ctr[CP_C_IPV4_ASSIGNED]++;
+		}
+	} else if (b->has_hoa4 && b->hoa4.s_addr == want.s_addr) {
+		got = want; /* the address assigned before (5.2.3.2) */
+	} else if (!pool->bits || !cp_pool4_contains(pool, want)) {
+		ack->status = V4ACK_INVALID_ADDRESS;
+	} else if (cp_pool4_take(pool, want) < 0) {
+		ack->status = V4ACK_INCORRECT_HOA; /* another UE's */
+	} else {
+		if (b->has_hoa4)
+			cp_pool4_release(pool, b->hoa4);
+		cp_bcache_set_hoa4(&c->cache, b, true, want);
+		got = want;
+		c->ctr[CP_C_IPV4_ASSIGNED]++;
+	}
+	if (ack->status >= 128) {
+		ack->prefix_len = 0; /* valid only on success */
+		c->ctr[CP_C_IPV4_REFUSED]++;
+		return;
+	}
+	ack->addr = got;
+}
+
+static void reject(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out *out,
+		   uint8_t status, uint16_t seq)
+{
+	out->ba.ba.status = status;
+	out->ba.ba.seq = seq;
+	out->ba.ba.lifetime = 0;
+	out->send_ba = true; /* rejections are answered even without A (RFC 6275 10.3.1) */
+	c->ctr[CP_C_BU_REJECTED]++;
+	(void)in;
+}
+
+void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out *out)
+{
+	const struct ha_config *cfg = c->cfg;
+	const struct mh_bu *bu = &in->bu->bu;
+	const struct mh_opts *o = &in->bu->opts;
+	const struct cp_sa_binding *sab = NULL;
+
+	memset(out, 0, sizeof(*out));
+	c->ctr[CP_C_BU]++;
+	out->ba.type = MH_TYPE_BA;
+
+	/* RFC 4877 4.4 / RFC 6275 10.3.1: a BU not protected by the SA of the home address it
+	 * registers is discarded without an answer */
+	if (!cfg->home_agent.insecure_lab_mode) {
+		if (!in->esp) {
+			c->ctr[CP_C_BU_INSECURE]++;
+			out->drop = true;
+			return;
+		}
+		sab = sa_of(c, in->sa_spi);
+		if (!sab || memcmp(&sab->hoa, &in->hoa, 16)) {
+			c->ctr[CP_C_BU_WRONG_SA]++;
+			out->drop = true;
+			return;
+		}
+	} else {
+		sab = in->esp ? sa_of(c, in->sa_spi) : sa_for_hoa(c, &in->hoa);
+	}
+
+	/* where the BA goes: back where the BU came from (RFC 6275 9.5.4, RFC 5555 4.1) */
+	if (in->via_udp) {
+		out->udp = true;
+		out->udp_dst = in->outer_src4;
+		out->udp_port = in->outer_sport;
+		out->dst6 = in->src6;
+	} else {
+		out->dst6 = in->src6;
+		if (in->has_hao) {
+			out->rh2 = true;
+			out->rh2_hoa = in->hoa;
+		}
+	}
+	out->spi_out = sab ? sab->spi_out : 0;
+
+	/* the ladder */
+	if (!(bu->flags & MH_BU_H))
+		return reject(c, in, out, MH_BA_HOME_REG_NOT_SUPPORTED, bu->seq);
+	int pdn = pdn_of(cfg, &in->hoa);
+	if (pdn < 0)
+		return reject(c, in, out, MH_BA_NOT_HOME_SUBNET, bu->seq);
+	uint8_t plen = cfg->pdns[pdn].home_prefix_len;
+	struct cp_binding *b = cp_bcache_find(&c->cache, &in->hoa, plen);
+	if (b && !mh_seq_newer(bu->seq, b->seq))
+		return reject(c, in, out, MH_BA_SEQ_OUT_OF_WINDOW, b->seq); /* the last accepted */
+	if (b && (b->flags & MH_BU_R) != (bu->flags & MH_BU_R))
+		return reject(c, in, out, MH_BA_REG_TYPE_CHANGE, bu->seq);
+
+	out->ba.ba.seq = bu->seq;
+	out->ba.ba.flags = (uint8_t)((bu->flags & MH_BU_K ? MH_BA_K : 0) |
+				     (bu->flags & MH_BU_R ? MH_BA_R : 0));
+	/* 5.2.3.3 / 5.4.3.2: lifetime 0 removes the binding */
+	if (bu->lifetime == 0) {
+		if (!b)
+			return reject(c, in, out, MH_BA_NOT_HOME_AGENT, bu->seq);
+		cp_binding_spec(b, &out->spec);
+		out->action = CP_ACT_DELETE;
+		if (b->has_hoa4)
+			cp_pool4_release(&c->pool4[b->pdn], b->hoa4);
+		cp_bcache_remove(&c->cache, b);
+		out->ba.ba.status = MH_BA_ACCEPTED;
+		out->send_ba = true;
+		c->ctr[CP_C_BU_DEREG]++;
+		return;
+	}
+
+	/* the care-of address (5.2.3.2; RFC 5555 4.1 and NAT detection) */
+	struct ha_cfg_addr coa = { 0 };
+	bool udp = false, nat = false;
+	uint16_t udp_port = 0;
+	if (in->via_udp) {
+		if (!MH_HAS_OPT(o, MH_OPT_IPV4_COA))
+			return reject(c, in, out, MH_BA_INVALID_COA, bu->seq);
+		coa.family = AF_INET;
+		nat = o->ipv4_coa.s_addr != in->outer_src4.s_addr;
+		if (nat || ((bu->flags & MH_BU_F) && cfg->home_agent.force_udp == HA_CFG_FORCE_UDP_ALLOWED)) {
+			udp = true;
+			udp_port = in->outer_sport;
+			/* behind a NAT the tunnel goes to the mapping the HA sees */
+			coa.v4 = in->outer_src4;
+		} else {
+			coa.v4 = o->ipv4_coa;
+		}
+	} else {
+		if (MH_HAS_OPT(o, MH_OPT_IPV4_COA))
+			return reject(c, in, out, MH_BA_INVALID_COA, bu->seq); /* RFC 5555 4.2 */
+		/* the Alternate CoA must be the address the BU came from (RFC 6275 11.7.1 with the
+		 * alternate-CoA check of 001 5.2.3.2) */
+		if (MH_HAS_OPT(o, MH_OPT_ALTCOA) && memcmp(&o->alt_coa, &in->src6, 16))
+			return reject(c, in, out, MH_BA_INVALID_COA, bu->seq);
+		coa.family = AF_INET6;
+		coa.v6 = in->src6;
+	}
+
+	/* lifetime from operator policy (5.1.3.2) */
+	uint32_t asked = (uint32_t)bu->lifetime * MH_LIFETIME_UNIT;
+	uint32_t granted = asked > cfg->home_agent.lifetime_max ? cfg->home_agent.lifetime_max : asked;
+	if (granted < cfg->home_agent.lifetime_min)
+		granted = cfg->home_agent.lifetime_min;
+
+	bool created = false;
+	if (!b) {
+		b = calloc(1, sizeof(*b));
+		if (!b)
+			return reject(c, in, out, MH_BA_INSUFFICIENT_RESOURCES, bu->seq);
+		cp_bkey_make(&b->key, &in->hoa, plen);
+		b->pdn = (uint32_t)pdn;
+		cp_bcache_insert(&c->cache, b);
+		created = true;
+	}
+	b->hoa = in->hoa;
+	b->coa = coa;
+	b->udp = udp;
+	b->nat = nat;
+	b->udp_port = udp_port;
+	b->seq = bu->seq;
+	b->flags = bu->flags;
+	b->lifetime = granted;
+	b->expires = in->now + granted;
+	b->sa_in = in->esp ? in->sa_spi : 0;
+	if (MH_HAS_OPT(o, MH_OPT_IPV4_HOA))
+		ipv4_hoa(c, b, o, out);
+	(void)created;
+
+	if (nat || udp) {
+		/* RFC 5555 4.1: F set; the refresh time the UE keeps the NAT mapping with */
+		MH_SET_OPT(&out->ba.opts, MH_OPT_NATD);
+		out->ba.opts.natd.f = true;
+		out->ba.opts.natd.refresh = nat ? cfg->home_agent.nat_keepalive_refresh
+						 : MH_NATD_NO_KEEPALIVE;
+		if (nat)
+			c->ctr[CP_C_NAT_DETECTED]++;
+	}
+	if (cfg->home_agent.refresh_advice_percent) {
+		uint32_t advice = granted / 100 * cfg->home_agent.refresh_advice_percent / MH_LIFETIME_UNIT;
+		if (advice && advice * MH_LIFETIME_UNIT < granted) {
+			MH_SET_OPT(&out->ba.opts, MH_OPT_BRA);
+			out->ba.opts.refresh_advice = (uint16_t)advice;
+		}
+	}
+	out->ba.ba.status = MH_BA_ACCEPTED;
+	out->ba.ba.lifetime = (uint16_t)(granted / MH_LIFETIME_UNIT);
+	out->send_ba = (bu->flags & MH_BU_A) != 0;
+	out->action = CP_ACT_UPSERT;
+	cp_binding_spec(b, &out->spec);
+	c->ctr[CP_C_BU_ACCEPTED]++;
+}
+
+unsigned cp_expire(struct cp_ctx *c, uint64_t now, struct ha_binding_spec *specs, unsigned max)
+{
+	struct cp_binding *b, *tmp;
+	unsigned n = 0;
+
+	HASH_ITER(hh, c->cache.by_prefix, b, tmp) {
+		if (n == max)
+			break;
+		if (b->expires > now)
+			continue;
+		cp_binding_spec(b, &specs[n++]);
+		if (b->has_hoa4)
+			cp_pool4_release(&c->pool4[b->pdn], b->hoa4);
+		cp_bcache_remove(&c->cache, b);
+		c->ctr[CP_C_EXPIRED]++;
+	}
+	return n;
+}

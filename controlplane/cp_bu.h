@@ -1,0 +1,108 @@
+/*
+ * Binding Update processing at the Home Agent: TS 24.303 5.1.3.2 (initial registration and IPv4
+ * home address assignment), 5.2.3.2/5.2.3.3 (handover, return home), RFC 6275 10.3.1 (the
+ * checks, in UMIP's order), RFC 5555 (IPv4 care-of address, NAT detection), RFC 4877 (the SA that
+ * protected the BU must belong to the home address it registers).
+ *
+ * Pure: a decoded BU and what the dataplane saw in, the decision out (the binding cache is
+ * updated, the dataplane change and the BA to send are described). No I/O, no DPDK, so every
+ * procedure is unit-tested directly. Owner: hacpd's main thread.
+ */
+#ifndef CP_BU_H
+#define CP_BU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cp_bcache.h"
+#include "cp_pool4.h"
+#include "ha_config.h"
+#include "ha_pkt.h"
+#include "ha_ring.h"
+
+/* RFC 4877: which home address each inbound signalling SA protects, and the outbound SA that
+ * protects the BAs to it. Filled from the YAML's transport mode static SAs (later: from IKE). */
+struct cp_sa_binding {
+	uint32_t spi_in;
+	uint32_t spi_out;
+	struct in6_addr hoa;
+};
+
+struct cp_ctx {
+	const struct ha_config *cfg;
+	struct cp_bcache cache;
+	struct cp_pool4 pool4[HA_CFG_MAX_PDNS];
+	unsigned n_sa;
+	struct cp_sa_binding *sa;    /* by spi_in, sorted */
+	uint64_t ctr[64];            /* enum cp_counter */
+};
+
+#define CP_COUNTERS(X) \
+	X(CP_C_BU,               "bu-received") \
+	X(CP_C_BU_ACCEPTED,      "bu-accepted") \
+	X(CP_C_BU_REJECTED,      "bu-rejected") \
+	X(CP_C_BU_DEREG,         "bu-deregistration") \
+	X(CP_C_BU_INSECURE,      "bu-dropped-not-protected") \
+	X(CP_C_BU_WRONG_SA,      "bu-dropped-sa-not-home-address") \
+	X(CP_C_BA_SENT,          "ba-sent") \
+	X(CP_C_IPV4_ASSIGNED,    "ipv4-home-address-assigned") \
+	X(CP_C_IPV4_REFUSED,     "ipv4-home-address-refused") \
+	X(CP_C_NAT_DETECTED,     "nat-detected") \
+	X(CP_C_EXPIRED,          "binding-expired")
+
+enum cp_counter {
+#define X(e, n) e,
+	CP_COUNTERS(X)
+#undef X
+	CP_C__COUNT
+};
+
+const char *cp_counter_name(unsigned c);
+
+/* A received BU and what the dataplane established about it. */
+struct cp_bu_in {
+	const struct mh_msg *bu;
+	struct in6_addr src6;        /* the IPv6 source: the care-of address when a HAO is present */
+	bool has_hao;
+	struct in6_addr hoa;         /* from the HAO, else the IPv6 source */
+	bool via_udp;                /* RFC 5555: arrived in IPv4/UDP 4191 */
+	struct in_addr outer_src4;   /* ... from this address and port (the NAT mapping) */
+	uint16_t outer_sport;
+	bool esp;                    /* verified by the dataplane under sa_spi */
+	uint32_t sa_spi;
+	uint64_t now;                /* seconds */
+};
+
+enum cp_action { CP_ACT_NONE, CP_ACT_UPSERT, CP_ACT_DELETE };
+
+struct cp_bu_out {
+	bool drop;                   /* silently discarded (RFC 4877 / RFC 6275 10.3.1) */
+	bool send_ba;
+	struct mh_msg ba;
+	enum cp_action action;       /* the dataplane change */
+	struct ha_binding_spec spec;
+	/* where the BA goes: IPv6 to dst6 (with RH2 to the home address when rh2), or inside
+	 * IPv4/UDP to udp_dst:udp_port when udp (RFC 5555); under spi_out when non-zero */
+	struct in6_addr dst6;
+	bool rh2;
+	struct in6_addr rh2_hoa;
+	bool udp;
+	struct in_addr udp_dst;
+	uint16_t udp_port;
+	uint32_t spi_out;
+};
+
+int cp_ctx_init(struct cp_ctx *c, const struct ha_config *cfg);
+void cp_ctx_free(struct cp_ctx *c);
+
+/** Process one BU; updates the binding cache and fills out. */
+void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out *out);
+
+/** Remove the bindings whose lifetime ran out at now; for each, spec gets the delete to send.
+ *  @return how many were put in specs (at most max). */
+unsigned cp_expire(struct cp_ctx *c, uint64_t now, struct ha_binding_spec *specs, unsigned max);
+
+/** The binding spec the dataplane needs for a cache entry. */
+void cp_binding_spec(const struct cp_binding *b, struct ha_binding_spec *s);
+
+#endif

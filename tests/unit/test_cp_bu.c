@@ -1,0 +1,433 @@
+/*
+ * The Home Agent's Binding Update procedures (controlplane/cp_bu.c), each test a scenario of
+ * the specification texts in ../shared/seeds (subclauses cited) and the RFCs behind them.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "cp_bu.h"
+
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static const char *yaml =
+	"dataplane:\n"
+	"  lcores: { main: 0, workers: [1] }\n"
+	"  ports: { access: { device: net_null0 }, core: { device: net_null1 } }\n"
+	"home_agent:\n"
+	"  ipv6_address: 2001:db8:ffff::1\n"
+	"  ipv4_address: 192.0.2.1\n"
+	"  binding_lifetime: { max: 3600, min: 60 }\n"
+	"  refresh_advice_percent: 80\n"
+	"%s" /* insecure_lab_mode */
+	"  nat: { keepalive_refresh: 110 }\n"
+	"pdns:\n"
+	"  - { name: internet, home_prefix_pool: 2001:db8:100::/48, home_prefix_length: 64,\n"
+	"      ipv4_pool: 10.45.0.0/30 }\n"
+	"  - { name: ims, home_prefix_pool: 2001:db8:200::/48, home_prefix_length: 64 }\n"
+	"ike: { enabled: false }\n"
+	"static_sas:\n"
+	"  - { spi: 0x5001, direction: in, mode: transport, local: 2001:db8:ffff::1,\n"
+	"      peer: 2001:db8:100:1::55, encryption: aes-gcm-128, integrity: none,\n"
+	"      key: \"0001020304050607080910111213141516171819\" }\n"
+	"  - { spi: 0x6001, direction: out, mode: transport, local: 2001:db8:ffff::1,\n"
+	"      peer: 2001:db8:100:1::55, encryption: aes-gcm-128, integrity: none,\n"
+	"      key: \"2001020304050607080910111213141516171819\" }\n"
+	"  - { spi: 0x5002, direction: in, mode: transport, local: 2001:db8:ffff::1,\n"
+	"      peer: 2001:db8:200:1::55, encryption: aes-gcm-128, integrity: none,\n"
+	"      key: \"3001020304050607080910111213141516171819\" }\n";
+
+static struct ha_config cfg;
+static struct cp_ctx ctx;
+static bool loaded;
+
+static void load(bool insecure)
+{
+	struct ha_config_error err;
+	if (loaded) {
+		cp_ctx_free(&ctx);
+		ha_config_free(&cfg);
+	}
+	loaded = true;
+	char buf[4096];
+	snprintf(buf, sizeof(buf), yaml, insecure ? "  insecure_lab_mode: true\n" : "");
+	cr_assert_eq(ha_config_load_buffer("t.yaml", buf, strlen(buf), &cfg, &err), 0, "%s", err.msg);
+	cr_assert_eq(cp_ctx_init(&ctx, &cfg), 0);
+}
+
+static void setup(void)
+{
+	load(false);
+}
+
+static void teardown(void)
+{
+	cp_ctx_free(&ctx);
+	ha_config_free(&cfg);
+}
+
+TestSuite(bu, .init = setup, .fini = teardown);
+
+#define HOA "2001:db8:100:1::55"
+#define COA "2001:db8:aaaa::2"
+
+static struct in6_addr a6(const char *s)
+{
+	struct in6_addr a;
+	cr_assert_eq(inet_pton(AF_INET6, s, &a), 1);
+	return a;
+}
+
+static struct in_addr a4(const char *s)
+{
+	struct in_addr a;
+	cr_assert_eq(inet_pton(AF_INET, s, &a), 1);
+	return a;
+}
+
+static struct mh_msg bu_msg(uint16_t seq, uint16_t lifetime)
+{
+	struct mh_msg m = { .type = MH_TYPE_BU };
+	m.bu.seq = seq;
+	m.bu.flags = MH_BU_A | MH_BU_H | MH_BU_K | MH_BU_R; /* TS 24.303 A.2.1 */
+	m.bu.lifetime = lifetime;
+	return m;
+}
+
+/* A BU from an IPv6 care-of address with the HAO, under the UE's SA. */
+static struct cp_bu_in from6(const struct mh_msg *m, const char *hoa, const char *coa,
+			     uint32_t spi)
+{
+	return (struct cp_bu_in){ .bu = m, .src6 = a6(coa), .has_hao = true, .hoa = a6(hoa),
+				  .esp = spi != 0, .sa_spi = spi, .now = 1000 };
+}
+
+/* 002 5.1.3.2: initial binding registration from an IPv6 care-of address. */
+Test(bu, initial_registration)
+{
+	struct mh_msg m = bu_msg(7, 450);
+	struct cp_bu_in in = from6(&m, HOA, COA, 0x5001);
+	struct cp_bu_out out;
+
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_not(out.drop);
+	cr_assert(out.send_ba);
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+	cr_assert_eq(out.ba.ba.seq, 7);
+	cr_assert_eq(out.ba.ba.lifetime, 450, "1800 s asked, within the 3600 s policy");
+	cr_assert_eq(out.ba.ba.flags, MH_BA_K | MH_BA_R, "K and R echoed");
+	/* RFC 6275 6.1.8: to the care-of address, with RH2 to the home address, under the SA */
+	struct in6_addr coa = a6(COA), hoa = a6(HOA);
+	cr_assert_arr_eq(&out.dst6, &coa, 16);
+	cr_assert(out.rh2);
+	cr_assert_arr_eq(&out.rh2_hoa, &hoa, 16);
+	cr_assert_eq(out.spi_out, 0x6001);
+	cr_assert_eq(out.action, CP_ACT_UPSERT);
+	cr_assert_eq(out.spec.home_prefix_len, 64);
+	cr_assert_arr_eq(out.spec.coa, &coa, 16);
+	cr_assert_eq(ctx.cache.count, 1);
+	/* Binding Refresh Advice: 80 % of 1800 s in 4 s units */
+	cr_assert(MH_HAS_OPT(&out.ba.opts, MH_OPT_BRA));
+	cr_assert_eq(out.ba.opts.refresh_advice, 360);
+}
+
+/* Operator policy bounds the lifetime (5.1.3.2). */
+Test(bu, lifetime_is_bounded_by_policy)
+{
+	struct mh_msg m = bu_msg(1, 0xFFFF);
+	struct cp_bu_in in = from6(&m, HOA, COA, 0x5001);
+	struct cp_bu_out out;
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.lifetime, 3600 / 4);
+	m = bu_msg(2, 1);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.lifetime, 60 / 4, "raised to the minimum");
+}
+
+/* 002 5.1.3.2 / RFC 5555 3.1.1: IPv4 Home Address option with 0.0.0.0: one is assigned. */
+Test(bu, ipv4_home_address_assignment)
+{
+	struct mh_msg m = bu_msg(1, 100);
+	m.opts.ipv4_hoa = (struct mh_ipv4_hoa){ .prefix_len = 32 };
+	MH_SET_OPT(&m.opts, MH_OPT_IPV4_HOA);
+	struct cp_bu_in in = from6(&m, HOA, COA, 0x5001);
+	struct cp_bu_out out;
+
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert(MH_HAS_OPT(&out.ba.opts, MH_OPT_IPV4_ACK));
+	cr_assert_eq(out.ba.opts.ipv4_ack.status, 0);
+	cr_assert_eq(out.ba.opts.ipv4_ack.prefix_len, 32);
+	cr_assert_eq(out.ba.opts.ipv4_ack.addr.s_addr, a4("10.45.0.1").s_addr);
+	cr_assert(out.spec.flags & HA_BIND_F_IPV4_HOA);
+	/* a refresh asking again keeps the same address */
+	m.bu.seq = 2;
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.opts.ipv4_ack.addr.s_addr, a4("10.45.0.1").s_addr);
+	/* 001 5.2.3.2: the assigned address named explicitly is kept */
+	m.bu.seq = 3;
+	m.opts.ipv4_hoa.addr = a4("10.45.0.1");
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.opts.ipv4_ack.status, 0);
+	cr_assert_eq(ctx.ctr[CP_C_IPV4_ASSIGNED], 1);
+}
+
+Test(bu, ipv4_home_address_refusals)
+{
+	struct mh_msg m = bu_msg(1, 100);
+	struct cp_bu_out out;
+	/* outside the pool: invalid IPv4 address (131); the IPv6 binding is still accepted */
+	m.opts.ipv4_hoa = (struct mh_ipv4_hoa){ .prefix_len = 32, .addr = a4("10.99.0.1") };
+	MH_SET_OPT(&m.opts, MH_OPT_IPV4_HOA);
+	struct cp_bu_in in = from6(&m, HOA, COA, 0x5001);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+	cr_assert_eq(out.ba.opts.ipv4_ack.status, 131);
+	cr_assert_eq(out.ba.opts.ipv4_ack.prefix_len, 0);
+	cr_assert_not(out.spec.flags & HA_BIND_F_IPV4_HOA);
+	/* the /30 has two host addresses: this UE takes .2, then asks for dynamic: .1 */
+	m.bu.seq = 2;
+	m.opts.ipv4_hoa.addr = a4("10.45.0.2");
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.opts.ipv4_ack.status, 0);
+	/* another UE takes the last one (through the pool directly) */
+	struct in_addr got;
+	cr_assert_eq(cp_pool4_alloc(&ctx.pool4[0], &got), 0);
+	cr_assert_eq(got.s_addr, a4("10.45.0.1").s_addr);
+	cr_assert_eq(cp_pool4_alloc(&ctx.pool4[0], &got), -ENOSPC);
+	/* the address of another UE: incorrect IPv4 home address (130) */
+	m.bu.seq = 3;
+	m.opts.ipv4_hoa.addr = a4("10.45.0.1");
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.opts.ipv4_ack.status, 130);
+	/* prefix length 0 is invalid */
+	m.bu.seq = 4;
+	m.opts.ipv4_hoa = (struct mh_ipv4_hoa){ .prefix_len = 0 };
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.opts.ipv4_ack.status, 131);
+}
+
+Test(bu, dynamic_assignment_not_available)
+{
+	struct mh_msg m = bu_msg(1, 100);
+	struct cp_bu_out out;
+	struct in_addr got;
+	cr_assert_eq(cp_pool4_alloc(&ctx.pool4[0], &got), 0);
+	cr_assert_eq(cp_pool4_alloc(&ctx.pool4[0], &got), 0);
+	m.opts.ipv4_hoa = (struct mh_ipv4_hoa){ .prefix_len = 32 };
+	MH_SET_OPT(&m.opts, MH_OPT_IPV4_HOA);
+	struct cp_bu_in in = from6(&m, HOA, COA, 0x5001);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.opts.ipv4_ack.status, 132, "pool exhausted");
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+}
+
+/* RFC 6275 9.5.1: a sequence number not newer than the last accepted gets 135 carrying it. */
+Test(bu, sequence_number_out_of_window)
+{
+	struct mh_msg m = bu_msg(41, 100);
+	struct cp_bu_in in = from6(&m, HOA, COA, 0x5001);
+	struct cp_bu_out out;
+	cp_bu_process(&ctx, &in, &out);
+	m.bu.seq = 41;
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_SEQ_OUT_OF_WINDOW);
+	cr_assert_eq(out.ba.ba.seq, 41);
+	m.bu.seq = 40;
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_SEQ_OUT_OF_WINDOW);
+	cr_assert_eq(out.action, CP_ACT_NONE);
+	m.bu.seq = (uint16_t)(41 + 32767);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED, "newest modulo 2^16");
+}
+
+/* 001 5.2.3.3 and 004 5.4.3.2: lifetime 0 removes the binding, status 0; without one, 133. */
+Test(bu, deregistration)
+{
+	struct mh_msg m = bu_msg(1, 0);
+	struct cp_bu_in in = from6(&m, HOA, COA, 0x5001);
+	struct cp_bu_out out;
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_NOT_HOME_AGENT);
+	m = bu_msg(2, 100);
+	m.opts.ipv4_hoa = (struct mh_ipv4_hoa){ .prefix_len = 32 };
+	MH_SET_OPT(&m.opts, MH_OPT_IPV4_HOA);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(ctx.cache.count, 1);
+	m = bu_msg(3, 0);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+	cr_assert_eq(out.ba.ba.lifetime, 0);
+	cr_assert_eq(out.action, CP_ACT_DELETE);
+	cr_assert_eq(ctx.cache.count, 0);
+	cr_assert_eq(ctx.pool4[0].used, 0, "the IPv4 home address went back to the pool");
+}
+
+/* RFC 6275 10.3.1: not a home registration (131), not a home subnet (132); R changes (139). */
+Test(bu, rejections)
+{
+	struct mh_msg m = bu_msg(1, 100);
+	struct cp_bu_out out;
+	m.bu.flags &= (uint16_t)~MH_BU_H;
+	struct cp_bu_in in = from6(&m, HOA, COA, 0x5001);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_HOME_REG_NOT_SUPPORTED);
+	load(true);
+	m = bu_msg(1, 100);
+	in = from6(&m, "2001:db8:999::55", COA, 0);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_NOT_HOME_SUBNET);
+	in = from6(&m, HOA, COA, 0);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+	m.bu.seq = 2;
+	m.bu.flags &= (uint16_t)~MH_BU_R;
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_REG_TYPE_CHANGE);
+}
+
+/* RFC 4877: a BU not under the SA of the home address it registers is dropped silently. */
+Test(bu, security)
+{
+	struct mh_msg m = bu_msg(1, 100);
+	struct cp_bu_out out;
+	struct cp_bu_in in = from6(&m, HOA, COA, 0);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert(out.drop);
+	cr_assert_not(out.send_ba);
+	cr_assert_eq(ctx.ctr[CP_C_BU_INSECURE], 1);
+	in = from6(&m, HOA, COA, 0x5002); /* the ims UE's SA */
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert(out.drop);
+	cr_assert_eq(ctx.ctr[CP_C_BU_WRONG_SA], 1);
+	in = from6(&m, HOA, COA, 0x9999); /* unknown SPI */
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert(out.drop);
+	cr_assert_eq(ctx.cache.count, 0);
+}
+
+/* 002 5.1.3.2 and RFC 5555 4.1: IPv4 care-of address behind a NAT. */
+Test(bu, ipv4_care_of_address_behind_a_nat)
+{
+	struct mh_msg m = bu_msg(1, 100);
+	struct cp_bu_out out;
+	m.opts.ipv4_coa = a4("10.1.2.3");
+	MH_SET_OPT(&m.opts, MH_OPT_IPV4_COA);
+	struct cp_bu_in in = { .bu = &m, .src6 = a6(HOA), .hoa = a6(HOA), .via_udp = true,
+			       .outer_src4 = a4("203.0.113.9"), .outer_sport = 40001, .esp = true,
+			       .sa_spi = 0x5001, .now = 10 };
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+	cr_assert(MH_HAS_OPT(&out.ba.opts, MH_OPT_NATD));
+	cr_assert(out.ba.opts.natd.f);
+	cr_assert_eq(out.ba.opts.natd.refresh, 110);
+	/* BA and data to the mapping the HA saw */
+	cr_assert(out.udp);
+	cr_assert_eq(out.udp_dst.s_addr, a4("203.0.113.9").s_addr);
+	cr_assert_eq(out.udp_port, 40001);
+	cr_assert_not(out.rh2);
+	cr_assert(out.spec.flags & HA_BIND_F_UDP);
+	cr_assert(out.spec.flags & HA_BIND_F_COA4);
+	cr_assert_eq(out.spec.udp_port, 40001);
+	cr_assert_eq(memcmp(out.spec.coa, &in.outer_src4, 4), 0);
+	cr_assert_eq(ctx.ctr[CP_C_NAT_DETECTED], 1);
+	/* keepalive: a later BU from a new NAT port moves the mapping */
+	m.bu.seq = 2;
+	in.outer_sport = 40999;
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.spec.udp_port, 40999);
+}
+
+/* RFC 5555 4.1: no NAT, no F: IP-in-IPv4; F set: UDP, no keepalives needed. */
+Test(bu, ipv4_care_of_address_without_nat)
+{
+	struct mh_msg m = bu_msg(1, 100);
+	struct cp_bu_out out;
+	m.opts.ipv4_coa = a4("198.51.100.7");
+	MH_SET_OPT(&m.opts, MH_OPT_IPV4_COA);
+	struct cp_bu_in in = { .bu = &m, .src6 = a6(HOA), .hoa = a6(HOA), .via_udp = true,
+			       .outer_src4 = a4("198.51.100.7"), .outer_sport = 4191, .esp = true,
+			       .sa_spi = 0x5001 };
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_not(out.spec.flags & HA_BIND_F_UDP);
+	cr_assert(out.spec.flags & HA_BIND_F_COA4);
+	cr_assert_not(MH_HAS_OPT(&out.ba.opts, MH_OPT_NATD));
+	cr_assert(out.udp, "the BA still goes over UDP (5.1.3.2)");
+	m.bu.seq = 2;
+	m.bu.flags |= MH_BU_F;
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert(out.spec.flags & HA_BIND_F_UDP);
+	cr_assert_eq(out.ba.opts.natd.refresh, MH_NATD_NO_KEEPALIVE);
+}
+
+/* RFC 5555 4.2: the IPv4 CoA option only in UDP over IPv4; 001 5.2.3.2: Alternate CoA check. */
+Test(bu, care_of_address_options)
+{
+	struct mh_msg m = bu_msg(1, 100);
+	struct cp_bu_out out;
+	m.opts.ipv4_coa = a4("10.1.2.3");
+	MH_SET_OPT(&m.opts, MH_OPT_IPV4_COA);
+	struct cp_bu_in in = from6(&m, HOA, COA, 0x5001);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_INVALID_COA);
+	m = bu_msg(1, 100);
+	m.opts.alt_coa = a6("2001:db8:aaaa::99");
+	MH_SET_OPT(&m.opts, MH_OPT_ALTCOA);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_INVALID_COA);
+	m.opts.alt_coa = a6(COA);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+}
+
+/* 001 5.2.3.2: foreign link to another foreign link: the binding moves, K echoed. */
+Test(bu, handover_foreign_to_foreign)
+{
+	struct mh_msg m = bu_msg(1, 100);
+	struct cp_bu_out out;
+	struct cp_bu_in in = from6(&m, HOA, COA, 0x5001);
+	cp_bu_process(&ctx, &in, &out);
+	m.bu.seq = 2;
+	in = from6(&m, HOA, "2001:db8:bbbb::7", 0x5001);
+	cp_bu_process(&ctx, &in, &out);
+	struct in6_addr coa2 = a6("2001:db8:bbbb::7");
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+	cr_assert(out.ba.ba.flags & MH_BA_K);
+	cr_assert_arr_eq(out.spec.coa, &coa2, 16);
+	cr_assert_arr_eq(&out.dst6, &coa2, 16, "the BA goes to the new care-of address");
+	cr_assert_eq(ctx.cache.count, 1);
+}
+
+/* 002 4.3: one session per PDN; operations on one never touch another. */
+Test(bu, multiple_pdn_connectivity)
+{
+	load(true);
+	struct mh_msg m = bu_msg(1, 100);
+	struct cp_bu_out out;
+	struct cp_bu_in in = from6(&m, HOA, COA, 0);
+	cp_bu_process(&ctx, &in, &out);
+	in = from6(&m, "2001:db8:200:1::55", COA, 0);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(ctx.cache.count, 2);
+	m = bu_msg(2, 0);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.action, CP_ACT_DELETE);
+	cr_assert_eq(ctx.cache.count, 1);
+	struct in6_addr h = a6(HOA);
+	cr_assert_not_null(cp_bcache_find(&ctx.cache, &h, 64), "the internet PDN's binding stays");
+}
+
+/* Lifetime expiry removes the binding and gives the dataplane's delete. */
+Test(bu, expiry)
+{
+	struct mh_msg m = bu_msg(1, 25); /* 100 s */
+	struct cp_bu_out out;
+	struct cp_bu_in in = from6(&m, HOA, COA, 0x5001);
+	cp_bu_process(&ctx, &in, &out);
+	struct ha_binding_spec del[4];
+	cr_assert_eq(cp_expire(&ctx, 1099, del, 4), 0);
+	cr_assert_eq(cp_expire(&ctx, 1100, del, 4), 1);
+	cr_assert_eq(del[0].home_prefix_len, 64);
+	cr_assert_eq(ctx.cache.count, 0);
+	cr_assert_eq(ctx.ctr[CP_C_EXPIRED], 1);
+}
