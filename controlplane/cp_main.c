@@ -1,0 +1,311 @@
+/*
+ * hacpd: the control plane, a DPDK secondary process attached to hadp's shared objects.
+ *
+ *   hacpd -c FILE [--check] [--stats-file PATH] [--max-seconds S]
+ *
+ * One thread owns everything: it takes signalling from the punt ring, runs the Home Agent's
+ * procedures (cp_bu.c), changes hadp's tables through the cmd ring and, once hadp has
+ * acknowledged a change, sends the Binding Acknowledgement through the tx ring (under the UE's
+ * signalling SA, RFC 4877; wrapped in UDP to a NAT mapping, RFC 5555).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "cp_bu.h"
+#include "ha_ring.h"
+
+#define PENDING_MAX 4096
+
+/* A BA waiting for hadp's acknowledgement of the table change it depends on. */
+struct pending {
+	uint32_t seq;
+	bool used;
+	uint16_t port;
+	struct cp_bu_out out;
+};
+
+struct hacpd {
+	const struct ha_config *cfg;
+	struct cp_ctx cp;
+	struct rte_mempool *pool;
+	struct rte_ring *punt, *tx, *cmd, *ack;
+	uint32_t next_seq;
+	struct pending pending[PENDING_MAX];
+	uint64_t sent_ba, tx_full, cmd_full, acks_failed, malformed, not_bu, no_mbuf;
+};
+
+static volatile bool quit;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	quit = true;
+}
+
+static uint64_t now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+/* Build the BA the procedure decided on and hand it to hadp. */
+static void send_ba(struct hacpd *h, uint16_t port, const struct cp_bu_out *o)
+{
+	struct ha_pkt_spec s = { .src6 = h->cfg->home_agent.ipv6_address, .dst6 = o->dst6,
+				 .rh2 = o->rh2, .rh2_hoa = o->rh2_hoa };
+	uint8_t buf[512];
+	int n = ha_pkt_build_mh(&s, &o->ba, buf, sizeof(buf));
+	struct rte_mbuf *m = n > 0 ? rte_pktmbuf_alloc(h->pool) : NULL;
+	char *d;
+
+	if (!m || !(d = rte_pktmbuf_append(m, (uint16_t)n))) {
+		h->no_mbuf++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	memcpy(d, buf, (size_t)n);
+	struct ha_pkt_meta *meta = rte_mbuf_to_priv(m);
+	memset(meta, 0, sizeof(*meta));
+	meta->version = HA_RING_VERSION;
+	meta->port = port;
+	if (o->spi_out) {
+		meta->flags |= HA_META_F_ESP;
+		meta->sa_spi = o->spi_out;
+	}
+	if (o->udp) {
+		meta->flags |= HA_META_F_UDP | HA_META_F_OUTER4;
+		memcpy(meta->outer_dst, &o->udp_dst, 4);
+		meta->udp_sport = HA_UDP_PORT_DSMIP;
+		meta->udp_dport = o->udp_port;
+	}
+	if (rte_ring_sp_enqueue(h->tx, m) != 0) {
+		h->tx_full++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	h->sent_ba++;
+	h->cp.ctr[CP_C_BA_SENT]++;
+}
+
+static int send_cmd(struct hacpd *h, uint16_t type, const struct ha_binding_spec *spec,
+		    uint32_t *seq)
+{
+	struct ha_cmd c = { .version = HA_RING_VERSION, .type = type, .seq = ++h->next_seq,
+			    .generation = 1, .binding = *spec };
+	if (rte_ring_sp_enqueue_elem(h->cmd, &c, sizeof(c)) != 0) {
+		h->cmd_full++;
+		return -ENOBUFS;
+	}
+	*seq = c.seq;
+	return 0;
+}
+
+static void handle_bu(struct hacpd *h, const struct ha_pkt_meta *meta, const struct ha_pkt *p,
+		      const struct mh_msg *m)
+{
+	const struct ha_ip_hdr *ip = ha_pkt_carrier(p);
+	struct cp_bu_in in = {
+		.bu = m, .src6 = ip->src6, .has_hao = ip->hao, .hoa = ip->hao ? ip->hoa : ip->src6,
+		.via_udp = (meta->flags & HA_META_F_UDP) != 0, .outer_sport = meta->udp_sport,
+		.esp = (meta->flags & HA_META_F_ESP) != 0, .sa_spi = meta->sa_spi, .now = now_s(),
+	};
+	struct cp_bu_out out;
+
+	if (in.via_udp)
+		memcpy(&in.outer_src4, meta->outer_src, 4);
+	cp_bu_process(&h->cp, &in, &out);
+	if (out.drop)
+		return;
+	if (out.action == CP_ACT_NONE) {
+		if (out.send_ba)
+			send_ba(h, meta->port, &out);
+		return;
+	}
+	uint32_t seq;
+	if (send_cmd(h, out.action == CP_ACT_UPSERT ? HA_CMD_BINDING_UPSERT : HA_CMD_BINDING_DELETE,
+		     &out.spec, &seq) < 0)
+		return; /* the UE retransmits (RFC 6275 11.8) */
+	struct pending *pe = &h->pending[seq % PENDING_MAX];
+	*pe = (struct pending){ .seq = seq, .used = out.send_ba, .port = meta->port, .out = out };
+}
+
+static void handle_punt(struct hacpd *h, struct rte_mbuf *mb)
+{
+	const struct ha_pkt_meta *meta = rte_mbuf_to_priv(mb);
+	const uint8_t *d = rte_pktmbuf_mtod(mb, const uint8_t *);
+	struct ha_pkt p;
+	struct mh_msg m;
+
+	if (meta->version != HA_RING_VERSION || meta->l3_off > mb->data_len ||
+	    ha_pkt_classify(d + meta->l3_off, mb->data_len - meta->l3_off, &p) != HA_OK ||
+	    p.cls != HA_PKT_MH) {
+		h->malformed++;
+		return;
+	}
+	if (ha_pkt_parse_mh(d + meta->l3_off, &p, &m) != HA_OK) {
+		h->malformed++;
+		return;
+	}
+	if (m.type != MH_TYPE_BU) {
+		h->not_bu++;
+		return;
+	}
+	handle_bu(h, meta, &p, &m);
+}
+
+static void handle_acks(struct hacpd *h)
+{
+	struct ha_cmd_ack acks[32];
+	unsigned n = rte_ring_sc_dequeue_burst_elem(h->ack, acks, sizeof(acks[0]), 32, NULL);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct pending *pe = &h->pending[acks[i].seq % PENDING_MAX];
+		if (acks[i].result)
+			h->acks_failed++;
+		if (pe->seq != acks[i].seq || !pe->used)
+			continue;
+		pe->used = false;
+		if (acks[i].result) {
+			/* the dataplane could not install it: say so to the UE */
+			pe->out.ba.ba.status = MH_BA_INSUFFICIENT_RESOURCES;
+			pe->out.ba.ba.lifetime = 0;
+		}
+		send_ba(h, pe->port, &pe->out);
+	}
+}
+
+static const char *file_prefix(const struct ha_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->dataplane.n_eal_args; i++) {
+		if (!strncmp(cfg->dataplane.eal_args[i], "--file-prefix=", 14))
+			return cfg->dataplane.eal_args[i] + 14;
+		if (!strcmp(cfg->dataplane.eal_args[i], "--file-prefix") &&
+		    i + 1 < cfg->dataplane.n_eal_args)
+			return cfg->dataplane.eal_args[i + 1];
+	}
+	return "rte";
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' }, { "check", no_argument, NULL, 'k' },
+		{ "stats-file", required_argument, NULL, 's' },
+		{ "max-seconds", required_argument, NULL, 'm' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *stats_file = NULL;
+	bool check = false;
+	unsigned max_seconds = 0;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'k': check = true; break;
+		case 's': stats_file = optarg; break;
+		case 'm': max_seconds = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'h':
+			printf("usage: hacpd -c FILE [--check] [--stats-file PATH] [--max-seconds S]\n");
+			return 0;
+		default: return 2;
+		}
+	}
+	if (!config || optind != argc) {
+		fprintf(stderr, "usage: hacpd -c FILE [--check] [--stats-file PATH] [--max-seconds S]\n");
+		return 2;
+	}
+	struct ha_config *cfg = calloc(1, sizeof(*cfg));
+	struct ha_config_error err;
+	if (!cfg || ha_config_load_file(config, cfg, &err) < 0) {
+		fprintf(stderr, "%s\n", cfg ? err.msg : "out of memory");
+		return 1;
+	}
+	if (check) {
+		printf("%s: ok\n", config);
+		return 0;
+	}
+	static struct hacpd h;
+	h.cfg = cfg;
+	if (cp_ctx_init(&h.cp, cfg) < 0) {
+		fprintf(stderr, "hacpd: out of memory\n");
+		return 1;
+	}
+	char prefix[300];
+	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", file_prefix(cfg));
+	char *eargv[] = { "hacpd", "--proc-type=secondary", "--no-pci", "--no-telemetry",
+			  "--log-level=*:warning", prefix, NULL };
+	if (rte_eal_init(6, eargv) < 0) {
+		fprintf(stderr, "hacpd: cannot attach to hadp (%s): %s\n", prefix,
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	h.pool = rte_mempool_lookup(HA_SHM_MBUF_POOL);
+	h.punt = rte_ring_lookup(HA_SHM_RING_PUNT);
+	h.tx = rte_ring_lookup(HA_SHM_RING_TX);
+	h.cmd = rte_ring_lookup(HA_SHM_RING_CMD);
+	h.ack = rte_ring_lookup(HA_SHM_RING_ACK);
+	if (!h.pool || !h.punt || !h.tx || !h.cmd || !h.ack) {
+		fprintf(stderr, "hacpd: hadp's rings or mempool are missing\n");
+		rte_eal_cleanup();
+		return 1;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	uint64_t start = now_s(), last_expiry = start;
+	while (!quit) {
+		void *pkts[32];
+		unsigned n = rte_ring_sc_dequeue_burst(h.punt, pkts, 32, NULL);
+		for (unsigned i = 0; i < n; i++) {
+			handle_punt(&h, pkts[i]);
+			rte_pktmbuf_free(pkts[i]);
+		}
+		handle_acks(&h);
+		uint64_t now = now_s();
+		if (now != last_expiry) {
+			struct ha_binding_spec del[64];
+			unsigned k = cp_expire(&h.cp, now, del, 64);
+			uint32_t seq;
+			for (unsigned i = 0; i < k; i++)
+				send_cmd(&h, HA_CMD_BINDING_DELETE, &del[i], &seq);
+			last_expiry = now;
+		}
+		if (max_seconds && now - start >= max_seconds)
+			quit = true;
+		if (!n)
+			rte_delay_us_sleep(200);
+	}
+	if (stats_file) {
+		FILE *f = fopen(stats_file, "w");
+		if (f) {
+			fprintf(f, "{\"bindings\":%u", h.cp.cache.count);
+			for (unsigned i = 0; i < CP_C__COUNT; i++)
+				fprintf(f, ",\"%s\":%llu", cp_counter_name(i),
+					(unsigned long long)h.cp.ctr[i]);
+			fprintf(f, ",\"malformed\":%llu,\"not-bu\":%llu,\"tx-full\":%llu,"
+				   "\"cmd-full\":%llu,\"acks-failed\":%llu,\"no-mbuf\":%llu}\n",
+				(unsigned long long)h.malformed, (unsigned long long)h.not_bu,
+				(unsigned long long)h.tx_full, (unsigned long long)h.cmd_full,
+				(unsigned long long)h.acks_failed, (unsigned long long)h.no_mbuf);
+			fclose(f);
+		}
+	}
+	cp_ctx_free(&h.cp);
+	rte_eal_cleanup();
+	ha_config_free(cfg);
+	free(cfg);
+	return 0;
+}
