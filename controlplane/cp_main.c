@@ -24,6 +24,7 @@
 #include <rte_ring.h>
 
 #include "cp_bu.h"
+#include "cp_cli.h"
 #include "ha_ring.h"
 
 #define PENDING_MAX 4096
@@ -265,6 +266,12 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN); /* an operator who closes hactl early must not stop hacpd */
+	static struct cp_cli cli;
+	int crc = cp_cli_open(&cli, &h.cp, config, now_s);
+	if (crc < 0)
+		fprintf(stderr, "hacpd: operator socket %s: %s (hactl will not reach hacpd)\n",
+			cfg->cli.socket, strerror(-crc));
 	uint64_t start = now_s(), last_expiry = start;
 	while (!quit) {
 		void *pkts[32];
@@ -274,6 +281,7 @@ int main(int argc, char **argv)
 			rte_pktmbuf_free(pkts[i]);
 		}
 		handle_acks(&h);
+		cp_cli_poll(&cli);
 		uint64_t now = now_s();
 		if (now != last_expiry) {
 			struct ha_binding_spec del[64];
@@ -303,6 +311,7 @@ int main(int argc, char **argv)
 			fclose(f);
 		}
 	}
+	cp_cli_close(&cli);
 	cp_ctx_free(&h.cp);
 	rte_eal_cleanup();
 	ha_config_free(cfg);

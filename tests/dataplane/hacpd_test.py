@@ -5,7 +5,9 @@ address assignment, under the UE's ESP transport mode SA (RFC 4877); a stale seq
 (RFC 6275 9.5.1: BA 135 carrying the last accepted one); a BU not under ESP (dropped without
 an answer). The BAs hadp sends are decrypted here and checked field by field.
 
-usage: hacpd_test.py HADP HACPD WORKDIR
+Meanwhile hactl asks hacpd about it over the operator socket.
+
+usage: hacpd_test.py HADP HACPD HACTL WORKDIR
 """
 import json
 import logging
@@ -67,7 +69,7 @@ def bu_packet(esp_seq, bu_seq, protected=True):
 
 
 def main():
-    hadp, hacpd, work = sys.argv[1], sys.argv[2], os.path.abspath(sys.argv[3])
+    hadp, hacpd, hactl, work = sys.argv[1], sys.argv[2], sys.argv[3], os.path.abspath(sys.argv[4])
     os.makedirs(work, exist_ok=True)
     prefix = f"hadp-hacpd-{os.getpid()}"
     wrpcap(f"{work}/access_in.pcap", [bu_packet(1, 1), bu_packet(2, 1),
@@ -96,6 +98,7 @@ pdns:
   - {{ name: internet, home_prefix_pool: 2001:db8:100::/48, home_prefix_length: 64,
       ipv4_pool: 10.45.0.0/16 }}
 ike: {{ enabled: false }}
+cli: {{ socket: "{work}/hactl.sock", mode: 0660, group: root }}
 static_sas:
   - {{ spi: 0x5001, direction: in, mode: transport, local: {HA6}, peer: "{HOA}",
       encryption: aes-gcm-128, integrity: none, key: "{KEY_IN.hex()}", replay_window: 64 }}
@@ -111,8 +114,24 @@ static_sas:
         time.sleep(0.05)
     time.sleep(0.5)
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:" + os.environ.get("ASAN_OPTIONS", ""))
-    c = subprocess.run([hacpd, "-c", cfg, "--max-seconds", "3", "--stats-file",
-                        f"{work}/hacpd.json"], capture_output=True, text=True, timeout=60, env=env)
+    c = subprocess.Popen([hacpd, "-c", cfg, "--max-seconds", "4", "--stats-file",
+                          f"{work}/hacpd.json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=env)
+    time.sleep(2)
+    sock = f"{work}/hactl.sock"
+
+    def ctl(*args):
+        r = subprocess.run([hactl, "-s", sock, *args], capture_output=True, text=True, timeout=20)
+        return r.returncode, r.stdout, r.stderr
+    ctl_bindings = ctl("show", "bindings", "--json")
+    ctl_text = ctl("show", "bindings")
+    ctl_missing = ctl("show", "binding", "2001:db8:100:2::1")
+    ctl_bad = ctl("show", "nonsense")
+    ctl_stats = ctl("show", "stats", "--json")
+    ctl_pools = ctl("show", "pools")
+    ctl_check = ctl("config", "check")
+    sock_mode = oct(os.stat(sock).st_mode & 0o777) if os.path.exists(sock) else None
+    c_out, c_err = c.communicate(timeout=60)
     out, _ = h.communicate(timeout=60)
     passed = failed = 0
 
@@ -124,7 +143,7 @@ static_sas:
             failed += 1
             print(f"FAIL {what}")
 
-    check(c.returncode == 0, f"hacpd exited {c.returncode}: {c.stdout[-1500:]} {c.stderr[-1500:]}")
+    check(c.returncode == 0, f"hacpd exited {c.returncode}: {c_out[-1500:]} {c_err[-1500:]}")
     check(h.returncode == 0, f"hadp exited {h.returncode}: {out[-1500:]}")
     if failed:
         print(f"hadp+hacpd: {passed} passed, {failed} failed")
@@ -162,6 +181,21 @@ static_sas:
     check(cs["bu-received"] == 3 and cs["bu-accepted"] == 1 and cs["bu-rejected"] == 1 and
           cs["bu-dropped-not-protected"] == 1 and cs["ba-sent"] == 2 and cs["bindings"] == 1,
           f"hacpd counters {cs}")
+    # the operator's view (hactl over the Unix socket)
+    check(sock_mode == "0o660", f"socket mode {sock_mode}")
+    code, text, err = ctl_bindings
+    rows = [json.loads(x) for x in text.splitlines()] if code == 0 else []
+    check(len(rows) == 1 and rows[0]["home_address"] == HOA and rows[0]["care_of"] == COA and
+          rows[0]["ipv4_home_address"] == "10.45.0.1" and rows[0]["pdn"] == "internet" and
+          rows[0]["lifetime"] == 1800, f"hactl show bindings --json: {code} {text} {err}")
+    check(ctl_text[0] == 0 and HOA in ctl_text[1] and "care-of " + COA in ctl_text[1],
+          f"hactl show bindings: {ctl_text}")
+    check(ctl_missing[0] == 1 and "no binding" in ctl_missing[2], f"unknown binding: {ctl_missing}")
+    check(ctl_bad[0] == 2 and "unknown command" in ctl_bad[2], f"bad command: {ctl_bad}")
+    stats = json.loads(ctl_stats[1]) if ctl_stats[0] == 0 else {}
+    check(stats.get("bu-accepted") == 1 and stats.get("bindings") == 1, f"show stats: {ctl_stats}")
+    check(ctl_pools[0] == 0 and "internet 10.45.0.0/16 used 1" in ctl_pools[1], f"pools: {ctl_pools}")
+    check(ctl_check[0] == 0 and ": ok" in ctl_check[1], f"config check: {ctl_check}")
     print(f"hadp+hacpd: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -1,0 +1,380 @@
+/* hacpd's operator socket (see cp_cli.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cp_cli.h"
+#include "ha_json.h"
+
+#define MAX_ARGS 8
+
+struct request {
+	int argc;
+	char *argv[MAX_ARGS];
+	bool json;
+};
+
+typedef int (*cmd_fn)(struct cp_cli *cli, const struct request *r, FILE *out);
+
+static int cmd_help(struct cp_cli *cli, const struct request *r, FILE *out);
+static int cmd_show_bindings(struct cp_cli *cli, const struct request *r, FILE *out);
+static int cmd_show_binding(struct cp_cli *cli, const struct request *r, FILE *out);
+static int cmd_show_stats(struct cp_cli *cli, const struct request *r, FILE *out);
+static int cmd_show_pools(struct cp_cli *cli, const struct request *r, FILE *out);
+static int cmd_show_sas(struct cp_cli *cli, const struct request *r, FILE *out);
+static int cmd_config_check(struct cp_cli *cli, const struct request *r, FILE *out);
+
+/* The commands: words to match, the number of arguments after them, the help. */
+static const struct command {
+	const char *words[3];
+	int nargs;
+	cmd_fn fn;
+	const char *help;
+} commands[] = {
+	{ { "help" }, 0, cmd_help, "help: this list" },
+	{ { "show", "bindings" }, 0, cmd_show_bindings,
+	  "show bindings [--json]: every binding cache entry" },
+	{ { "show", "binding" }, 1, cmd_show_binding,
+	  "show binding HOME-ADDRESS [--json]: one UE's binding in one PDN" },
+	{ { "show", "stats" }, 0, cmd_show_stats, "show stats [--json]: signalling counters" },
+	{ { "show", "pools" }, 0, cmd_show_pools,
+	  "show pools [--json]: IPv4 home address pools per PDN" },
+	{ { "show", "sas" }, 0, cmd_show_sas,
+	  "show sas [--json]: which signalling SA protects which home address (RFC 4877)" },
+	{ { "config", "check" }, 0, cmd_config_check,
+	  "config check: validate the configuration file hacpd was started with" },
+};
+
+static void line(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void line(FILE *out, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("+ ", out);
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	fputc('\n', out);
+}
+
+static int cmd_help(struct cp_cli *cli, const struct request *r, FILE *out)
+{
+	(void)cli;
+	(void)r;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		line(out, "%s", commands[i].help);
+	return 0;
+}
+
+static const char *addr_str(const struct ha_cfg_addr *a, char *buf, size_t n)
+{
+	return inet_ntop(a->family, a->family == AF_INET ? (const void *)&a->v4 : (const void *)&a->v6,
+			 buf, (socklen_t)n);
+}
+
+/* One binding: a line for people, an object for scripts (one JSON object per line). */
+static void put_binding(struct cp_cli *cli, const struct cp_binding *b, bool json, FILE *out)
+{
+	char hoa[INET6_ADDRSTRLEN], pfx[INET6_ADDRSTRLEN], coa[INET6_ADDRSTRLEN],
+		v4[INET_ADDRSTRLEN] = "-";
+	uint64_t now = cli->now();
+	long left = b->expires > now ? (long)(b->expires - now) : 0;
+
+	inet_ntop(AF_INET6, &b->hoa, hoa, sizeof(hoa));
+	inet_ntop(AF_INET6, b->key.prefix, pfx, sizeof(pfx));
+	addr_str(&b->coa, coa, sizeof(coa));
+	if (b->has_hoa4)
+		inet_ntop(AF_INET, &b->hoa4, v4, sizeof(v4));
+	const char *pdn = cli->cp->cfg->pdns[b->pdn].name;
+	if (!json) {
+		line(out, "%s %s/%u pdn %s care-of %s%s%s ipv4 %s seq %u lifetime %ld/%u s", hoa,
+		     pfx, b->key.len, pdn, coa, b->udp ? " udp " : "", b->udp ? (b->nat ? "nat" : "forced") : "",
+		     v4, b->seq, left, b->lifetime);
+		return;
+	}
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	struct ha_json j;
+	if (!m)
+		return;
+	hj_init(&j, m);
+	hj_obj_begin(&j, NULL);
+	hj_str(&j, "home_address", hoa);
+	hj_str(&j, "home_prefix", pfx);
+	hj_uint(&j, "prefix_length", b->key.len);
+	hj_str(&j, "pdn", pdn);
+	hj_str(&j, "care_of", coa);
+	hj_bool(&j, "udp", b->udp);
+	hj_bool(&j, "nat", b->nat);
+	if (b->udp)
+		hj_uint(&j, "udp_port", b->udp_port);
+	if (b->has_hoa4)
+		hj_str(&j, "ipv4_home_address", v4);
+	hj_uint(&j, "sequence", b->seq);
+	hj_uint(&j, "lifetime", b->lifetime);
+	hj_uint(&j, "remaining", (uint64_t)left);
+	hj_uint(&j, "sa_in", b->sa_in);
+	hj_obj_end(&j);
+	fclose(m);
+	line(out, "%s", buf);
+	free(buf);
+}
+
+static int cmd_show_bindings(struct cp_cli *cli, const struct request *r, FILE *out)
+{
+	struct cp_binding *b, *tmp;
+	unsigned n = 0;
+	HASH_ITER(hh, cli->cp->cache.by_prefix, b, tmp) {
+		put_binding(cli, b, r->json, out);
+		n++;
+	}
+	return n ? 0 : 0;
+}
+
+static int cmd_show_binding(struct cp_cli *cli, const struct request *r, FILE *out)
+{
+	struct in6_addr a;
+	if (inet_pton(AF_INET6, r->argv[2], &a) != 1) {
+		fprintf(out, "= 2 '%s' is not an IPv6 home address\n", r->argv[2]);
+		return -1;
+	}
+	for (unsigned i = 0; i < cli->cp->cfg->n_pdns; i++) {
+		const struct ha_config_pdn *p = &cli->cp->cfg->pdns[i];
+		if (!ha_cfg_prefix_contains6(&p->pool6, p->pool6_len, &a))
+			continue;
+		struct cp_binding *b = cp_bcache_find(&cli->cp->cache, &a, p->home_prefix_len);
+		if (b) {
+			put_binding(cli, b, r->json, out);
+			return 0;
+		}
+	}
+	fprintf(out, "= 1 no binding for %s\n", r->argv[2]);
+	return -1;
+}
+
+static int cmd_show_stats(struct cp_cli *cli, const struct request *r, FILE *out)
+{
+	if (r->json) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+		struct ha_json j;
+		if (!m)
+			return 0;
+		hj_init(&j, m);
+		hj_obj_begin(&j, NULL);
+		hj_uint(&j, "bindings", cli->cp->cache.count);
+		for (unsigned i = 0; i < CP_C__COUNT; i++)
+			hj_uint(&j, cp_counter_name(i), cli->cp->ctr[i]);
+		hj_obj_end(&j);
+		fclose(m);
+		line(out, "%s", buf);
+		free(buf);
+		return 0;
+	}
+	line(out, "bindings %u", cli->cp->cache.count);
+	for (unsigned i = 0; i < CP_C__COUNT; i++)
+		line(out, "%s %llu", cp_counter_name(i), (unsigned long long)cli->cp->ctr[i]);
+	return 0;
+}
+
+static int cmd_show_pools(struct cp_cli *cli, const struct request *r, FILE *out)
+{
+	const struct ha_config *cfg = cli->cp->cfg;
+	for (unsigned i = 0; i < cfg->n_pdns; i++) {
+		const struct cp_pool4 *p = &cli->cp->pool4[i];
+		char net[INET_ADDRSTRLEN];
+		if (!cfg->pdns[i].has_ipv4_pool)
+			continue;
+		inet_ntop(AF_INET, &cfg->pdns[i].pool4, net, sizeof(net));
+		uint32_t usable = p->size > 2 ? p->size - 2 : 0;
+		if (r->json)
+			line(out, "{\"pdn\":\"%s\",\"pool\":\"%s/%u\",\"used\":%u,\"free\":%u}",
+			     cfg->pdns[i].name, net, cfg->pdns[i].pool4_len, p->used, usable - p->used);
+		else
+			line(out, "%s %s/%u used %u free %u", cfg->pdns[i].name, net,
+			     cfg->pdns[i].pool4_len, p->used, usable - p->used);
+	}
+	return 0;
+}
+
+static int cmd_show_sas(struct cp_cli *cli, const struct request *r, FILE *out)
+{
+	for (unsigned i = 0; i < cli->cp->n_sa; i++) {
+		char hoa[INET6_ADDRSTRLEN];
+		const struct cp_sa_binding *s = &cli->cp->sa[i];
+		inet_ntop(AF_INET6, &s->hoa, hoa, sizeof(hoa));
+		if (r->json)
+			line(out, "{\"home_address\":\"%s\",\"spi_in\":%u,\"spi_out\":%u}", hoa,
+			     s->spi_in, s->spi_out);
+		else
+			line(out, "%s in 0x%08x out 0x%08x", hoa, s->spi_in, s->spi_out);
+	}
+	return 0;
+}
+
+static int cmd_config_check(struct cp_cli *cli, const struct request *r, FILE *out)
+{
+	struct ha_config *cfg = calloc(1, sizeof(*cfg));
+	struct ha_config_error err;
+	(void)r;
+	if (!cfg) {
+		fprintf(out, "= 1 out of memory\n");
+		return -1;
+	}
+	int rc = ha_config_load_file(cli->config_path, cfg, &err);
+	ha_config_free(cfg);
+	free(cfg);
+	if (rc < 0) {
+		line(out, "%s", err.msg);
+		fprintf(out, "= 1 the configuration is not valid\n");
+		return -1;
+	}
+	line(out, "%s: ok", cli->config_path);
+	return 0;
+}
+
+int cp_cli_execute(struct cp_cli *cli, const char *text, FILE *out)
+{
+	struct request r = { 0 };
+	char buf[1024];
+
+	cli->requests++;
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (char *save = NULL, *t = strtok_r(buf, " \t\r\n", &save); t;
+	     t = strtok_r(NULL, " \t\r\n", &save)) {
+		if (!strcmp(t, "--json")) {
+			r.json = true;
+			continue;
+		}
+		if (r.argc == MAX_ARGS) {
+			fprintf(out, "= 2 too many words\n");
+			cli->errors++;
+			return 2;
+		}
+		r.argv[r.argc++] = t;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const struct command *c = &commands[i];
+		int w = 0;
+		while (w < 3 && c->words[w] && w < r.argc && !strcmp(c->words[w], r.argv[w]))
+			w++;
+		if (w < 3 && c->words[w])
+			continue;
+		if (r.argc != w + c->nargs) {
+			fprintf(out, "= 2 usage: %s\n", c->help);
+			cli->errors++;
+			return 2;
+		}
+		if (c->fn(cli, &r, out) < 0) {
+			cli->errors++;
+			return 1; /* the command wrote its own final line */
+		}
+		fprintf(out, "= 0 ok\n");
+		return 0;
+	}
+	fprintf(out, "= 2 unknown command '%s' (try: help)\n", r.argc ? r.argv[0] : "");
+	cli->errors++;
+	return 2;
+}
+
+int cp_cli_open(struct cp_cli *cli, struct cp_ctx *cp, const char *config_path,
+		uint64_t (*now)(void))
+{
+	const struct ha_config_cli *c = &cp->cfg->cli;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	memset(cli, 0, sizeof(*cli));
+	cli->cp = cp;
+	cli->config_path = config_path;
+	cli->now = now;
+	cli->path = c->socket;
+	cli->listen_fd = -1;
+	if (strlen(c->socket) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, c->socket, strlen(c->socket) + 1);
+	/* the directory, then a fresh socket (a stale one from a crash is replaced) */
+	char dir[sizeof(sa.sun_path)];
+	snprintf(dir, sizeof(dir), "%s", c->socket);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0755);
+	}
+	unlink(c->socket);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	mode_t old = umask(0777 & ~c->mode);
+	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc < 0 || listen(fd, 16) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	chmod(c->socket, c->mode);
+	struct group *g = getgrnam(c->group);
+	if (!g || chown(c->socket, (uid_t)-1, g->gr_gid) < 0) {
+		rc = g ? -errno : -ENOENT;
+		close(fd);
+		unlink(c->socket);
+		return rc;
+	}
+	cli->listen_fd = fd;
+	return 0;
+}
+
+unsigned cp_cli_poll(struct cp_cli *cli)
+{
+	unsigned served = 0;
+
+	while (cli->listen_fd >= 0) {
+		int fd = accept4(cli->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			break;
+		/* one request line, read within a second: a client that sends nothing is dropped */
+		char req[1024];
+		size_t n = 0;
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		while (n < sizeof(req) - 1 && poll(&pfd, 1, 1000) > 0) {
+			ssize_t k = read(fd, req + n, sizeof(req) - 1 - n);
+			if (k <= 0)
+				break;
+			n += (size_t)k;
+			if (memchr(req, '\n', n))
+				break;
+		}
+		req[n] = '\0';
+		FILE *out = fdopen(fd, "w");
+		if (!out) {
+			close(fd);
+			continue;
+		}
+		if (!memchr(req, '\n', n))
+			fprintf(out, "= 2 a request is one line ending in a newline\n");
+		else
+			cp_cli_execute(cli, req, out);
+		fclose(out);
+		served++;
+	}
+	return served;
+}
+
+void cp_cli_close(struct cp_cli *cli)
+{
+	if (cli->listen_fd >= 0) {
+		close(cli->listen_fd);
+		unlink(cli->path);
+		cli->listen_fd = -1;
+	}
+}
