@@ -34,6 +34,13 @@ struct cp_binding {
 	uint32_t lifetime;             /* granted, seconds */
 	uint64_t expires;              /* seconds on the caller's clock */
 	uint32_t sa_in;                /* the signalling SA the BUs arrive under (0: none) */
+	uint16_t port;                 /* hadp's port the BUs arrive on: where to send to the UE */
+	/* network-initiated detach in progress (004 5.4.3.1): the BRI's sequence number, when
+	 * to send it again, and how many more times */
+	bool revoking;
+	uint16_t bri_seq;
+	uint8_t bri_left;
+	uint64_t bri_next_ms;
 	UT_hash_handle hh;             /* by key */
 	UT_hash_handle hh4;            /* by hoa4 */
 };

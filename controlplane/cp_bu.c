@@ -237,6 +237,9 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 			return reject(c, in, out, MH_BA_NOT_HOME_AGENT, bu->seq);
 		cp_binding_spec(b, &out->spec);
 		out->action = CP_ACT_DELETE;
+		/* 004 5.4.3.1: a lifetime-0 BU crossing our BRI counts as its BRA */
+		if (b->revoking)
+			c->ctr[CP_C_BU_CROSSED_BRI]++;
 		if (b->has_hoa4)
 			cp_pool4_release(&c->pool4[b->pdn], b->hoa4);
 		cp_bcache_remove(&c->cache, b);
@@ -300,6 +303,7 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 	b->lifetime = granted;
 	b->expires = in->now + granted;
 	b->sa_in = in->esp ? in->sa_spi : 0;
+	b->port = in->port;
 	if (MH_HAS_OPT(o, MH_OPT_IPV4_HOA))
 		ipv4_hoa(c, b, o, out);
 	(void)created;
@@ -345,4 +349,110 @@ unsigned cp_expire(struct cp_ctx *c, uint64_t now, struct ha_binding_spec *specs
 		c->ctr[CP_C_EXPIRED]++;
 	}
 	return n;
+}
+
+/* ---- network-initiated detach (004 5.4.3.1) ------------------------------------------------- */
+
+static struct cp_binding *find_hoa(struct cp_ctx *c, const struct in6_addr *hoa)
+{
+	int pdn = pdn_of(c->cfg, hoa);
+	if (pdn < 0)
+		return NULL;
+	struct cp_binding *b = cp_bcache_find(&c->cache, hoa, c->cfg->pdns[pdn].home_prefix_len);
+	return b && !memcmp(&b->hoa, hoa, 16) ? b : NULL;
+}
+
+/* The BRI: RFC 5846 layout, trigger 1 (unspecified), P, V and G clear, no mobility option;
+ * to the UE's care-of address with its home address in a HAO, as 004 5.4.3.1 says, in UDP when
+ * its BUs come that way, under its signalling SA. */
+static void bri_for(const struct cp_ctx *c, const struct cp_binding *b, struct cp_msg_out *o)
+{
+	const struct cp_sa_binding *sab = sa_for_hoa(c, &b->hoa);
+
+	memset(o, 0, sizeof(*o));
+	o->msg.type = MH_TYPE_BR;
+	o->msg.br = (struct mh_br){ .br_type = MH_BR_BRI, .trigger_status = 1, .seq = b->bri_seq };
+	o->hao = true;
+	o->hoa = b->hoa;
+	o->port = b->port;
+	o->spi_out = sab ? sab->spi_out : 0;
+	if (b->coa.family == AF_INET6) {
+		o->dst6 = b->coa.v6;
+	} else {
+		o->dst6 = b->hoa;
+		o->udp = true;
+		o->udp_dst = b->coa.v4;
+		o->udp_port = b->udp ? b->udp_port : HA_UDP_PORT_DSMIP;
+	}
+}
+
+int cp_detach_start(struct cp_ctx *c, const struct in6_addr *hoa, uint64_t now_ms,
+		    struct cp_msg_out *out)
+{
+	struct cp_binding *b = find_hoa(c, hoa);
+
+	if (!b)
+		return -ENOENT;
+	if (b->revoking)
+		return -EALREADY;
+	b->revoking = true;
+	b->bri_seq = ++c->bri_seq;
+	b->bri_left = c->cfg->home_agent.bri_max_retransmissions;
+	b->bri_next_ms = now_ms + c->cfg->home_agent.bri_min_delay_ms;
+	bri_for(c, b, out);
+	c->ctr[CP_C_BRI_SENT]++;
+	return 0;
+}
+
+unsigned cp_detach_tick(struct cp_ctx *c, uint64_t now_ms, struct cp_msg_out *resend,
+			struct ha_binding_spec *gone, unsigned max, unsigned *n_gone)
+{
+	struct cp_binding *b, *tmp;
+	unsigned n = 0;
+
+	*n_gone = 0;
+	HASH_ITER(hh, c->cache.by_prefix, b, tmp) {
+		if (!b->revoking || b->bri_next_ms > now_ms)
+			continue;
+		if (b->bri_left) {
+			if (n == max)
+				break;
+			b->bri_left--;
+			b->bri_next_ms = now_ms + c->cfg->home_agent.bri_min_delay_ms;
+			bri_for(c, b, &resend[n++]);
+			c->ctr[CP_C_BRI_RETRANSMIT]++;
+			continue;
+		}
+		/* no BRA after the last retransmission: the binding goes all the same */
+		if (*n_gone == max)
+			break;
+		cp_binding_spec(b, &gone[(*n_gone)++]);
+		if (b->has_hoa4)
+			cp_pool4_release(&c->pool4[b->pdn], b->hoa4);
+		cp_bcache_remove(&c->cache, b);
+		c->ctr[CP_C_REVOKED_NO_BRA]++;
+	}
+	return n;
+}
+
+int cp_bra_process(struct cp_ctx *c, const struct mh_msg *bra, const struct in6_addr *hoa,
+		   bool esp, uint32_t sa_spi, struct ha_binding_spec *gone)
+{
+	struct cp_binding *b = find_hoa(c, hoa);
+	const struct cp_sa_binding *sab = esp ? sa_of(c, sa_spi) : NULL;
+
+	c->ctr[CP_C_BRA]++;
+	if (!c->cfg->home_agent.insecure_lab_mode && (!sab || memcmp(&sab->hoa, hoa, 16))) {
+		c->ctr[CP_C_BRA_INSECURE]++;
+		return 0;
+	}
+	if (!b || !b->revoking || bra->br.seq != b->bri_seq) {
+		c->ctr[CP_C_BRA_UNMATCHED]++;
+		return 0;
+	}
+	cp_binding_spec(b, gone);
+	if (b->has_hoa4)
+		cp_pool4_release(&c->pool4[b->pdn], b->hoa4);
+	cp_bcache_remove(&c->cache, b);
+	return 1;
 }

@@ -35,6 +35,7 @@ struct cp_ctx {
 	unsigned n_sa;
 	struct cp_sa_binding *sa;    /* by spi_in, sorted */
 	uint64_t ctr[64];            /* enum cp_counter */
+	uint16_t bri_seq;            /* the last BRI sequence number used */
 };
 
 #define CP_COUNTERS(X) \
@@ -48,7 +49,14 @@ struct cp_ctx {
 	X(CP_C_IPV4_ASSIGNED,    "ipv4-home-address-assigned") \
 	X(CP_C_IPV4_REFUSED,     "ipv4-home-address-refused") \
 	X(CP_C_NAT_DETECTED,     "nat-detected") \
-	X(CP_C_EXPIRED,          "binding-expired")
+	X(CP_C_EXPIRED,          "binding-expired") \
+	X(CP_C_BRI_SENT,         "bri-sent") \
+	X(CP_C_BRI_RETRANSMIT,   "bri-retransmitted") \
+	X(CP_C_BRA,              "bra-received") \
+	X(CP_C_BRA_UNMATCHED,    "bra-unmatched") \
+	X(CP_C_BRA_INSECURE,     "bra-dropped-not-protected") \
+	X(CP_C_REVOKED_NO_BRA,   "revoked-without-bra") \
+	X(CP_C_BU_CROSSED_BRI,   "deregistration-crossed-bri")
 
 enum cp_counter {
 #define X(e, n) e,
@@ -70,6 +78,7 @@ struct cp_bu_in {
 	uint16_t outer_sport;
 	bool esp;                    /* verified by the dataplane under sa_spi */
 	uint32_t sa_spi;
+	uint16_t port;               /* hadp's ingress port */
 	uint64_t now;                /* seconds */
 };
 
@@ -101,6 +110,41 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 /** Remove the bindings whose lifetime ran out at now; for each, spec gets the delete to send.
  *  @return how many were put in specs (at most max). */
 unsigned cp_expire(struct cp_ctx *c, uint64_t now, struct ha_binding_spec *specs, unsigned max);
+
+/* A message the HA sends on its own (BRI), and where (as cp_bu_out's BA). */
+struct cp_msg_out {
+	struct mh_msg msg;
+	uint16_t port;
+	struct in6_addr dst6;
+	bool hao;                    /* 004 5.4.3.1: the BRI carries the UE's home address in a HAO */
+	struct in6_addr hoa;
+	bool udp;
+	struct in_addr udp_dst;
+	uint16_t udp_port;
+	uint32_t spi_out;
+};
+
+/**
+ * Network-initiated detach (004 5.4.3.1, RFC 5846 layout): start revoking the binding of hoa;
+ * out gets the BRI (trigger 1, P V G clear, no options). The binding stays until the BRA, a
+ * lifetime-0 BU, or the last retransmission. @return 0, -ENOENT (no binding), -EALREADY.
+ */
+int cp_detach_start(struct cp_ctx *c, const struct in6_addr *hoa, uint64_t now_ms,
+		    struct cp_msg_out *out);
+
+/**
+ * Timers of the detaches in progress: BRIs to send again every MINDelayBRIs, up to the
+ * configured count; after the last one, the binding goes. Fills resend[] and gone[] (each up
+ * to max). @return the number of BRIs in resend; *n_gone the bindings removed.
+ */
+unsigned cp_detach_tick(struct cp_ctx *c, uint64_t now_ms, struct cp_msg_out *resend,
+			struct ha_binding_spec *gone, unsigned max, unsigned *n_gone);
+
+/** A BRA from the UE (its home address from the HAO or the source), verified under sa_spi
+ *  when esp (RFC 4877, as a BU). @return 1 and the delete in *gone when it completes a detach,
+ *  0 when it matches none or is not protected (counted). */
+int cp_bra_process(struct cp_ctx *c, const struct mh_msg *bra, const struct in6_addr *hoa,
+		   bool esp, uint32_t sa_spi, struct ha_binding_spec *gone);
 
 /** The binding spec the dataplane needs for a cache entry. */
 void cp_binding_spec(const struct cp_binding *b, struct ha_binding_spec *s);

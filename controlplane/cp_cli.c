@@ -32,6 +32,7 @@ static int cmd_show_stats(struct cp_cli *cli, const struct request *r, FILE *out
 static int cmd_show_pools(struct cp_cli *cli, const struct request *r, FILE *out);
 static int cmd_show_sas(struct cp_cli *cli, const struct request *r, FILE *out);
 static int cmd_config_check(struct cp_cli *cli, const struct request *r, FILE *out);
+static int cmd_detach(struct cp_cli *cli, const struct request *r, FILE *out);
 
 /* The commands: words to match, the number of arguments after them, the help. */
 static const struct command {
@@ -52,6 +53,8 @@ static const struct command {
 	  "show sas [--json]: which signalling SA protects which home address (RFC 4877)" },
 	{ { "config", "check" }, 0, cmd_config_check,
 	  "config check: validate the configuration file hacpd was started with" },
+	{ { "detach" }, 1, cmd_detach,
+	  "detach HOME-ADDRESS: network-initiated detach (TS 24.303 5.4.3.1): BRI, BRA, removal" },
 };
 
 static void line(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -240,6 +243,30 @@ static int cmd_config_check(struct cp_cli *cli, const struct request *r, FILE *o
 		return -1;
 	}
 	line(out, "%s: ok", cli->config_path);
+	return 0;
+}
+
+static int cmd_detach(struct cp_cli *cli, const struct request *r, FILE *out)
+{
+	struct in6_addr a;
+	if (inet_pton(AF_INET6, r->argv[1], &a) != 1) {
+		fprintf(out, "= 2 '%s' is not an IPv6 home address\n", r->argv[1]);
+		return -1;
+	}
+	int rc = cli->detach ? cli->detach(cli->detach_arg, &a) : -ENOTSUP;
+	if (rc == -ENOENT) {
+		fprintf(out, "= 1 no binding for %s\n", r->argv[1]);
+		return -1;
+	}
+	if (rc == -EALREADY) {
+		fprintf(out, "= 1 %s is being detached already\n", r->argv[1]);
+		return -1;
+	}
+	if (rc) {
+		fprintf(out, "= 1 detach failed: %s\n", strerror(-rc));
+		return -1;
+	}
+	line(out, "%s: Binding Revocation Indication sent; the binding goes with the BRA", r->argv[1]);
 	return 0;
 }
 

@@ -22,6 +22,9 @@ struct cp_cli {
 	struct cp_ctx *cp;
 	const char *config_path;
 	uint64_t (*now)(void);
+	/* network-initiated detach, run by hacpd (it owns the rings): 0 or -errno */
+	int (*detach)(void *arg, const struct in6_addr *hoa);
+	void *detach_arg;
 	uint64_t requests, errors;
 };
 

@@ -62,13 +62,14 @@ static uint64_t now_s(void)
 	return (uint64_t)ts.tv_sec;
 }
 
-/* Build the BA the procedure decided on and hand it to hadp. */
-static void send_ba(struct hacpd *h, uint16_t port, const struct cp_bu_out *o)
+/* Hand hadp a Mobility Header message to send: IPv6 from the HA to dst6 [+ RH2 | HAO], under the
+ * SA spi (RFC 4877) and inside IPv4/UDP to udp_dst:udp_port when udp (RFC 5555). */
+static void tx_mh(struct hacpd *h, uint16_t port, const struct mh_msg *msg,
+		  const struct ha_pkt_spec *s, bool udp, struct in_addr udp_dst, uint16_t udp_port,
+		  uint32_t spi)
 {
-	struct ha_pkt_spec s = { .src6 = h->cfg->home_agent.ipv6_address, .dst6 = o->dst6,
-				 .rh2 = o->rh2, .rh2_hoa = o->rh2_hoa };
 	uint8_t buf[512];
-	int n = ha_pkt_build_mh(&s, &o->ba, buf, sizeof(buf));
+	int n = ha_pkt_build_mh(s, msg, buf, sizeof(buf));
 	struct rte_mbuf *m = n > 0 ? rte_pktmbuf_alloc(h->pool) : NULL;
 	char *d;
 
@@ -82,23 +83,44 @@ static void send_ba(struct hacpd *h, uint16_t port, const struct cp_bu_out *o)
 	memset(meta, 0, sizeof(*meta));
 	meta->version = HA_RING_VERSION;
 	meta->port = port;
-	if (o->spi_out) {
+	if (spi) {
 		meta->flags |= HA_META_F_ESP;
-		meta->sa_spi = o->spi_out;
+		meta->sa_spi = spi;
 	}
-	if (o->udp) {
+	if (udp) {
 		meta->flags |= HA_META_F_UDP | HA_META_F_OUTER4;
-		memcpy(meta->outer_dst, &o->udp_dst, 4);
+		memcpy(meta->outer_dst, &udp_dst, 4);
 		meta->udp_sport = HA_UDP_PORT_DSMIP;
-		meta->udp_dport = o->udp_port;
+		meta->udp_dport = udp_port;
 	}
 	if (rte_ring_sp_enqueue(h->tx, m) != 0) {
 		h->tx_full++;
 		rte_pktmbuf_free(m);
-		return;
 	}
+}
+
+/* The BA the procedure decided on. */
+static void send_ba(struct hacpd *h, uint16_t port, const struct cp_bu_out *o)
+{
+	struct ha_pkt_spec s = { .src6 = h->cfg->home_agent.ipv6_address, .dst6 = o->dst6,
+				 .rh2 = o->rh2, .rh2_hoa = o->rh2_hoa };
+	tx_mh(h, port, &o->ba, &s, o->udp, o->udp_dst, o->udp_port, o->spi_out);
 	h->sent_ba++;
 	h->cp.ctr[CP_C_BA_SENT]++;
+}
+
+static void send_bri(struct hacpd *h, const struct cp_msg_out *o)
+{
+	struct ha_pkt_spec s = { .src6 = h->cfg->home_agent.ipv6_address, .dst6 = o->dst6,
+				 .hao = o->hao, .hoa = o->hoa };
+	tx_mh(h, o->port, &o->msg, &s, o->udp, o->udp_dst, o->udp_port, o->spi_out);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static int send_cmd(struct hacpd *h, uint16_t type, const struct ha_binding_spec *spec,
@@ -122,6 +144,7 @@ static void handle_bu(struct hacpd *h, const struct ha_pkt_meta *meta, const str
 		.bu = m, .src6 = ip->src6, .has_hao = ip->hao, .hoa = ip->hao ? ip->hoa : ip->src6,
 		.via_udp = (meta->flags & HA_META_F_UDP) != 0, .outer_sport = meta->udp_sport,
 		.esp = (meta->flags & HA_META_F_ESP) != 0, .sa_spi = meta->sa_spi, .now = now_s(),
+		.port = meta->port,
 	};
 	struct cp_bu_out out;
 
@@ -160,6 +183,15 @@ static void handle_punt(struct hacpd *h, struct rte_mbuf *mb)
 		h->malformed++;
 		return;
 	}
+	if (m.type == MH_TYPE_BR && m.br.br_type == MH_BR_BRA) {
+		const struct ha_ip_hdr *ip = ha_pkt_carrier(&p);
+		struct ha_binding_spec gone;
+		uint32_t seq;
+		if (cp_bra_process(&h->cp, &m, ip->hao ? &ip->hoa : &ip->src6,
+				   (meta->flags & HA_META_F_ESP) != 0, meta->sa_spi, &gone))
+			send_cmd(h, HA_CMD_BINDING_DELETE, &gone, &seq);
+		return;
+	}
 	if (m.type != MH_TYPE_BU) {
 		h->not_bu++;
 		return;
@@ -186,6 +218,29 @@ static void handle_acks(struct hacpd *h)
 		}
 		send_ba(h, pe->port, &pe->out);
 	}
+}
+
+static int detach(void *arg, const struct in6_addr *hoa)
+{
+	struct hacpd *h = arg;
+	struct cp_msg_out bri;
+	int rc = cp_detach_start(&h->cp, hoa, now_ms(), &bri);
+	if (rc == 0)
+		send_bri(h, &bri);
+	return rc;
+}
+
+/* Retransmit BRIs, and remove the bindings whose UE never answered. */
+static void detach_timers(struct hacpd *h)
+{
+	struct cp_msg_out again[16];
+	struct ha_binding_spec gone[16];
+	unsigned n_gone, n = cp_detach_tick(&h->cp, now_ms(), again, gone, 16, &n_gone);
+	uint32_t seq;
+	for (unsigned i = 0; i < n; i++)
+		send_bri(h, &again[i]);
+	for (unsigned i = 0; i < n_gone; i++)
+		send_cmd(h, HA_CMD_BINDING_DELETE, &gone[i], &seq);
 }
 
 static const char *file_prefix(const struct ha_config *cfg)
@@ -269,6 +324,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN); /* an operator who closes hactl early must not stop hacpd */
 	static struct cp_cli cli;
 	int crc = cp_cli_open(&cli, &h.cp, config, now_s);
+	cli.detach = detach;
+	cli.detach_arg = &h;
 	if (crc < 0)
 		fprintf(stderr, "hacpd: operator socket %s: %s (hactl will not reach hacpd)\n",
 			cfg->cli.socket, strerror(-crc));
@@ -282,6 +339,7 @@ int main(int argc, char **argv)
 		}
 		handle_acks(&h);
 		cp_cli_poll(&cli);
+		detach_timers(&h);
 		uint64_t now = now_s();
 		if (now != last_expiry) {
 			struct ha_binding_spec del[64];

@@ -94,6 +94,7 @@ home_agent:
   ipv6_address: {HA6}
   ipv4_address: {HA4}
   binding_lifetime: {{ max: 3600, min: 60 }}
+  revocation: {{ min_delay_bris_ms: 500, max_retransmissions: 1 }}
 pdns:
   - {{ name: internet, home_prefix_pool: 2001:db8:100::/48, home_prefix_length: 64,
       ipv4_pool: 10.45.0.0/16 }}
@@ -105,7 +106,7 @@ static_sas:
   - {{ spi: 0x6001, direction: out, mode: transport, local: {HA6}, peer: "{HOA}",
       encryption: aes-gcm-128, integrity: none, key: "{KEY_OUT.hex()}" }}
 """)
-    h = subprocess.Popen([hadp, "-c", cfg, "--max-seconds", "7", "--stats-file",
+    h = subprocess.Popen([hadp, "-c", cfg, "--max-seconds", "9", "--stats-file",
                           f"{work}/hadp.json"], stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True)
     for _ in range(100):
@@ -114,7 +115,7 @@ static_sas:
         time.sleep(0.05)
     time.sleep(0.5)
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:" + os.environ.get("ASAN_OPTIONS", ""))
-    c = subprocess.Popen([hacpd, "-c", cfg, "--max-seconds", "4", "--stats-file",
+    c = subprocess.Popen([hacpd, "-c", cfg, "--max-seconds", "5", "--stats-file",
                           f"{work}/hacpd.json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True, env=env)
     time.sleep(2)
@@ -131,6 +132,10 @@ static_sas:
     ctl_pools = ctl("show", "pools")
     ctl_check = ctl("config", "check")
     sock_mode = oct(os.stat(sock).st_mode & 0o777) if os.path.exists(sock) else None
+    # 004 5.4.3.1: network-initiated detach; the UE never answers (its input is spent), so
+    # the BRI goes again after MINDelayBRIs and the binding after the last retransmission
+    ctl_detach = ctl("detach", HOA)
+    ctl_detach_again = ctl("detach", HOA)
     c_out, c_err = c.communicate(timeout=60)
     out, _ = h.communicate(timeout=60)
     passed = failed = 0
@@ -149,8 +154,17 @@ static_sas:
         print(f"hadp+hacpd: {passed} passed, {failed} failed")
         return 1
 
-    bas = []
+    bas, bris = [], []
     for p in rdpcap(f"{work}/access_ctl.pcap"):
+        if IPv6ExtHdrDestOpt in p:
+            d = p[IPv6ExtHdrDestOpt]
+            hao = [o for o in d.options if isinstance(o, HAO)]
+            check(p[IPv6].dst == COA and hao and hao[0].hoa == HOA and d.nh == 50,
+                  f"BRI to the care-of address with the home address in a HAO: {p.summary()}")
+            spi, mh, nh = esp_open(raw(d.payload), KEY_OUT)
+            check(spi == 0x6001 and nh == 135, f"BRI under SA 0x6001 ({spi:#x}, nh {nh})")
+            bris.append(mh)
+            continue
         if IPv6ExtHdrRouting not in p:
             continue
         rh = p[IPv6ExtHdrRouting]
@@ -172,14 +186,22 @@ static_sas:
               f"BA 1 IPv4 Address Acknowledgement 10.45.0.1: {opts.hex()}")
         status, flags, seq, life = struct.unpack("!BBHH", bas[1][6:12])
         check((status, seq) == (135, 1), f"BA 2: status {status} seq {seq} (RFC 6275 9.5.1)")
+    check(len(bris) == 2, f"a BRI and its retransmission, got {len(bris)}")
+    for mh in bris:
+        mtype, brtype, trigger, seq, flags = mh[2], mh[6], mh[7], mh[8:10], mh[10:12]
+        check(mtype == 16 and brtype == 1 and trigger == 1 and flags == b"\0\0" and
+              seq == bris[0][8:10] and len(mh) == 16,
+              f"BRI: RFC 5846 layout, trigger 1, P V G clear, no options: {mh.hex()}")
+    check(ctl_detach[0] == 0 and ctl_detach_again[0] == 1, f"hactl detach: {ctl_detach} {ctl_detach_again}")
     hs = json.load(open(f"{work}/hadp.json"))
     cs = json.load(open(f"{work}/hacpd.json"))
-    check(hs["bindings"] == 1, f"hadp has the binding: {hs['bindings']}")
-    check(hs["counters"]["esp-decrypted"] == 2 and hs["counters"]["esp-encrypted"] == 2,
+    check(hs["bindings"] == 0, f"the binding went after the last BRI: {hs['bindings']}")
+    check(hs["counters"]["esp-decrypted"] == 2 and hs["counters"]["esp-encrypted"] == 4,  # 2 BAs, 2 BRIs
           f"hadp ESP counters {hs['counters']['esp-decrypted']}/{hs['counters']['esp-encrypted']}")
     check(hs["mbufs_in_use"] == 0, f"mbufs in use {hs['mbufs_in_use']}")
     check(cs["bu-received"] == 3 and cs["bu-accepted"] == 1 and cs["bu-rejected"] == 1 and
-          cs["bu-dropped-not-protected"] == 1 and cs["ba-sent"] == 2 and cs["bindings"] == 1,
+          cs["bu-dropped-not-protected"] == 1 and cs["ba-sent"] == 2 and cs["bindings"] == 0 and
+          cs["bri-sent"] == 1 and cs["bri-retransmitted"] == 1 and cs["revoked-without-bra"] == 1,
           f"hacpd counters {cs}")
     # the operator's view (hactl over the Unix socket)
     check(sock_mode == "0o660", f"socket mode {sock_mode}")

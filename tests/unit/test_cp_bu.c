@@ -431,3 +431,95 @@ Test(bu, expiry)
 	cr_assert_eq(ctx.cache.count, 0);
 	cr_assert_eq(ctx.ctr[CP_C_EXPIRED], 1);
 }
+
+/* ---- 004 5.4.3.1 network-initiated detach ------------------------------------------------ */
+
+static void register_ue(void)
+{
+	struct mh_msg m = bu_msg(1, 450);
+	m.opts.ipv4_hoa = (struct mh_ipv4_hoa){ .prefix_len = 32 };
+	MH_SET_OPT(&m.opts, MH_OPT_IPV4_HOA);
+	struct cp_bu_in in = from6(&m, HOA, COA, 0x5001);
+	struct cp_bu_out out;
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+}
+
+/* The BRI: RFC 5846 layout, trigger 1, P V G clear, no options, to the care-of address with
+ * the home address in a HAO, under the UE's SA; the binding stays until the BRA. */
+Test(bu, detach_sends_a_bri_and_keeps_the_binding_until_the_bra)
+{
+	struct cp_msg_out bri;
+	struct in6_addr hoa = a6(HOA), coa = a6(COA);
+	struct ha_binding_spec gone;
+
+	register_ue();
+	cr_assert_eq(cp_detach_start(&ctx, &hoa, 10000, &bri), 0);
+	cr_assert_eq(bri.msg.type, MH_TYPE_BR);
+	cr_assert_eq(bri.msg.br.br_type, MH_BR_BRI);
+	cr_assert_eq(bri.msg.br.trigger_status, 1);
+	cr_assert_eq(bri.msg.br.flags, 0);
+	cr_assert_eq(bri.msg.opts.present, 0, "no mobility option");
+	cr_assert_arr_eq(&bri.dst6, &coa, 16);
+	cr_assert(bri.hao);
+	cr_assert_arr_eq(&bri.hoa, &hoa, 16);
+	cr_assert_eq(bri.spi_out, 0x6001);
+	cr_assert_eq(cp_detach_start(&ctx, &hoa, 10000, &bri), -EALREADY);
+	cr_assert_eq(ctx.cache.count, 1, "kept until the BRA");
+	/* a BRA with another sequence number, and one not under the UE's SA, change nothing */
+	struct mh_msg bra = { .type = MH_TYPE_BR };
+	bra.br = (struct mh_br){ .br_type = MH_BR_BRA, .seq = (uint16_t)(bri.msg.br.seq + 1) };
+	cr_assert_eq(cp_bra_process(&ctx, &bra, &hoa, true, 0x5001, &gone), 0);
+	bra.br.seq = bri.msg.br.seq;
+	cr_assert_eq(cp_bra_process(&ctx, &bra, &hoa, false, 0, &gone), 0);
+	cr_assert_eq(ctx.cache.count, 1);
+	cr_assert_eq(cp_bra_process(&ctx, &bra, &hoa, true, 0x5001, &gone), 1);
+	cr_assert_eq(gone.home_prefix_len, 64);
+	cr_assert_eq(ctx.cache.count, 0);
+	cr_assert_eq(ctx.pool4[0].used, 0);
+	cr_assert_eq(cp_detach_start(&ctx, &hoa, 10000, &bri), -ENOENT);
+}
+
+/* MINDelayBRIs (1000 ms by default) between retransmissions, BRIMaxRetransmitNumber (1) of
+ * them; without an answer the binding is removed after the last. */
+Test(bu, detach_retransmits_then_removes)
+{
+	struct cp_msg_out bri, again[4];
+	struct ha_binding_spec gone[4];
+	struct in6_addr hoa = a6(HOA);
+	unsigned n_gone;
+
+	register_ue();
+	cr_assert_eq(cp_detach_start(&ctx, &hoa, 10000, &bri), 0);
+	cr_assert_eq(cp_detach_tick(&ctx, 10999, again, gone, 4, &n_gone), 0);
+	cr_assert_eq(cp_detach_tick(&ctx, 11000, again, gone, 4, &n_gone), 1);
+	cr_assert_eq(again[0].msg.br.seq, bri.msg.br.seq, "the same BRI again");
+	cr_assert_eq(n_gone, 0);
+	cr_assert_eq(cp_detach_tick(&ctx, 11500, again, gone, 4, &n_gone), 0);
+	cr_assert_eq(cp_detach_tick(&ctx, 12000, again, gone, 4, &n_gone), 0);
+	cr_assert_eq(n_gone, 1);
+	cr_assert_eq(ctx.cache.count, 0);
+	cr_assert_eq(ctx.ctr[CP_C_REVOKED_NO_BRA], 1);
+}
+
+/* 004 5.4.3.1: a lifetime-0 BU crossing the BRI counts as the BRA and is acknowledged. */
+Test(bu, deregistration_crossing_the_bri)
+{
+	struct cp_msg_out bri, again[4];
+	struct ha_binding_spec gone[4];
+	struct in6_addr hoa = a6(HOA);
+	unsigned n_gone;
+
+	register_ue();
+	cr_assert_eq(cp_detach_start(&ctx, &hoa, 10000, &bri), 0);
+	struct mh_msg m = bu_msg(2, 0);
+	struct cp_bu_in in = from6(&m, HOA, COA, 0x5001);
+	struct cp_bu_out out;
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert(out.send_ba);
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+	cr_assert_eq(out.action, CP_ACT_DELETE);
+	cr_assert_eq(ctx.ctr[CP_C_BU_CROSSED_BRI], 1);
+	cr_assert_eq(cp_detach_tick(&ctx, 20000, again, gone, 4, &n_gone), 0, "no timer left");
+	cr_assert_eq(n_gone, 0);
+}
