@@ -65,6 +65,11 @@ int cp_ctx_init(struct cp_ctx *c, const struct ha_config *cfg)
 
 void cp_ctx_free(struct cp_ctx *c)
 {
+	struct cp_realloc *r, *tmp;
+	HASH_ITER(hh, c->realloc, r, tmp) {
+		HASH_DEL(c->realloc, r);
+		free(r);
+	}
 	cp_bcache_clear(&c->cache);
 	for (unsigned i = 0; i < HA_CFG_MAX_PDNS; i++)
 		cp_pool4_free(&c->pool4[i]);
@@ -327,6 +332,19 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 	out->ba.ba.status = MH_BA_ACCEPTED;
 	out->ba.ba.lifetime = (uint16_t)(granted / MH_LIFETIME_UNIT);
 	out->send_ba = (bu->flags & MH_BU_A) != 0;
+	/* 002 5.4.3: the BA, then at once the Home Agent Switch (RFC 5142) with the target HA and
+	 * no Binding Refresh Advice; the UE then de-registers, which is acknowledged as usual */
+	struct cp_realloc *ra;
+	HASH_FIND(hh, c->realloc, &in->hoa, sizeof(in->hoa), ra);
+	if (ra) {
+		out->send_has = true;
+		out->has.type = MH_TYPE_HAS;
+		out->has.has.n_addrs = 1;
+		out->has.has.addrs[0] = ra->target;
+		HASH_DEL(c->realloc, ra);
+		free(ra);
+		c->ctr[CP_C_HAS_SENT]++;
+	}
 	out->action = CP_ACT_UPSERT;
 	cp_binding_spec(b, &out->spec);
 	c->ctr[CP_C_BU_ACCEPTED]++;
@@ -349,6 +367,20 @@ unsigned cp_expire(struct cp_ctx *c, uint64_t now, struct ha_binding_spec *specs
 		c->ctr[CP_C_EXPIRED]++;
 	}
 	return n;
+}
+
+int cp_reallocate(struct cp_ctx *c, const struct in6_addr *hoa, const struct in6_addr *target)
+{
+	struct cp_realloc *r;
+	HASH_FIND(hh, c->realloc, hoa, sizeof(*hoa), r);
+	if (!r) {
+		if (!(r = calloc(1, sizeof(*r))))
+			return -ENOMEM;
+		r->hoa = *hoa;
+		HASH_ADD(hh, c->realloc, hoa, sizeof(r->hoa), r);
+	}
+	r->target = *target;
+	return 0;
 }
 
 /* ---- network-initiated detach (004 5.4.3.1) ------------------------------------------------- */

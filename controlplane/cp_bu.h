@@ -28,6 +28,14 @@ struct cp_sa_binding {
 	struct in6_addr hoa;
 };
 
+/* 002 5.4.3: a reallocation indication (from the AAA; hactl stands in): the UE's next accepted
+ * BU is answered, then a Home Agent Switch names the target HA. */
+struct cp_realloc {
+	struct in6_addr hoa;
+	struct in6_addr target;
+	UT_hash_handle hh;
+};
+
 struct cp_ctx {
 	const struct ha_config *cfg;
 	struct cp_bcache cache;
@@ -36,6 +44,7 @@ struct cp_ctx {
 	struct cp_sa_binding *sa;    /* by spi_in, sorted */
 	uint64_t ctr[64];            /* enum cp_counter */
 	uint16_t bri_seq;            /* the last BRI sequence number used */
+	struct cp_realloc *realloc;  /* by home address */
 };
 
 #define CP_COUNTERS(X) \
@@ -56,7 +65,10 @@ struct cp_ctx {
 	X(CP_C_BRA_UNMATCHED,    "bra-unmatched") \
 	X(CP_C_BRA_INSECURE,     "bra-dropped-not-protected") \
 	X(CP_C_REVOKED_NO_BRA,   "revoked-without-bra") \
-	X(CP_C_BU_CROSSED_BRI,   "deregistration-crossed-bri")
+	X(CP_C_BU_CROSSED_BRI,   "deregistration-crossed-bri") \
+	X(CP_C_HAS_SENT,         "home-agent-switch-sent") \
+	X(CP_C_BE_SENT,          "binding-error-sent") \
+	X(CP_C_BE_RATE_LIMITED,  "binding-error-rate-limited")
 
 enum cp_counter {
 #define X(e, n) e,
@@ -99,6 +111,9 @@ struct cp_bu_out {
 	struct in_addr udp_dst;
 	uint16_t udp_port;
 	uint32_t spi_out;
+	/* 002 5.4.3: right after the BA, a Home Agent Switch (same destination) */
+	bool send_has;
+	struct mh_msg has;
 };
 
 int cp_ctx_init(struct cp_ctx *c, const struct ha_config *cfg);
@@ -145,6 +160,9 @@ unsigned cp_detach_tick(struct cp_ctx *c, uint64_t now_ms, struct cp_msg_out *re
  *  0 when it matches none or is not protected (counted). */
 int cp_bra_process(struct cp_ctx *c, const struct mh_msg *bra, const struct in6_addr *hoa,
 		   bool esp, uint32_t sa_spi, struct ha_binding_spec *gone);
+
+/** Record a reallocation indication for a UE (002 5.4.3). 0 or -ENOMEM. */
+int cp_reallocate(struct cp_ctx *c, const struct in6_addr *hoa, const struct in6_addr *target);
 
 /** The binding spec the dataplane needs for a cache entry. */
 void cp_binding_spec(const struct cp_binding *b, struct ha_binding_spec *s);

@@ -33,6 +33,7 @@ static int cmd_show_pools(struct cp_cli *cli, const struct request *r, FILE *out
 static int cmd_show_sas(struct cp_cli *cli, const struct request *r, FILE *out);
 static int cmd_config_check(struct cp_cli *cli, const struct request *r, FILE *out);
 static int cmd_detach(struct cp_cli *cli, const struct request *r, FILE *out);
+static int cmd_reallocate(struct cp_cli *cli, const struct request *r, FILE *out);
 
 /* The commands: words to match, the number of arguments after them, the help. */
 static const struct command {
@@ -53,6 +54,9 @@ static const struct command {
 	  "show sas [--json]: which signalling SA protects which home address (RFC 4877)" },
 	{ { "config", "check" }, 0, cmd_config_check,
 	  "config check: validate the configuration file hacpd was started with" },
+	{ { "reallocate" }, 3, cmd_reallocate,
+	  "reallocate HOME-ADDRESS --to HA-ADDRESS: Home Agent reallocation (TS 24.303 5.4.3) "
+	  "at the UE's next Binding Update" },
 	{ { "detach" }, 1, cmd_detach,
 	  "detach HOME-ADDRESS: network-initiated detach (TS 24.303 5.4.3.1): BRI, BRA, removal" },
 };
@@ -270,6 +274,23 @@ static int cmd_detach(struct cp_cli *cli, const struct request *r, FILE *out)
 	return 0;
 }
 
+static int cmd_reallocate(struct cp_cli *cli, const struct request *r, FILE *out)
+{
+	struct in6_addr hoa, ha;
+	if (inet_pton(AF_INET6, r->argv[1], &hoa) != 1 || strcmp(r->argv[2], "to") ||
+	    inet_pton(AF_INET6, r->argv[3], &ha) != 1) {
+		fprintf(out, "= 2 usage: reallocate HOME-ADDRESS --to HA-ADDRESS (IPv6 addresses)\n");
+		return -1;
+	}
+	if (cp_reallocate(cli->cp, &hoa, &ha) < 0) {
+		fprintf(out, "= 1 out of memory\n");
+		return -1;
+	}
+	line(out, "%s: the Home Agent Switch to %s follows the BA of its next Binding Update",
+	     r->argv[1], r->argv[3]);
+	return 0;
+}
+
 int cp_cli_execute(struct cp_cli *cli, const char *text, FILE *out)
 {
 	struct request r = { 0 };
@@ -283,6 +304,8 @@ int cp_cli_execute(struct cp_cli *cli, const char *text, FILE *out)
 			r.json = true;
 			continue;
 		}
+		if (!strncmp(t, "--", 2) && t[2]) /* "--to" and the like are keywords */
+			t += 2;
 		if (r.argc == MAX_ARGS) {
 			fprintf(out, "= 2 too many words\n");
 			cli->errors++;

@@ -45,6 +45,8 @@ struct hacpd {
 	uint32_t next_seq;
 	struct pending pending[PENDING_MAX];
 	uint64_t sent_ba, tx_full, cmd_full, acks_failed, malformed, not_bu, no_mbuf;
+	uint64_t be_window_ms;
+	unsigned be_in_window;
 };
 
 static volatile bool quit;
@@ -60,6 +62,13 @@ static uint64_t now_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Hand hadp a Mobility Header message to send: IPv6 from the HA to dst6 [+ RH2 | HAO], under the
@@ -107,6 +116,31 @@ static void send_ba(struct hacpd *h, uint16_t port, const struct cp_bu_out *o)
 	tx_mh(h, port, &o->ba, &s, o->udp, o->udp_dst, o->udp_port, o->spi_out);
 	h->sent_ba++;
 	h->cp.ctr[CP_C_BA_SENT]++;
+	if (o->send_has) /* 002 5.4.3: right after the BA */
+		tx_mh(h, port, &o->has, &s, o->udp, o->udp_dst, o->udp_port, o->spi_out);
+}
+
+/* RFC 6275 9.2: an unknown MH type gets a Binding Error (status 2), at most be_rate a second
+ * (RFC 6275 requires rate limiting; 10/s is this HA's choice). */
+static void send_be(struct hacpd *h, uint16_t port, const struct ha_pkt *p, uint8_t status)
+{
+	const struct ha_ip_hdr *ip = ha_pkt_carrier(p);
+	uint64_t now = now_ms();
+	if (now - h->be_window_ms >= 1000) {
+		h->be_window_ms = now;
+		h->be_in_window = 0;
+	}
+	if (h->be_in_window++ >= 10 || p->udp_encap) {
+		h->cp.ctr[CP_C_BE_RATE_LIMITED]++;
+		return;
+	}
+	struct mh_msg be = { .type = MH_TYPE_BE };
+	be.be.status = status;
+	if (ip->hao)
+		be.be.hoa = ip->hoa;
+	struct ha_pkt_spec s = { .src6 = h->cfg->home_agent.ipv6_address, .dst6 = ip->src6 };
+	tx_mh(h, port, &be, &s, false, (struct in_addr){ 0 }, 0, 0);
+	h->cp.ctr[CP_C_BE_SENT]++;
 }
 
 static void send_bri(struct hacpd *h, const struct cp_msg_out *o)
@@ -114,13 +148,6 @@ static void send_bri(struct hacpd *h, const struct cp_msg_out *o)
 	struct ha_pkt_spec s = { .src6 = h->cfg->home_agent.ipv6_address, .dst6 = o->dst6,
 				 .hao = o->hao, .hoa = o->hoa };
 	tx_mh(h, o->port, &o->msg, &s, o->udp, o->udp_dst, o->udp_port, o->spi_out);
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static int send_cmd(struct hacpd *h, uint16_t type, const struct ha_binding_spec *spec,
@@ -179,7 +206,11 @@ static void handle_punt(struct hacpd *h, struct rte_mbuf *mb)
 		h->malformed++;
 		return;
 	}
-	if (ha_pkt_parse_mh(d + meta->l3_off, &p, &m) != HA_OK) {
+	enum ha_err e = ha_pkt_parse_mh(d + meta->l3_off, &p, &m);
+	if (e != HA_OK) {
+		struct ha_err_disposition act = ha_err_disposition(e);
+		if (act.action == HA_ACT_BE)
+			send_be(h, meta->port, &p, act.code);
 		h->malformed++;
 		return;
 	}
@@ -215,6 +246,7 @@ static void handle_acks(struct hacpd *h)
 			/* the dataplane could not install it: say so to the UE */
 			pe->out.ba.ba.status = MH_BA_INSUFFICIENT_RESOURCES;
 			pe->out.ba.ba.lifetime = 0;
+			pe->out.send_has = false;
 		}
 		send_ba(h, pe->port, &pe->out);
 	}

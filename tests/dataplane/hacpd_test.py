@@ -72,8 +72,13 @@ def main():
     hadp, hacpd, hactl, work = sys.argv[1], sys.argv[2], sys.argv[3], os.path.abspath(sys.argv[4])
     os.makedirs(work, exist_ok=True)
     prefix = f"hadp-hacpd-{os.getpid()}"
+    # RFC 6275 9.2: an unknown MH type gets a Binding Error, status 2, with the home address
+    mh = MIP6MH_Generic(bytes([59, 0, 99, 0, 0, 0, 0, 0]))
+    mh.cksum = None  # scapy computes it over the home address, as the HAO says
+    unknown = Ether() / IPv6(src=COA, dst=HA6) / \
+        IPv6ExtHdrDestOpt(nh=135, options=[HAO(hoa=HOA)]) / Raw(raw(IPv6(src=HOA, dst=HA6) / mh)[40:])
     wrpcap(f"{work}/access_in.pcap", [bu_packet(1, 1), bu_packet(2, 1),
-                                      bu_packet(0, 5, protected=False)])
+                                      bu_packet(0, 5, protected=False), unknown])
     wrpcap(f"{work}/core_in.pcap", [])
     cfg = f"{work}/ha.yaml"
     with open(cfg, "w") as f:
@@ -134,6 +139,7 @@ static_sas:
     sock_mode = oct(os.stat(sock).st_mode & 0o777) if os.path.exists(sock) else None
     # 004 5.4.3.1: network-initiated detach; the UE never answers (its input is spent), so
     # the BRI goes again after MINDelayBRIs and the binding after the last retransmission
+    ctl_realloc = ctl("reallocate", HOA, "--to", "2001:db8:2::1")
     ctl_detach = ctl("detach", HOA)
     ctl_detach_again = ctl("detach", HOA)
     c_out, c_err = c.communicate(timeout=60)
@@ -154,8 +160,11 @@ static_sas:
         print(f"hadp+hacpd: {passed} passed, {failed} failed")
         return 1
 
-    bas, bris = [], []
+    bas, bris, bes = [], [], []
     for p in rdpcap(f"{work}/access_ctl.pcap"):
+        if IPv6ExtHdrDestOpt not in p and IPv6ExtHdrRouting not in p and p[IPv6].nh == 135:
+            bes.append(p)
+            continue
         if IPv6ExtHdrDestOpt in p:
             d = p[IPv6ExtHdrDestOpt]
             hao = [o for o in d.options if isinstance(o, HAO)]
@@ -186,6 +195,11 @@ static_sas:
               f"BA 1 IPv4 Address Acknowledgement 10.45.0.1: {opts.hex()}")
         status, flags, seq, life = struct.unpack("!BBHH", bas[1][6:12])
         check((status, seq) == (135, 1), f"BA 2: status {status} seq {seq} (RFC 6275 9.5.1)")
+    check(len(bes) == 1 and bes[0][IPv6].dst == COA and raw(bes[0][IPv6].payload)[2] == 7 and
+          raw(bes[0][IPv6].payload)[6] == 2 and
+          raw(bes[0][IPv6].payload)[8:24] == raw(IPv6(src=HOA))[8:24],
+          f"Binding Error status 2 with the home address: {[p.summary() for p in bes]}")
+    check(ctl_realloc[0] == 0, f"hactl reallocate: {ctl_realloc}")
     check(len(bris) == 2, f"a BRI and its retransmission, got {len(bris)}")
     for mh in bris:
         mtype, brtype, trigger, seq, flags = mh[2], mh[6], mh[7], mh[8:10], mh[10:12]
@@ -201,7 +215,8 @@ static_sas:
     check(hs["mbufs_in_use"] == 0, f"mbufs in use {hs['mbufs_in_use']}")
     check(cs["bu-received"] == 3 and cs["bu-accepted"] == 1 and cs["bu-rejected"] == 1 and
           cs["bu-dropped-not-protected"] == 1 and cs["ba-sent"] == 2 and cs["bindings"] == 0 and
-          cs["bri-sent"] == 1 and cs["bri-retransmitted"] == 1 and cs["revoked-without-bra"] == 1,
+          cs["bri-sent"] == 1 and cs["bri-retransmitted"] == 1 and cs["revoked-without-bra"] == 1 and
+          cs["binding-error-sent"] == 1,
           f"hacpd counters {cs}")
     # the operator's view (hactl over the Unix socket)
     check(sock_mode == "0o660", f"socket mode {sock_mode}")

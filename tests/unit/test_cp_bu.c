@@ -523,3 +523,29 @@ Test(bu, deregistration_crossing_the_bri)
 	cr_assert_eq(cp_detach_tick(&ctx, 20000, again, gone, 4, &n_gone), 0, "no timer left");
 	cr_assert_eq(n_gone, 0);
 }
+
+/* 002 5.4.3: with a reallocation indication, the BU is answered, then a Home Agent Switch
+ * with the target HA and no Binding Refresh Advice; the de-registration is acknowledged. */
+Test(bu, home_agent_reallocation)
+{
+	struct in6_addr hoa = a6(HOA), target = a6("2001:db8:2::1");
+	struct cp_bu_out out;
+
+	cr_assert_eq(cp_reallocate(&ctx, &hoa, &target), 0);
+	struct mh_msg m = bu_msg(1, 450);
+	struct cp_bu_in in = from6(&m, HOA, COA, 0x5001);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+	cr_assert(out.send_ba);
+	cr_assert(out.send_has);
+	cr_assert_eq(out.has.type, MH_TYPE_HAS);
+	cr_assert_eq(out.has.has.n_addrs, 1);
+	cr_assert_arr_eq(&out.has.has.addrs[0], &target, 16);
+	cr_assert_eq(out.has.opts.present, 0, "no Binding Refresh Advice in the HA Switch");
+	cr_assert_eq(ctx.ctr[CP_C_HAS_SENT], 1);
+	m = bu_msg(2, 0);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+	cr_assert_not(out.send_has, "the indication was used");
+	cr_assert_eq(ctx.cache.count, 0);
+}
