@@ -2,6 +2,11 @@
  * The binding cache: the control plane's authoritative record of every UE's registration, one
  * entry per home prefix (one per UE per PDN, TS 24.303 4.3), also found by IPv4 home address.
  * Owner: hacpd's main thread (no locking). The dataplane's tables are derived from it.
+ *
+ * The entries live in an array of slots the caller may place in shared memory (hacpd puts it in
+ * a hugepage memzone that outlives it while hadp runs): a restarted hacpd adopts the slots in
+ * use and rebuilds its indexes, so no binding, sequence number or lifetime is lost. An entry
+ * counts once in_use is set, which is written last.
  */
 #ifndef CP_BCACHE_H
 #define CP_BCACHE_H
@@ -20,6 +25,7 @@ struct cp_bkey {
 };
 
 struct cp_binding {
+	uint8_t in_use;
 	struct cp_bkey key;            /* home prefix */
 	struct in6_addr hoa;           /* the home address registered */
 	uint32_t pdn;
@@ -49,16 +55,28 @@ struct cp_bcache {
 	struct cp_binding *by_prefix;
 	struct cp_binding *by_hoa4;
 	uint32_t count;
+	struct cp_binding *slots;      /* capacity entries */
+	uint32_t capacity;
+	bool own_slots;                /* allocated here (else the caller's shared memory) */
+	uint32_t *free_idx;            /* process-local, rebuilt on adoption */
+	uint32_t n_free;
 };
+
+/** slots NULL: allocate capacity slots here. adopt: the slots hold a previous run's entries;
+ *  take those in use. 0 or -ENOMEM. */
+int cp_bcache_init(struct cp_bcache *c, struct cp_binding *slots, uint32_t capacity, bool adopt);
+void cp_bcache_free(struct cp_bcache *c);
+/** A free, zeroed slot for a new entry (NULL when full): fill it, then cp_bcache_insert(). */
+struct cp_binding *cp_bcache_alloc(struct cp_bcache *c);
 
 void cp_bkey_make(struct cp_bkey *k, const struct in6_addr *addr, uint8_t len);
 struct cp_binding *cp_bcache_find(struct cp_bcache *c, const struct in6_addr *addr, uint8_t len);
 struct cp_binding *cp_bcache_find4(struct cp_bcache *c, struct in_addr a);
-/** Insert b (malloc'd by the caller, key set); the cache owns it afterwards. */
+/** Insert b (from cp_bcache_alloc, key set). */
 void cp_bcache_insert(struct cp_bcache *c, struct cp_binding *b);
 /** Set, change or clear b's IPv4 home address, keeping the IPv4 index right. */
 void cp_bcache_set_hoa4(struct cp_bcache *c, struct cp_binding *b, bool has, struct in_addr a);
-/** Remove and free. */
+/** Remove; the slot is free again. */
 void cp_bcache_remove(struct cp_bcache *c, struct cp_binding *b);
 void cp_bcache_clear(struct cp_bcache *c);
 

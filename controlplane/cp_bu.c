@@ -33,8 +33,16 @@ static int cmp_spi(const void *a, const void *b)
 
 int cp_ctx_init(struct cp_ctx *c, const struct ha_config *cfg)
 {
+	return cp_ctx_init_store(c, cfg, NULL, false);
+}
+
+int cp_ctx_init_store(struct cp_ctx *c, const struct ha_config *cfg, struct cp_binding *slots,
+		      bool adopt)
+{
 	memset(c, 0, sizeof(*c));
 	c->cfg = cfg;
+	if (cp_bcache_init(&c->cache, slots, cfg->dataplane.max_bindings, adopt) < 0)
+		return -ENOMEM;
 	for (unsigned i = 0; i < cfg->n_pdns; i++)
 		if (cfg->pdns[i].has_ipv4_pool &&
 		    cp_pool4_init(&c->pool4[i], cfg->pdns[i].pool4, cfg->pdns[i].pool4_len) < 0)
@@ -60,6 +68,11 @@ int cp_ctx_init(struct cp_ctx *c, const struct ha_config *cfg)
 		}
 	}
 	qsort(c->sa, c->n_sa, sizeof(*c->sa), cmp_spi);
+	/* adopted bindings keep their IPv4 home addresses */
+	struct cp_binding *b, *tmp;
+	HASH_ITER(hh, c->cache.by_prefix, b, tmp)
+		if (b->has_hoa4 && b->pdn < cfg->n_pdns)
+			cp_pool4_take(&c->pool4[b->pdn], b->hoa4);
 	return 0;
 }
 
@@ -70,7 +83,9 @@ void cp_ctx_free(struct cp_ctx *c)
 		HASH_DEL(c->realloc, r);
 		free(r);
 	}
-	cp_bcache_clear(&c->cache);
+	if (c->cache.own_slots)
+		cp_bcache_clear(&c->cache);
+	cp_bcache_free(&c->cache);
 	for (unsigned i = 0; i < HA_CFG_MAX_PDNS; i++)
 		cp_pool4_free(&c->pool4[i]);
 	free(c->sa);
@@ -290,7 +305,7 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 
 	bool created = false;
 	if (!b) {
-		b = calloc(1, sizeof(*b));
+		b = cp_bcache_alloc(&c->cache);
 		if (!b)
 			return reject(c, in, out, MH_BA_INSUFFICIENT_RESOURCES, bu->seq);
 		cp_bkey_make(&b->key, &in->hoa, plen);

@@ -117,6 +117,10 @@ struct cp_bu_out {
 };
 
 int cp_ctx_init(struct cp_ctx *c, const struct ha_config *cfg);
+/** The same with the binding cache's slots in the caller's memory; adopt: they hold a previous
+ *  run's bindings (see cp_bcache.h). */
+int cp_ctx_init_store(struct cp_ctx *c, const struct ha_config *cfg, struct cp_binding *slots,
+		      bool adopt);
 void cp_ctx_free(struct cp_ctx *c);
 
 /** Process one BU; updates the binding cache and fills out. */

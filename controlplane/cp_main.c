@@ -20,6 +20,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
+#include <rte_memzone.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
@@ -28,6 +29,21 @@
 #include "ha_ring.h"
 
 #define PENDING_MAX 4096
+
+/* The binding cache lives in a hugepage memzone that outlives hacpd while hadp runs, so a
+ * restarted hacpd adopts it (cp_bcache.h) and re-asserts it to hadp under a new generation. */
+#define CP_STORE_NAME "hacpd_bindings"
+#define CP_STORE_MAGIC 0x48414350u /* "HACP" */
+#define CP_STORE_VERSION 1
+
+struct cp_store_hdr {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t capacity;
+	uint32_t entry_size;
+	uint32_t generation;   /* one more at every start of hacpd */
+	uint8_t pad[44];
+};
 
 /* A BA waiting for hadp's acknowledgement of the table change it depends on. */
 struct pending {
@@ -47,6 +63,11 @@ struct hacpd {
 	uint64_t sent_ba, tx_full, cmd_full, acks_failed, malformed, not_bu, no_mbuf;
 	uint64_t be_window_ms;
 	unsigned be_in_window;
+	uint32_t generation;
+	/* the re-assertion of the adopted cache to hadp after a restart (SYNC_BEGIN .. END) */
+	bool syncing;
+	uint32_t sync_cursor;
+	uint64_t synced;
 };
 
 static volatile bool quit;
@@ -154,7 +175,7 @@ static int send_cmd(struct hacpd *h, uint16_t type, const struct ha_binding_spec
 		    uint32_t *seq)
 {
 	struct ha_cmd c = { .version = HA_RING_VERSION, .type = type, .seq = ++h->next_seq,
-			    .generation = 1, .binding = *spec };
+			    .generation = h->generation, .binding = *spec };
 	if (rte_ring_sp_enqueue_elem(h->cmd, &c, sizeof(c)) != 0) {
 		h->cmd_full++;
 		return -ENOBUFS;
@@ -252,6 +273,68 @@ static void handle_acks(struct hacpd *h)
 	}
 }
 
+/* Attach to (or create) the store; @return the slots, *adopt when they hold a previous run's. */
+static struct cp_binding *store_attach(struct hacpd *h, uint32_t capacity, bool *adopt)
+{
+	size_t size = sizeof(struct cp_store_hdr) + (size_t)capacity * sizeof(struct cp_binding);
+	const struct rte_memzone *mz = rte_memzone_lookup(CP_STORE_NAME);
+	struct cp_store_hdr *hdr;
+
+	*adopt = false;
+	if (mz) {
+		hdr = mz->addr;
+		if (hdr->magic != CP_STORE_MAGIC || hdr->version != CP_STORE_VERSION ||
+		    hdr->capacity != capacity || hdr->entry_size != sizeof(struct cp_binding) ||
+		    mz->len < size) {
+			fprintf(stderr, "hacpd: %s from another version or size: not adopted\n",
+				CP_STORE_NAME);
+			return NULL;
+		}
+		*adopt = true;
+	} else {
+		mz = rte_memzone_reserve(CP_STORE_NAME, size, SOCKET_ID_ANY, 0);
+		if (!mz)
+			return NULL;
+		hdr = mz->addr;
+		memset(hdr, 0, size);
+		*hdr = (struct cp_store_hdr){ .magic = CP_STORE_MAGIC, .version = CP_STORE_VERSION,
+					      .capacity = capacity,
+					      .entry_size = sizeof(struct cp_binding) };
+	}
+	h->generation = ++hdr->generation;
+	return (struct cp_binding *)(hdr + 1);
+}
+
+/* After a restart: SYNC_BEGIN, every binding again, SYNC_END (hadp sweeps what is not
+ * re-asserted; the YAML's static bindings, generation 0, are never swept). Paced by the
+ * command ring's room, a little each loop. */
+static void sync_step(struct hacpd *h)
+{
+	struct ha_cmd c = { .version = HA_RING_VERSION, .generation = h->generation };
+	const struct cp_bcache *bc = &h->cp.cache;
+
+	while (h->sync_cursor < bc->capacity && rte_ring_free_count(h->cmd) > 1) {
+		const struct cp_binding *b = &bc->slots[h->sync_cursor++];
+		if (!b->in_use)
+			continue;
+		c.type = HA_CMD_BINDING_UPSERT;
+		c.seq = ++h->next_seq;
+		cp_binding_spec(b, &c.binding);
+		if (rte_ring_sp_enqueue_elem(h->cmd, &c, sizeof(c)) != 0) {
+			h->sync_cursor--;
+			return;
+		}
+		h->synced++;
+	}
+	if (h->sync_cursor < bc->capacity)
+		return;
+	c.type = HA_CMD_SYNC_END;
+	c.seq = ++h->next_seq;
+	memset(&c.binding, 0, sizeof(c.binding));
+	if (rte_ring_sp_enqueue_elem(h->cmd, &c, sizeof(c)) == 0)
+		h->syncing = false;
+}
+
 static int detach(void *arg, const struct in6_addr *hoa)
 {
 	struct hacpd *h = arg;
@@ -328,10 +411,6 @@ int main(int argc, char **argv)
 	}
 	static struct hacpd h;
 	h.cfg = cfg;
-	if (cp_ctx_init(&h.cp, cfg) < 0) {
-		fprintf(stderr, "hacpd: out of memory\n");
-		return 1;
-	}
 	char prefix[300];
 	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", file_prefix(cfg));
 	char *eargv[] = { "hacpd", "--proc-type=secondary", "--no-pci", "--no-telemetry",
@@ -350,6 +429,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hacpd: hadp's rings or mempool are missing\n");
 		rte_eal_cleanup();
 		return 1;
+	}
+	bool adopt;
+	struct cp_binding *slots = store_attach(&h, cfg->dataplane.max_bindings, &adopt);
+	if (!slots || cp_ctx_init_store(&h.cp, cfg, slots, adopt) < 0) {
+		fprintf(stderr, "hacpd: no memory for the binding cache (%s)\n", CP_STORE_NAME);
+		rte_eal_cleanup();
+		return 1;
+	}
+	if (adopt) {
+		struct ha_cmd c = { .version = HA_RING_VERSION, .type = HA_CMD_SYNC_BEGIN,
+				    .seq = ++h.next_seq, .generation = h.generation };
+		if (rte_ring_sp_enqueue_elem(h.cmd, &c, sizeof(c)) == 0)
+			h.syncing = true;
+		fprintf(stderr, "hacpd: adopted %u bindings; re-asserting them to hadp (generation %u)\n",
+			h.cp.cache.count, h.generation);
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -372,6 +466,8 @@ int main(int argc, char **argv)
 		handle_acks(&h);
 		cp_cli_poll(&cli);
 		detach_timers(&h);
+		if (h.syncing)
+			sync_step(&h);
 		uint64_t now = now_s();
 		if (now != last_expiry) {
 			struct ha_binding_spec del[64];
@@ -389,7 +485,8 @@ int main(int argc, char **argv)
 	if (stats_file) {
 		FILE *f = fopen(stats_file, "w");
 		if (f) {
-			fprintf(f, "{\"bindings\":%u", h.cp.cache.count);
+			fprintf(f, "{\"bindings\":%u,\"generation\":%u,\"re-asserted\":%llu",
+				h.cp.cache.count, h.generation, (unsigned long long)h.synced);
 			for (unsigned i = 0; i < CP_C__COUNT; i++)
 				fprintf(f, ",\"%s\":%llu", cp_counter_name(i),
 					(unsigned long long)h.cp.ctr[i]);

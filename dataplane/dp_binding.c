@@ -367,7 +367,9 @@ unsigned dp_binding_sweep(struct dp_bindings *t, uint32_t gen)
 	for (unsigned ti = 0; ti < t->n_lens; ti++) {
 		uint32_t iter = 0;
 		while (rte_hash_iterate(t->h6[ti], &key, &data, &iter) >= 0) {
-			if (((struct dp_binding *)data)->generation == gen)
+			/* generation 0 is the YAML's static bindings: never swept */
+			uint32_t g = ((struct dp_binding *)data)->generation;
+			if (g == gen || g == 0)
 				continue;
 			if (n == cap) {
 				struct dp_binding **bigger =

@@ -73,7 +73,8 @@ int dp_binding_upsert(struct dp_bindings *t, const struct ha_binding_spec *s, ui
 		      struct dp_sa *sa_out, struct dp_sa *sa_in);
 /** Control thread: remove by home prefix. @return 0 or -ENOENT. */
 int dp_binding_delete(struct dp_bindings *t, const uint8_t prefix[16], uint8_t prefix_len);
-/** Control thread: delete every binding whose generation is not gen (end of a sync). */
+/** Control thread: delete every binding whose generation is neither gen nor 0 (the YAML's
+ *  static bindings) at the end of a sync. */
 unsigned dp_binding_sweep(struct dp_bindings *t, uint32_t gen);
 /** Control thread: free what the workers can no longer see. */
 void dp_binding_reclaim(struct dp_bindings *t);

@@ -37,6 +37,7 @@ int main(int argc, char **argv)
 	/* a configuration with one transport SA pair per UE, as the YAML would give them */
 	struct ha_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
+	cfg.dataplane.max_bindings = n;
 	cfg.home_agent.lifetime_max = 3600;
 	cfg.home_agent.lifetime_min = 60;
 	cfg.home_agent.refresh_advice_percent = 80;

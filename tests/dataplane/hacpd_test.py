@@ -7,7 +7,7 @@ an answer). The BAs hadp sends are decrypted here and checked field by field.
 
 Meanwhile hactl asks hacpd about it over the operator socket.
 
-usage: hacpd_test.py HADP HACPD HACTL WORKDIR
+usage: hacpd_test.py HADP HACPD HACTL WORKDIR [restart]
 """
 import json
 import logging
@@ -68,18 +68,7 @@ def bu_packet(esp_seq, bu_seq, protected=True):
         Raw(mh)
 
 
-def main():
-    hadp, hacpd, hactl, work = sys.argv[1], sys.argv[2], sys.argv[3], os.path.abspath(sys.argv[4])
-    os.makedirs(work, exist_ok=True)
-    prefix = f"hadp-hacpd-{os.getpid()}"
-    # RFC 6275 9.2: an unknown MH type gets a Binding Error, status 2, with the home address
-    mh = MIP6MH_Generic(bytes([59, 0, 99, 0, 0, 0, 0, 0]))
-    mh.cksum = None  # scapy computes it over the home address, as the HAO says
-    unknown = Ether() / IPv6(src=COA, dst=HA6) / \
-        IPv6ExtHdrDestOpt(nh=135, options=[HAO(hoa=HOA)]) / Raw(raw(IPv6(src=HOA, dst=HA6) / mh)[40:])
-    wrpcap(f"{work}/access_in.pcap", [bu_packet(1, 1), bu_packet(2, 1),
-                                      bu_packet(0, 5, protected=False), unknown])
-    wrpcap(f"{work}/core_in.pcap", [])
+def write_config(work, prefix):
     cfg = f"{work}/ha.yaml"
     with open(cfg, "w") as f:
         f.write(f"""dataplane:
@@ -111,6 +100,83 @@ static_sas:
   - {{ spi: 0x6001, direction: out, mode: transport, local: {HA6}, peer: "{HOA}",
       encryption: aes-gcm-128, integrity: none, key: "{KEY_OUT.hex()}" }}
 """)
+    return cfg
+
+
+def restart_test(hadp, hacpd, hactl, work):
+    """Issue 4, resilience: hacpd killed with SIGKILL and started again keeps every binding
+    (sequence number, lifetime, IPv4 home address), re-asserts them to hadp under a new
+    generation, and hadp, which kept forwarding, loses none."""
+    os.makedirs(work, exist_ok=True)
+    prefix = f"hadp-restart-{os.getpid()}"
+    wrpcap(f"{work}/access_in.pcap", [bu_packet(1, 1)])
+    wrpcap(f"{work}/core_in.pcap", [])
+    cfg = write_config(work, prefix)
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:" + os.environ.get("ASAN_OPTIONS", ""))
+    h = subprocess.Popen([hadp, "-c", cfg, "--max-seconds", "8", "--stats-file",
+                          f"{work}/hadp.json"], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    for _ in range(100):
+        if os.path.exists(f"/var/run/dpdk/{prefix}/mp_socket"):
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)
+    sock = f"{work}/hactl.sock"
+    ctl = lambda *a: subprocess.run([hactl, "-s", sock, *a], capture_output=True, text=True,  # noqa: E731
+                                    timeout=20)
+    first = subprocess.Popen([hacpd, "-c", cfg, "--max-seconds", "30"], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, env=env)
+    time.sleep(1.5)
+    before = ctl("show", "bindings", "--json")
+    first.kill()  # SIGKILL: no chance to clean up
+    first.communicate(timeout=30)
+    second = subprocess.Popen([hacpd, "-c", cfg, "--max-seconds", "3", "--stats-file",
+                               f"{work}/hacpd.json"], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, env=env)
+    time.sleep(1.5)
+    after = ctl("show", "bindings", "--json")
+    sout, _ = second.communicate(timeout=30)
+    hout, _ = h.communicate(timeout=60)
+    passed = failed = 0
+
+    def check(ok, what):
+        nonlocal passed, failed
+        passed += ok
+        failed += not ok
+        if not ok:
+            print(f"FAIL {what}")
+
+    check(second.returncode == 0 and h.returncode == 0,
+          f"exit codes hacpd {second.returncode} hadp {h.returncode}: {sout[-800:]} {hout[-800:]}")
+    b0 = json.loads(before.stdout) if before.returncode == 0 and before.stdout else {}
+    b1 = json.loads(after.stdout) if after.returncode == 0 and after.stdout else {}
+    check(b0.get("home_address") == HOA, f"registered before the kill: {before}")
+    check(b1.get("home_address") == HOA and b1.get("sequence") == 1 and
+          b1.get("ipv4_home_address") == "10.45.0.1" and b1.get("lifetime") == 1800 and
+          0 < b1.get("remaining", 0) <= b0.get("remaining", 0),
+          f"the same binding after the restart: {b0} -> {b1}")
+    cs = json.load(open(f"{work}/hacpd.json"))
+    hs = json.load(open(f"{work}/hadp.json"))
+    check(cs["generation"] == 2 and cs["re-asserted"] == 1, f"re-asserted under generation 2: {cs}")
+    check(hs["bindings"] == 1 and hs["mbufs_in_use"] == 0,
+          f"hadp kept the binding through the sync: {hs['bindings']}")
+    print(f"hacpd restart: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def main():
+    hadp, hacpd, hactl, work = sys.argv[1], sys.argv[2], sys.argv[3], os.path.abspath(sys.argv[4])
+    os.makedirs(work, exist_ok=True)
+    prefix = f"hadp-hacpd-{os.getpid()}"
+    # RFC 6275 9.2: an unknown MH type gets a Binding Error, status 2, with the home address
+    mh = MIP6MH_Generic(bytes([59, 0, 99, 0, 0, 0, 0, 0]))
+    mh.cksum = None  # scapy computes it over the home address, as the HAO says
+    unknown = Ether() / IPv6(src=COA, dst=HA6) / \
+        IPv6ExtHdrDestOpt(nh=135, options=[HAO(hoa=HOA)]) / Raw(raw(IPv6(src=HOA, dst=HA6) / mh)[40:])
+    wrpcap(f"{work}/access_in.pcap", [bu_packet(1, 1), bu_packet(2, 1),
+                                      bu_packet(0, 5, protected=False), unknown])
+    wrpcap(f"{work}/core_in.pcap", [])
+    cfg = write_config(work, prefix)
     h = subprocess.Popen([hadp, "-c", cfg, "--max-seconds", "9", "--stats-file",
                           f"{work}/hadp.json"], stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True)
@@ -238,4 +304,6 @@ static_sas:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 5 and sys.argv[5] == "restart":
+        sys.exit(restart_test(*sys.argv[1:4], os.path.abspath(sys.argv[4])))
     sys.exit(main())

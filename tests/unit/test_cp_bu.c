@@ -549,3 +549,39 @@ Test(bu, home_agent_reallocation)
 	cr_assert_not(out.send_has, "the indication was used");
 	cr_assert_eq(ctx.cache.count, 0);
 }
+
+/* A restarted hacpd adopts the slots of the run before: bindings, sequence numbers, lifetimes
+ * and IPv4 home addresses continue (issue 4, resilience). */
+Test(bu, restart_adopts_the_binding_cache)
+{
+	static struct cp_binding slots[1024];
+	struct cp_bu_out out;
+	struct in6_addr hoa = a6(HOA);
+
+	cp_ctx_free(&ctx);
+	memset(slots, 0, sizeof(slots));
+	cfg.dataplane.max_bindings = 1024;
+	cr_assert_eq(cp_ctx_init_store(&ctx, &cfg, slots, false), 0);
+	register_ue();
+	struct cp_binding *b = cp_bcache_find(&ctx.cache, &hoa, 64);
+	cr_assert_not_null(b);
+	uint64_t expires = b->expires;
+	cp_ctx_free(&ctx); /* the process dies; its slots stay */
+	cr_assert_eq(cp_ctx_init_store(&ctx, &cfg, slots, true), 0);
+	cr_assert_eq(ctx.cache.count, 1);
+	b = cp_bcache_find(&ctx.cache, &hoa, 64);
+	cr_assert_not_null(b);
+	cr_assert_eq(b->seq, 1);
+	cr_assert_eq(b->expires, expires);
+	cr_assert_not_null(cp_bcache_find4(&ctx.cache, a4("10.45.0.1")));
+	cr_assert_eq(ctx.pool4[0].used, 1, "the IPv4 home address stays taken");
+	/* the sequence number continues: 1 again is stale, 2 is accepted */
+	struct mh_msg m = bu_msg(1, 450);
+	struct cp_bu_in in = from6(&m, HOA, COA, 0x5001);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_SEQ_OUT_OF_WINDOW);
+	m.bu.seq = 2;
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+	cr_assert_eq(ctx.cache.count, 1);
+}
