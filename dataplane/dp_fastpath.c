@@ -175,6 +175,17 @@ static void classify_slow(struct dp_worker *w, struct rte_mbuf *m, bool access, 
 	*x = classify_slow_value(w, m, access);
 }
 
+/* An IPv4 header (20 octets) the quick paths may trust: not a fragment, and a checksum that is
+ * good or that the NIC vouched for. */
+static inline bool ip4_quick_ok(const struct rte_mbuf *m, const uint8_t *ip)
+{
+	uint64_t cs = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+
+	return !(rte_be_to_cpu_16(*(const uint16_t *)(ip + 6)) & 0x3FFF) &&
+	       cs != RTE_MBUF_F_RX_IP_CKSUM_BAD &&
+	       (cs != RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN || rte_raw_cksum(ip, 20) == 0xFFFF);
+}
+
 /* Downlink: a plain IPv6 or IPv4 packet from the PDN, looked up by its destination. */
 static void parse_core(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mbuf *m,
 		       struct desc *x)
@@ -206,10 +217,7 @@ static void parse_core(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 		uint32_t end = ETH_HLEN + (uint32_t)rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 2));
 		uint32_t dst = *(const uint32_t *)(d + ETH_HLEN + 16);
 		if (end > len || end < ETH_HLEN + 20 || dst == ctx->ha4 ||
-		    (rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 6)) & 0x3FFF) ||
-		    (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
-		    ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN &&
-		     rte_raw_cksum(d + ETH_HLEN, 20) != 0xFFFF)) {
+		    !ip4_quick_ok(m, d + ETH_HLEN)) {
 			classify_slow(w, m, false, x);
 			return;
 		}
@@ -248,11 +256,7 @@ static void parse_access(struct dp_worker *w, struct rte_mbuf *m, struct desc *x
 	} else if (et == RTE_BE16(RTE_ETHER_TYPE_IPV4) && d[ETH_HLEN] == 0x45) {
 		uint8_t proto = d[ETH_HLEN + 9];
 		uint32_t end = ETH_HLEN + (uint32_t)rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 2));
-		if (end > len || end < ETH_HLEN + 28 ||
-		    (rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 6)) & 0x3FFF) ||
-		    (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
-		    ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN &&
-		     rte_raw_cksum(d + ETH_HLEN, 20) != 0xFFFF)) {
+		if (end > len || end < ETH_HLEN + 28 || !ip4_quick_ok(m, d + ETH_HLEN)) {
 			classify_slow(w, m, true, x);
 			return;
 		}
