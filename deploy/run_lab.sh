@@ -2,9 +2,11 @@
 # The appliance's main job on a configuration (default: configs/lab.yaml), as far as it is built:
 # build; check the configuration; have ha-pktgen write traffic for every binding of the
 # configuration into the capture files its net_pcap ports replay (downlink from the PDN, uplink
-# tunnelled from the UEs); run hadp over them; check every packet hadp sent with ha-pktgen's sink
-# and print hadp's counters; decode the sample signalling captures. The control plane (hacpd) and
-# charon join this script as they land. Run deploy/setup.sh first (the README's command does).
+# tunnelled from the UEs), led by the ESP-protected Binding Updates of the UEs that have
+# signalling SAs (deploy/lab_ue.py); run hadp over them with hacpd attached; show hacpd's
+# bindings with hactl; check every packet hadp sent with ha-pktgen's sink, the BAs with
+# lab_ue.py, and print hadp's counters; decode the sample signalling captures. charon joins this
+# script with IKEv2. Run deploy/setup.sh first (the README's command does).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 config=$(realpath "${1:-$root/configs/lab.yaml}")
@@ -43,10 +45,28 @@ fi
 mkdir -p "$(dirname "$acc_in")" "$(dirname "$core_in")"
 "$build/pktgen/ha-pktgen" pcap -c "$config" -o "$core_in" --direction down --size imix --packets 3000
 "$build/pktgen/ha-pktgen" pcap -c "$config" -o "$acc_in" --direction up --size imix --packets 3000
+# the UEs with signalling SAs register first (their ESP-protected BUs lead the access replay)
+/usr/bin/python3 "$root/deploy/lab_ue.py" bu "$build/controlplane/ha-config" "$config" "$acc_in"
 
 stats=$(dirname "$core_out")/hadp-stats.json
-echo "run_lab: hadp forwarding the replay (stops 1 s after the input ends)"
-"$build/dataplane/hadp" -c "$config" --exit-idle 1000 --max-seconds 120 --stats-file "$stats"
+prefix=$("$build/controlplane/ha-config" --dump --json "$config" | /usr/bin/python3 -c '
+import json, sys
+args = json.load(sys.stdin)["dataplane"]["eal_args"]
+p = [a.split("=", 1)[1] for a in args if a.startswith("--file-prefix=")]
+print(p[0] if p else "rte")')
+echo "run_lab: hadp forwarding the replay, hacpd answering the signalling (8 s)"
+"$build/dataplane/hadp" -c "$config" --max-seconds 8 --stats-file "$stats" &
+hadp_pid=$!
+for i in $(seq 100); do [ -S "/var/run/dpdk/$prefix/mp_socket" ] && break; sleep 0.1; done
+sleep 0.5
+"$build/controlplane/hacpd" -c "$config" --max-seconds 5 &
+hacpd_pid=$!
+sleep 2
+echo "run_lab: hactl show bindings"
+"$build/controlplane/hactl" -c "$config" show bindings || true
+"$build/controlplane/hactl" -c "$config" show stats | grep -E "^bu-|^ba-" | tr '\n' ' '; echo
+wait $hacpd_pid
+wait $hadp_pid
 /usr/bin/python3 - "$stats" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -57,6 +77,8 @@ sys.exit(1 if s["mbufs_in_use"] else 0)
 PY
 "$build/pktgen/ha-pktgen" verify -c "$config" --direction down "$acc_out"
 "$build/pktgen/ha-pktgen" verify -c "$config" --direction up "$core_out"
+acc_cp=$(echo "$acc_out" | sed 's/-out\.pcap$/-cp.pcap/')
+/usr/bin/python3 "$root/deploy/lab_ue.py" ba "$build/controlplane/ha-config" "$config" "$acc_cp"
 
 echo "run_lab: decoding the sample signalling captures (tests/captures/*.pcap)"
 for pcap in "$root"/tests/captures/*.pcap; do

@@ -155,8 +155,10 @@ Test(config, lab)
 	cr_expect_eq(cfg->ike.ike_lifetime, 86400);
 	cr_expect_eq(cfg->ike.child_lifetime, 3600);
 
-	cr_assert_eq(cfg->n_static_sas, 2);
+	cr_assert_eq(cfg->n_static_sas, 4);
 	const struct ha_config_sa *in = &cfg->static_sas[0], *out = &cfg->static_sas[1];
+	cr_expect_eq(cfg->static_sas[2].mode, HA_CFG_SA_TRANSPORT, "a UE's signalling SA");
+	expect_addr6(&cfg->static_sas[2].peer.v6, "2001:db8:100:5::1");
 	cr_expect_eq(in->spi, 0x1001);
 	cr_expect_eq(in->direction, HA_CFG_SA_IN);
 	cr_expect_eq(in->mode, HA_CFG_SA_TUNNEL);
