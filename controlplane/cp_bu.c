@@ -384,6 +384,13 @@ unsigned cp_expire(struct cp_ctx *c, uint64_t now, struct ha_binding_spec *specs
 	return n;
 }
 
+static struct cp_binding *find_hoa(struct cp_ctx *c, const struct in6_addr *hoa);
+
+bool cp_has_binding(struct cp_ctx *c, const struct in6_addr *hoa)
+{
+	return find_hoa(c, hoa) != NULL;
+}
+
 int cp_reallocate(struct cp_ctx *c, const struct in6_addr *hoa, const struct in6_addr *target)
 {
 	struct cp_realloc *r;

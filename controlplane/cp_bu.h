@@ -43,6 +43,7 @@ struct cp_ctx {
 	unsigned n_sa;
 	struct cp_sa_binding *sa;    /* by spi_in, sorted */
 	uint64_t ctr[64];            /* enum cp_counter */
+	uint64_t ba_status[256];     /* BAs sent, by status */
 	uint16_t bri_seq;            /* the last BRI sequence number used */
 	struct cp_realloc *realloc;  /* by home address */
 };
@@ -164,6 +165,9 @@ unsigned cp_detach_tick(struct cp_ctx *c, uint64_t now_ms, struct cp_msg_out *re
  *  0 when it matches none or is not protected (counted). */
 int cp_bra_process(struct cp_ctx *c, const struct mh_msg *bra, const struct in6_addr *hoa,
 		   bool esp, uint32_t sa_spi, struct ha_binding_spec *gone);
+
+/** Is there a binding for this home address? (RFC 6275 9.3.1: a HAO without one gets BE 1) */
+bool cp_has_binding(struct cp_ctx *c, const struct in6_addr *hoa);
 
 /** Record a reallocation indication for a UE (002 5.4.3). 0 or -ENOMEM. */
 int cp_reallocate(struct cp_ctx *c, const struct in6_addr *hoa, const struct in6_addr *target);

@@ -182,6 +182,14 @@ static int cmd_show_stats(struct cp_cli *cli, const struct request *r, FILE *out
 		hj_uint(&j, "bindings", cli->cp->cache.count);
 		for (unsigned i = 0; i < CP_C__COUNT; i++)
 			hj_uint(&j, cp_counter_name(i), cli->cp->ctr[i]);
+		hj_obj_begin(&j, "ba_status");
+		for (unsigned st = 0; st < 256; st++) {
+			char k[8];
+			snprintf(k, sizeof(k), "%u", st);
+			if (cli->cp->ba_status[st])
+				hj_uint(&j, k, cli->cp->ba_status[st]);
+		}
+		hj_obj_end(&j);
 		hj_obj_end(&j);
 		fclose(m);
 		line(out, "%s", buf);
@@ -191,6 +199,11 @@ static int cmd_show_stats(struct cp_cli *cli, const struct request *r, FILE *out
 	line(out, "bindings %u", cli->cp->cache.count);
 	for (unsigned i = 0; i < CP_C__COUNT; i++)
 		line(out, "%s %llu", cp_counter_name(i), (unsigned long long)cli->cp->ctr[i]);
+	for (unsigned st = 0; st < 256; st++) {
+		const char *name = mh_ba_status_name((uint8_t)st);
+		if (cli->cp->ba_status[st])
+			line(out, "ba-status %u %s %llu", st, name ? name : "", (unsigned long long)cli->cp->ba_status[st]);
+	}
 	return 0;
 }
 

@@ -137,6 +137,7 @@ static void send_ba(struct hacpd *h, uint16_t port, const struct cp_bu_out *o)
 	tx_mh(h, port, &o->ba, &s, o->udp, o->udp_dst, o->udp_port, o->spi_out);
 	h->sent_ba++;
 	h->cp.ctr[CP_C_BA_SENT]++;
+	h->cp.ba_status[o->ba.ba.status]++;
 	if (o->send_has) /* 002 5.4.3: right after the BA */
 		tx_mh(h, port, &o->has, &s, o->udp, o->udp_dst, o->udp_port, o->spi_out);
 }
@@ -245,6 +246,10 @@ static void handle_punt(struct hacpd *h, struct rte_mbuf *mb)
 		return;
 	}
 	if (m.type != MH_TYPE_BU) {
+		/* RFC 6275 9.3.1: a Home Address option with no binding behind it gets BE 1 */
+		const struct ha_ip_hdr *ip = ha_pkt_carrier(&p);
+		if (ip->hao && !cp_has_binding(&h->cp, &ip->hoa))
+			send_be(h, meta->port, &p, MH_BE_UNKNOWN_BINDING_HAO);
 		h->not_bu++;
 		return;
 	}

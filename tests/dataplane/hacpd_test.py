@@ -173,8 +173,14 @@ def main():
     mh.cksum = None  # scapy computes it over the home address, as the HAO says
     unknown = Ether() / IPv6(src=COA, dst=HA6) / \
         IPv6ExtHdrDestOpt(nh=135, options=[HAO(hoa=HOA)]) / Raw(raw(IPv6(src=HOA, dst=HA6) / mh)[40:])
+    # RFC 6275 9.3.1: a Home Address option with no binding behind it gets a BE, status 1
+    hoti = MIP6MH_Generic(bytes([59, 1, 1, 0, 0, 0, 0, 0]) + bytes(8))
+    hoti.cksum = None
+    stray = Ether() / IPv6(src="2001:db8:aaaa::77", dst=HA6) / \
+        IPv6ExtHdrDestOpt(nh=135, options=[HAO(hoa="2001:db8:100:77::1")]) / \
+        Raw(raw(IPv6(src="2001:db8:100:77::1", dst=HA6) / hoti)[40:])
     wrpcap(f"{work}/access_in.pcap", [bu_packet(1, 1), bu_packet(2, 1),
-                                      bu_packet(0, 5, protected=False), unknown])
+                                      bu_packet(0, 5, protected=False), unknown, stray])
     wrpcap(f"{work}/core_in.pcap", [])
     cfg = write_config(work, prefix)
     h = subprocess.Popen([hadp, "-c", cfg, "--max-seconds", "9", "--stats-file",
@@ -261,10 +267,14 @@ def main():
               f"BA 1 IPv4 Address Acknowledgement 10.45.0.1: {opts.hex()}")
         status, flags, seq, life = struct.unpack("!BBHH", bas[1][6:12])
         check((status, seq) == (135, 1), f"BA 2: status {status} seq {seq} (RFC 6275 9.5.1)")
-    check(len(bes) == 1 and bes[0][IPv6].dst == COA and raw(bes[0][IPv6].payload)[2] == 7 and
-          raw(bes[0][IPv6].payload)[6] == 2 and
-          raw(bes[0][IPv6].payload)[8:24] == raw(IPv6(src=HOA))[8:24],
+    be2 = [p for p in bes if raw(p[IPv6].payload)[6] == 2]
+    be1 = [p for p in bes if raw(p[IPv6].payload)[6] == 1]
+    check(len(be2) == 1 and be2[0][IPv6].dst == COA and raw(be2[0][IPv6].payload)[2] == 7 and
+          raw(be2[0][IPv6].payload)[8:24] == raw(IPv6(src=HOA))[8:24],
           f"Binding Error status 2 with the home address: {[p.summary() for p in bes]}")
+    check(len(be1) == 1 and be1[0][IPv6].dst == "2001:db8:aaaa::77" and
+          raw(be1[0][IPv6].payload)[8:24] == raw(IPv6(src="2001:db8:100:77::1"))[8:24],
+          f"Binding Error status 1 for the HAO without a binding: {[p.summary() for p in bes]}")
     check(ctl_realloc[0] == 0, f"hactl reallocate: {ctl_realloc}")
     check(len(bris) == 2, f"a BRI and its retransmission, got {len(bris)}")
     for mh in bris:
@@ -282,7 +292,7 @@ def main():
     check(cs["bu-received"] == 3 and cs["bu-accepted"] == 1 and cs["bu-rejected"] == 1 and
           cs["bu-dropped-not-protected"] == 1 and cs["ba-sent"] == 2 and cs["bindings"] == 0 and
           cs["bri-sent"] == 1 and cs["bri-retransmitted"] == 1 and cs["revoked-without-bra"] == 1 and
-          cs["binding-error-sent"] == 1,
+          cs["binding-error-sent"] == 2,
           f"hacpd counters {cs}")
     # the operator's view (hactl over the Unix socket)
     check(sock_mode == "0o660", f"socket mode {sock_mode}")
@@ -296,7 +306,8 @@ def main():
     check(ctl_missing[0] == 1 and "no binding" in ctl_missing[2], f"unknown binding: {ctl_missing}")
     check(ctl_bad[0] == 2 and "unknown command" in ctl_bad[2], f"bad command: {ctl_bad}")
     stats = json.loads(ctl_stats[1]) if ctl_stats[0] == 0 else {}
-    check(stats.get("bu-accepted") == 1 and stats.get("bindings") == 1, f"show stats: {ctl_stats}")
+    check(stats.get("bu-accepted") == 1 and stats.get("bindings") == 1 and
+          stats.get("ba_status") == {"0": 1, "135": 1}, f"show stats: {ctl_stats}")
     check(ctl_pools[0] == 0 and "internet 10.45.0.0/16 used 1" in ctl_pools[1], f"pools: {ctl_pools}")
     check(ctl_check[0] == 0 and ": ok" in ctl_check[1], f"config check: {ctl_check}")
     print(f"hadp+hacpd: {passed} passed, {failed} failed")
