@@ -25,6 +25,7 @@ struct dp_port {
 	uint16_t port_id;
 	uint16_t n_rxq;
 	uint16_t n_txq;              /* workers' queues, then one for the control thread */
+	bool started;
 	struct rte_ether_addr mac;
 	struct rte_ether_addr next_hop;
 };

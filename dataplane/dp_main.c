@@ -230,7 +230,9 @@ static int port_init(struct dp_ctx *ctx, enum dp_port_role role, const struct ha
 		return rc;
 	memcpy(p->next_hop.addr_bytes, pc->next_hop_mac, 6);
 	rte_eth_promiscuous_enable(p->port_id); /* not every device has it; not needed then */
-	return rte_eth_dev_start(p->port_id);
+	if ((rc = rte_eth_dev_start(p->port_id)) == 0)
+		p->started = true;
+	return rc;
 }
 
 static int install_static(struct dp_ctx *ctx, const struct ha_config_binding *c,
@@ -486,8 +488,10 @@ out:
 	for (unsigned i = 0; i < ctx->n_workers; i++)
 		if (ctx->workers[i].handoff)
 			drain_ring(ctx->workers[i].handoff);
+	/* only ports that started: the pcap driver crashes closing a port whose queue setup
+	 * failed (DPDK 22.11); the EAL's cleanup releases the others */
 	for (unsigned r = 0; r < DP_PORT__COUNT; r++) {
-		if (ctx->ports[r].n_txq) {
+		if (ctx->ports[r].started) {
 			rte_eth_dev_stop(ctx->ports[r].port_id);
 			rte_eth_dev_close(ctx->ports[r].port_id);
 		}
@@ -516,9 +520,11 @@ out:
 	}
 	for (unsigned i = 0; i < ctx->n_workers; i++) {
 		rte_ring_free(ctx->workers[i].handoff);
-		dp_esp_ctx_free(ctx->workers[i].esp);
+		if (ctx->workers[i].esp)
+			dp_esp_ctx_free(ctx->workers[i].esp);
 	}
-	dp_esp_ctx_free(ctx->ctl_esp);
+	if (ctx->ctl_esp)
+		dp_esp_ctx_free(ctx->ctl_esp);
 	dp_bindings_free(ctx->bindings);
 	dp_sa_table_free(ctx->sas); /* after the bindings that point at SAs */
 	dp_sa_key_mgr_release();

@@ -31,4 +31,16 @@ printf '/hadp/stats\n/hadp/tables\n' | dpdk-telemetry.py -f "hadp-labtest-$$" > 
 wait $pid
 grep -q '"downlink_encapsulated": 600' "$work/telemetry.out" || { echo "FAIL telemetry: $(cat "$work/telemetry.out")"; exit 1; }
 grep -q '"bindings": 3' "$work/telemetry.out" || { echo "FAIL telemetry tables"; exit 1; }
-echo "lab flow: 2 passed, 0 failed"
+# a start-up failure (a capture file that is not there) ends cleanly: exit 1, no hugepage files
+sed -e "s|$work/core-in.pcap|$work/missing.pcap|" -e "s|hadp-labtest-$$|hadp-labfail-$$|" \
+	"$work/lab.yaml" > "$work/fail.yaml"
+set +e
+"$hadp" -c "$work/fail.yaml" > "$work/fail.log" 2>&1
+rc=$?
+set -e
+[ $rc -eq 1 ] || { echo "FAIL: hadp exited $rc on a start-up failure, want 1"; tail -5 "$work/fail.log"; exit 1; }
+if ls /dev/hugepages 2>/dev/null | grep -q "^hadp-labfail-$$"; then
+	echo "FAIL: hugepage files left after a start-up failure"
+	exit 1
+fi
+echo "lab flow: 3 passed, 0 failed"
