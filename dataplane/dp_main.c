@@ -131,11 +131,15 @@ static int eal_args(const struct ha_config *cfg, char **argv, int max, char *buf
 	PUSH("hadp");
 	for (unsigned i = 0; i < dp->n_eal_args; i++)
 		PUSH("%s", dp->eal_args[i]);
-	char lcores[1024];
-	int l = snprintf(lcores, sizeof(lcores), "%u", dp->main_lcore);
+	char lcores[2048];
+	int l = dp->has_cpus ? snprintf(lcores, sizeof(lcores), "%u@%u", dp->main_lcore, dp->cpus[0])
+			     : snprintf(lcores, sizeof(lcores), "%u", dp->main_lcore);
 	for (unsigned i = 0; i < dp->n_workers && l > 0 && (size_t)l < sizeof(lcores); i++)
-		l += snprintf(lcores + l, sizeof(lcores) - (size_t)l, ",%u", dp->workers[i]);
-	PUSH("-l");
+		l += dp->has_cpus ? snprintf(lcores + l, sizeof(lcores) - (size_t)l, ",%u@%u",
+					     dp->workers[i], dp->cpus[i + 1])
+				  : snprintf(lcores + l, sizeof(lcores) - (size_t)l, ",%u", dp->workers[i]);
+	/* --lcores maps each lcore to its CPU (lcores.cpus); -l when they are the same */
+	PUSH(dp->has_cpus ? "--lcores" : "-l");
 	PUSH("%s", lcores);
 	PUSH("--main-lcore=%u", dp->main_lcore);
 	const struct ha_config_port *ports[2] = { &dp->access, &dp->core };

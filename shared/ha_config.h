@@ -113,6 +113,8 @@ struct ha_config_dataplane {
 	uint16_t main_lcore;
 	unsigned n_workers;
 	uint16_t workers[HA_CFG_MAX_WORKERS];
+	bool has_cpus;                     /**< lcores.cpus given */
+	uint16_t cpus[HA_CFG_MAX_WORKERS + 1]; /**< CPU of the main lcore, then of each worker */
 	uint32_t mbufs;
 	uint32_t mbuf_cache;
 	struct ha_config_port access;

@@ -217,6 +217,13 @@ int ha_config_dump(FILE *f, const struct ha_config *cfg, unsigned flags)
 	for (unsigned i = 0; i < dp->n_workers; i++)
 		fprintf(f, "%s%u", i ? ", " : "", dp->workers[i]);
 	fputs(e->json ? "]" : "]\n", f);
+	if (dp->has_cpus) {
+		em_prefix(e, "cpus");
+		fputs(e->json ? "[" : " [", f);
+		for (unsigned i = 0; i <= dp->n_workers; i++)
+			fprintf(f, "%s%u", i ? ", " : "", dp->cpus[i]);
+		fputs(e->json ? "]" : "]\n", f);
+	}
 	em_close(e);
 	em_open(e, "mempool", false);
 	em_uint(e, "mbufs", dp->mbufs);

@@ -297,12 +297,12 @@ static int walk_eal_args(struct cfg_ctx *c, const struct ynode *n, struct ha_con
 
 static int walk_lcores(struct cfg_ctx *c, const struct ynode *n, struct ha_config_dataplane *dp)
 {
-	static const char *const keys[] = {"main", "workers"};
-	enum { K_MAIN, K_WORKERS };
+	static const char *const keys[] = {"main", "workers", "cpus"};
+	enum { K_MAIN, K_WORKERS, K_CPUS };
 	struct cfg_mapv m;
 	int64_t v;
 
-	if (cfg_map(c, n, keys, 2, &m) < 0)
+	if (cfg_map(c, n, keys, 3, &m) < 0)
 		return -1;
 	if (f_int(c, &m, K_MAIN, false, 0, HA_CFG_MAX_LCORE_ID, 0, &v) < 0)
 		return -1;
@@ -330,6 +330,26 @@ static int walk_lcores(struct cfg_ctx *c, const struct ynode *n, struct ha_confi
 	}
 	dp->n_workers = (unsigned)w->n;
 	cfg_pop(c, o);
+	/* cpus: the CPU each lcore runs on (main first, then the workers); lets a small lab run
+	 * more lcores than it has CPUs. Default: lcore i on CPU i. */
+	if (m.v[K_CPUS]) {
+		const struct ynode *cp = m.v[K_CPUS];
+		o = cfg_push_key(c, "cpus");
+		if (need_seq(c, cp, HA_CFG_MAX_WORKERS + 1, "CPUs") < 0)
+			return -1;
+		if (cp->n != dp->n_workers + 1)
+			return cfg_fail(c, cp, "expected %u CPUs (the main lcore's, then one per worker), got %zu",
+					dp->n_workers + 1, cp->n);
+		for (size_t i = 0; i < cp->n; i++) {
+			size_t oi = cfg_push_index(c, i);
+			if (cfg_scalar_int(c, cp->kids[i], 0, HA_CFG_MAX_LCORE_ID, &v) < 0)
+				return -1;
+			dp->cpus[i] = (uint16_t)v;
+			cfg_pop(c, oi);
+		}
+		dp->has_cpus = true;
+		cfg_pop(c, o);
+	}
 	return 0;
 }
 
