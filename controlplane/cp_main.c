@@ -408,10 +408,13 @@ int main(int argc, char **argv)
 	struct ha_config_error err;
 	if (!cfg || ha_config_load_file(config, cfg, &err) < 0) {
 		fprintf(stderr, "%s\n", cfg ? err.msg : "out of memory");
+		free(cfg);
 		return 1;
 	}
 	if (check) {
 		printf("%s: ok\n", config);
+		ha_config_free(cfg);
+		free(cfg);
 		return 0;
 	}
 	static struct hacpd h;

@@ -403,10 +403,13 @@ int main(int argc, char **argv)
 	int rc = 1;
 	uint64_t table_bytes = 0, start_tsc = 0, stop_tsc = 0;
 
-	if (!cfg || parse_options(argc, argv, &o) < 0)
+	if (!cfg || parse_options(argc, argv, &o) < 0) {
+		free(cfg);
 		return 2;
+	}
 	if (ha_config_load_file(o.config, cfg, &err) < 0) {
 		fprintf(stderr, "%s\n", err.msg);
+		free(cfg);
 		return 1;
 	}
 	if (o.check) {

@@ -36,7 +36,7 @@
 #define HA_CFG_MAX_LCORE_ID        1023
 #define HA_CFG_MAX_QUEUES          128
 #define HA_CFG_DEVICE_SIZE         64
-#define HA_CFG_DEVARGS_SIZE        256
+#define HA_CFG_DEVARGS_SIZE        1024 /**< several capture files (net_pcap) with long paths */
 #define HA_CFG_MAX_PDNS            64
 #define HA_CFG_NAME_SIZE           64      /**< PDN name, 63 characters */
 #define HA_CFG_APN_SIZE            101     /**< APN, 100 octets (TS 23.003) */
