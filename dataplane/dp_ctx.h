@@ -13,6 +13,7 @@
 
 #include <rte_ether.h>
 
+#include "dp_route.h"
 #include "dp_stats.h"
 #include "ha_config.h"
 
@@ -55,6 +56,7 @@ struct dp_ctx {
 	struct rte_rcu_qsbr *qsbr;
 	struct dp_bindings *bindings;
 	struct dp_sa_table *sas;
+	struct dp_routes routes;     /* core side; read-only once the workers run */
 	struct dp_esp_ctx *ctl_esp;  /* the control thread's: signalling SAs */
 	unsigned n_workers;
 	struct dp_worker workers[DP_MAX_WORKERS];

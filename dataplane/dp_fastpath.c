@@ -376,10 +376,22 @@ static int encapsulate(const struct dp_binding *b, const struct dp_port *port, s
 	return outer_header(b, port, m, x->inner_ver == 6 ? IPPROTO_IPV6 : IPPROTO_IPIP);
 }
 
+/* The core side's next hop for a user packet: by route when the YAML has routes (longest prefix
+ * of its destination), else the port's. NULL when no route covers it. */
+static inline const struct rte_ether_addr *core_next_hop(const struct dp_ctx *ctx,
+							 const struct dp_port *core,
+							 const uint8_t *ip, uint8_t ver)
+{
+	if (!ctx->routes.n)
+		return &core->next_hop;
+	return ver == 6 ? dp_route6(&ctx->routes, ip + 24)
+			: dp_route4(&ctx->routes, *(const uint32_t *)(ip + 16));
+}
+
 /* Uplink: the packet must come from the binding's care-of address through the binding's tunnel
  * (RFC 5555 4.1, and TS 24.303 5.1.3.2), then loses its outer headers. */
-static int decapsulate(const struct dp_binding *b, const struct dp_port *core, struct rte_mbuf *m,
-		       const struct desc *x)
+static int decapsulate(const struct dp_ctx *ctx, const struct dp_binding *b,
+		       const struct dp_port *core, struct rte_mbuf *m, const struct desc *x)
 {
 	if (b->sa_in)
 		return DP_D_CLEAR_FOR_ESP; /* this binding's payload is protected: ESP only */
@@ -393,10 +405,14 @@ static int decapsulate(const struct dp_binding *b, const struct dp_port *core, s
 	uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, x->inner_off);
 	if (!hop(ip, x->inner_ver))
 		return DP_D_TTL;
+	const struct rte_ether_addr *nh = core_next_hop(ctx, core, ip, x->inner_ver);
+	if (!nh)
+		return DP_D_NO_ROUTE;
 	rte_pktmbuf_adj(m, (uint16_t)(x->inner_off - ETH_HLEN));
 	rte_pktmbuf_trim(m, (uint16_t)(m->data_len - ETH_HLEN - x->inner_len));
-	put_eth(rte_pktmbuf_mtod(m, uint8_t *), core,
-		x->inner_ver == 6 ? RTE_BE16(RTE_ETHER_TYPE_IPV6) : RTE_BE16(RTE_ETHER_TYPE_IPV4));
+	uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *);
+	put_eth(e, core, x->inner_ver == 6 ? RTE_BE16(RTE_ETHER_TYPE_IPV6) : RTE_BE16(RTE_ETHER_TYPE_IPV4));
+	rte_ether_addr_copy(nh, (struct rte_ether_addr *)e);
 	return -1;
 }
 
@@ -606,6 +622,11 @@ static void esp_uplink(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 			dp_drop(w->stats, DP_D_TTL, m);
 			continue;
 		}
+		const struct rte_ether_addr *nh = core_next_hop(ctx, core, ip, y[k].inner_ver);
+		if (!nh) {
+			dp_drop(w->stats, DP_D_NO_ROUTE, m);
+			continue;
+		}
 		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - y[k].inner_len));
 		uint8_t *e = (uint8_t *)rte_pktmbuf_prepend(m, ETH_HLEN);
 		if (!e) {
@@ -614,6 +635,7 @@ static void esp_uplink(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 		}
 		put_eth(e, core, y[k].inner_ver == 6 ? RTE_BE16(RTE_ETHER_TYPE_IPV6)
 						    : RTE_BE16(RTE_ETHER_TYPE_IPV4));
+		rte_ether_addr_copy(nh, (struct rte_ether_addr *)e);
 		w->stats->c[DP_C_UPLINK]++;
 		t->pkts[t->n++] = m;
 	}
@@ -746,7 +768,7 @@ void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_
 			}
 			continue;
 		}
-		why = from_access ? decapsulate(b, dst, m, &x[i]) : encapsulate(b, dst, m, &x[i]);
+		why = from_access ? decapsulate(ctx, b, dst, m, &x[i]) : encapsulate(b, dst, m, &x[i]);
 		if (why >= 0) {
 			dp_drop(w->stats, (enum dp_counter)why, m);
 			continue;

@@ -295,6 +295,11 @@ static int tables_init(struct dp_ctx *ctx)
 		if (!seen && bp.n_prefix_lens < RTE_DIM(bp.prefix_lens))
 			bp.prefix_lens[bp.n_prefix_lens++] = cfg->pdns[i].home_prefix_len;
 	}
+	int rrc = dp_routes_create(&ctx->routes, &cfg->dataplane, bp.socket_id);
+	if (rrc) {
+		RTE_LOG(ERR, USER1, "hadp: dataplane.routes: %s\n", strerror(-rrc));
+		return rrc;
+	}
 	ctx->bindings = dp_bindings_create(&bp);
 	ctx->sas = dp_sa_table_create(cfg->dataplane.max_sas, bp.socket_id, ctx->qsbr,
 				      ctx->n_workers);
@@ -534,6 +539,7 @@ out:
 		dp_esp_ctx_free(ctx->ctl_esp);
 	dp_bindings_free(ctx->bindings);
 	dp_sa_table_free(ctx->sas); /* after the bindings that point at SAs */
+	dp_routes_free(&ctx->routes);
 	dp_sa_key_mgr_release();
 	rte_free(ctx->qsbr);
 	rte_ring_free(ctx->punt);

@@ -620,7 +620,8 @@ int cfg_scalar_addr(struct cfg_ctx *c, const struct ynode *n, int fam, struct ha
 int cfg_scalar_prefix(struct cfg_ctx *c, const struct ynode *n, int fam, struct ha_cfg_addr *out,
 		      unsigned *plen)
 {
-	const char *what = fam == AF_INET ? "an IPv4 prefix" : "an IPv6 prefix";
+	const char *what = fam == AF_INET ? "an IPv4 prefix" : fam == AF_INET6 ? "an IPv6 prefix"
+								: "an IP prefix";
 	char t[80], a[80];
 
 	if (cfg_scalar_str(c, n, what) < 0)
@@ -634,8 +635,9 @@ int cfg_scalar_prefix(struct cfg_ctx *c, const struct ynode *n, int fam, struct 
 	a[al] = '\0';
 	if (parse_addr_text(a, out) < 0)
 		return cfg_fail(c, n, "expected %s (address/length), got '%s'", what, t);
-	if (out->family != fam)
+	if (fam && out->family != fam)
 		return cfg_fail(c, n, "expected %s, got an %s one", what, fam_name(out->family));
+	fam = out->family; /* 0 asked for either family */
 	if (!slash)
 		return cfg_fail(c, n, "expected %s (address/length), got an address", what);
 	unsigned max = fam == AF_INET ? 32 : 128, len = 0;

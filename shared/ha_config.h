@@ -48,6 +48,7 @@
 #define HA_CFG_MAX_STATIC_SAS      65536
 #define HA_CFG_MAX_STATIC_BINDINGS 65536
 #define HA_CFG_MAX_BINDING_RANGES  64
+#define HA_CFG_MAX_ROUTES          256
 #define HA_CFG_KEY_MAX             36      /**< ESP key incl. GCM salt */
 #define HA_CFG_AUTH_KEY_MAX        32
 
@@ -107,6 +108,13 @@ struct ha_config_port {
 	uint8_t next_hop_mac[6];           /**< destination MAC of frames sent on this port */
 };
 
+/** A core-side route: traffic to prefix goes to next_hop_mac (longest prefix wins). */
+struct ha_config_route {
+	struct ha_cfg_addr prefix;
+	uint8_t prefix_len;
+	uint8_t next_hop_mac[6];
+};
+
 struct ha_config_dataplane {
 	unsigned n_eal_args;
 	char eal_args[HA_CFG_MAX_EAL_ARGS][HA_CFG_EAL_ARG_SIZE];
@@ -122,6 +130,8 @@ struct ha_config_dataplane {
 	uint32_t max_bindings;
 	uint32_t max_sas;
 	uint32_t max_routes;
+	unsigned n_routes;
+	struct ha_config_route routes[HA_CFG_MAX_ROUTES];
 };
 
 struct ha_config_home_agent {

@@ -483,14 +483,55 @@ static int walk_tables(struct cfg_ctx *c, const struct ynode *n, struct ha_confi
 	return 0;
 }
 
+static bool addr_eq(const struct ha_cfg_addr *a, const struct ha_cfg_addr *b);
+
+/* routes: where the core port sends what it forwards, by destination (longest prefix). */
+static int walk_routes(struct cfg_ctx *c, const struct ynode *n, struct ha_config_dataplane *dp)
+{
+	static const char *const keys[] = {"prefix", "next_hop_mac"};
+	enum { K_PREFIX, K_MAC };
+
+	if (need_seq(c, n, HA_CFG_MAX_ROUTES, "routes") < 0)
+		return -1;
+	if (n->n > dp->max_routes)
+		return cfg_fail(c, n, "%zu routes exceed dataplane.tables.max_routes (%u)", n->n,
+				dp->max_routes);
+	for (size_t i = 0; i < n->n; i++) {
+		struct ha_config_route *r = &dp->routes[i];
+		struct cfg_mapv m;
+		unsigned len;
+		char mac[18];
+		size_t o = cfg_push_index(c, i);
+		if (cfg_map(c, n->kids[i], keys, 2, &m) < 0)
+			return -1;
+		if (f_prefix(c, &m, K_PREFIX, true, 0, &r->prefix, &len, NULL) < 0)
+			return -1;
+		r->prefix_len = (uint8_t)len;
+		if (f_str(c, &m, K_MAC, true, mac, sizeof(mac), NULL, check_mac) < 0)
+			return -1;
+		unsigned b[6];
+		sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]);
+		for (int k = 0; k < 6; k++)
+			r->next_hop_mac[k] = (uint8_t)b[k];
+		for (size_t j = 0; j < i; j++)
+			if (dp->routes[j].prefix_len == r->prefix_len &&
+			    addr_eq(&dp->routes[j].prefix, &r->prefix))
+				return cfg_fail(c, n->kids[i], "the same prefix as routes[%zu]", j);
+		cfg_pop(c, o);
+	}
+	dp->n_routes = (unsigned)n->n;
+	return 0;
+}
+
 static int walk_dataplane(struct cfg_ctx *c, const struct ynode *n, struct ha_config_dataplane *dp)
 {
-	static const char *const keys[] = {"eal_args", "lcores", "mempool", "ports", "tables"};
-	enum { K_EAL, K_LCORES, K_MEMPOOL, K_PORTS, K_TABLES };
+	static const char *const keys[] = {"eal_args", "lcores", "mempool", "ports", "tables",
+					   "routes"};
+	enum { K_EAL, K_LCORES, K_MEMPOOL, K_PORTS, K_TABLES, K_ROUTES };
 	struct cfg_mapv m;
 	size_t o;
 
-	if (cfg_map(c, n, keys, 5, &m) < 0)
+	if (cfg_map(c, n, keys, 6, &m) < 0)
 		return -1;
 	if (m.v[K_EAL]) {
 		o = cfg_push_key(c, "eal_args");
@@ -518,6 +559,12 @@ static int walk_dataplane(struct cfg_ctx *c, const struct ynode *n, struct ha_co
 	if (walk_tables(c, m.v[K_TABLES], dp) < 0)
 		return -1;
 	cfg_pop(c, o);
+	if (m.v[K_ROUTES]) {
+		o = cfg_push_key(c, "routes");
+		if (walk_routes(c, m.v[K_ROUTES], dp) < 0)
+			return -1;
+		cfg_pop(c, o);
+	}
 	return 0;
 }
 

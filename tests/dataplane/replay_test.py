@@ -25,6 +25,7 @@ from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
 HA6, HA4 = "2001:db8:ffff::1", "192.0.2.1"
 CN6, CN4 = "2001:db8:9::1", "198.51.100.1"
 MAC_ACCESS_NH, MAC_CORE_NH = "02:00:00:00:0a:01", "02:00:00:00:0c:01"
+MAC_ROUTE6 = "02:00:00:00:0c:09"  # dataplane.routes: 2001:db8:9::/48 (CN6) goes there
 
 # Bindings (TS 24.303 5.1.3.2: one per UE per PDN), one per tunnel type.
 BINDINGS = [
@@ -140,8 +141,8 @@ def decapsulated(ue, inner_ver):
     """Uplink: the user packet alone on the core side, hop limit / TTL decremented."""
     def check(p):
         errs = []
-        if p[Ether].dst != MAC_CORE_NH:
-            errs.append(f"dst MAC {p[Ether].dst}")
+        if p[Ether].dst != (MAC_ROUTE6 if inner_ver == 6 else MAC_CORE_NH):
+            errs.append(f"dst MAC {p[Ether].dst} (routes)")
         if inner_ver == 6:
             if p[Ether].type != 0x86DD or p[IPv6].src != UE[ue][0] or p[IPv6].hlim != 63 \
                     or IPv6 in p[IPv6].payload:
@@ -159,7 +160,7 @@ def decapsulated(ue, inner_ver):
 
 def esp_decapsulated():
     def check(p):
-        if p[Ether].dst != MAC_CORE_NH or p[IPv6].src != ESP_UE[0] or p[IPv6].hlim != 63 or \
+        if p[Ether].dst != MAC_ROUTE6 or p[IPv6].src != ESP_UE[0] or p[IPv6].hlim != 63 or \
                 IPv6 in p[IPv6].payload:
             return [f"not the decrypted user packet: {p.summary()}"]
         return []
@@ -227,6 +228,10 @@ def build_cases():
          ("drop", "drop-outer-source-not-care-of"))
     case("not-tunnelled", "access", eth(user6(0, "not-tunnelled")),
          ("drop", "drop-access-not-tunnelled"))
+    # dataplane.routes has no IPv6 route but 2001:db8:9::/48
+    case("no-route", "access",
+         eth(IPv6(src=coa6, dst=HA6) / IPv6(src=UE[0][0], dst="2001:db8:77::1") / UDP() /
+             Raw(marker("no-route"))), ("drop", "drop-no-route"))
 
     # Signalling and what the HA answers itself go to the control plane, with metadata.
     bu = IPv6(src=coa6, dst=HA6) / IPv6ExtHdrDestOpt(options=[HAO(hoa=UE[0][0])]) / \
@@ -311,6 +316,9 @@ def config(work):
       devargs: "rx_pcap={work}/core_in.pcap,tx_pcap={work}/core_out.pcap,tx_pcap={work}/core_ctl.pcap"
       next_hop_mac: "{MAC_CORE_NH}"
   tables: {{ max_bindings: 1024, max_sas: 64, max_routes: 16 }}
+  routes:
+    - {{ prefix: "2001:db8:9::/48", next_hop_mac: "{MAC_ROUTE6}" }}
+    - {{ prefix: "0.0.0.0/0", next_hop_mac: "{MAC_CORE_NH}" }}
 home_agent:
   ipv6_address: {HA6}
   ipv4_address: {HA4}
