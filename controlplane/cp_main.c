@@ -464,6 +464,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hacpd: operator socket %s: %s (hactl will not reach hacpd)\n",
 			cfg->cli.socket, strerror(-crc));
 	uint64_t start = now_s(), last_expiry = start;
+	int rc = 0;
 	while (!quit) {
 		void *pkts[32];
 		unsigned n = rte_ring_sc_dequeue_burst(h.punt, pkts, 32, NULL);
@@ -477,6 +478,13 @@ int main(int argc, char **argv)
 		if (h.syncing)
 			sync_step(&h);
 		uint64_t now = now_s();
+		/* hadp gone: its rings and our memzone went with it; a supervisor restarts hadp,
+		 * then hacpd (which then starts from an empty cache, as hadp does) */
+		if (now != last_expiry && !rte_eal_primary_proc_alive(NULL)) {
+			fprintf(stderr, "hacpd: hadp is gone; stopping\n");
+			rc = 1;
+			break;
+		}
 		if (now != last_expiry) {
 			struct ha_binding_spec del[64];
 			unsigned k = cp_expire(&h.cp, now, del, 64);
@@ -507,9 +515,10 @@ int main(int argc, char **argv)
 		}
 	}
 	cp_cli_close(&cli);
-	cp_ctx_free(&h.cp);
+	if (rc == 0)
+		cp_ctx_free(&h.cp); /* with hadp gone, its memory is not ours to touch any more */
 	rte_eal_cleanup();
 	ha_config_free(cfg);
 	free(cfg);
-	return 0;
+	return rc;
 }

@@ -7,7 +7,7 @@ an answer). The BAs hadp sends are decrypted here and checked field by field.
 
 Meanwhile hactl asks hacpd about it over the operator socket.
 
-usage: hacpd_test.py HADP HACPD HACTL WORKDIR [restart]
+usage: hacpd_test.py HADP HACPD HACTL WORKDIR [restart | gone]
 """
 import json
 import logging
@@ -164,6 +164,43 @@ def restart_test(hadp, hacpd, hactl, work):
     return 1 if failed else 0
 
 
+def gone_test(hadp, hacpd, work):
+    """hadp dies under a running hacpd: hacpd notices within about a second and stops with
+    status 1 (a supervisor restarts hadp, then hacpd), instead of polling dead rings."""
+    os.makedirs(work, exist_ok=True)
+    prefix = f"hadp-gone-{os.getpid()}"
+    wrpcap(f"{work}/access_in.pcap", [bu_packet(1, 1)])
+    wrpcap(f"{work}/core_in.pcap", [])
+    cfg = write_config(work, prefix)
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:" + os.environ.get("ASAN_OPTIONS", ""))
+    h = subprocess.Popen([hadp, "-c", cfg, "--max-seconds", "30"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if os.path.exists(f"/var/run/dpdk/{prefix}/mp_socket"):
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)
+    c = subprocess.Popen([hacpd, "-c", cfg, "--max-seconds", "30"], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True, env=env)
+    time.sleep(1.5)
+    h.kill()
+    h.wait()
+    t0 = time.time()
+    try:
+        out, _ = c.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        c.kill()
+        out, _ = c.communicate()
+    took = time.time() - t0
+    for f in os.listdir("/dev/hugepages"):
+        if f.startswith(prefix):
+            os.unlink(f"/dev/hugepages/{f}")
+    ok = c.returncode == 1 and "hadp is gone" in out and took < 5
+    print(("" if ok else f"FAIL hacpd after hadp died: exit {c.returncode} in {took:.1f} s: "
+           f"{out[-800:]}\n") + f"hadp gone: {int(ok)} passed, {int(not ok)} failed")
+    return 0 if ok else 1
+
+
 def main():
     hadp, hacpd, hactl, work = sys.argv[1], sys.argv[2], sys.argv[3], os.path.abspath(sys.argv[4])
     os.makedirs(work, exist_ok=True)
@@ -317,4 +354,6 @@ def main():
 if __name__ == "__main__":
     if len(sys.argv) > 5 and sys.argv[5] == "restart":
         sys.exit(restart_test(*sys.argv[1:4], os.path.abspath(sys.argv[4])))
+    if len(sys.argv) > 5 and sys.argv[5] == "gone":
+        sys.exit(gone_test(sys.argv[1], sys.argv[2], os.path.abspath(sys.argv[4])))
     sys.exit(main())
