@@ -44,6 +44,8 @@ struct cp_ctx {
 	struct cp_sa_binding *sa;    /* by spi_in, sorted */
 	uint64_t ctr[64];            /* enum cp_counter */
 	uint64_t ba_status[256];     /* BAs sent, by status */
+	uint64_t mh_rx[256];         /* Mobility Headers received, by type */
+	uint64_t mh_err[HA_ERR__COUNT]; /* and those that did not decode, by error */
 	uint16_t bri_seq;            /* the last BRI sequence number used */
 	struct cp_realloc *realloc;  /* by home address */
 };

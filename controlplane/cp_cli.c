@@ -182,6 +182,16 @@ static int cmd_show_stats(struct cp_cli *cli, const struct request *r, FILE *out
 		hj_uint(&j, "bindings", cli->cp->cache.count);
 		for (unsigned i = 0; i < CP_C__COUNT; i++)
 			hj_uint(&j, cp_counter_name(i), cli->cp->ctr[i]);
+		hj_obj_begin(&j, "received");
+		for (unsigned t = 0; t < 256; t++)
+			if (cli->cp->mh_rx[t])
+				hj_uint(&j, mh_type_name((uint8_t)t), cli->cp->mh_rx[t]);
+		hj_obj_end(&j);
+		hj_obj_begin(&j, "decode_errors");
+		for (unsigned e = 0; e < HA_ERR__COUNT; e++)
+			if (cli->cp->mh_err[e])
+				hj_uint(&j, ha_err_name((enum ha_err)e), cli->cp->mh_err[e]);
+		hj_obj_end(&j);
 		hj_obj_begin(&j, "ba_status");
 		for (unsigned st = 0; st < 256; st++) {
 			char k[8];
@@ -199,6 +209,14 @@ static int cmd_show_stats(struct cp_cli *cli, const struct request *r, FILE *out
 	line(out, "bindings %u", cli->cp->cache.count);
 	for (unsigned i = 0; i < CP_C__COUNT; i++)
 		line(out, "%s %llu", cp_counter_name(i), (unsigned long long)cli->cp->ctr[i]);
+	for (unsigned t = 0; t < 256; t++)
+		if (cli->cp->mh_rx[t])
+			line(out, "received %s %llu", mh_type_name((uint8_t)t),
+			     (unsigned long long)cli->cp->mh_rx[t]);
+	for (unsigned e = 0; e < HA_ERR__COUNT; e++)
+		if (cli->cp->mh_err[e])
+			line(out, "decode-error %s %llu", ha_err_name((enum ha_err)e),
+			     (unsigned long long)cli->cp->mh_err[e]);
 	for (unsigned st = 0; st < 256; st++) {
 		const char *name = mh_ba_status_name((uint8_t)st);
 		if (cli->cp->ba_status[st])

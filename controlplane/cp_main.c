@@ -222,14 +222,18 @@ static void handle_punt(struct hacpd *h, struct rte_mbuf *mb)
 	struct ha_pkt p;
 	struct mh_msg m;
 
+	enum ha_err ce = HA_OK;
 	if (meta->version != HA_RING_VERSION || meta->l3_off > mb->data_len ||
-	    ha_pkt_classify(d + meta->l3_off, mb->data_len - meta->l3_off, &p) != HA_OK ||
+	    (ce = ha_pkt_classify(d + meta->l3_off, mb->data_len - meta->l3_off, &p)) != HA_OK ||
 	    p.cls != HA_PKT_MH) {
+		h->cp.mh_err[ce]++;
 		h->malformed++;
 		return;
 	}
 	enum ha_err e = ha_pkt_parse_mh(d + meta->l3_off, &p, &m);
+	h->cp.mh_rx[m.type]++;
 	if (e != HA_OK) {
+		h->cp.mh_err[e]++;
 		struct ha_err_disposition act = ha_err_disposition(e);
 		if (act.action == HA_ACT_BE)
 			send_be(h, meta->port, &p, act.code);

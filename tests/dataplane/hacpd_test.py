@@ -344,7 +344,10 @@ def main():
     check(ctl_bad[0] == 2 and "unknown command" in ctl_bad[2], f"bad command: {ctl_bad}")
     stats = json.loads(ctl_stats[1]) if ctl_stats[0] == 0 else {}
     check(stats.get("bu-accepted") == 1 and stats.get("bindings") == 1 and
-          stats.get("ba_status") == {"0": 1, "135": 1}, f"show stats: {ctl_stats}")
+          stats.get("ba_status") == {"0": 1, "135": 1} and
+          stats.get("received", {}).get("binding-update") == 3 and
+          stats.get("received", {}).get("home-test-init") == 1 and
+          stats.get("decode_errors") == {"mh-unknown-type": 1}, f"show stats: {ctl_stats}")
     check(ctl_pools[0] == 0 and "internet 10.45.0.0/16 used 1" in ctl_pools[1], f"pools: {ctl_pools}")
     check(ctl_check[0] == 0 and ": ok" in ctl_check[1], f"config check: {ctl_check}")
     print(f"hadp+hacpd: {passed} passed, {failed} failed")
