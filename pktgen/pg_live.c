@@ -120,6 +120,7 @@ int main(int argc, char **argv)
 	};
 	struct port acc = { 0 }, core = { 0 };
 	unsigned seconds = 3, lcore = 1, pause_ms = 1000;
+	uint16_t pid;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -200,7 +201,6 @@ int main(int argc, char **argv)
 	       (unsigned long long)acc.received, (unsigned long long)core.received);
 	rc = 0;
 out:
-	uint16_t pid;
 	RTE_ETH_FOREACH_DEV(pid) {
 		rte_eth_dev_stop(pid);
 		rte_eth_dev_close(pid);
