@@ -49,7 +49,7 @@ def bu(ha, ue):
     plain = mh + bytes(range(1, pad + 1)) + bytes([pad, 135])
     hdr, iv = struct.pack("!II", ue["spi_in"], 1), struct.pack("!Q", 1)
     esp = hdr + iv + AESGCM(ue["key_in"][:16]).encrypt(ue["key_in"][16:] + iv, plain, hdr)
-    return Ether() / IPv6(src=LAB_COA, dst=ha) / \
+    return Ether(src="02:00:00:00:ee:01", dst="02:00:00:00:ee:02") / IPv6(src=LAB_COA, dst=ha) / \
         IPv6ExtHdrDestOpt(nh=50, options=[HAO(hoa=ue["hoa"])]) / Raw(esp)
 
 

@@ -29,7 +29,7 @@ def main():
     hadp, contract, work = sys.argv[1], sys.argv[2], os.path.abspath(sys.argv[3])
     os.makedirs(work, exist_ok=True)
     prefix = f"hadp-contract-{os.getpid()}"
-    bu = Ether() / IPv6(src=COA6, dst=HA6) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA6)]) / \
+    bu = Ether(src="02:00:00:00:ee:01", dst="02:00:00:00:ee:02") / IPv6(src=COA6, dst=HA6) / IPv6ExtHdrDestOpt(options=[HAO(hoa=HOA6)]) / \
         MIP6MH_BU(seq=21, flags=0b1101000, mhtime=900)
     wrpcap(f"{work}/access_in.pcap", [bu])
     wrpcap(f"{work}/core_in.pcap", [])

@@ -61,10 +61,10 @@ def esp_open(body, key):
 def bu_packet(esp_seq, bu_seq, protected=True):
     mh = mh_bu(bu_seq, 450)
     if protected:
-        return Ether() / IPv6(src=COA, dst=HA6) / \
+        return Ether(src="02:00:00:00:ee:01", dst="02:00:00:00:ee:02") / IPv6(src=COA, dst=HA6) / \
             IPv6ExtHdrDestOpt(nh=50, options=[HAO(hoa=HOA)]) / \
             Raw(esp_seal(0x5001, esp_seq, KEY_IN, mh, 135))
-    return Ether() / IPv6(src=COA, dst=HA6) / IPv6ExtHdrDestOpt(nh=135, options=[HAO(hoa=HOA)]) / \
+    return Ether(src="02:00:00:00:ee:01", dst="02:00:00:00:ee:02") / IPv6(src=COA, dst=HA6) / IPv6ExtHdrDestOpt(nh=135, options=[HAO(hoa=HOA)]) / \
         Raw(mh)
 
 
@@ -208,12 +208,12 @@ def main():
     # RFC 6275 9.2: an unknown MH type gets a Binding Error, status 2, with the home address
     mh = MIP6MH_Generic(bytes([59, 0, 99, 0, 0, 0, 0, 0]))
     mh.cksum = None  # scapy computes it over the home address, as the HAO says
-    unknown = Ether() / IPv6(src=COA, dst=HA6) / \
+    unknown = Ether(src="02:00:00:00:ee:01", dst="02:00:00:00:ee:02") / IPv6(src=COA, dst=HA6) / \
         IPv6ExtHdrDestOpt(nh=135, options=[HAO(hoa=HOA)]) / Raw(raw(IPv6(src=HOA, dst=HA6) / mh)[40:])
     # RFC 6275 9.3.1: a Home Address option with no binding behind it gets a BE, status 1
     hoti = MIP6MH_Generic(bytes([59, 1, 1, 0, 0, 0, 0, 0]) + bytes(8))
     hoti.cksum = None
-    stray = Ether() / IPv6(src="2001:db8:aaaa::77", dst=HA6) / \
+    stray = Ether(src="02:00:00:00:ee:01", dst="02:00:00:00:ee:02") / IPv6(src="2001:db8:aaaa::77", dst=HA6) / \
         IPv6ExtHdrDestOpt(nh=135, options=[HAO(hoa="2001:db8:100:77::1")]) / \
         Raw(raw(IPv6(src="2001:db8:100:77::1", dst=HA6) / hoti)[40:])
     wrpcap(f"{work}/access_in.pcap", [bu_packet(1, 1), bu_packet(2, 1),
