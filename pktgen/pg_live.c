@@ -10,6 +10,7 @@
  *                  --from-access OUT.pcap --from-core OUT.pcap [--seconds N] [--lcore L]
  *                  [--then-to-access IN.pcap] [--then-to-core IN.pcap] [--pause-ms MS]
  *                  [--rx-queues N]   (hadp's workers + 1; default 2)
+ *                  [--sent-log FILE] (when each packet of --to-access left, for latencies)
  *
  * The "then" captures go after a pause (receiving meanwhile): a UE's Binding Update first,
  * its traffic once the HA has answered.
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -28,12 +30,21 @@
 #include <rte_mbuf.h>
 
 #define BURST 32
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
 /* hadp sends on one queue per worker plus the control thread's (BAs, BRIs): listen on as
  * many (memif pairs each of our rx queues with one of hadp's tx queues) */
 static uint16_t RXQ = 2;
 
 struct port {
 	const char *sock, *in, *out, *then;
+	FILE *sent_log;              /* send time (CLOCK_MONOTONIC, ns) of each packet of in */
 	uint16_t id;
 	pcap_dumper_t *dump;
 	pcap_t *dead;
@@ -85,6 +96,9 @@ static int send_file(struct port *p, const char *file, struct rte_mempool *pool)
 				pcap_close(pc);
 				return -1;
 			}
+		if (p->sent_log && file == p->in)
+			fprintf(p->sent_log, "%llu %llu\n", (unsigned long long)p->sent,
+				(unsigned long long)mono_ns());
 		p->sent++;
 	}
 	pcap_close(pc);
@@ -96,8 +110,12 @@ static void receive(struct port *p)
 	struct rte_mbuf *m[BURST];
 	for (uint16_t q = 0; q < RXQ; q++) {
 		uint16_t n = rte_eth_rx_burst(p->id, q, m, BURST);
+		uint64_t now = n ? mono_ns() : 0;
 		for (uint16_t i = 0; i < n; i++) {
+			/* the receive time on the monotonic clock, as the sent log has it */
 			struct pcap_pkthdr h = { .caplen = m[i]->data_len, .len = m[i]->pkt_len };
+			h.ts.tv_sec = (time_t)(now / 1000000000ull);
+			h.ts.tv_usec = (suseconds_t)(now % 1000000000ull / 1000);
 			pcap_dump((u_char *)p->dump, &h, rte_pktmbuf_mtod(m[i], const u_char *));
 			rte_pktmbuf_free(m[i]);
 		}
@@ -116,6 +134,7 @@ int main(int argc, char **argv)
 		{ "then-to-core", required_argument, NULL, 'U' },
 		{ "pause-ms", required_argument, NULL, 'p' },
 		{ "rx-queues", required_argument, NULL, 'r' },
+		{ "sent-log", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct port acc = { 0 }, core = { 0 };
@@ -137,6 +156,12 @@ int main(int argc, char **argv)
 		case 'U': core.then = optarg; break;
 		case 'p': pause_ms = (unsigned)atoi(optarg); break;
 		case 'r': RXQ = (uint16_t)atoi(optarg); break;
+		case 'L':
+			if (!(acc.sent_log = fopen(optarg, "w"))) {
+				perror(optarg);
+				return 2;
+			}
+			break;
 		default: return 2;
 		}
 	}
@@ -205,6 +230,8 @@ out:
 		rte_eth_dev_stop(pid);
 		rte_eth_dev_close(pid);
 	}
+	if (acc.sent_log)
+		fclose(acc.sent_log);
 	if (acc.dump)
 		pcap_dump_close(acc.dump);
 	if (core.dump)
