@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -103,6 +104,8 @@ static bool wrap_udp(struct dp_ctx *ctx, struct rte_mbuf *m, const struct ha_pkt
 	return true;
 }
 
+enum { DP_CTL_TX_TRIES = 200, DP_CTL_TX_WAIT_US = 10 };
+
 unsigned dp_ctl_transmit(struct dp_ctx *ctx, struct dp_stats *st)
 {
 	struct rte_mbuf *pkts[DP_BURST], *ok[DP_PORT__COUNT][DP_BURST];
@@ -173,8 +176,16 @@ unsigned dp_ctl_transmit(struct dp_ctx *ctx, struct dp_stats *st)
 			continue;
 		/* the control thread has its own tx queue on each port: the last one */
 		const struct dp_port *p = &ctx->ports[r];
-		uint16_t sent = rte_eth_tx_burst(p->port_id, (uint16_t)(p->n_txq - 1), ok[r],
-						 (uint16_t)k[r]);
+		uint16_t sent = 0;
+		/* signalling is rare and each BA is a UE waiting: on a full queue give the peer or
+		 * NIC a bounded moment (~2 ms, sleeping so a co-located peer can drain) before
+		 * dropping. Only this thread waits; the workers never do. */
+		for (unsigned tries = 0; sent < k[r] && tries < DP_CTL_TX_TRIES; tries++) {
+			if (tries)
+				rte_delay_us_sleep(DP_CTL_TX_WAIT_US);
+			sent += rte_eth_tx_burst(p->port_id, (uint16_t)(p->n_txq - 1), ok[r] + sent,
+						 (uint16_t)(k[r] - sent));
+		}
 		st->c[DP_C_CP_TX] += sent;
 		for (unsigned i = sent; i < k[r]; i++)
 			dp_drop(st, DP_D_TX_FULL, ok[r][i]);
