@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""BU storm through the whole appliance: N UEs, each with its own RFC 4877 signalling SA pair,
+send their ESP-protected initial Binding Updates at once into hadp's access port (memif, from
+ha-pktgen-live); hadp decrypts and punts them, hacpd registers each UE, installs its binding
+in hadp and answers; hadp encrypts the BAs. Prints BUs served per second and the BA latency seen
+at the UEs (median, p99), and writes them as JSON.
+
+On a 2-CPU machine hadp's worker, hacpd and ha-pktgen-live share the CPUs: the figure is a
+lower bound set by that contention, not hacpd's capacity (ha-bu-bench measures the procedure
+engine alone).
+
+usage: pktgen/bu_storm.py BUILD_DIR OUT_DIR [--ues N]
+"""
+import argparse
+import json
+import os
+import struct
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "deploy"))
+import lab_ue  # noqa: E402  the UE's BU, built with scapy and python3-cryptography
+from scapy.all import IPv6, PcapReader, wrpcap  # noqa: E402
+from scapy.layers.inet6 import IPv6ExtHdrRouting  # noqa: E402
+
+HA6 = "2001:db8:ffff::1"
+
+
+def ue(i):
+    return {"hoa": f"2001:db8:100:{i:x}::1", "spi_in": 0x100000 + i,
+            "key_in": struct.pack("!I", i) * 4 + b"\x11\x22\x33\x44",
+            "spi_out": 0x200000 + i, "key_out": struct.pack("!I", i) * 4 + b"\x55\x66\x77\x88"}
+
+
+def config(work, prefix, n):
+    sas = []
+    for i in range(n):
+        u = ue(i)
+        for spi, d, key in ((u["spi_in"], "in", u["key_in"]), (u["spi_out"], "out", u["key_out"])):
+            sas.append(f"  - {{ spi: {spi}, direction: {d}, mode: transport, local: {HA6}, "
+                       f"peer: \"{u['hoa']}\", encryption: aes-gcm-128, integrity: none, "
+                       f"key: \"{key.hex()}\" }}\n")
+    path = f"{work}/storm.yaml"
+    with open(path, "w") as f:
+        f.write(f"""dataplane:
+  eal_args: ["--no-pci", "--file-prefix={prefix}", "--log-level=*:warning"]
+  lcores: {{ main: 0, workers: [1] }}
+  mempool: {{ mbufs: 32767, cache: 256 }}
+  ports:
+    access: {{ device: net_memif0, devargs: "role=server,id=0,socket={work}/access.sock" }}
+    core: {{ device: net_memif1, devargs: "role=server,id=0,socket={work}/core.sock" }}
+  tables: {{ max_bindings: {max(n, 64)}, max_sas: {max(2 * n, 64)} }}
+home_agent:
+  ipv6_address: {HA6}
+  binding_lifetime: {{ max: 3600, min: 60 }}
+pdns:
+  - {{ name: internet, home_prefix_pool: 2001:db8:100::/40, home_prefix_length: 64 }}
+ike: {{ enabled: false }}
+cli: {{ socket: "{work}/hactl.sock" }}
+static_sas:
+""" + "".join(sas))
+    return path
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build")
+    ap.add_argument("out")
+    ap.add_argument("--ues", type=int, default=2000)
+    a = ap.parse_args()
+    work = os.path.abspath(a.out)
+    os.makedirs(work, exist_ok=True)
+    prefix = f"hadp-storm-{os.getpid()}"
+    try:
+        return storm(a, work, prefix)
+    finally:
+        for f in os.listdir("/dev/hugepages"):
+            if f.startswith(prefix):
+                os.unlink(f"/dev/hugepages/{f}")
+
+
+def storm(a, work, prefix):
+    cfg = config(work, prefix, a.ues)
+    wrpcap(f"{work}/bu.pcap", [lab_ue.bu(HA6, ue(i)) for i in range(a.ues)])
+    wrpcap(f"{work}/none.pcap", [])
+    h = subprocess.Popen([f"{a.build}/dataplane/hadp", "-c", cfg, "--max-seconds", "40",
+                          "--stats-file", f"{work}/hadp.json"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        if os.path.exists(f"/var/run/dpdk/{prefix}/mp_socket"):
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)
+    c = subprocess.Popen([f"{a.build}/controlplane/hacpd", "-c", cfg, "--max-seconds", "30",
+                          "--stats-file", f"{work}/hacpd.json"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    time.sleep(1)
+    g = subprocess.run([f"{a.build}/pktgen/ha-pktgen-live", "--access-sock",
+                        f"{work}/access.sock", "--core-sock", f"{work}/core.sock",
+                        "--to-access", f"{work}/bu.pcap", "--to-core", f"{work}/none.pcap",
+                        "--from-access", f"{work}/ba.pcap", "--from-core", f"{work}/core.pcap",
+                        "--sent-log", f"{work}/sent.log", "--seconds", "10"],
+                       capture_output=True, text=True, timeout=120)
+    c.send_signal(2)
+    c.wait(timeout=60)
+    h.send_signal(2)
+    h.wait(timeout=60)
+    if g.returncode:
+        print(f"bu_storm: ha-pktgen-live failed: {g.stderr[-800:]}")
+        return 1
+    sent = {}
+    for line in open(f"{work}/sent.log"):
+        i, t = line.split()
+        sent[int(i)] = int(t) / 1e9
+    lat, last = [], 0.0
+    for p in PcapReader(f"{work}/ba.pcap"):
+        if IPv6 not in p or IPv6ExtHdrRouting not in p:
+            continue
+        spi = struct.unpack("!I", bytes(p[IPv6ExtHdrRouting].payload)[:4])[0]
+        i = spi - 0x200000
+        if i in sent:
+            t = float(p.time)
+            lat.append(t - sent[i])
+            last = max(last, t)
+    cs = json.load(open(f"{work}/hacpd.json"))
+    if not lat:
+        print(f"bu_storm: no BA came back; hacpd counters {cs}")
+        return 1
+    lat.sort()
+    first = min(sent.values())
+    rate = len(lat) / (last - first) if last > first else 0
+    res = {"ues": a.ues, "bas": len(lat), "bu_per_s": rate,
+           "ba_latency_median_ms": lat[len(lat) // 2] * 1e3,
+           "ba_latency_p99_ms": lat[min(len(lat) - 1, len(lat) * 99 // 100)] * 1e3,
+           "accepted": cs["bu-accepted"], "ba_sent": cs["ba-sent"], "cmd_full": cs["cmd-full"], "tx_full": cs["tx-full"]}
+    json.dump(res, open(f"{work}/storm.json", "w"), indent=1)
+    print(f"bu_storm: {a.ues} UEs, {len(lat)} BAs back, {rate:,.0f} BU/s served, BA latency "
+          f"median {res['ba_latency_median_ms']:.2f} ms, p99 {res['ba_latency_p99_ms']:.2f} ms "
+          f"(hacpd accepted {cs['bu-accepted']}, sent {cs['ba-sent']} BAs)")
+    return 0 if len(lat) == a.ues else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
