@@ -236,6 +236,10 @@ out:
 		pcap_dump_close(acc.dump);
 	if (core.dump)
 		pcap_dump_close(core.dump);
+	if (acc.dead)
+		pcap_close(acc.dead);
+	if (core.dead)
+		pcap_close(core.dead);
 	rte_eal_cleanup();
 	return rc;
 }
