@@ -10,7 +10,6 @@
  * and the best of 5 runs (the best is the one least disturbed by other load on the machine),
  * and the encrypt rate in Gbit/s of inner packets on this core at the TSC frequency (median).
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -25,23 +24,10 @@
 #include <rte_mbuf.h>
 
 #include "dp_esp.h"
+#include "eal_runtime.h"
 
 #define BURST 32
 #define RUNS 5
-
-static void remove_runtime_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			unlinkat(dirfd(d), e->d_name, 0);
-	closedir(d);
-	rmdir(dir);
-}
 
 static unsigned inner_v6(uint8_t *b, unsigned len)
 {
@@ -201,6 +187,6 @@ int main(int argc, char **argv)
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
-	remove_runtime_dir(dir);
+	eal_remove_runtime_dir(dir);
 	return 0;
 }

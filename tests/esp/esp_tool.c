@@ -16,7 +16,6 @@
  * Answer: "OK HEX" (the output packet) or "DROP reason" or "ERR text".
  * EAL runs in memory (no hugepages, no PCI).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -32,6 +31,7 @@
 #include <rte_mbuf.h>
 
 #include "dp_esp.h"
+#include "eal_runtime.h"
 
 static int hexval(int c)
 {
@@ -171,22 +171,6 @@ static void run_line(char *line, struct rte_mempool *mp, struct dp_esp_ctx *ctx)
 	dp_sa_free(sa);
 }
 
-/* EAL with --no-huge cannot run --in-memory, so it leaves its runtime directory (config,
- * fbarrays) behind; remove ours after rte_eal_cleanup(). */
-static void remove_runtime_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			unlinkat(dirfd(d), e->d_name, 0);
-	closedir(d);
-	rmdir(dir);
-}
-
 int main(int argc, char **argv)
 {
 	char prefix[64];
@@ -215,6 +199,6 @@ int main(int argc, char **argv)
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
-	remove_runtime_dir(dir);
+	eal_remove_runtime_dir(dir);
 	return 0;
 }

@@ -7,7 +7,6 @@
  *
  * Each test runs DPDK's EAL in memory (no hugepages, no PCI) in its own process.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -23,25 +22,10 @@
 #include <rte_mbuf.h>
 
 #include "dp_esp.h"
+#include "../esp/eal_runtime.h"
 
 static struct rte_mempool *mp;
 static struct dp_esp_ctx *ctx;
-
-/* EAL with --no-huge cannot run --in-memory, so it leaves its runtime directory (config,
- * fbarrays) behind; remove ours after rte_eal_cleanup(). */
-static void remove_runtime_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			unlinkat(dirfd(d), e->d_name, 0);
-	closedir(d);
-	rmdir(dir);
-}
 
 static void setup(void)
 {
@@ -68,7 +52,7 @@ static void teardown(void)
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
-	remove_runtime_dir(dir);
+	eal_remove_runtime_dir(dir);
 }
 
 TestSuite(esp, .init = setup, .fini = teardown, .timeout = 60);
