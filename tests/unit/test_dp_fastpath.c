@@ -6,6 +6,8 @@
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -19,6 +21,7 @@
 #include "dp_ctx.h"
 #include "dp_fastpath.h"
 #include "ha_pkt.h"
+#include "../esp/eal_runtime.h"
 
 struct dp_ctx *dp_global;
 static struct dp_ctx ctx;
@@ -64,8 +67,16 @@ static void setup(void)
 	dp_global = &ctx;
 }
 
-TestSuite(bindings, .init = setup);
-TestSuite(burst, .init = setup);
+static void teardown(void)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	eal_remove_runtime_dir(dir);
+}
+
+TestSuite(bindings, .init = setup, .fini = teardown);
+TestSuite(burst, .init = setup, .fini = teardown);
 
 static struct ha_binding_spec spec(const char *prefix, int len, const char *coa, const char *hoa4,
 				   uint16_t udp)
