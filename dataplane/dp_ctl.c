@@ -104,7 +104,7 @@ static bool wrap_udp(struct dp_ctx *ctx, struct rte_mbuf *m, const struct ha_pkt
 	return true;
 }
 
-enum { DP_CTL_TX_WAIT_MS = 2 };
+enum { DP_CTL_TX_WAIT_MS = 10 };
 
 unsigned dp_ctl_transmit(struct dp_ctx *ctx, struct dp_stats *st)
 {
@@ -178,8 +178,8 @@ unsigned dp_ctl_transmit(struct dp_ctx *ctx, struct dp_stats *st)
 		const struct dp_port *p = &ctx->ports[r];
 		uint16_t sent = 0;
 		/* signalling is rare and each BA is a UE waiting: on a full queue give the peer or
-		 * NIC a bounded moment (2 ms of TSC, sleeping so a co-located peer can drain) before
-		 * dropping. Only this thread waits; the workers never do. */
+		 * NIC a bounded moment (10 ms, about a scheduler tick, sleeping so a peer sharing
+		 * the CPU can drain) before dropping. Only this thread waits; workers never do. */
 		uint64_t give_up = rte_get_tsc_cycles() + rte_get_tsc_hz() / 1000 * DP_CTL_TX_WAIT_MS;
 		for (;;) {
 			sent += rte_eth_tx_burst(p->port_id, (uint16_t)(p->n_txq - 1), ok[r] + sent,
