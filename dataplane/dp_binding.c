@@ -229,7 +229,7 @@ static void build_entry(struct dp_bindings *t, struct dp_binding *b, const struc
 	b->id = t->next_id++;
 	uint8_t *h = b->hdr;
 	if (!(s->flags & HA_BIND_F_COA4)) {
-		b->tunnel = DP_TUN_IP6;
+		b->tunnel = b->uplink_tunnel = DP_TUN_IP6;
 		memcpy(b->coa6, s->coa, 16);
 		h[0] = 0x60;
 		h[7] = 64;        /* hop limit; payload length and next header per packet */
@@ -246,9 +246,9 @@ static void build_entry(struct dp_bindings *t, struct dp_binding *b, const struc
 	memcpy(h + 16, &b->coa4, 4);
 	b->ip4_csum_base = ip4_sum_without_len_proto(h);
 	b->hdr_len = 20;
-	b->tunnel = DP_TUN_IP4;
+	b->tunnel = b->uplink_tunnel = DP_TUN_IP4;
 	if (s->flags & HA_BIND_F_UDP) {
-		b->tunnel = DP_TUN_UDP4;
+		b->tunnel = b->uplink_tunnel = DP_TUN_UDP4;
 		h[9] = 17;
 		b->udp_port_be = rte_cpu_to_be_16(s->udp_port);
 		ha_wr16(h + 20, 4191);

@@ -12,6 +12,7 @@
 #define DP_BINDING_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_common.h>
@@ -28,28 +29,40 @@ enum dp_tunnel {
 
 #define DP_BIND_HDR_MAX 48
 
-/* What a worker reads: two cache lines, never written after it is published. */
+/* What a worker reads, never written after it is published: one cache line per direction, so
+ * a cold entry costs one miss (each line is prefetched on its own, DP_BINDING_*_LINE). */
 struct dp_binding {
+	/* line 0, the downlink: the outer header, lengths and checksums filled per packet */
 	uint8_t tunnel;          /* enum dp_tunnel */
 	uint8_t hdr_len;         /* octets of hdr[] */
-	uint8_t home_prefix_len;
-	uint8_t has_hoa4;
-	uint16_t udp_port_be;    /* the UE's UDP port (DP_TUN_UDP4), network order */
 	uint16_t ip4_csum_base;  /* DP_TUN_IP4/UDP4: one's-complement sum of hdr's IPv4 header
 				  * without its total length, so the checksum is one add per packet */
+	uint32_t reserved;
+	struct dp_sa *sa_out;    /* payload ESP (tunnel mode), NULL if none */
+	uint8_t hdr[DP_BIND_HDR_MAX];
+	/* line 1, the uplink's checks, then what only the control thread reads */
+	uint8_t uplink_tunnel;   /* = tunnel, so that the uplink reads this line alone */
+	uint8_t home_prefix_len;
+	uint8_t has_hoa4;
+	uint8_t reserved2;
+	uint16_t udp_port_be;    /* the UE's UDP port (DP_TUN_UDP4), network order */
+	uint16_t reserved3;
 	uint32_t coa4;           /* network order */
 	uint32_t hoa4;           /* network order */
+	struct dp_sa *sa_in;
+	uint8_t coa6[16];
 	uint32_t generation;     /* sync generation that last asserted it */
 	uint32_t id;
-	uint8_t coa6[16];
 	uint8_t home_prefix[16];
-	struct dp_sa *sa_out;    /* payload ESP (tunnel mode), NULL if none */
-	struct dp_sa *sa_in;
-	/* the outer header (mostly in the second cache line), lengths and checksums filled per
-	 * packet */
-	uint8_t hdr[DP_BIND_HDR_MAX];
 } __rte_cache_aligned;
 
+#define DP_BINDING_DOWNLINK_LINE(b) ((const void *)(b))
+#define DP_BINDING_UPLINK_LINE(b) ((const void *)&(b)->uplink_tunnel)
+
+static_assert(offsetof(struct dp_binding, hdr) + DP_BIND_HDR_MAX == RTE_CACHE_LINE_SIZE,
+	      "the downlink's fields fill line 0");
+static_assert(offsetof(struct dp_binding, uplink_tunnel) == RTE_CACHE_LINE_SIZE,
+	      "the uplink's fields start line 1");
 static_assert(sizeof(struct dp_binding) == 2 * RTE_CACHE_LINE_SIZE, "two cache lines");
 
 struct dp_bindings;

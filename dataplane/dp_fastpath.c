@@ -395,7 +395,7 @@ static int decapsulate(const struct dp_ctx *ctx, const struct dp_binding *b,
 {
 	if (b->sa_in)
 		return DP_D_CLEAR_FOR_ESP; /* this binding's payload is protected: ESP only */
-	if (x->tunnel != b->tunnel)
+	if (x->tunnel != b->uplink_tunnel)
 		return DP_D_SPOOF_TUNNEL;
 	if (x->tunnel == DP_TUN_IP6 ? memcmp(x->outer_src6, b->coa6, 16) != 0
 				    : x->outer_src4 != b->coa4)
@@ -714,13 +714,16 @@ void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_
 		bind[i6[j]] = b6[j];
 	for (unsigned j = 0; j < n4; j++)
 		bind[i4[j]] = b4[j];
-	/* the entries of a big table are cold: fetch them all before the first is used */
+	/* the entries of a big table are cold: fetch them all (the direction's line) before the
+	 * first is used */
 	for (unsigned j = 0; j < n6; j++)
 		if (b6[j])
-			rte_prefetch0(b6[j]->hdr);
+			rte_prefetch0(from_access ? DP_BINDING_UPLINK_LINE(b6[j])
+						  : DP_BINDING_DOWNLINK_LINE(b6[j]));
 	for (unsigned j = 0; j < n4; j++)
 		if (b4[j])
-			rte_prefetch0(b4[j]->hdr);
+			rte_prefetch0(from_access ? DP_BINDING_UPLINK_LINE(b4[j])
+						  : DP_BINDING_DOWNLINK_LINE(b4[j]));
 
 	const struct dp_port *dst = &ctx->ports[from_access ? DP_PORT_CORE : DP_PORT_ACCESS];
 	struct txq *t = &out->q[from_access ? DP_PORT_CORE : DP_PORT_ACCESS];
@@ -803,8 +806,7 @@ int dp_worker_main(void *arg)
 			w->stats->c[DP_C_RX_CORE] += n;
 			uint64_t t0 = rte_rdtsc();
 			dp_process_burst(w, ctx, pkts, n, false, &out);
-			w->stats->c[DP_C_WORK_CYCLES] += rte_rdtsc() - t0;
-			w->stats->c[DP_C_WORK_PACKETS] += n;
+			dp_stats_burst(w->stats, rte_rdtsc() - t0, n, DP_BURST);
 			flush(w, acc->port_id, (uint16_t)w->index, &out.q[DP_PORT_ACCESS], DP_C_TX_ACCESS);
 		}
 		if (poll_acc && (n = rte_eth_rx_burst(acc->port_id, (uint16_t)w->index, pkts,
@@ -812,8 +814,7 @@ int dp_worker_main(void *arg)
 			w->stats->c[DP_C_RX_ACCESS] += n;
 			uint64_t t0 = rte_rdtsc();
 			dp_process_burst(w, ctx, pkts, n, true, &out);
-			w->stats->c[DP_C_WORK_CYCLES] += rte_rdtsc() - t0;
-			w->stats->c[DP_C_WORK_PACKETS] += n;
+			dp_stats_burst(w->stats, rte_rdtsc() - t0, n, DP_BURST);
 			flush(w, core->port_id, (uint16_t)w->index, &out.q[DP_PORT_CORE], DP_C_TX_CORE);
 		}
 		/* packets of this worker's SAs that arrived on another worker's queues */

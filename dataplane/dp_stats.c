@@ -26,7 +26,22 @@ void dp_stats_sum(const struct dp_stats *blocks, unsigned n, struct dp_stats *ou
 			out->punt[i] += blocks[b].punt[i];
 		for (unsigned i = 0; i < RTE_DIM(out->esp_err); i++)
 			out->esp_err[i] += blocks[b].esp_err[i];
+		for (unsigned i = 0; i < DP_CPP_HIST; i++)
+			out->burst_cpp[i] += blocks[b].burst_cpp[i];
 	}
+}
+
+/* The median of the full bursts' cycles per packet (DP_CPP_HIST - 1 means "or more"). */
+static unsigned burst_cpp_median(const struct dp_stats *s)
+{
+	uint64_t total = 0, seen = 0;
+
+	for (unsigned i = 0; i < DP_CPP_HIST; i++)
+		total += s->burst_cpp[i];
+	for (unsigned i = 0; i < DP_CPP_HIST; i++)
+		if ((seen += s->burst_cpp[i]) * 2 >= total && total)
+			return i;
+	return 0;
 }
 
 void dp_stats_write_json(FILE *f, const struct dp_stats *s, const struct dp_run_info *run)
@@ -56,7 +71,9 @@ void dp_stats_write_json(FILE *f, const struct dp_stats *s, const struct dp_run_
 		fprintf(f, "%s\"%s\":%llu", i ? "," : "", ha_punt_reason_name(i),
 			(unsigned long long)s->punt[i]);
 	fprintf(f, "},\"mbufs_in_use\":%llu,\"bindings\":%u,\"max_bindings\":%u,"
-		   "\"table_bytes\":%llu,\"tsc_hz\":%llu,\"seconds\":%.6f}\n",
+		   "\"table_bytes\":%llu,\"tsc_hz\":%llu,\"seconds\":%.6f,"
+		   "\"burst_cycles_per_packet_median\":%u}\n",
 		(unsigned long long)run->mbufs_in_use, run->bindings, run->max_bindings,
-		(unsigned long long)run->table_bytes, (unsigned long long)run->tsc_hz, run->seconds);
+		(unsigned long long)run->table_bytes, (unsigned long long)run->tsc_hz, run->seconds,
+		burst_cpp_median(s));
 }
