@@ -3,6 +3,9 @@
 # often as you like; it installs only what is missing and changes only what differs.
 #   - Debian packages: build tools, DPDK 22.11, Intel IPsec-MB, libyaml, libpcap, Criterion,
 #     clang (fuzzing), tshark and scapy (test decoders)
+#   - strongSwan 5.9.8 (charon-systemd, swanctl, pki, the EAP plugins) and, for the appliance's
+#     charon plugin, the matching sources from Debian's source archive, unpacked under
+#     /var/cache/dsmip6-ha (never copied into the repository)
 #   - hugepages: vm.nr_hugepages (now and at boot) and a hugetlbfs mount
 set -euo pipefail
 
@@ -15,6 +18,9 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
 	build-essential meson ninja-build pkg-config git
 	libdpdk-dev dpdk dpdk-dev libipsec-mb-dev libyaml-dev libpcap-dev libcriterion-dev uthash-dev
+	libssl-dev dpkg-dev
+	charon-systemd strongswan-swanctl strongswan-pki libcharon-extra-plugins
+	libstrongswan-extra-plugins
 	clang libclang-rt-14-dev
 	tshark python3 python3-scapy python3-cryptography python3-matplotlib
 	iproute2 procps
@@ -33,6 +39,27 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
 	echo "setup.sh: packages present"
 fi
+
+# strongSwan's sources, as Debian built them (5.9.8 with Debian's patches), for the headers the
+# charon plugin compiles against. The security archive carries no source for the newest
+# revision, so this takes the release's; the plugin uses interfaces those revisions share.
+src_root=${HA_STRONGSWAN_SRC_ROOT:-/var/cache/dsmip6-ha}
+src_dir=$src_root/strongswan-5.9.8
+if [ ! -f "$src_dir/src/libcharon/daemon.h" ]; then
+	src_list=/etc/apt/sources.list.d/dsmip6-ha-src.sources
+	if ! apt-get source --print-uris strongswan/bookworm >/dev/null 2>&1; then
+		if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+			sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$src_list"
+		else
+			sed -n 's/^deb /deb-src /p' /etc/apt/sources.list > /etc/apt/sources.list.d/dsmip6-ha-src.list
+		fi
+		apt-get update -q
+	fi
+	mkdir -p "$src_root"
+	(cd "$src_root" && apt-get source --download-only -q strongswan/bookworm &&
+		rm -rf strongswan-5.9.8 && dpkg-source -x strongswan_5.9.8-*.dsc strongswan-5.9.8 >/dev/null)
+fi
+echo "setup.sh: strongSwan sources in $src_dir"
 
 # Hugepages for DPDK: 1024 x 2 MiB, kept across reboots.
 hugepages=${HA_HUGEPAGES:-1024}

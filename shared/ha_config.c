@@ -201,7 +201,7 @@ static void tree_path(struct cfg_ctx *c, struct ynode *const *stack, size_t dept
 	}
 }
 
-static int build_tree(struct cfg_ctx *c, struct ynode **rootp)
+int cfg_build_tree(struct cfg_ctx *c, struct ynode **rootp)
 {
 	yaml_parser_t p;
 	yaml_event_t ev;
@@ -754,7 +754,7 @@ int ha_config_load_buffer(const char *name, const char *buf, size_t len, struct 
 		cfg_fail_at(&c, 1, 1, "file too large (at most %u bytes)", (unsigned)HA_CFG_MAX_FILE_SIZE);
 		goto out;
 	}
-	if (build_tree(&c, &root) < 0)
+	if (cfg_build_tree(&c, &root) < 0)
 		goto out;
 	if (!root || ynode_is_null(root)) {
 		unsigned line = root ? root->line : 1, col = root ? root->col : 1;
@@ -773,19 +773,16 @@ out:
 	return rc;
 }
 
-int ha_config_load_file(const char *path, struct ha_config *cfg, struct ha_config_error *err)
+int cfg_read_file(const char *path, char **bufp, size_t *lenp)
 {
-	FILE *f;
+	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
-	int rc;
 
-	memset(cfg, 0, sizeof(*cfg));
-	if (err)
-		err->msg[0] = '\0';
-	f = fopen(path, "rb");
+	*bufp = NULL;
+	*lenp = 0;
 	if (!f)
-		goto io_error;
+		return -1;
 	for (;;) {
 		if (len == cap) {
 			if (cap > HA_CFG_MAX_FILE_SIZE)
@@ -795,9 +792,10 @@ int ha_config_load_file(const char *path, struct ha_config *cfg, struct ha_confi
 				ncap = (size_t)HA_CFG_MAX_FILE_SIZE + 1;
 			char *nb = realloc(buf, ncap);
 			if (!nb) {
-				errno = ENOMEM;
+				free(buf);
 				fclose(f);
-				goto io_error;
+				errno = ENOMEM;
+				return -1;
 			}
 			buf = nb;
 			cap = ncap;
@@ -807,24 +805,38 @@ int ha_config_load_file(const char *path, struct ha_config *cfg, struct ha_confi
 		if (got == 0) {
 			if (ferror(f)) {
 				int e = errno;
+				free(buf);
 				fclose(f);
 				errno = e ? e : EIO;
-				goto io_error;
+				return -1;
 			}
 			break;
 		}
 	}
 	fclose(f);
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+}
+
+int ha_config_load_file(const char *path, struct ha_config *cfg, struct ha_config_error *err)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (err)
+		err->msg[0] = '\0';
+	if (cfg_read_file(path, &buf, &len) < 0) {
+		if (err) {
+			int r = snprintf(err->msg, sizeof(err->msg), "%s:0:0: (root): cannot read: %s",
+					 path, strerror(errno));
+			(void)r;
+		}
+		return -1;
+	}
 	rc = ha_config_load_buffer(path, buf, len, cfg, err);
 	free(buf);
 	return rc;
-
-io_error:
-	free(buf);
-	if (err) {
-		int r = snprintf(err->msg, sizeof(err->msg), "%s:0:0: (root): cannot read: %s", path,
-				 strerror(errno));
-		(void)r;
-	}
-	return -1;
 }

@@ -65,6 +65,11 @@ void cfg_set_path(struct cfg_ctx *c, const char *fmt, ...) CFG_PRINTF(2, 3);
 void cfg_sanitize(char *dst, size_t dsz, const char *s, size_t len, size_t max);
 void cfg_join(char *dst, size_t dsz, const char *const *names, size_t n);
 
+/* A whole file, at most HA_CFG_MAX_FILE_SIZE + 1 octets (the parser refuses more); 0, or -1
+ * with errno. *bufp is the caller's to free. */
+int cfg_read_file(const char *path, char **bufp, size_t *lenp);
+/* Parse c->buf (c->len octets) into a tree; errors name c->name, line and column. */
+int cfg_build_tree(struct cfg_ctx *c, struct ynode **rootp);
 void ynode_free(struct ynode *n);
 bool ynode_is_null(const struct ynode *n);
 const char *ynode_kind_name(const struct ynode *n);
