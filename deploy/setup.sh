@@ -20,7 +20,7 @@ packages=(
 	libdpdk-dev dpdk dpdk-dev libipsec-mb-dev libyaml-dev libpcap-dev libcriterion-dev uthash-dev
 	libssl-dev dpkg-dev
 	charon-systemd strongswan-swanctl strongswan-pki libcharon-extra-plugins
-	libstrongswan-extra-plugins
+	libstrongswan-standard-plugins libstrongswan-extra-plugins
 	clang libclang-rt-14-dev
 	tshark python3 python3-scapy python3-cryptography python3-matplotlib
 	iproute2 procps

@@ -138,15 +138,29 @@ int aka_make_vector(const uint8_t k[AKA_K_LEN], const uint8_t opc[16],
  * far above it (delta = 2^28). */
 #define AKA_SQN_DELTA (UINT64_C(1) << 28)
 
+int aka_usim_auts(const uint8_t k[AKA_K_LEN], const uint8_t opc[16], const uint8_t rand[AKA_RAND_LEN],
+		  uint64_t sqn_ms, uint8_t auts[AKA_AUTS_LEN])
+{
+	static const uint8_t amf_resync[2] = { 0, 0 }; /* TS 33.102 6.3.3: AMF* is dummy zeros */
+	uint8_t ak_star[6], s[6];
+
+	put48(s, sqn_ms);
+	if (aka_f2345(k, opc, rand, NULL, NULL, NULL, NULL, ak_star) < 0 ||
+	    aka_f1(k, opc, rand, s, amf_resync, NULL, auts + 6) < 0)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		auts[i] = s[i] ^ ak_star[i];
+	return 0;
+}
+
 enum aka_check aka_usim_check(const uint8_t k[AKA_K_LEN], const uint8_t opc[16],
 			      const uint8_t rand[AKA_RAND_LEN], const uint8_t autn[AKA_AUTN_LEN],
 			      uint64_t *sqn_ms, uint8_t res[AKA_RES_LEN], uint8_t ck[AKA_CK_LEN],
 			      uint8_t ik[AKA_IK_LEN], uint8_t auts[AKA_AUTS_LEN])
 {
-	uint8_t ak[6], ak_star[6], s[6], xmac[8], mac_s[8];
-	static const uint8_t amf_resync[2] = { 0, 0 }; /* TS 33.102 6.3.3: AMF* is dummy zeros */
+	uint8_t ak[6], s[6], xmac[8];
 
-	if (aka_f2345(k, opc, rand, res, ck, ik, ak, ak_star) < 0)
+	if (aka_f2345(k, opc, rand, res, ck, ik, ak, NULL) < 0)
 		return AKA_ERROR;
 	for (int i = 0; i < 6; i++)
 		s[i] = autn[i] ^ ak[i];
@@ -159,13 +173,7 @@ enum aka_check aka_usim_check(const uint8_t k[AKA_K_LEN], const uint8_t opc[16],
 		*sqn_ms = sqn;
 		return AKA_OK;
 	}
-	put48(s, *sqn_ms);
-	if (aka_f1(k, opc, rand, s, amf_resync, NULL, mac_s) < 0)
-		return AKA_ERROR;
-	for (int i = 0; i < 6; i++)
-		auts[i] = s[i] ^ ak_star[i];
-	memcpy(auts + 6, mac_s, 8);
-	return AKA_SYNC_FAILED;
+	return aka_usim_auts(k, opc, rand, *sqn_ms, auts) < 0 ? AKA_ERROR : AKA_SYNC_FAILED;
 }
 
 int aka_resync(const uint8_t k[AKA_K_LEN], const uint8_t opc[16], const uint8_t rand[AKA_RAND_LEN],

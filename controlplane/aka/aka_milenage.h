@@ -62,6 +62,10 @@ enum aka_check aka_usim_check(const uint8_t k[AKA_K_LEN], const uint8_t opc[16],
 			      uint64_t *sqn_ms, uint8_t res[AKA_RES_LEN], uint8_t ck[AKA_CK_LEN],
 			      uint8_t ik[AKA_IK_LEN], uint8_t auts[AKA_AUTS_LEN]);
 
+/* The USIM's AUTS telling the network its highest accepted SQN, for RAND (TS 33.102 6.3.3). */
+int aka_usim_auts(const uint8_t k[AKA_K_LEN], const uint8_t opc[16], const uint8_t rand[AKA_RAND_LEN],
+		  uint64_t sqn_ms, uint8_t auts[AKA_AUTS_LEN]);
+
 /* The home network's check of AUTS (TS 33.102 6.3.5): 0 and *sqn_ms when MAC-S verifies,
  * 1 when it does not, -1 on a cipher failure. */
 int aka_resync(const uint8_t k[AKA_K_LEN], const uint8_t opc[16], const uint8_t rand[AKA_RAND_LEN],
