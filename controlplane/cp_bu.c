@@ -153,7 +153,7 @@ static void ipv4_hoa(struct cp_ctx *c, struct cp_binding *b, const struct mh_opt
 		/* dynamic assignment; a refresh keeps what the UE has */
 		if (b->has_hoa4) {
 			got = b->hoa4;
-		} else if (!pool->bits || cp_pool4_alloc(pool, &got) < 0) {
+		} else if (!cp_pool4_ready(pool) || cp_pool4_alloc(pool, &got) < 0) {
 			ack->status = V4ACK_NO_DYNAMIC;
 		} else {
 			cp_bcache_set_hoa4(&c->cache, b, true, got);
@@ -161,7 +161,7 @@ static void ipv4_hoa(struct cp_ctx *c, struct cp_binding *b, const struct mh_opt
 		}
 	} else if (b->has_hoa4 && b->hoa4.s_addr == want.s_addr) {
 		got = want; /* the address assigned before (5.2.3.2) */
-	} else if (!pool->bits || !cp_pool4_contains(pool, want)) {
+	} else if (!cp_pool4_contains(pool, want)) {
 		ack->status = V4ACK_INVALID_ADDRESS;
 	} else if (cp_pool4_take(pool, want) < 0) {
 		ack->status = V4ACK_INCORRECT_HOA; /* another UE's */

@@ -234,13 +234,13 @@ static int cmd_show_pools(struct cp_cli *cli, const struct request *r, FILE *out
 		if (!cfg->pdns[i].has_ipv4_pool)
 			continue;
 		inet_ntop(AF_INET, &cfg->pdns[i].pool4, net, sizeof(net));
-		uint32_t usable = p->size > 2 ? p->size - 2 : 0;
+		uint32_t usable = p->ids.size > 2 ? p->ids.size - 2 : 0, used = cp_pool4_used(p);
 		if (r->json)
 			line(out, "{\"pdn\":\"%s\",\"pool\":\"%s/%u\",\"used\":%u,\"free\":%u}",
-			     cfg->pdns[i].name, net, cfg->pdns[i].pool4_len, p->used, usable - p->used);
+			     cfg->pdns[i].name, net, cfg->pdns[i].pool4_len, used, usable - used);
 		else
 			line(out, "%s %s/%u used %u free %u", cfg->pdns[i].name, net,
-			     cfg->pdns[i].pool4_len, p->used, usable - p->used);
+			     cfg->pdns[i].pool4_len, used, usable - used);
 	}
 	return 0;
 }

@@ -1,6 +1,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdlib.h>
+#include <stddef.h>
 
 #include "cp_pool4.h"
 
@@ -10,60 +10,48 @@ int cp_pool4_init(struct cp_pool4 *p, struct in_addr net, uint8_t len)
 	if (len > 30)
 		return -EINVAL; /* no host address besides network and broadcast */
 	p->base = ntohl(net.s_addr);
-	p->size = len ? (uint32_t)(1ull << (32 - len)) : UINT32_MAX;
-	p->bits = calloc((p->size + 63) / 64, sizeof(uint64_t));
-	if (!p->bits)
+	uint32_t size = len ? (uint32_t)(1ull << (32 - len)) : UINT32_MAX;
+	if (cp_idpool_init(&p->ids, size) < 0)
 		return -ENOMEM;
-	p->bits[0] |= 1;                                     /* the network address */
-	p->bits[(p->size - 1) / 64] |= 1ull << ((p->size - 1) % 64); /* broadcast */
-	p->next = 1;
+	cp_idpool_take(&p->ids, 0);        /* the network address */
+	cp_idpool_take(&p->ids, size - 1); /* broadcast */
 	return 0;
 }
 
 void cp_pool4_free(struct cp_pool4 *p)
 {
-	free(p->bits);
-	p->bits = NULL;
+	cp_idpool_free(&p->ids);
+}
+
+bool cp_pool4_ready(const struct cp_pool4 *p)
+{
+	return p->ids.bits != NULL;
 }
 
 bool cp_pool4_contains(const struct cp_pool4 *p, struct in_addr a)
 {
-	uint32_t h = ntohl(a.s_addr);
-	return p->bits && h - p->base < p->size;
+	return p->ids.bits && ntohl(a.s_addr) - p->base < p->ids.size;
 }
 
-static bool used(const struct cp_pool4 *p, uint32_t i)
+uint32_t cp_pool4_used(const struct cp_pool4 *p)
 {
-	return p->bits[i / 64] >> (i % 64) & 1;
+	return p->ids.bits ? p->ids.used - 2 : 0;
 }
 
 int cp_pool4_alloc(struct cp_pool4 *p, struct in_addr *out)
 {
-	if (!p->bits || p->used + 2 >= p->size)
+	uint32_t i;
+	if (cp_idpool_alloc(&p->ids, &i) < 0)
 		return -ENOSPC;
-	for (uint32_t n = 0; n < p->size; n++) {
-		uint32_t i = (p->next + n) % p->size;
-		if (!used(p, i)) {
-			p->bits[i / 64] |= 1ull << (i % 64);
-			p->used++;
-			p->next = i + 1;
-			out->s_addr = htonl(p->base + i);
-			return 0;
-		}
-	}
-	return -ENOSPC;
+	out->s_addr = htonl(p->base + i);
+	return 0;
 }
 
 int cp_pool4_take(struct cp_pool4 *p, struct in_addr a)
 {
 	if (!cp_pool4_contains(p, a))
 		return -EINVAL;
-	uint32_t i = ntohl(a.s_addr) - p->base;
-	if (used(p, i))
-		return -EBUSY;
-	p->bits[i / 64] |= 1ull << (i % 64);
-	p->used++;
-	return 0;
+	return cp_idpool_take(&p->ids, ntohl(a.s_addr) - p->base);
 }
 
 void cp_pool4_release(struct cp_pool4 *p, struct in_addr a)
@@ -71,8 +59,7 @@ void cp_pool4_release(struct cp_pool4 *p, struct in_addr a)
 	if (!cp_pool4_contains(p, a))
 		return;
 	uint32_t i = ntohl(a.s_addr) - p->base;
-	if (i == 0 || i == p->size - 1 || !used(p, i))
+	if (i == 0 || i == p->ids.size - 1)
 		return;
-	p->bits[i / 64] &= ~(1ull << (i % 64));
-	p->used--;
+	cp_idpool_release(&p->ids, i);
 }

@@ -10,17 +10,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cp_idpool.h"
+
 struct cp_pool4 {
 	uint32_t base;      /* host order: the network address */
-	uint32_t size;      /* addresses in the prefix */
-	uint32_t used;
-	uint32_t next;      /* where the next search starts */
-	uint64_t *bits;     /* 1 = in use */
+	struct cp_idpool ids; /* index = address - base */
 };
 
 int cp_pool4_init(struct cp_pool4 *p, struct in_addr net, uint8_t len);
 void cp_pool4_free(struct cp_pool4 *p);
+bool cp_pool4_ready(const struct cp_pool4 *p);
 bool cp_pool4_contains(const struct cp_pool4 *p, struct in_addr a);
+/** Addresses handed out (network and broadcast not counted). */
+uint32_t cp_pool4_used(const struct cp_pool4 *p);
 /** Any free address. @return 0, or -ENOSPC when the pool is exhausted. */
 int cp_pool4_alloc(struct cp_pool4 *p, struct in_addr *out);
 /** That address, if it is in the pool and free. 0, -EINVAL (not in pool), -EBUSY (taken). */

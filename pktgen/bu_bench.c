@@ -107,7 +107,7 @@ int main(int argc, char **argv)
 	printf("all %llu BUs: %.0f BU/s on one core; per BU (decode, procedure, BA encode): "
 	       "median %.2f us, p99 %.2f us; %u bindings, %u IPv4 addresses in use\n",
 	       (unsigned long long)k, k / (total_ns / 1e9), lat[k / 2] / 1e3, lat[k * 99 / 100] / 1e3,
-	       c.cache.count, c.pool4[0].used);
+	       c.cache.count, cp_pool4_used(&c.pool4[0]));
 	cp_ctx_free(&c);
 	free(hoa);
 	free(lat);

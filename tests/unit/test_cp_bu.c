@@ -260,7 +260,7 @@ Test(bu, deregistration)
 	cr_assert_eq(out.ba.ba.lifetime, 0);
 	cr_assert_eq(out.action, CP_ACT_DELETE);
 	cr_assert_eq(ctx.cache.count, 0);
-	cr_assert_eq(ctx.pool4[0].used, 0, "the IPv4 home address went back to the pool");
+	cr_assert_eq(cp_pool4_used(&ctx.pool4[0]), 0, "the IPv4 home address went back to the pool");
 }
 
 /* RFC 6275 10.3.1: not a home registration (131), not a home subnet (132); R changes (139). */
@@ -476,7 +476,7 @@ Test(bu, detach_sends_a_bri_and_keeps_the_binding_until_the_bra)
 	cr_assert_eq(cp_bra_process(&ctx, &bra, &hoa, true, 0x5001, &gone), 1);
 	cr_assert_eq(gone.home_prefix_len, 64);
 	cr_assert_eq(ctx.cache.count, 0);
-	cr_assert_eq(ctx.pool4[0].used, 0);
+	cr_assert_eq(cp_pool4_used(&ctx.pool4[0]), 0);
 	cr_assert_eq(cp_detach_start(&ctx, &hoa, 10000, &bri), -ENOENT);
 }
 
@@ -574,7 +574,7 @@ Test(bu, restart_adopts_the_binding_cache)
 	cr_assert_eq(b->seq, 1);
 	cr_assert_eq(b->expires, expires);
 	cr_assert_not_null(cp_bcache_find4(&ctx.cache, a4("10.45.0.1")));
-	cr_assert_eq(ctx.pool4[0].used, 1, "the IPv4 home address stays taken");
+	cr_assert_eq(cp_pool4_used(&ctx.pool4[0]), 1, "the IPv4 home address stays taken");
 	/* the sequence number continues: 1 again is stale, 2 is accepted */
 	struct mh_msg m = bu_msg(1, 450);
 	struct cp_bu_in in = from6(&m, HOA, COA, 0x5001);

@@ -1,0 +1,48 @@
+#include <errno.h>
+
+#include "ha_ike_msg.h"
+
+uint32_t ha_ike_msg_size(unsigned type)
+{
+	switch (type) {
+	case HA_IKE_HELLO:
+		return sizeof(struct ha_ike_hello);
+	case HA_IKE_RESULT:
+		return sizeof(struct ha_ike_result);
+	case HA_IKE_PREFIX_REQ:
+		return sizeof(struct ha_ike_prefix_req);
+	case HA_IKE_PREFIX_REP:
+		return sizeof(struct ha_ike_prefix_rep);
+	case HA_IKE_SA_ADD:
+		return sizeof(struct ha_ike_sa_add);
+	case HA_IKE_SA_DEL:
+		return sizeof(struct ha_ike_sa_del);
+	case HA_IKE_IKE_DOWN:
+	case HA_IKE_IKE_DELETE:
+		return sizeof(struct ha_ike_down);
+	case HA_IKE_PEER_MOVE:
+		return sizeof(struct ha_ike_peer_move);
+	default:
+		return 0;
+	}
+}
+
+const char *ha_ike_type_name(unsigned type)
+{
+	static const char *const n[] = {
+#define X(e, s) [e] = s,
+		HA_IKE_TYPES(X)
+#undef X
+	};
+	return type > HA_IKE__NONE && type < HA_IKE__COUNT ? n[type] : "invalid";
+}
+
+int ha_ike_check_hdr(const struct ha_ike_hdr *h)
+{
+	if (h->version != HA_IKE_VERSION)
+		return -EPROTO;
+	uint32_t want = ha_ike_msg_size(h->type);
+	if (!want || h->len != want)
+		return -EBADMSG;
+	return 0;
+}

@@ -1,0 +1,139 @@
+/*
+ * The messages between hacpd and the appliance's charon plugin (controlplane/charon/), over
+ * hacpd's IKE socket: a Unix stream socket (ike.socket in the YAML), one connection, charon's.
+ *
+ * Every message is a header and a fixed-size body of its type; the receiver checks the version,
+ * the type and that len is exactly the size of that type's message, and drops the connection
+ * otherwise (a peer of another build must not be half understood). Requests carry a seq the
+ * answer echoes; notifications carry seq 0.
+ *
+ *   plugin -> hacpd                         hacpd -> plugin
+ *   HELLO (once, first)                     RESULT (to every request)
+ *   PREFIX_REQ: a UE's home prefix          PREFIX_REP: the prefix (RFC 5026), IPv4 address
+ *   SA_ADD: one direction of a child SA     PEER_MOVE: the K bit moved the UE (RFC 4877 4.4)
+ *   SA_DEL: one direction gone              IKE_DELETE: hacpd detached the UE (004 5.4.3.1)
+ *   IKE_DOWN: the IKE SA and its children are gone (DELETE, expiry: 003, 004 5.4.3.2)
+ */
+#ifndef HA_IKE_MSG_H
+#define HA_IKE_MSG_H
+
+#include <assert.h>
+#include <stdint.h>
+
+#include "ha_sa.h"
+
+#define HA_IKE_VERSION 1
+#define HA_IKE_NAI_MAX 256
+#define HA_IKE_APN_MAX 104
+
+#define HA_IKE_TYPES(X) \
+	X(HA_IKE_HELLO,      "hello") \
+	X(HA_IKE_RESULT,     "result") \
+	X(HA_IKE_PREFIX_REQ, "prefix-request") \
+	X(HA_IKE_PREFIX_REP, "prefix-reply") \
+	X(HA_IKE_SA_ADD,     "sa-add") \
+	X(HA_IKE_SA_DEL,     "sa-delete") \
+	X(HA_IKE_IKE_DOWN,   "ike-down") \
+	X(HA_IKE_PEER_MOVE,  "peer-move") \
+	X(HA_IKE_IKE_DELETE, "ike-delete")
+
+enum ha_ike_type {
+	HA_IKE__NONE = 0,
+#define X(e, n) e,
+	HA_IKE_TYPES(X)
+#undef X
+	HA_IKE__COUNT
+};
+
+struct ha_ike_hdr {
+	uint16_t version;        /* HA_IKE_VERSION */
+	uint16_t type;           /* enum ha_ike_type */
+	uint32_t len;            /* the whole message, header included */
+	uint32_t seq;            /* request: chosen by the sender; RESULT/PREFIX_REP: echoed */
+	uint32_t ike_sa;         /* charon's unique id of the IKE SA concerned (0: none) */
+};
+
+static_assert(sizeof(struct ha_ike_hdr) == 16, "IKE socket layout changed: bump HA_IKE_VERSION");
+
+struct ha_ike_hello {
+	struct ha_ike_hdr h;
+	uint32_t pid;            /* charon's, for the logs */
+	uint32_t reserved;
+};
+
+struct ha_ike_result {
+	struct ha_ike_hdr h;
+	int32_t result;          /* 0 or a negative errno */
+	uint32_t reserved;
+};
+
+/* IKE_AUTH with the UE authenticated: the home prefix for (NAI, APN), TS 24.303 5.1.3.1 and
+ * RFC 5026 4.2; an IPv4 home address too when the UE asked (INTERNAL_IP4_ADDRESS). */
+struct ha_ike_prefix_req {
+	struct ha_ike_hdr h;
+	char nai[HA_IKE_NAI_MAX];   /* NUL-terminated */
+	char apn[HA_IKE_APN_MAX];   /* the PDN the UE asked for (its IDr), NUL-terminated */
+	uint8_t want_ip4;
+	uint8_t reserved[7];
+};
+
+struct ha_ike_prefix_rep {
+	struct ha_ike_hdr h;
+	int32_t result;             /* 0, -ENOENT (no such APN), -ENOSPC (pool exhausted) */
+	uint32_t lifetime;          /* seconds, RFC 5026's prefix lifetime */
+	uint8_t prefix[16];
+	uint8_t prefix_len;
+	uint8_t has_ip4;
+	uint8_t reserved[2];
+	uint8_t ip4[4];
+};
+
+/* One direction of a child SA as charon installs it (kernel_ipsec_t.add_sa): the SA itself as
+ * hadp takes it, and its traffic selectors. A transport SA whose selectors are the UE's home
+ * address and protocol 135 protects BU/BA (RFC 4877 4.1); a tunnel SA carries payload. */
+struct ha_ike_sa_add {
+	struct ha_ike_hdr h;
+	struct ha_sa_spec sa;
+	uint32_t reqid;             /* pairs the inbound and outbound halves of a child SA */
+	uint8_t ts_remote[16];      /* the UE's side: its home address (transport) or prefix */
+	uint8_t ts_remote_len;      /* prefix length of ts_remote */
+	uint8_t ts_proto;           /* 0 any, 135 Mobility Header */
+	uint8_t update;             /* replaces an SA of the same SPI (rekey, address update) */
+	uint8_t reserved[5];
+};
+
+struct ha_ike_sa_del {
+	struct ha_ike_hdr h;
+	uint32_t spi;
+	uint8_t direction;          /* enum ha_sa_dir */
+	uint8_t reserved[3];
+};
+
+/* The plugin's IKE SA is gone (IKE_DOWN), or hacpd wants it gone (IKE_DELETE). */
+struct ha_ike_down {
+	struct ha_ike_hdr h;
+};
+
+/* An accepted BU with K set moved the UE: the IKE SA's peer becomes the new care-of address
+ * (RFC 4877 4.4). */
+struct ha_ike_peer_move {
+	struct ha_ike_hdr h;
+	uint8_t family;             /* AF_INET or AF_INET6 */
+	uint8_t reserved;
+	uint16_t port;              /* the UE's UDP port behind a NAT, else 0 */
+	uint8_t addr[16];
+};
+
+static_assert(sizeof(struct ha_ike_prefix_req) == 384, "IKE socket layout changed");
+static_assert(sizeof(struct ha_ike_prefix_rep) == 48, "IKE socket layout changed");
+static_assert(sizeof(struct ha_ike_sa_add) == 176, "IKE socket layout changed");
+static_assert(sizeof(struct ha_ike_peer_move) == 36, "IKE socket layout changed");
+
+/* The size a message of this type must have; 0 for an unknown type. */
+uint32_t ha_ike_msg_size(unsigned type);
+const char *ha_ike_type_name(unsigned type);
+
+/* A header as the receiver must see it: 0, or -EPROTO (version), -EBADMSG (type or length). */
+int ha_ike_check_hdr(const struct ha_ike_hdr *h);
+
+#endif
