@@ -24,13 +24,6 @@ const char *cp_counter_name(unsigned c)
 	return c < CP_C__COUNT ? n[c] : "invalid";
 }
 
-static int cmp_spi(const void *a, const void *b)
-{
-	uint32_t x = ((const struct cp_sa_binding *)a)->spi_in;
-	uint32_t y = ((const struct cp_sa_binding *)b)->spi_in;
-	return x < y ? -1 : x > y;
-}
-
 int cp_ctx_init(struct cp_ctx *c, const struct ha_config *cfg)
 {
 	return cp_ctx_init_store(c, cfg, NULL, false);
@@ -49,25 +42,14 @@ int cp_ctx_init_store(struct cp_ctx *c, const struct ha_config *cfg, struct cp_b
 			return -ENOMEM;
 	/* RFC 4877: an inbound transport SA protects the BUs of the home address it names as
 	 * its peer; the outbound transport SA with the same peer protects the BAs */
-	c->sa = calloc(cfg->n_static_sas + 1, sizeof(*c->sa));
-	if (!c->sa)
-		return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_static_sas; i++) {
 		const struct ha_config_sa *s = &cfg->static_sas[i];
-		if (s->mode != HA_CFG_SA_TRANSPORT || s->direction != HA_CFG_SA_IN ||
-		    s->peer.family != AF_INET6)
+		if (s->mode != HA_CFG_SA_TRANSPORT || s->peer.family != AF_INET6)
 			continue;
-		struct cp_sa_binding *e = &c->sa[c->n_sa++];
-		e->spi_in = s->spi;
-		e->hoa = s->peer.v6;
-		for (size_t j = 0; j < cfg->n_static_sas; j++) {
-			const struct ha_config_sa *o = &cfg->static_sas[j];
-			if (o->mode == HA_CFG_SA_TRANSPORT && o->direction == HA_CFG_SA_OUT &&
-			    o->peer.family == AF_INET6 && !memcmp(&o->peer.v6, &e->hoa, 16))
-				e->spi_out = o->spi;
-		}
+		if (cp_sigsa_add(&c->sigsa, 0, 0, &s->peer.v6, s->spi, s->direction == HA_CFG_SA_IN) ==
+		    -ENOMEM)
+			return -ENOMEM;
 	}
-	qsort(c->sa, c->n_sa, sizeof(*c->sa), cmp_spi);
 	/* adopted bindings keep their IPv4 home addresses */
 	struct cp_binding *b, *tmp;
 	HASH_ITER(hh, c->cache.by_prefix, b, tmp)
@@ -88,22 +70,17 @@ void cp_ctx_free(struct cp_ctx *c)
 	cp_bcache_free(&c->cache);
 	for (unsigned i = 0; i < HA_CFG_MAX_PDNS; i++)
 		cp_pool4_free(&c->pool4[i]);
-	free(c->sa);
-	c->sa = NULL;
+	cp_sigsa_clear(&c->sigsa);
 }
 
-static const struct cp_sa_binding *sa_of(const struct cp_ctx *c, uint32_t spi)
+static const struct cp_sigsa *sa_of(const struct cp_ctx *c, uint32_t spi)
 {
-	struct cp_sa_binding k = { .spi_in = spi };
-	return bsearch(&k, c->sa, c->n_sa, sizeof(*c->sa), cmp_spi);
+	return cp_sigsa_of(&c->sigsa, spi);
 }
 
-static const struct cp_sa_binding *sa_for_hoa(const struct cp_ctx *c, const struct in6_addr *hoa)
+static const struct cp_sigsa *sa_for_hoa(const struct cp_ctx *c, const struct in6_addr *hoa)
 {
-	for (unsigned i = 0; i < c->n_sa; i++)
-		if (!memcmp(&c->sa[i].hoa, hoa, 16))
-			return &c->sa[i];
-	return NULL;
+	return cp_sigsa_for_hoa(&c->sigsa, hoa);
 }
 
 void cp_binding_spec(const struct cp_binding *b, struct ha_binding_spec *s)
@@ -196,7 +173,7 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 	const struct ha_config *cfg = c->cfg;
 	const struct mh_bu *bu = &in->bu->bu;
 	const struct mh_opts *o = &in->bu->opts;
-	const struct cp_sa_binding *sab = NULL;
+	const struct cp_sigsa *sab = NULL;
 
 	memset(out, 0, sizeof(*out));
 	c->ctr[CP_C_BU]++;
@@ -384,6 +361,20 @@ unsigned cp_expire(struct cp_ctx *c, uint64_t now, struct ha_binding_spec *specs
 	return n;
 }
 
+int cp_remove_prefix(struct cp_ctx *c, const struct in6_addr *prefix, uint8_t len,
+		     struct ha_binding_spec *gone)
+{
+	struct cp_binding *b = cp_bcache_find(&c->cache, prefix, len);
+
+	if (!b)
+		return 0;
+	cp_binding_spec(b, gone);
+	if (b->has_hoa4)
+		cp_pool4_release(&c->pool4[b->pdn], b->hoa4);
+	cp_bcache_remove(&c->cache, b);
+	return 1;
+}
+
 static struct cp_binding *find_hoa(struct cp_ctx *c, const struct in6_addr *hoa);
 
 bool cp_has_binding(struct cp_ctx *c, const struct in6_addr *hoa)
@@ -421,7 +412,7 @@ static struct cp_binding *find_hoa(struct cp_ctx *c, const struct in6_addr *hoa)
  * its BUs come that way, under its signalling SA. */
 static void bri_for(const struct cp_ctx *c, const struct cp_binding *b, struct cp_msg_out *o)
 {
-	const struct cp_sa_binding *sab = sa_for_hoa(c, &b->hoa);
+	const struct cp_sigsa *sab = sa_for_hoa(c, &b->hoa);
 
 	memset(o, 0, sizeof(*o));
 	o->msg.type = MH_TYPE_BR;
@@ -493,7 +484,7 @@ int cp_bra_process(struct cp_ctx *c, const struct mh_msg *bra, const struct in6_
 		   bool esp, uint32_t sa_spi, struct ha_binding_spec *gone)
 {
 	struct cp_binding *b = find_hoa(c, hoa);
-	const struct cp_sa_binding *sab = esp ? sa_of(c, sa_spi) : NULL;
+	const struct cp_sigsa *sab = esp ? sa_of(c, sa_spi) : NULL;
 
 	c->ctr[CP_C_BRA]++;
 	if (!c->cfg->home_agent.insecure_lab_mode && (!sab || memcmp(&sab->hoa, hoa, 16))) {

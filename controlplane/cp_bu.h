@@ -16,17 +16,10 @@
 
 #include "cp_bcache.h"
 #include "cp_pool4.h"
+#include "cp_sigsa.h"
 #include "ha_config.h"
 #include "ha_pkt.h"
 #include "ha_ring.h"
-
-/* RFC 4877: which home address each inbound signalling SA protects, and the outbound SA that
- * protects the BAs to it. Filled from the YAML's transport mode static SAs (later: from IKE). */
-struct cp_sa_binding {
-	uint32_t spi_in;
-	uint32_t spi_out;
-	struct in6_addr hoa;
-};
 
 /* 002 5.4.3: a reallocation indication (from the AAA; hactl stands in): the UE's next accepted
  * BU is answered, then a Home Agent Switch names the target HA. */
@@ -40,8 +33,7 @@ struct cp_ctx {
 	const struct ha_config *cfg;
 	struct cp_bcache cache;
 	struct cp_pool4 pool4[HA_CFG_MAX_PDNS];
-	unsigned n_sa;
-	struct cp_sa_binding *sa;    /* by spi_in, sorted */
+	struct cp_sigsas sigsa;      /* RFC 4877: the YAML's transport SAs and IKE's */
 	uint64_t ctr[64];            /* enum cp_counter */
 	uint64_t ba_status[256];     /* BAs sent, by status */
 	uint64_t mh_rx[256];         /* Mobility Headers received, by type */
@@ -176,5 +168,9 @@ int cp_reallocate(struct cp_ctx *c, const struct in6_addr *hoa, const struct in6
 
 /** The binding spec the dataplane needs for a cache entry. */
 void cp_binding_spec(const struct cp_binding *b, struct ha_binding_spec *s);
+/** Remove the binding of that home prefix, if any (its IPv4 home address goes back to the
+ *  pool): 1 and what hadp must delete in gone, or 0. */
+int cp_remove_prefix(struct cp_ctx *c, const struct in6_addr *prefix, uint8_t len,
+		     struct ha_binding_spec *gone);
 
 #endif

@@ -247,15 +247,16 @@ static int cmd_show_pools(struct cp_cli *cli, const struct request *r, FILE *out
 
 static int cmd_show_sas(struct cp_cli *cli, const struct request *r, FILE *out)
 {
-	for (unsigned i = 0; i < cli->cp->n_sa; i++) {
+	const struct cp_sigsa *s, *tmp;
+	HASH_ITER(hh_hoa, cli->cp->sigsa.by_hoa, s, tmp) {
 		char hoa[INET6_ADDRSTRLEN];
-		const struct cp_sa_binding *s = &cli->cp->sa[i];
 		inet_ntop(AF_INET6, &s->hoa, hoa, sizeof(hoa));
 		if (r->json)
-			line(out, "{\"home_address\":\"%s\",\"spi_in\":%u,\"spi_out\":%u}", hoa,
-			     s->spi_in, s->spi_out);
+			line(out, "{\"home_address\":\"%s\",\"spi_in\":%u,\"spi_out\":%u,"
+				  "\"ike_sa\":%u}", hoa, s->spi_in, s->spi_out, s->ike_sa);
 		else
-			line(out, "%s in 0x%08x out 0x%08x", hoa, s->spi_in, s->spi_out);
+			line(out, "%s in 0x%08x out 0x%08x %s", hoa, s->spi_in, s->spi_out,
+			     s->ike_sa ? "ike" : "static");
 	}
 	return 0;
 }

@@ -52,21 +52,20 @@ int main(int argc, char **argv)
 	struct cp_ctx c;
 	if (cp_ctx_init(&c, &cfg) < 0)
 		return 1;
-	free(c.sa);
-	c.sa = calloc(n, sizeof(*c.sa));
+	cp_sigsa_clear(&c.sigsa);
 	struct in6_addr *hoa = calloc(n, sizeof(*hoa));
 	uint64_t *lat = calloc((size_t)n * 3, sizeof(*lat));
-	if (!c.sa || !hoa || !lat)
+	if (!hoa || !lat)
 		return 1;
 	for (unsigned i = 0; i < n; i++) {
 		inet_pton(AF_INET6, "2001:db8:100::55", &hoa[i]);
 		hoa[i].s6_addr[5] = (uint8_t)(i >> 16);
 		hoa[i].s6_addr[6] = (uint8_t)(i >> 8);
 		hoa[i].s6_addr[7] = (uint8_t)i;
-		c.sa[i] = (struct cp_sa_binding){ .spi_in = 0x10000 + i, .spi_out = 0x20000000 + i,
-						  .hoa = hoa[i] };
+		if (cp_sigsa_add(&c.sigsa, 0, 0, &hoa[i], 0x10000 + i, true) < 0 ||
+		    cp_sigsa_add(&c.sigsa, 0, 0, &hoa[i], 0x20000000 + i, false) < 0)
+			return 1;
 	}
-	c.n_sa = n;
 
 	const char *phase[3] = { "initial registration", "refresh", "handover" };
 	uint64_t total_ns = 0, k = 0;

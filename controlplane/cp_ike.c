@@ -1,0 +1,236 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "cp_ike.h"
+
+const char *cp_ike_counter_name(unsigned c)
+{
+	static const char *const n[] = {
+#define X(e, s) [e] = s,
+		CP_IKE_COUNTERS(X)
+#undef X
+	};
+	return c < CP_IKE__COUNT ? n[c] : "invalid";
+}
+
+int cp_ike_init(struct cp_ike *k, struct cp_ctx *cp)
+{
+	const struct ha_config *cfg = cp->cfg;
+
+	memset(k, 0, sizeof(*k));
+	k->cp = cp;
+	for (unsigned i = 0; i < cfg->n_pdns; i++) {
+		const struct ha_config_pdn *p = &cfg->pdns[i];
+		if (cp_pool6_init(&k->pool6[i], &p->pool6, p->pool6_len, p->home_prefix_len) < 0)
+			return -ENOMEM;
+		/* prefixes already bound (the YAML's static bindings, a restarted hacpd's cache)
+		 * are not handed out again */
+		struct cp_binding *b, *tmp;
+		HASH_ITER(hh, cp->cache.by_prefix, b, tmp)
+			if (b->pdn == i)
+				cp_pool6_take(&k->pool6[i], (const struct in6_addr *)b->key.prefix);
+		for (size_t j = 0; j < cfg->n_static_bindings; j++)
+			if (cfg->static_bindings[j].pdn == i)
+				cp_pool6_take(&k->pool6[i], &cfg->static_bindings[j].home_prefix);
+	}
+	return 0;
+}
+
+static void session_free(struct cp_ike *k, struct cp_ike_session *s)
+{
+	HASH_DEL(k->by_id, s);
+	HASH_DELETE(hh_user, k->by_user, s);
+	k->count--;
+	free(s);
+}
+
+void cp_ike_free(struct cp_ike *k)
+{
+	struct cp_ike_session *s, *tmp;
+	HASH_ITER(hh, k->by_id, s, tmp)
+		session_free(k, s);
+	for (unsigned i = 0; i < HA_CFG_MAX_PDNS; i++)
+		cp_pool6_free(&k->pool6[i]);
+}
+
+const struct cp_ike_session *cp_ike_session_of(const struct cp_ike *k, uint32_t ike_sa)
+{
+	struct cp_ike_session *s;
+	HASH_FIND(hh, k->by_id, &ike_sa, sizeof(ike_sa), s);
+	return s;
+}
+
+/* The PDN a UE names by APN: case does not matter (TS 23.003 9.1). */
+static int pdn_by_apn(const struct ha_config *cfg, const char *apn)
+{
+	for (unsigned i = 0; i < cfg->n_pdns; i++)
+		if (!strcasecmp(cfg->pdns[i].apn, apn))
+			return (int)i;
+	return -1;
+}
+
+void cp_ike_prefix(struct cp_ike *k, const struct ha_ike_prefix_req *rq, struct ha_ike_prefix_rep *rep)
+{
+	const struct ha_config *cfg = k->cp->cfg;
+	char nai[HA_IKE_NAI_MAX], apn[HA_IKE_APN_MAX], user[sizeof(((struct cp_ike_session *)0)->user)];
+	struct cp_ike_session *s;
+	uint32_t id = rq->h.ike_sa;
+
+	memset(rep, 0, sizeof(*rep));
+	rep->h = (struct ha_ike_hdr){ .version = HA_IKE_VERSION, .type = HA_IKE_PREFIX_REP,
+				      .len = sizeof(*rep), .seq = rq->h.seq, .ike_sa = id };
+	snprintf(nai, sizeof(nai), "%.*s", (int)sizeof(rq->nai) - 1, rq->nai);
+	snprintf(apn, sizeof(apn), "%.*s", (int)sizeof(rq->apn) - 1, rq->apn);
+	/* no APN: the first PDN, the operator's default */
+	int pdn = apn[0] ? pdn_by_apn(cfg, apn) : (cfg->n_pdns ? 0 : -1);
+	if (pdn < 0 || !nai[0] || !id) {
+		k->ctr[CP_IKE_PREFIX_NO_APN]++;
+		rep->result = -ENOENT;
+		return;
+	}
+	snprintf(user, sizeof(user), "%d|%s", pdn, nai);
+	HASH_FIND(hh_user, k->by_user, user, strlen(user), s);
+	if (s) {
+		/* the same UE again for the same PDN (re-authentication, or a new IKE SA before the
+		 * old one was deleted): the same prefix, now under the new IKE SA */
+		HASH_DEL(k->by_id, s);
+		s->ike_sa = id;
+		HASH_ADD(hh, k->by_id, ike_sa, sizeof(s->ike_sa), s);
+		k->ctr[CP_IKE_PREFIX_KEPT]++;
+	} else {
+		struct cp_ike_session *other;
+		HASH_FIND(hh, k->by_id, &id, sizeof(id), other);
+		if (other) {
+			rep->result = -EEXIST; /* one PDN per IKE SA (002 4.3) */
+			return;
+		}
+		s = calloc(1, sizeof(*s));
+		if (!s) {
+			rep->result = -ENOMEM;
+			return;
+		}
+		if (cp_pool6_alloc(&k->pool6[pdn], &s->prefix) < 0) {
+			free(s);
+			k->ctr[CP_IKE_PREFIX_NO_SPACE]++;
+			rep->result = -ENOSPC;
+			return;
+		}
+		s->ike_sa = id;
+		s->pdn = (uint32_t)pdn;
+		memcpy(s->nai, nai, sizeof(s->nai));
+		memcpy(s->user, user, sizeof(s->user));
+		HASH_ADD(hh, k->by_id, ike_sa, sizeof(s->ike_sa), s);
+		HASH_ADD_KEYPTR(hh_user, k->by_user, s->user, strlen(s->user), s);
+		k->count++;
+		k->ctr[CP_IKE_PREFIX_GIVEN]++;
+	}
+	memcpy(rep->prefix, &s->prefix, 16);
+	rep->prefix_len = cfg->pdns[pdn].home_prefix_len;
+	rep->lifetime = cfg->ike.ike_lifetime;
+	rep->result = 0;
+}
+
+/* Is the selector (addr/len) inside the session's home prefix? */
+static bool inside(const struct cp_ike *k, const struct cp_ike_session *s, const uint8_t *addr,
+		   uint8_t len)
+{
+	unsigned plen = k->cp->cfg->pdns[s->pdn].home_prefix_len;
+	struct in6_addr a;
+	if (len < plen || len > 128)
+		return false;
+	memcpy(&a, addr, 16);
+	return ha_cfg_prefix_contains6(&s->prefix, plen, &a);
+}
+
+int cp_ike_sa_add(struct cp_ike *k, const struct ha_ike_sa_add *m, struct ha_sa_spec *install)
+{
+	struct cp_ike_session *s;
+	uint32_t id = m->h.ike_sa;
+
+	HASH_FIND(hh, k->by_id, &id, sizeof(id), s);
+	if (!s) {
+		k->ctr[CP_IKE_SA_NO_SESSION]++;
+		return -ENOENT;
+	}
+	if (m->sa.direction > HA_SA_OUT || m->sa.mode > HA_SA_TUNNEL || !m->sa.spi ||
+	    (m->sa.family != AF_INET && m->sa.family != AF_INET6)) {
+		k->ctr[CP_IKE_SA_BAD]++;
+		return -EINVAL;
+	}
+	/* RFC 4877 4.1: the UE's side of the selectors is its own home address (transport,
+	 * signalling) or inside its home prefix (tunnel, payload); anything else would let it
+	 * speak for another UE */
+	bool transport = m->sa.mode == HA_SA_TRANSPORT;
+	if ((transport && m->ts_remote_len != 128) || !inside(k, s, m->ts_remote, m->ts_remote_len)) {
+		k->ctr[CP_IKE_SA_NOT_HOA]++;
+		return -EPERM;
+	}
+	bool known = false;
+	for (unsigned i = 0; i < s->n_sa; i++)
+		known |= s->sa[i].spi == m->sa.spi && s->sa[i].dir == m->sa.direction;
+	if (!known && s->n_sa == sizeof(s->sa) / sizeof(s->sa[0])) {
+		k->ctr[CP_IKE_SA_BAD]++;
+		return -ENOSPC;
+	}
+	if (transport && (m->ts_proto == 0 || m->ts_proto == MH_PROTO)) {
+		struct in6_addr hoa;
+		memcpy(&hoa, m->ts_remote, 16);
+		int rc = cp_sigsa_add(&k->cp->sigsa, id, m->reqid, &hoa, m->sa.spi,
+				      m->sa.direction == HA_SA_IN);
+		if (rc < 0) {
+			k->ctr[CP_IKE_SA_BAD]++;
+			return rc;
+		}
+	}
+	if (!known) {
+		s->sa[s->n_sa].spi = m->sa.spi;
+		s->sa[s->n_sa].dir = m->sa.direction;
+		s->sa[s->n_sa++].reqid = m->reqid;
+	}
+	*install = m->sa;
+	k->ctr[CP_IKE_SA_ADDED]++;
+	return 0;
+}
+
+void cp_ike_sa_del(struct cp_ike *k, const struct ha_ike_sa_del *m)
+{
+	struct cp_ike_session *s;
+	uint32_t id = m->h.ike_sa;
+
+	HASH_FIND(hh, k->by_id, &id, sizeof(id), s);
+	if (!s)
+		return;
+	for (unsigned i = 0; i < s->n_sa; i++) {
+		if (s->sa[i].spi != m->spi || s->sa[i].dir != m->direction)
+			continue;
+		cp_sigsa_del(&k->cp->sigsa, id, s->sa[i].reqid, m->spi, m->direction == HA_SA_IN);
+		s->sa[i] = s->sa[--s->n_sa];
+		k->ctr[CP_IKE_SA_DELETED]++;
+		return;
+	}
+}
+
+int cp_ike_down(struct cp_ike *k, uint32_t ike_sa, struct cp_ike_gone *gone)
+{
+	struct cp_ike_session *s;
+
+	memset(gone, 0, sizeof(*gone));
+	HASH_FIND(hh, k->by_id, &ike_sa, sizeof(ike_sa), s);
+	if (!s)
+		return -ENOENT;
+	for (unsigned i = 0; i < s->n_sa; i++) {
+		gone->sa[gone->n_sa].spi = s->sa[i].spi;
+		gone->sa[gone->n_sa++].dir = s->sa[i].dir;
+	}
+	cp_sigsa_del_ike(&k->cp->sigsa, ike_sa, NULL, NULL);
+	uint8_t plen = k->cp->cfg->pdns[s->pdn].home_prefix_len;
+	gone->has_binding = cp_remove_prefix(k->cp, &s->prefix, plen, &gone->binding) == 1;
+	cp_pool6_release(&k->pool6[s->pdn], &s->prefix);
+	session_free(k, s);
+	k->ctr[CP_IKE_DOWN]++;
+	return 0;
+}

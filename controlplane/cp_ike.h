@@ -1,0 +1,88 @@
+/*
+ * hacpd's side of IKEv2 (TS 24.303 5.1.3.1, RFC 5026, RFC 4877): the sessions charon's plugin
+ * tells it about over the IKE socket (shared/ha_ike_msg.h). A session is one IKE SA of one UE
+ * for one PDN (002 4.3): the NAI, the PDN and the home prefix allocated to it. The child SAs of
+ * the session are checked against that prefix before hadp gets them, so a UE can only ever
+ * signal for its own home address; when the IKE SA goes (DELETE, 003 / 004 5.4.3.2), its SAs
+ * and its binding go with it.
+ *
+ * Pure: messages in, decisions and hadp's table changes out. Owner: hacpd's main thread.
+ */
+#ifndef CP_IKE_H
+#define CP_IKE_H
+
+#include <stdint.h>
+
+#include "cp_bu.h"
+#include "cp_pool6.h"
+#include "ha_ike_msg.h"
+#include "uthash.h"
+
+struct cp_ike_session {
+	uint32_t ike_sa;
+	uint32_t pdn;
+	struct in6_addr prefix;
+	char nai[HA_IKE_NAI_MAX];
+	char user[HA_IKE_NAI_MAX + 16]; /* "pdn|nai": one session per UE and PDN */
+	unsigned n_sa;                  /* the SAs hadp holds for it */
+	struct { uint32_t spi; uint8_t dir; uint32_t reqid; } sa[16];
+	UT_hash_handle hh;              /* by ike_sa */
+	UT_hash_handle hh_user;         /* by user */
+};
+
+#define CP_IKE_COUNTERS(X) \
+	X(CP_IKE_PREFIX_GIVEN,    "ike-prefix-allocated") \
+	X(CP_IKE_PREFIX_KEPT,     "ike-prefix-kept-new-ike-sa") \
+	X(CP_IKE_PREFIX_NO_APN,   "ike-prefix-unknown-apn") \
+	X(CP_IKE_PREFIX_NO_SPACE, "ike-prefix-pool-exhausted") \
+	X(CP_IKE_SA_ADDED,        "ike-sa-added") \
+	X(CP_IKE_SA_NO_SESSION,   "ike-sa-refused-no-session") \
+	X(CP_IKE_SA_NOT_HOA,      "ike-sa-refused-not-home-prefix") \
+	X(CP_IKE_SA_BAD,          "ike-sa-refused-invalid") \
+	X(CP_IKE_SA_DELETED,      "ike-sa-deleted") \
+	X(CP_IKE_DOWN,            "ike-sa-down")
+
+enum cp_ike_counter {
+#define X(e, s) e,
+	CP_IKE_COUNTERS(X)
+#undef X
+	CP_IKE__COUNT
+};
+
+struct cp_ike {
+	struct cp_ctx *cp;
+	struct cp_pool6 pool6[HA_CFG_MAX_PDNS];
+	struct cp_ike_session *by_id, *by_user;
+	unsigned count;
+	uint64_t ctr[CP_IKE__COUNT];
+};
+
+int cp_ike_init(struct cp_ike *k, struct cp_ctx *cp);
+void cp_ike_free(struct cp_ike *k);
+const char *cp_ike_counter_name(unsigned c);
+
+/** PREFIX_REQ: the session's home prefix. A UE that comes back for the same PDN under a new
+ *  IKE SA keeps its prefix (and its binding). */
+void cp_ike_prefix(struct cp_ike *k, const struct ha_ike_prefix_req *rq, struct ha_ike_prefix_rep *rep);
+
+/** SA_ADD: @return 0 with the SA hadp must install in *install, or -ENOENT (no session),
+ *  -EPERM (selectors outside the session's prefix), -EINVAL, -EEXIST. */
+int cp_ike_sa_add(struct cp_ike *k, const struct ha_ike_sa_add *m, struct ha_sa_spec *install);
+/** SA_DEL: forget the SA (hadp deletes it by SPI and direction). */
+void cp_ike_sa_del(struct cp_ike *k, const struct ha_ike_sa_del *m);
+
+/* What an IKE SA going down takes out of hadp. */
+struct cp_ike_gone {
+	struct ha_binding_spec binding;
+	bool has_binding;
+	unsigned n_sa;
+	struct { uint32_t spi; uint8_t dir; } sa[16];
+};
+
+/** IKE_DOWN: the session, its signalling SAs and its binding are removed. @return 0, or
+ *  -ENOENT for an IKE SA without a session. */
+int cp_ike_down(struct cp_ike *k, uint32_t ike_sa, struct cp_ike_gone *gone);
+
+const struct cp_ike_session *cp_ike_session_of(const struct cp_ike *k, uint32_t ike_sa);
+
+#endif

@@ -1,0 +1,179 @@
+/*
+ * hacpd's IKE sessions (controlplane/cp_ike.c): TS 24.303 5.1.3.1 (a home prefix per UE and
+ * PDN in IKE_AUTH, RFC 5026), 002 4.3 (one session per PDN), RFC 4877 4.1 (the BU/BA child SA's
+ * selectors are the UE's home address; the BU is accepted only under an SA of the IKE SA that
+ * was given that prefix), 003 / 004 5.4.3.2 (the IKE SA's DELETE takes its SAs and binding).
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "cp_ike.h"
+
+static const char *yaml =
+	"dataplane:\n"
+	"  lcores: { main: 0, workers: [1] }\n"
+	"  ports: { access: { device: net_null0 }, core: { device: net_null1 } }\n"
+	"home_agent: { ipv6_address: 2001:db8:ffff::1, ipv4_address: 192.0.2.1 }\n"
+	"pdns:\n"
+	"  - { name: internet, home_prefix_pool: 2001:db8:100::/62, home_prefix_length: 64 }\n"
+	"  - { name: ims, apn: ims.mnc001.mcc001.gprs, home_prefix_pool: 2001:db8:200::/48,\n"
+	"      home_prefix_length: 64 }\n"
+	"ike: { enabled: false }\n"
+	"static_bindings:\n"
+	"  - { pdn: internet, home_prefix: \"2001:db8:100::/64\", care_of: \"2001:db8:aaaa::9\" }\n";
+
+static struct ha_config cfg;
+static struct cp_ctx ctx;
+static struct cp_ike ike;
+
+static void setup(void)
+{
+	struct ha_config_error err;
+	cr_assert_eq(ha_config_load_buffer("t.yaml", yaml, strlen(yaml), &cfg, &err), 0, "%s", err.msg);
+	cr_assert_eq(cp_ctx_init(&ctx, &cfg), 0);
+	cr_assert_eq(cp_ike_init(&ike, &ctx), 0);
+}
+
+static void teardown(void)
+{
+	cp_ike_free(&ike);
+	cp_ctx_free(&ctx);
+	ha_config_free(&cfg);
+}
+
+TestSuite(ike, .init = setup, .fini = teardown);
+
+static struct ha_ike_prefix_rep ask(uint32_t ike_sa, const char *nai, const char *apn)
+{
+	struct ha_ike_prefix_req rq = { .h = { .version = HA_IKE_VERSION, .type = HA_IKE_PREFIX_REQ,
+					       .len = sizeof(rq), .seq = 9, .ike_sa = ike_sa } };
+	struct ha_ike_prefix_rep rep;
+	snprintf(rq.nai, sizeof(rq.nai), "%s", nai);
+	snprintf(rq.apn, sizeof(rq.apn), "%s", apn);
+	cp_ike_prefix(&ike, &rq, &rep);
+	cr_assert_eq(rep.h.seq, 9);
+	cr_assert_eq(ha_ike_check_hdr(&rep.h), 0);
+	return rep;
+}
+
+static const char *pfx(const struct ha_ike_prefix_rep *r)
+{
+	static char s[64];
+	inet_ntop(AF_INET6, r->prefix, s, sizeof(s));
+	return s;
+}
+
+#define UE1 "0001010000000001@nai.epc.mnc001.mcc001.3gppnetwork.org"
+#define UE2 "0001010000000002@nai.epc.mnc001.mcc001.3gppnetwork.org"
+
+Test(ike, a_prefix_per_ue_and_pdn_kept_across_ike_sas)
+{
+	struct ha_ike_prefix_rep a = ask(1, UE1, "internet");
+	cr_assert_eq(a.result, 0);
+	cr_assert_str_eq(pfx(&a), "2001:db8:100:1::", "2001:db8:100::/64 is a static binding's");
+	cr_assert_eq(a.prefix_len, 64);
+	struct ha_ike_prefix_rep b = ask(2, UE2, "INTERNET");
+	cr_assert_eq(b.result, 0, "APNs compare without case (TS 23.003 9.1)");
+	cr_assert_str_eq(pfx(&b), "2001:db8:100:2::");
+	/* 002 4.3: the same UE on a second PDN: another session, another prefix */
+	struct ha_ike_prefix_rep c = ask(3, UE1, "ims.mnc001.mcc001.gprs");
+	cr_assert_eq(c.result, 0);
+	cr_assert_str_eq(pfx(&c), "2001:db8:200::");
+	/* the same UE and PDN under a new IKE SA keeps its prefix */
+	struct ha_ike_prefix_rep d = ask(4, UE1, "internet");
+	cr_assert_str_eq(pfx(&d), "2001:db8:100:1::");
+	cr_assert_null(cp_ike_session_of(&ike, 1));
+	cr_assert_not_null(cp_ike_session_of(&ike, 4));
+	cr_assert_eq(ask(5, UE2, "nowhere").result, -ENOENT);
+	cr_assert_eq(ask(6, "0001010000000003@x", "internet").result, 0);
+	cr_assert_eq(ask(7, "0001010000000004@x", "internet").result, -ENOSPC,
+		     "a /62 of /64s holds four prefixes, one of them static");
+	cr_assert_eq(ike.ctr[CP_IKE_PREFIX_NO_SPACE], 1);
+}
+
+static struct ha_ike_sa_add sa_msg(uint32_t ike_sa, uint32_t reqid, uint32_t spi, uint8_t dir,
+				   const char *ts, uint8_t ts_len)
+{
+	struct ha_ike_sa_add m = { .h = { .version = HA_IKE_VERSION, .type = HA_IKE_SA_ADD,
+					  .len = sizeof(m), .seq = 1, .ike_sa = ike_sa } };
+	m.sa = (struct ha_sa_spec){ .spi = spi, .direction = dir, .mode = HA_SA_TRANSPORT,
+				    .family = AF_INET6, .encryption = HA_CFG_ENC_AES_GCM_128,
+				    .integrity = HA_CFG_INTEG_NONE, .key_len = 20 };
+	m.reqid = reqid;
+	inet_pton(AF_INET6, ts, m.ts_remote);
+	m.ts_remote_len = ts_len;
+	m.ts_proto = MH_PROTO;
+	return m;
+}
+
+static struct mh_msg bu_msg(uint16_t seq)
+{
+	struct mh_msg m = { .type = MH_TYPE_BU };
+	m.bu.seq = seq;
+	m.bu.flags = MH_BU_A | MH_BU_H | MH_BU_K;
+	m.bu.lifetime = 100;
+	return m;
+}
+
+static struct in6_addr A(const char *s)
+{
+	struct in6_addr a;
+	inet_pton(AF_INET6, s, &a);
+	return a;
+}
+
+Test(ike, child_sas_only_for_the_own_home_address_and_delete_takes_all)
+{
+	struct ha_sa_spec inst;
+	cr_assert_eq(ask(1, UE1, "internet").result, 0); /* 2001:db8:100:1::/64 */
+	cr_assert_eq(ask(2, UE2, "internet").result, 0); /* 2001:db8:100:2::/64 */
+
+	struct ha_ike_sa_add in = sa_msg(1, 1, 0xc0000001, HA_SA_IN, "2001:db8:100:1::55", 128);
+	struct ha_ike_sa_add out = sa_msg(1, 1, 0xc1000001, HA_SA_OUT, "2001:db8:100:1::55", 128);
+	cr_assert_eq(cp_ike_sa_add(&ike, &in, &inst), 0);
+	cr_assert_eq(inst.spi, 0xc0000001);
+	cr_assert_eq(cp_ike_sa_add(&ike, &out, &inst), 0);
+
+	/* RFC 4877 4.1: UE2's IKE SA asks for selectors of UE1's home address: refused */
+	struct ha_ike_sa_add steal = sa_msg(2, 1, 0xc0000002, HA_SA_IN, "2001:db8:100:1::77", 128);
+	cr_assert_eq(cp_ike_sa_add(&ike, &steal, &inst), -EPERM);
+	struct ha_ike_sa_add wide = sa_msg(2, 1, 0xc0000002, HA_SA_IN, "2001:db8:100::", 48);
+	cr_assert_eq(cp_ike_sa_add(&ike, &wide, &inst), -EPERM, "a transport SA names one address");
+	struct ha_ike_sa_add orphan = sa_msg(99, 1, 0xc0000003, HA_SA_IN, "2001:db8:100:1::55", 128);
+	cr_assert_eq(cp_ike_sa_add(&ike, &orphan, &inst), -ENOENT);
+	cr_assert_eq(ike.ctr[CP_IKE_SA_NOT_HOA], 2);
+
+	/* a BU of UE1's home address under UE1's IKE-made SA is accepted, its BA goes under the
+	 * outbound half (TS 24.303 5.1.3.2) */
+	struct mh_msg m = bu_msg(1);
+	struct cp_bu_in bu = { .bu = &m, .src6 = A("2001:db8:aaaa::2"), .has_hao = true,
+			       .hoa = A("2001:db8:100:1::55"), .esp = true, .sa_spi = 0xc0000001,
+			       .now = 10 };
+	struct cp_bu_out o;
+	cp_bu_process(&ctx, &bu, &o);
+	cr_assert(o.send_ba && o.ba.ba.status == MH_BA_ACCEPTED);
+	cr_assert_eq(o.spi_out, 0xc1000001);
+	cr_assert_eq(ctx.cache.count, 1);
+	/* UE2 cannot register UE1's home address: no SA of UE2's is bound to it */
+	bu.sa_spi = 0xc0000002;
+	cp_bu_process(&ctx, &bu, &o);
+	cr_assert(o.drop);
+
+	/* 004 5.4.3.2: the IKE SA's DELETE takes the binding and both SAs */
+	struct cp_ike_gone gone;
+	cr_assert_eq(cp_ike_down(&ike, 1, &gone), 0);
+	cr_assert_eq(gone.n_sa, 2);
+	cr_assert(gone.has_binding);
+	struct in6_addr p1 = A("2001:db8:100:1::");
+	cr_assert_arr_eq(gone.binding.home_prefix, &p1, 16);
+	cr_assert_eq(ctx.cache.count, 0);
+	cr_assert_null(cp_sigsa_of(&ctx.sigsa, 0xc0000001));
+	cr_assert_eq(cp_ike_down(&ike, 1, &gone), -ENOENT);
+	/* the prefix went back to the pool: the next UEs get :3:: and then :1:: again */
+	struct ha_ike_prefix_rep r3 = ask(3, "0001010000000009@x", "internet");
+	cr_assert_str_eq(pfx(&r3), "2001:db8:100:3::");
+	struct ha_ike_prefix_rep r4 = ask(4, "0001010000000008@x", "internet");
+	cr_assert_str_eq(pfx(&r4), "2001:db8:100:1::");
+}
