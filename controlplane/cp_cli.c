@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cp_cli.h"
+#include "cp_sock.h"
 #include "ha_json.h"
 
 #define MAX_ARGS 8
@@ -373,7 +374,6 @@ int cp_cli_open(struct cp_cli *cli, struct cp_ctx *cp, const char *config_path,
 		uint64_t (*now)(void))
 {
 	const struct ha_config_cli *c = &cp->cfg->cli;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
 	memset(cli, 0, sizeof(*cli));
 	cli->cp = cp;
@@ -381,37 +381,9 @@ int cp_cli_open(struct cp_cli *cli, struct cp_ctx *cp, const char *config_path,
 	cli->now = now;
 	cli->path = c->socket;
 	cli->listen_fd = -1;
-	if (strlen(c->socket) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, c->socket, strlen(c->socket) + 1);
-	/* the directory, then a fresh socket (a stale one from a crash is replaced) */
-	char dir[sizeof(sa.sun_path)];
-	snprintf(dir, sizeof(dir), "%s", c->socket);
-	char *slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		mkdir(dir, 0755);
-	}
-	unlink(c->socket);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = cp_sock_listen(c->socket, c->mode, c->group);
 	if (fd < 0)
-		return -errno;
-	mode_t old = umask(0777 & ~c->mode);
-	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (rc < 0 || listen(fd, 16) < 0) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	chmod(c->socket, c->mode);
-	struct group *g = getgrnam(c->group);
-	if (!g || chown(c->socket, (uid_t)-1, g->gr_gid) < 0) {
-		rc = g ? -errno : -ENOENT;
-		close(fd);
-		unlink(c->socket);
-		return rc;
-	}
+		return fd;
 	cli->listen_fd = fd;
 	return 0;
 }

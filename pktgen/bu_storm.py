@@ -48,8 +48,8 @@ def config(work, prefix, n):
   lcores: {{ main: 0, workers: [1] }}
   mempool: {{ mbufs: 32767, cache: 256 }}
   ports:
-    access: {{ device: net_memif0, devargs: "role=server,id=0,socket={work}/access.sock" }}
-    core: {{ device: net_memif1, devargs: "role=server,id=0,socket={work}/core.sock" }}
+    access: {{ device: net_memif0, devargs: "role=server,id=0,rsize=12,socket={work}/access.sock" }}
+    core: {{ device: net_memif1, devargs: "role=server,id=0,rsize=12,socket={work}/core.sock" }}
   tables: {{ max_bindings: {max(n, 64)}, max_sas: {max(2 * n, 64)} }}
 home_agent:
   ipv6_address: {HA6}

@@ -173,8 +173,8 @@ int main(int argc, char **argv)
 	char l[32], prefix[64], va[512], vc[512];
 	snprintf(l, sizeof(l), "%u", lcore);
 	snprintf(prefix, sizeof(prefix), "--file-prefix=ha-pktgen-%d", getpid());
-	snprintf(va, sizeof(va), "--vdev=net_memif0,role=client,id=0,socket=%s", acc.sock);
-	snprintf(vc, sizeof(vc), "--vdev=net_memif1,role=client,id=0,socket=%s", core.sock);
+	snprintf(va, sizeof(va), "--vdev=net_memif0,role=client,id=0,rsize=12,socket=%s", acc.sock);
+	snprintf(vc, sizeof(vc), "--vdev=net_memif1,role=client,id=0,rsize=12,socket=%s", core.sock);
 	char *eargv[] = { "ha-pktgen-live", "-l", l, "--no-pci", "--no-telemetry", "--in-memory",
 			  "--log-level=*:warning", prefix, va, vc, NULL };
 	if (rte_eal_init(10, eargv) < 0) {

@@ -178,6 +178,7 @@ struct ha_config_ike {
 	bool fragmentation;
 	uint32_t ike_lifetime;            /**< seconds */
 	uint32_t child_lifetime;
+	char socket[HA_CFG_SOCKET_SIZE];  /**< hacpd's socket for charon's plugin */
 };
 
 struct ha_config_sa {

@@ -285,6 +285,7 @@ int ha_config_dump(FILE *f, const struct ha_config *cfg, unsigned flags)
 	if (ike->ca_certificate[0])
 		em_str(e, "ca_certificate", ike->ca_certificate);
 	em_str(e, "aaa", ike->aaa == HA_CFG_AAA_RADIUS ? "radius" : "local");
+	em_str(e, "socket", ike->socket);
 	if (ike->subscribers[0])
 		em_str(e, "subscribers", ike->subscribers);
 	if (ike->has_radius) {

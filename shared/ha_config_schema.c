@@ -772,14 +772,15 @@ static int walk_ike(struct cfg_ctx *c, const struct ynode *n, struct ha_config_i
 {
 	static const char *const keys[] = {"enabled",	   "local_id",	 "certificate",	 "private_key",
 					   "ca_certificate", "subscribers", "aaa",		 "radius",
-					   "fragmentation",  "ike_lifetime", "child_lifetime"};
-	enum { K_EN, K_ID, K_CERT, K_KEY, K_CA, K_SUBS, K_AAA, K_RADIUS, K_FRAG, K_IKEL, K_CHILDL };
+					   "fragmentation",  "ike_lifetime", "child_lifetime", "socket"};
+	enum { K_EN, K_ID, K_CERT, K_KEY, K_CA, K_SUBS, K_AAA, K_RADIUS, K_FRAG, K_IKEL, K_CHILDL,
+	       K_SOCK };
 	static const char *const aaa_names[] = {"local", "radius"};
 	struct cfg_mapv m;
 	int64_t v;
 	int e;
 
-	if (cfg_map(c, n, keys, 11, &m) < 0)
+	if (cfg_map(c, n, keys, 12, &m) < 0)
 		return -1;
 	if (f_bool(c, &m, K_EN, true, &ike->enabled) < 0)
 		return -1;
@@ -819,7 +820,8 @@ static int walk_ike(struct cfg_ctx *c, const struct ynode *n, struct ha_config_i
 	if (f_int(c, &m, K_CHILDL, false, 60, 604800, 3600, &v) < 0)
 		return -1;
 	ike->child_lifetime = (uint32_t)v;
-	return 0;
+	return f_str(c, &m, K_SOCK, false, ike->socket, sizeof(ike->socket), "/run/hacpd/ike.sock",
+		     check_socket_path);
 }
 
 /* ------------------------------------------------------------------ */
