@@ -26,6 +26,7 @@
 
 #include "cp_bu.h"
 #include "cp_cli.h"
+#include "cp_ike_srv.h"
 #include "ha_ring.h"
 
 #define PENDING_MAX 4096
@@ -182,6 +183,20 @@ static int send_cmd(struct hacpd *h, uint16_t type, const struct ha_binding_spec
 		return -ENOBUFS;
 	}
 	*seq = c.seq;
+	return 0;
+}
+
+/* The IKE socket's table changes for hadp (charon's SAs, a DELETE's binding). */
+static int ike_install(void *arg, struct ha_cmd *c)
+{
+	struct hacpd *h = arg;
+	c->version = HA_RING_VERSION;
+	c->seq = ++h->next_seq;
+	c->generation = h->generation;
+	if (rte_ring_sp_enqueue_elem(h->cmd, c, sizeof(*c)) != 0) {
+		h->cmd_full++;
+		return -ENOBUFS;
+	}
 	return 0;
 }
 
@@ -467,6 +482,22 @@ int main(int argc, char **argv)
 	if (crc < 0)
 		fprintf(stderr, "hacpd: operator socket %s: %s (hactl will not reach hacpd)\n",
 			cfg->cli.socket, strerror(-crc));
+	/* IKEv2 (TS 24.303 5.1.3.1): charon's plugin brings the UEs' prefixes and SAs */
+	static struct cp_ike ike;
+	static struct cp_ike_srv ike_srv = { .listen_fd = -1, .fd = -1 };
+	if (cfg->ike.enabled) {
+		if (cp_ike_init(&ike, &h.cp) < 0) {
+			fprintf(stderr, "hacpd: no memory for the home prefix pools\n");
+			rte_eal_cleanup();
+			return 1;
+		}
+		int irc = cp_ike_srv_open(&ike_srv, &ike, cfg->ike.socket);
+		ike_srv.install = ike_install;
+		ike_srv.arg = &h;
+		if (irc < 0)
+			fprintf(stderr, "hacpd: IKE socket %s: %s (charon's plugin will not reach hacpd)\n",
+				cfg->ike.socket, strerror(-irc));
+	}
 	uint64_t start = now_s(), last_expiry = start;
 	int rc = 0;
 	while (!quit) {
@@ -478,6 +509,7 @@ int main(int argc, char **argv)
 		}
 		handle_acks(&h);
 		cp_cli_poll(&cli);
+		cp_ike_srv_poll(&ike_srv);
 		detach_timers(&h);
 		if (h.syncing)
 			sync_step(&h);
@@ -511,14 +543,29 @@ int main(int argc, char **argv)
 				fprintf(f, ",\"%s\":%llu", cp_counter_name(i),
 					(unsigned long long)h.cp.ctr[i]);
 			fprintf(f, ",\"malformed\":%llu,\"not-bu\":%llu,\"tx-full\":%llu,"
-				   "\"cmd-full\":%llu,\"acks-failed\":%llu,\"no-mbuf\":%llu}\n",
+				   "\"cmd-full\":%llu,\"acks-failed\":%llu,\"no-mbuf\":%llu",
 				(unsigned long long)h.malformed, (unsigned long long)h.not_bu,
 				(unsigned long long)h.tx_full, (unsigned long long)h.cmd_full,
 				(unsigned long long)h.acks_failed, (unsigned long long)h.no_mbuf);
+			if (cfg->ike.enabled) {
+				fprintf(f, ",\"ike\":{\"sessions\":%u,\"messages\":%llu,"
+					   "\"bad-messages\":%llu,\"connects\":%llu", ike.count,
+					(unsigned long long)ike_srv.msgs,
+					(unsigned long long)ike_srv.bad_msgs,
+					(unsigned long long)ike_srv.connects);
+				for (unsigned i = 0; i < CP_IKE__COUNT; i++)
+					fprintf(f, ",\"%s\":%llu", cp_ike_counter_name(i),
+						(unsigned long long)ike.ctr[i]);
+				fprintf(f, "}");
+			}
+			fprintf(f, "}\n");
 			fclose(f);
 		}
 	}
 	cp_cli_close(&cli);
+	cp_ike_srv_close(&ike_srv, cfg->ike.socket);
+	if (cfg->ike.enabled && rc == 0)
+		cp_ike_free(&ike);
 	if (rc == 0)
 		cp_ctx_free(&h.cp); /* with hadp gone, its memory is not ours to touch any more */
 	rte_eal_cleanup();

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cp_ike.h"
+#include "cp_ike_srv.h"
 
 static const char *yaml =
 	"dataplane:\n"
@@ -176,4 +177,71 @@ Test(ike, child_sas_only_for_the_own_home_address_and_delete_takes_all)
 	cr_assert_str_eq(pfx(&r3), "2001:db8:100:3::");
 	struct ha_ike_prefix_rep r4 = ask(4, "0001010000000008@x", "internet");
 	cr_assert_str_eq(pfx(&r4), "2001:db8:100:1::");
+}
+
+/* The IKE socket's message handling (shared/ha_ike_msg.h): HELLO first, every request answered
+ * with its seq, hadp's commands queued, anything malformed refused (the connection drops). */
+static struct ha_cmd cmds[16];
+static unsigned n_cmds;
+
+static int capture(void *arg, struct ha_cmd *c)
+{
+	(void)arg;
+	cr_assert_lt(n_cmds, 16);
+	cmds[n_cmds++] = *c;
+	return 0;
+}
+
+Test(ike, socket_messages)
+{
+	struct cp_ike_srv srv = { .listen_fd = -1, .fd = -1, .ike = &ike, .install = capture };
+	union {
+		struct ha_ike_prefix_rep rep;
+		struct ha_ike_result res;
+	} r;
+	struct ha_ike_hdr bad = { .version = HA_IKE_VERSION, .type = HA_IKE_HELLO, .len = 17 };
+	cr_assert_eq(cp_ike_srv_handle(&srv, &bad, &r, sizeof(r)), -EBADMSG, "a wrong length");
+	bad.version = 2;
+	bad.len = sizeof(struct ha_ike_hello);
+	cr_assert_eq(cp_ike_srv_handle(&srv, &bad, &r, sizeof(r)), -EPROTO, "another version");
+
+	struct ha_ike_prefix_req rq = { .h = { .version = HA_IKE_VERSION, .type = HA_IKE_PREFIX_REQ,
+					       .len = sizeof(rq), .seq = 2, .ike_sa = 5 } };
+	snprintf(rq.nai, sizeof(rq.nai), UE1);
+	snprintf(rq.apn, sizeof(rq.apn), "internet");
+	cr_assert_eq(cp_ike_srv_handle(&srv, &rq.h, &r, sizeof(r)), -EPROTO, "HELLO comes first");
+
+	struct ha_ike_hello hello = { .h = { .version = HA_IKE_VERSION, .type = HA_IKE_HELLO,
+					     .len = sizeof(hello), .seq = 1 } };
+	cr_assert_eq(cp_ike_srv_handle(&srv, &hello.h, &r, sizeof(r)), 0);
+	cr_assert_eq(r.res.h.type, HA_IKE_RESULT);
+	cr_assert_eq(r.res.h.seq, 1);
+	cr_assert_eq(cp_ike_srv_handle(&srv, &rq.h, &r, sizeof(r)), 0);
+	cr_assert_eq(r.rep.h.type, HA_IKE_PREFIX_REP);
+	cr_assert_eq(r.rep.h.seq, 2);
+	cr_assert_eq(r.rep.result, 0);
+
+	struct ha_ike_sa_add add = sa_msg(5, 1, 0xc0000005, HA_SA_IN, "2001:db8:100:1::1", 128);
+	cr_assert_eq(cp_ike_srv_handle(&srv, &add.h, &r, sizeof(r)), 0);
+	cr_assert_eq(r.res.result, 0);
+	cr_assert_eq(n_cmds, 1);
+	cr_assert_eq(cmds[0].type, HA_CMD_SA_ADD);
+	cr_assert_eq(cmds[0].sa.spi, 0xc0000005);
+	struct ha_ike_sa_add steal = sa_msg(5, 2, 0xc0000006, HA_SA_IN, "2001:db8:100:2::1", 128);
+	cr_assert_eq(cp_ike_srv_handle(&srv, &steal.h, &r, sizeof(r)), 0);
+	cr_assert_eq(r.res.result, -EPERM, "refused, and said so to charon");
+	cr_assert_eq(n_cmds, 1, "nothing for hadp");
+
+	struct ha_ike_down down = { .h = { .version = HA_IKE_VERSION, .type = HA_IKE_IKE_DOWN,
+					   .len = sizeof(down), .seq = 4, .ike_sa = 5 } };
+	cr_assert_eq(cp_ike_srv_handle(&srv, &down.h, &r, sizeof(r)), 0);
+	cr_assert_eq(r.res.result, 0);
+	cr_assert_eq(n_cmds, 2);
+	cr_assert_eq(cmds[1].type, HA_CMD_SA_DELETE);
+	cr_assert_eq(cmds[1].sa_del.spi, 0xc0000005);
+
+	struct ha_ike_down move = { .h = { .version = HA_IKE_VERSION, .type = HA_IKE_IKE_DELETE,
+					   .len = sizeof(move), .seq = 5 } };
+	cr_assert_eq(cp_ike_srv_handle(&srv, &move.h, &r, sizeof(r)), -EBADMSG,
+		     "a hacpd-to-plugin message from the plugin");
 }

@@ -1,0 +1,184 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cp_ike_srv.h"
+#include "cp_sock.h"
+
+int cp_ike_srv_open(struct cp_ike_srv *s, struct cp_ike *ike, const char *path)
+{
+	memset(s, 0, sizeof(*s));
+	s->ike = ike;
+	s->fd = -1;
+	s->listen_fd = cp_sock_listen(path, 0600, NULL);
+	return s->listen_fd < 0 ? s->listen_fd : 0;
+}
+
+static void drop_conn(struct cp_ike_srv *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	s->rx_len = 0;
+	s->hello = false;
+}
+
+void cp_ike_srv_close(struct cp_ike_srv *s, const char *path)
+{
+	drop_conn(s);
+	if (s->listen_fd >= 0) {
+		close(s->listen_fd);
+		unlink(path);
+	}
+	s->listen_fd = -1;
+}
+
+static void result(void *reply, const struct ha_ike_hdr *rq, int rc)
+{
+	struct ha_ike_result *r = reply;
+	*r = (struct ha_ike_result){ .h = { .version = HA_IKE_VERSION, .type = HA_IKE_RESULT,
+					    .len = sizeof(*r), .seq = rq->seq, .ike_sa = rq->ike_sa },
+				     .result = rc };
+}
+
+static int queue(struct cp_ike_srv *s, struct ha_cmd *c)
+{
+	return s->install ? s->install(s->arg, c) : 0;
+}
+
+static int sa_delete(struct cp_ike_srv *s, uint32_t spi, uint8_t dir)
+{
+	struct ha_cmd c = { .type = HA_CMD_SA_DELETE };
+	c.sa_del.spi = spi;
+	c.sa_del.direction = dir;
+	return queue(s, &c);
+}
+
+int cp_ike_srv_handle(struct cp_ike_srv *s, const struct ha_ike_hdr *h, void *reply,
+		      size_t reply_max)
+{
+	int rc = ha_ike_check_hdr(h);
+
+	((struct ha_ike_hdr *)reply)->len = 0;
+	if (rc < 0 || reply_max < sizeof(struct ha_ike_prefix_rep))
+		return rc < 0 ? rc : -ENOBUFS;
+	if (!s->hello && h->type != HA_IKE_HELLO)
+		return -EPROTO;
+	s->msgs++;
+	switch (h->type) {
+	case HA_IKE_HELLO:
+		s->hello = true;
+		result(reply, h, 0);
+		return 0;
+	case HA_IKE_PREFIX_REQ:
+		cp_ike_prefix(s->ike, (const struct ha_ike_prefix_req *)h, reply);
+		return 0;
+	case HA_IKE_SA_ADD: {
+		struct ha_cmd c = { .type = HA_CMD_SA_ADD };
+		rc = cp_ike_sa_add(s->ike, (const struct ha_ike_sa_add *)h, &c.sa);
+		if (rc == 0 && (rc = queue(s, &c)) < 0) {
+			/* hadp cannot take it now: forget it, charon fails the child SA */
+			struct ha_ike_sa_del d = { .h = *h, .spi = c.sa.spi, .direction = c.sa.direction };
+			cp_ike_sa_del(s->ike, &d);
+		}
+		result(reply, h, rc);
+		return 0;
+	}
+	case HA_IKE_SA_DEL: {
+		const struct ha_ike_sa_del *d = (const struct ha_ike_sa_del *)h;
+		cp_ike_sa_del(s->ike, d);
+		result(reply, h, sa_delete(s, d->spi, d->direction));
+		return 0;
+	}
+	case HA_IKE_IKE_DOWN: {
+		struct cp_ike_gone gone;
+		rc = cp_ike_down(s->ike, h->ike_sa, &gone);
+		for (unsigned i = 0; i < gone.n_sa; i++)
+			sa_delete(s, gone.sa[i].spi, gone.sa[i].dir);
+		if (gone.has_binding) {
+			struct ha_cmd c = { .type = HA_CMD_BINDING_DELETE, .binding = gone.binding };
+			queue(s, &c);
+		}
+		result(reply, h, rc);
+		return 0;
+	}
+	default:
+		/* a hacpd-to-plugin type, or RESULT: not ours to receive */
+		s->bad_msgs++;
+		return -EBADMSG;
+	}
+}
+
+/* Whole messages from the buffer; a partial one waits for the rest. */
+static unsigned drain(struct cp_ike_srv *s)
+{
+	unsigned n = 0;
+	size_t off = 0;
+	union {
+		struct ha_ike_prefix_rep rep;
+		struct ha_ike_result res;
+	} reply;
+
+	while (s->rx_len - off >= sizeof(struct ha_ike_hdr)) {
+		struct ha_ike_hdr h;
+		memcpy(&h, s->rx + off, sizeof(h));
+		if (ha_ike_check_hdr(&h) < 0) {
+			s->bad_msgs++;
+			fprintf(stderr, "hacpd: IKE socket: bad message (version %u type %u len %u); "
+					"dropping the connection\n", h.version, h.type, h.len);
+			drop_conn(s);
+			return n;
+		}
+		if (s->rx_len - off < h.len)
+			break;
+		uint8_t msg[sizeof(s->rx)] __attribute__((aligned(8)));
+		memcpy(msg, s->rx + off, h.len);
+		off += h.len;
+		if (cp_ike_srv_handle(s, (struct ha_ike_hdr *)msg, &reply, sizeof(reply)) < 0) {
+			s->bad_msgs++;
+			drop_conn(s);
+			return n;
+		}
+		n++;
+		uint32_t len = reply.res.h.len;
+		if (len && send(s->fd, &reply, len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)len) {
+			/* charon does not read: it will reconnect and say HELLO again */
+			drop_conn(s);
+			return n;
+		}
+	}
+	memmove(s->rx, s->rx + off, s->rx_len - off);
+	s->rx_len -= off;
+	return n;
+}
+
+unsigned cp_ike_srv_poll(struct cp_ike_srv *s)
+{
+	unsigned n = 0;
+
+	if (s->listen_fd < 0)
+		return 0;
+	int c = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (c >= 0) {
+		drop_conn(s); /* charon restarted: the new connection is the one */
+		s->fd = c;
+		s->connects++;
+	}
+	if (s->fd < 0)
+		return 0;
+	for (;;) {
+		ssize_t r = recv(s->fd, s->rx + s->rx_len, sizeof(s->rx) - s->rx_len, 0);
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+			drop_conn(s);
+			return n;
+		}
+		if (r < 0)
+			return n;
+		s->rx_len += (size_t)r;
+		n += drain(s);
+		if (s->fd < 0)
+			return n;
+	}
+}

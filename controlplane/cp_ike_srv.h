@@ -1,0 +1,41 @@
+/*
+ * hacpd's IKE socket (ike.socket): charon's plugin connects, says HELLO, then asks for home
+ * prefixes and hands over the child SAs it negotiates and the IKE SAs it loses
+ * (shared/ha_ike_msg.h). The decisions are cp_ike.c's; this file reads and writes the socket
+ * and turns them into hadp commands through the install callback. One connection at a time: a
+ * new one (charon restarted) replaces the old. Owner: hacpd's main thread, polled.
+ */
+#ifndef CP_IKE_SRV_H
+#define CP_IKE_SRV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cp_ike.h"
+#include "ha_ring.h"
+
+struct cp_ike_srv {
+	int listen_fd;
+	int fd;                     /* charon's connection, -1 when none */
+	struct cp_ike *ike;
+	/* hadp's table changes: 0 when queued, -errno */
+	int (*install)(void *arg, struct ha_cmd *cmd);
+	void *arg;
+	uint8_t rx[1024];
+	size_t rx_len;
+	bool hello;
+	uint64_t msgs, bad_msgs, connects;
+};
+
+/** Listen at path, root only (0600). 0 or -errno. */
+int cp_ike_srv_open(struct cp_ike_srv *s, struct cp_ike *ike, const char *path);
+/** Accept, read and answer what is waiting. @return messages handled. */
+unsigned cp_ike_srv_poll(struct cp_ike_srv *s);
+void cp_ike_srv_close(struct cp_ike_srv *s, const char *path);
+
+/** Handle one message (exposed for tests); the answer, if any, in reply (its header's len,
+ *  0 when there is none). @return 0, or -errno when the connection must be dropped. */
+int cp_ike_srv_handle(struct cp_ike_srv *s, const struct ha_ike_hdr *h, void *reply,
+		      size_t reply_max);
+
+#endif
