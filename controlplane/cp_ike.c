@@ -85,8 +85,10 @@ void cp_ike_prefix(struct cp_ike *k, const struct ha_ike_prefix_req *rq, struct 
 				      .len = sizeof(*rep), .seq = rq->h.seq, .ike_sa = id };
 	snprintf(nai, sizeof(nai), "%.*s", (int)sizeof(rq->nai) - 1, rq->nai);
 	snprintf(apn, sizeof(apn), "%.*s", (int)sizeof(rq->apn) - 1, rq->apn);
-	/* no APN: the first PDN, the operator's default */
-	int pdn = apn[0] ? pdn_by_apn(cfg, apn) : (cfg->n_pdns ? 0 : -1);
+	/* no APN, or the IDr naming the HA itself (a UE that asks for no PDN in particular): the
+	 * first PDN, the operator's default */
+	bool dflt = !apn[0] || (cfg->ike.local_id[0] && !strcasecmp(apn, cfg->ike.local_id));
+	int pdn = dflt ? (cfg->n_pdns ? 0 : -1) : pdn_by_apn(cfg, apn);
 	if (pdn < 0 || !nai[0] || !id) {
 		k->ctr[CP_IKE_PREFIX_NO_APN]++;
 		rep->result = -ENOENT;
@@ -97,7 +99,14 @@ void cp_ike_prefix(struct cp_ike *k, const struct ha_ike_prefix_req *rq, struct 
 	if (s) {
 		/* the same UE again for the same PDN (re-authentication, or a new IKE SA before the
 		 * old one was deleted): the same prefix, now under the new IKE SA */
+		struct cp_ike_session *other;
+		HASH_FIND(hh, k->by_id, &id, sizeof(id), other);
+		if (other && other != s) {
+			rep->result = -EEXIST; /* that IKE SA has a session for another UE or PDN */
+			return;
+		}
 		HASH_DEL(k->by_id, s);
+		cp_sigsa_rename_ike(&k->cp->sigsa, s->ike_sa, id); /* its children come along */
 		s->ike_sa = id;
 		HASH_ADD(hh, k->by_id, ike_sa, sizeof(s->ike_sa), s);
 		k->ctr[CP_IKE_PREFIX_KEPT]++;

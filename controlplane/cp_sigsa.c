@@ -132,6 +132,29 @@ unsigned cp_sigsa_del_ike(struct cp_sigsas *t, uint32_t ike_sa,
 	return n;
 }
 
+void cp_sigsa_rename_ike(struct cp_sigsas *t, uint32_t old_ike_sa, uint32_t new_ike_sa)
+{
+	struct cp_sigsa *e, *tmp, *moved = NULL;
+
+	if (!old_ike_sa || !new_ike_sa || old_ike_sa == new_ike_sa)
+		return;
+	HASH_ITER(hh_req, t->by_req, e, tmp) {
+		if (e->ike_sa != old_ike_sa)
+			continue;
+		HASH_DELETE(hh_req, t->by_req, e);
+		e->ike_sa = new_ike_sa;
+		e->req_key = req_key(new_ike_sa, e->reqid);
+		/* re-added after the walk, so the walk never meets an entry twice */
+		e->hh_req.next = moved;
+		moved = e;
+	}
+	while (moved) {
+		e = moved;
+		moved = e->hh_req.next;
+		HASH_ADD(hh_req, t->by_req, req_key, sizeof(e->req_key), e);
+	}
+}
+
 const struct cp_sigsa *cp_sigsa_of(const struct cp_sigsas *t, uint32_t spi_in)
 {
 	struct cp_sigsa *e;

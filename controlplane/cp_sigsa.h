@@ -38,6 +38,8 @@ void cp_sigsa_del(struct cp_sigsas *t, uint32_t ike_sa, uint32_t reqid, uint32_t
 /** Every entry of an IKE SA, removed; each one is passed to gone (may be NULL) before it is. */
 unsigned cp_sigsa_del_ike(struct cp_sigsas *t, uint32_t ike_sa,
 			  void (*gone)(void *arg, const struct cp_sigsa *s), void *arg);
+/** An IKE SA rekeyed: its children now belong to the new one. */
+void cp_sigsa_rename_ike(struct cp_sigsas *t, uint32_t old_ike_sa, uint32_t new_ike_sa);
 const struct cp_sigsa *cp_sigsa_of(const struct cp_sigsas *t, uint32_t spi_in);
 const struct cp_sigsa *cp_sigsa_for_hoa(const struct cp_sigsas *t, const struct in6_addr *hoa);
 void cp_sigsa_clear(struct cp_sigsas *t);

@@ -1,19 +1,25 @@
 /*
- * The appliance's plugin inside Debian's stock charon (docs/ikev2.md): the EAP-AKA quintuplet
- * provider over the subscriber file now; the kernel_ipsec_t towards hacpd and hadp and the
- * MIP6_HOME_PREFIX attribute provider join it (issue 5).
+ * The appliance's plugin inside Debian's stock charon (docs/ikev2.md): EAP-AKA quintuplets from
+ * the subscriber file, the UEs' sessions with hacpd (home prefix, MIP6_HOME_PREFIX, IKE SA
+ * down), and the kernel interface that hands every ESP SA to hacpd and hadp.
  */
 #include <daemon.h>
 #include <plugins/plugin.h>
 #include <simaka_manager.h>
 
 #include "dsmip6_aka_provider.h"
+#include "dsmip6_hacpd.h"
+#include "dsmip6_kernel_ipsec.h"
+#include "dsmip6_session.h"
+
+dsmip6_hacpd_t *dsmip6_hacpd;
 
 typedef struct private_dsmip6_plugin_t private_dsmip6_plugin_t;
 
 struct private_dsmip6_plugin_t {
 	plugin_t public;
 	dsmip6_aka_provider_t *aka;
+	dsmip6_session_t *session;
 };
 
 METHOD(plugin_t, get_name, char *, private_dsmip6_plugin_t *this)
@@ -34,6 +40,22 @@ static bool load_aka(private_dsmip6_plugin_t *this, plugin_feature_t *feature, b
 	return TRUE;
 }
 
+static bool load_session(private_dsmip6_plugin_t *this, plugin_feature_t *feature, bool reg,
+			 void *data)
+{
+	if (reg) {
+		this->session = dsmip6_session_create();
+		charon->attributes->add_provider(charon->attributes, &this->session->provider);
+		charon->bus->add_listener(charon->bus, &this->session->listener);
+	} else if (this->session) {
+		charon->bus->remove_listener(charon->bus, &this->session->listener);
+		charon->attributes->remove_provider(charon->attributes, &this->session->provider);
+		this->session->destroy(this->session);
+		this->session = NULL;
+	}
+	return TRUE;
+}
+
 static simaka_provider_t *get_provider(private_dsmip6_plugin_t *this)
 {
 	return this->aka ? &this->aka->provider : NULL;
@@ -42,6 +64,11 @@ static simaka_provider_t *get_provider(private_dsmip6_plugin_t *this)
 METHOD(plugin_t, get_features, int, private_dsmip6_plugin_t *this, plugin_feature_t *features[])
 {
 	static plugin_feature_t f[] = {
+		PLUGIN_CALLBACK(kernel_ipsec_register, dsmip6_kernel_ipsec_create),
+			PLUGIN_PROVIDE(CUSTOM, "kernel-ipsec"),
+				PLUGIN_DEPENDS(RNG, RNG_WEAK),
+		PLUGIN_CALLBACK((void *)load_session, NULL),
+			PLUGIN_PROVIDE(CUSTOM, "dsmip6-sessions"),
 		PLUGIN_CALLBACK((void *)load_aka, NULL),
 			PLUGIN_PROVIDE(CUSTOM, "dsmip6-subscribers"),
 				PLUGIN_DEPENDS(RNG, RNG_STRONG),
@@ -56,6 +83,9 @@ METHOD(plugin_t, get_features, int, private_dsmip6_plugin_t *this, plugin_featur
 
 METHOD(plugin_t, destroy, void, private_dsmip6_plugin_t *this)
 {
+	if (dsmip6_hacpd)
+		dsmip6_hacpd->destroy(dsmip6_hacpd);
+	dsmip6_hacpd = NULL;
 	free(this);
 }
 
@@ -71,5 +101,6 @@ plugin_t *dsmip6_plugin_create(void)
 			.destroy = _destroy,
 		},
 	);
+	dsmip6_hacpd = dsmip6_hacpd_create();
 	return &this->public;
 }

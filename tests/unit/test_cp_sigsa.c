@@ -53,6 +53,12 @@ Test(sigsa, child_sa_halves_pair_by_reqid_and_a_rekey_takes_over)
 	/* the second half naming another address than the first: refused */
 	cr_assert_eq(cp_sigsa_add(&t, 7, 2, &other, 0xc1000009, false), -EEXIST);
 
+	/* the IKE SA is rekeyed (id 7 -> 17): its children follow */
+	cp_sigsa_rename_ike(&t, 7, 17);
+	cr_assert_eq(cp_sigsa_of(&t, 0xc0000002)->ike_sa, 17);
+	cr_assert_eq(cp_sigsa_del_ike(&t, 7, NULL, NULL), 0);
+	cp_sigsa_rename_ike(&t, 17, 7);
+
 	unsigned gone = 0;
 	cr_assert_eq(cp_sigsa_add(&t, 9, 1, &other, 0xd0000001, true), 0);
 	cr_assert_eq(cp_sigsa_del_ike(&t, 7, count_gone, &gone), 1);

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""EAP-AKA attach against a real peer: Debian's charon-systemd as the Home Agent with the
-appliance's plugin (libstrongswan-dsmip6: quintuplets from the subscriber file) and a second
-charon-systemd as the UE with a test USIM plugin (libstrongswan-dsmip6-ue), each in its own
-network namespace joined by a veth pair.
+"""IKEv2 against a real peer: Debian's charon-systemd as the Home Agent with the appliance's
+plugin (libstrongswan-dsmip6) talking to a running hacpd and hadp, and a second charon-systemd as
+the UE with the test plugin (libstrongswan-dsmip6-ue: USIM, MIP6_HOME_PREFIX request, an SA log),
+each in its own network namespace joined by a veth pair.
 
 TS 24.302 7.2.2 / 3GPP TS 33.402 8.2.2 (IKEv2 with EAP-AKA, the HA authenticated by certificate),
 TS 33.102 6.3 (AKA: the USIM verifies AUTN, re-synchronises with AUTS when the SQN is not fresh):
@@ -13,12 +13,22 @@ TS 33.102 6.3 (AKA: the USIM verifies AUTN, re-synchronises with AUTS when the S
      by the HA (RES != XRES);
   4. a UE whose K differs refuses the HA's challenge (AUTN does not verify);
   5. an identity not in the subscriber file is refused.
+TS 24.303 5.1.3.1 / RFC 5026 / RFC 4877 with hacpd and hadp:
+  6. the attached UE gets MIP6_HOME_PREFIX (21 octets: lifetime, the first prefix of the PDN's
+     pool, /64) and hacpd holds its session;
+  7. the BU/BA child SA (transport, the home address and protocol 135 as selectors, made with
+     CREATE_CHILD_SA) goes into hadp's SA table and hacpd's signalling SAs; the UE's SA log
+     holds the same SPIs;
+  8. a child SA for another UE's home address is refused (hacpd: not in the session's prefix);
+  9. the UE's DELETE (004 5.4.3.2) takes its SAs out of hadp and its session out of hacpd.
 
-usage: aka_attach_test.py BUILD_DIR WORK_DIR
+usage: ike_e2e_test.py BUILD_DIR WORK_DIR
 """
+import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -31,6 +41,8 @@ K = "465b5ce8b199b49faa5f0a2ee238a6bc"      # TS 35.208 test set 1
 OPC = "cd63cb71954a9f4e48a5994e37a02baf"
 WRONG_K = "fec86ba6eb707ed08905757b1bb44b8f"
 CHARON = "/usr/sbin/charon-systemd"
+HOA = "2001:db8:100::1"         # the UE's home address in the first prefix of the pool
+OTHER_HOA = "2001:db8:100:77::1"  # in a prefix that is not the UE's
 
 failures = []
 
@@ -59,7 +71,8 @@ class Charon:
         self.log = f"{self.dir}/charon.log"
         with open(f"{self.dir}/strongswan.conf", "w") as f:
             f.write(f"""charon-systemd {{
-  load = random nonce openssl kdf pem pkcs1 pkcs8 x509 pubkey revocation constraints kernel-netlink socket-default vici eap-identity eap-aka fips-prf {plugins}
+  # the plugin before kernel-netlink: the first kernel-ipsec registered is the one
+  load = random nonce openssl kdf pem pkcs1 pkcs8 x509 pubkey revocation constraints {plugins} kernel-netlink socket-default vici eap-identity eap-aka fips-prf
   install_routes = no
   install_virtual_ip = no
   retransmit_tries = 2
@@ -131,6 +144,18 @@ def ha_swanctl():
       auth = eap-aka
       eap_id = %any
     }}
+    children {{
+      # RFC 4877 4.1: BU/BA in transport mode between the home address and the HA
+      bu {{
+        mode = transport_proxy
+        local_ts = {HA6}/128[135]
+        remote_ts = 2001:db8:100::/48[135]
+        esp_proposals = aes128gcm16,aes256gcm16
+        policies = no
+        rekey_time = 0
+        rand_time = 0
+      }}
+    }}
   }}
 }}
 """
@@ -154,9 +179,67 @@ def ue_swanctl(nai):
       id = {HA_ID}
       cacerts = ca.crt
     }}
+    children {{
+      bu {{
+        mode = transport_proxy
+        local_ts = {HOA}/128[135]
+        remote_ts = {HA6}/128[135]
+        esp_proposals = aes128gcm16
+        policies = no
+        start_action = none
+      }}
+      steal {{
+        mode = transport_proxy
+        local_ts = {OTHER_HOA}/128[135]
+        remote_ts = {HA6}/128[135]
+        esp_proposals = aes128gcm16
+        policies = no
+        start_action = none
+      }}
+    }}
   }}
 }}
 """
+
+
+def ha_config(work, prefix, pki):
+    """hadp on null ports (no user traffic here) and hacpd with IKE on a socket of our own."""
+    path = f"{work}/ha.yaml"
+    with open(path, "w") as f:
+        f.write(f"""dataplane:
+  eal_args: ["--no-pci", "--file-prefix={prefix}", "--log-level=*:warning"]
+  lcores: {{ main: 0, workers: [1] }}
+  mempool: {{ mbufs: 2047, cache: 32 }}
+  ports:
+    access: {{ device: net_null0, devargs: "no-rx=1" }}
+    core: {{ device: net_null1, devargs: "no-rx=1" }}
+  tables: {{ max_bindings: 64, max_sas: 64 }}
+home_agent: {{ ipv6_address: "{HA6}", ipv4_address: 192.0.2.1 }}
+pdns:
+  - {{ name: internet, home_prefix_pool: 2001:db8:100::/48, home_prefix_length: 64 }}
+ike:
+  enabled: true
+  local_id: {HA_ID}
+  certificate: {pki}/ha.crt
+  private_key: {pki}/ha.key
+  ca_certificate: {pki}/ca.crt
+  subscribers: {work}/subscribers.yaml
+  ike_lifetime: 7200
+  socket: {work}/ike.sock
+cli: {{ socket: "{work}/hactl.sock", mode: 0660, group: root }}
+""")
+    return path
+
+
+def telemetry(prefix, cmd):
+    """hadp's DPDK telemetry (the protocol dpdk-telemetry.py speaks)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(f"/var/run/dpdk/{prefix}/dpdk_telemetry.v2")
+    s.recv(1024)
+    s.send(cmd.encode())
+    out = json.loads(s.recv(65536).decode())
+    s.close()
+    return out[cmd]
 
 
 def main():
@@ -167,6 +250,7 @@ def main():
     ns_ha, ns_ue = f"ike-ha-{tag}", f"ike-ue-{tag}"
     installed = []
     charons = []
+    procs = []
     try:
         for so in ("libstrongswan-dsmip6.so", "libstrongswan-dsmip6-ue.so"):
             shutil.copy(f"{build}/controlplane/charon/{so}", f"{PLUGIN_DIR}/{so}")
@@ -184,28 +268,92 @@ def main():
             sh("ip", "link", "set", dev, "up", ns=ns)
             sh("ip", "link", "set", "lo", "up", ns=ns)
 
+        # hadp, then hacpd attached to it with the IKE socket
+        prefix = f"ike-e2e-{tag}"
+        cfg = ha_config(work, prefix, pki)
+        env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")
+        hadp = subprocess.Popen([f"{build}/dataplane/hadp", "-c", cfg, "--max-seconds", "240"],
+                                stdout=subprocess.DEVNULL, stderr=open(f"{work}/hadp.log", "w"))
+        procs.append(hadp)
+        for _ in range(200):
+            if os.path.exists(f"/var/run/dpdk/{prefix}/mp_socket"):
+                break
+            time.sleep(0.05)
+        time.sleep(0.5)
+        hacpd = subprocess.Popen([f"{build}/controlplane/hacpd", "-c", cfg, "--max-seconds", "240",
+                                  "--stats-file", f"{work}/hacpd.json"], env=env,
+                                 stdout=subprocess.DEVNULL, stderr=open(f"{work}/hacpd.log", "w"))
+        procs.append(hacpd)
+        for _ in range(100):
+            if os.path.exists(f"{work}/ike.sock"):
+                break
+            time.sleep(0.05)
+        check(os.path.exists(f"{work}/ike.sock"), "hacpd listens on its IKE socket")
+
+        def hactl(*args):
+            r = subprocess.run([f"{build}/controlplane/hactl", "-s", f"{work}/hactl.sock", *args],
+                               capture_output=True, text=True, timeout=20)
+            return r.stdout
+
         ha = Charon(work, "ha", ns_ha, "dsmip6",
-                    f"    dsmip6 {{ subscribers = {work}/subscribers.yaml }}")
+                    f"    dsmip6 {{ subscribers = {work}/subscribers.yaml\n"
+                    f"      hacpd_socket = {work}/ike.sock }}")
         charons.append(ha)
         ha.load(ha_swanctl(), [(f"{pki}/ha.crt", "x509"), (f"{pki}/ha.key", "ecdsa")])
         check("EAP-AKA subscribers" in open(ha.log).read(), "HA charon loaded the dsmip6 plugin "
               "and its subscriber file")
 
-        def attach(name, usim, nai=NAI):
-            ue = Charon(work, name, ns_ue, "dsmip6-ue", f"    dsmip6-ue {{ {usim} }}")
+        def attach(name, usim, nai=NAI, then=None):
+            ue = Charon(work, name, ns_ue, "dsmip6-ue",
+                        f"    dsmip6-ue {{ {usim}\n sa_log = {work}/{name}.sas }}")
             charons.append(ue)
             try:
                 ue.load(ue_swanctl(nai), [(f"{pki}/ca.crt", "x509ca")])
                 r = ue.swanctl("--initiate", "--ike", "ha", "--timeout", "20", check_rc=False)
                 sas = ha.swanctl("--list-sas", "--ike", "ue").stdout
+                if then:
+                    then(ue)
                 return r, sas, open(ue.log).read()
             finally:
                 ue.stop()
                 charons.remove(ue)
                 ha.swanctl("--terminate", "--ike", "ue", "--force", "--timeout", "5", check_rc=False)
 
-        # 1. TS 33.402 8.2.2: the subscriber attaches
-        r, sas, _ = attach("ue-ok", f"k = {K}\n opc = {OPC}\n sqn = 0")
+        # 1. TS 33.402 8.2.2: the subscriber attaches; 6.-9. its session (TS 24.303 5.1.3.1)
+        def session(ue):
+            log = open(ue.log).read()
+            # RFC 5026 4.2.1: lifetime 7200 (ike_lifetime), 2001:db8:100::, /64
+            want = "00001c20" + "20010db8010000000000000000000000" + "40"
+            got = [l.split("MIP6_HOME_PREFIX ")[1].replace(":", "").strip()
+                   for l in log.splitlines() if "dsmip6-ue: MIP6_HOME_PREFIX" in l]
+            check(got == [want], f"6. the UE received MIP6_HOME_PREFIX, 21 octets: lifetime, "
+                  f"prefix, length ({got})")
+            # 7. RFC 4877 4.1 / 002 5.1.2.2: the BU/BA child SA by CREATE_CHILD_SA
+            r = ue.swanctl("--initiate", "--child", "bu", "--timeout", "20", check_rc=False)
+            check(r.returncode == 0, "7. the BU/BA child SA (transport, home address, MH) is up")
+            st = hactl("show", "sas", "--json")
+            check(f'"home_address":"{HOA}"' in st and '"ike_sa":' in st and '"ike_sa":0' not in st,
+                  "7. hacpd binds the child SA to the UE's home address")
+            ue_sas = open(f"{ue.dir}/../{ue.name}.sas").read().split("\n") \
+                if os.path.exists(f"{work}/{ue.name}.sas") else []
+            spis = {l.split()[0] for l in ue_sas if l.strip()}
+            check(len(spis) == 2 and all(f"{HOA}/128" in l for l in ue_sas if l.strip()),
+                  "7. the UE's SA log holds the two SPIs with its home address as selector")
+            tables = telemetry(prefix, "/hadp/tables")
+            check(tables["sas"] == 2, f"7. hadp's SA table holds the child SA's two halves "
+                  f"({tables['sas']})")
+            # 8. another UE's home address: refused by hacpd, the child fails
+            r = ue.swanctl("--initiate", "--child", "steal", "--timeout", "20", check_rc=False)
+            check(r.returncode != 0, "8. a child SA for another UE's home address is refused")
+            check(telemetry(prefix, "/hadp/tables")["sas"] == 2, "8. nothing more in hadp")
+            # 9. 004 5.4.3.2: the UE's DELETE
+            ue.swanctl("--terminate", "--ike", "ha", "--timeout", "20", check_rc=False)
+            time.sleep(0.5)
+            check(telemetry(prefix, "/hadp/tables")["sas"] == 0,
+                  "9. the DELETE took the UE's SAs out of hadp")
+            check(HOA not in hactl("show", "sas"), "9. and its signalling SAs out of hacpd")
+
+        r, sas, _ = attach("ue-ok", f"k = {K}\n opc = {OPC}\n sqn = 0", then=session)
         check(r.returncode == 0, "1. the UE's IKE SA is established (swanctl --initiate)")
         check("ESTABLISHED" in sas and NAI in sas,
               "1. the HA shows the IKE SA ESTABLISHED with the UE's EAP identity")
@@ -236,12 +384,19 @@ def main():
     finally:
         for c in charons:
             c.stop()
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+                try:
+                    p.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
         for ns in (ns_ha, ns_ue):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
         for p in installed:
             if p.endswith("-ue.so"):
                 os.unlink(p)
-    print(f"aka_attach: {len(failures)} failed" if failures else "aka_attach: all passed")
+    print(f"ike_e2e: {len(failures)} failed" if failures else "ike_e2e: all passed")
     return 1 if failures else 0
 
 

@@ -1,0 +1,259 @@
+#include <errno.h>
+
+#include <daemon.h>
+#include <collections/hashtable.h>
+#include <encoding/payloads/id_payload.h>
+#include <threading/mutex.h>
+
+#include "dsmip6_hacpd.h"
+#include "dsmip6_session.h"
+
+#define MIP6_HOME_PREFIX_LEN 21 /* RFC 5026 4.2.1: lifetime 4, prefix 16, prefix length 1 */
+
+typedef struct private_dsmip6_session_t private_dsmip6_session_t;
+
+struct private_dsmip6_session_t {
+	dsmip6_session_t public;
+	hashtable_t *by_id;     /* IKE SA unique id -> entry_t */
+	mutex_t *lock;
+};
+
+typedef struct {
+	uint32_t id;
+	char apn[HA_IKE_APN_MAX];
+	char nai[HA_IKE_NAI_MAX];
+	bool has_prefix;
+	uint8_t attr[MIP6_HOME_PREFIX_LEN];
+} entry_t;
+
+/* The listener is not the first member: its callbacks get its own address. */
+static private_dsmip6_session_t *of_listener(listener_t *l)
+{
+	return (private_dsmip6_session_t *)((char *)l - offsetof(private_dsmip6_session_t,
+								 public.listener));
+}
+
+static u_int hash_id(const void *key)
+{
+	return chunk_hash(chunk_create((u_char *)key, sizeof(uint32_t)));
+}
+
+static bool equals_id(const void *a, const void *b)
+{
+	return *(const uint32_t *)a == *(const uint32_t *)b;
+}
+
+/* The entry of an IKE SA, made when missing. Locked by the caller. */
+static entry_t *entry_of(private_dsmip6_session_t *this, uint32_t id)
+{
+	entry_t *e = this->by_id->get(this->by_id, &id);
+	if (!e) {
+		INIT(e, .id = id);
+		this->by_id->put(this->by_id, &e->id, e);
+	}
+	return e;
+}
+
+static void id_str(identification_t *id, char *buf, size_t len)
+{
+	chunk_t c = id ? id->get_encoding(id) : chunk_empty;
+	size_t n = min(c.len, len - 1);
+	memcpy(buf, c.ptr, n);
+	buf[n] = '\0';
+	if (memchr(buf, 0, n))
+		buf[0] = '\0'; /* not text: no name */
+}
+
+METHOD(listener_t, message, bool, listener_t *l, ike_sa_t *ike_sa,
+       message_t *msg, bool incoming, bool plain)
+{
+	private_dsmip6_session_t *this = of_listener(l);
+	if (!incoming || !plain || msg->get_exchange_type(msg) != IKE_AUTH || !msg->get_request(msg))
+		return TRUE;
+	id_payload_t *idr = (id_payload_t *)msg->get_payload(msg, PLV2_ID_RESPONDER);
+	if (!idr)
+		return TRUE;
+	identification_t *id = idr->get_identification(idr);
+	this->lock->lock(this->lock);
+	entry_t *e = entry_of(this, ike_sa->get_unique_id(ike_sa));
+	id_str(id, e->apn, sizeof(e->apn));
+	this->lock->unlock(this->lock);
+	id->destroy(id);
+	return TRUE;
+}
+
+/* PREFIX_REQ for the entry's UE; the attribute on success. */
+static int ask_prefix(entry_t *e)
+{
+	struct ha_ike_prefix_req rq = { .h = { .type = HA_IKE_PREFIX_REQ, .len = sizeof(rq),
+					       .ike_sa = e->id } };
+	struct ha_ike_prefix_rep rep;
+
+	memcpy(rq.nai, e->nai, sizeof(rq.nai));
+	memcpy(rq.apn, e->apn, sizeof(rq.apn));
+	int rc = dsmip6_hacpd->request(dsmip6_hacpd, &rq.h, &rep, sizeof(rep));
+	if (rc < 0)
+		return rc;
+	if (rep.h.type != HA_IKE_PREFIX_REP)
+		return -EPROTO;
+	if (rep.result < 0)
+		return rep.result;
+	htoun32(e->attr, rep.lifetime);
+	memcpy(e->attr + 4, rep.prefix, 16);
+	e->attr[20] = rep.prefix_len;
+	e->has_prefix = true;
+	return 0;
+}
+
+METHOD(listener_t, authorize, bool, listener_t *l, ike_sa_t *ike_sa, bool final,
+       bool *success)
+{
+	private_dsmip6_session_t *this = of_listener(l);
+	if (!final || !*success)
+		return TRUE;
+	/* the UE's permanent identity: the EAP identity when EAP ran, else its IDi */
+	identification_t *who = ike_sa->get_other_eap_id(ike_sa);
+	this->lock->lock(this->lock);
+	entry_t *e = entry_of(this, ike_sa->get_unique_id(ike_sa));
+	id_str(who, e->nai, sizeof(e->nai));
+	entry_t copy = *e;
+	this->lock->unlock(this->lock);
+	int rc = ask_prefix(&copy);
+	if (rc < 0) {
+		DBG1(DBG_IKE, "dsmip6: no home prefix for '%s' on '%s': %s", copy.nai,
+		     copy.apn[0] ? copy.apn : "(default PDN)", strerror(-rc));
+		*success = FALSE;
+		return TRUE;
+	}
+	this->lock->lock(this->lock);
+	e = entry_of(this, copy.id);
+	memcpy(e->attr, copy.attr, sizeof(e->attr));
+	e->has_prefix = true;
+	this->lock->unlock(this->lock);
+	char p[INET6_ADDRSTRLEN];
+	inet_ntop(AF_INET6, copy.attr + 4, p, sizeof(p));
+	DBG1(DBG_IKE, "dsmip6: home prefix %s/%u for '%s' on '%s'", p, copy.attr[20], copy.nai,
+	     copy.apn[0] ? copy.apn : "(default PDN)");
+	return TRUE;
+}
+
+static void tell_down(uint32_t id)
+{
+	struct ha_ike_down m = { .h = { .type = HA_IKE_IKE_DOWN, .len = sizeof(m), .ike_sa = id } };
+	struct ha_ike_result res;
+	dsmip6_hacpd->request(dsmip6_hacpd, &m.h, &res, sizeof(res));
+}
+
+METHOD(listener_t, ike_updown, bool, listener_t *l, ike_sa_t *ike_sa, bool up)
+{
+	private_dsmip6_session_t *this = of_listener(l);
+	if (up)
+		return TRUE;
+	uint32_t id = ike_sa->get_unique_id(ike_sa);
+	this->lock->lock(this->lock);
+	entry_t *e = this->by_id->remove(this->by_id, &id);
+	this->lock->unlock(this->lock);
+	if (e && e->has_prefix)
+		tell_down(id); /* 003 / 004 5.4.3.2: the UE's SAs and binding go in hadp too */
+	free(e);
+	return TRUE;
+}
+
+METHOD(listener_t, ike_rekey, bool, listener_t *l, ike_sa_t *old, ike_sa_t *new)
+{
+	private_dsmip6_session_t *this = of_listener(l);
+	uint32_t id = old->get_unique_id(old);
+	this->lock->lock(this->lock);
+	entry_t *e = this->by_id->remove(this->by_id, &id);
+	if (e) {
+		e->id = new->get_unique_id(new);
+		this->by_id->put(this->by_id, &e->id, e);
+	}
+	entry_t copy = e ? *e : (entry_t){ 0 };
+	this->lock->unlock(this->lock);
+	/* the same UE and PDN under the new IKE SA: hacpd moves the session (same prefix) */
+	if (copy.has_prefix && ask_prefix(&copy) < 0)
+		DBG1(DBG_IKE, "dsmip6: hacpd did not take the rekeyed IKE SA of '%s'", copy.nai);
+	return TRUE;
+}
+
+typedef struct {
+	enumerator_t public;
+	bool done;
+	uint8_t attr[MIP6_HOME_PREFIX_LEN];
+} attr_enum_t;
+
+METHOD(enumerator_t, attr_enumerate, bool, attr_enum_t *this, va_list args)
+{
+	configuration_attribute_type_t *type;
+	chunk_t *value;
+
+	VA_ARGS_VGET(args, type, value);
+	if (this->done)
+		return FALSE;
+	*type = MIP6_HOME_PREFIX;
+	*value = chunk_create(this->attr, sizeof(this->attr));
+	this->done = true;
+	return TRUE;
+}
+
+METHOD(attribute_provider_t, create_attribute_enumerator, enumerator_t *,
+       private_dsmip6_session_t *this, linked_list_t *pools, ike_sa_t *ike_sa, linked_list_t *vips)
+{
+	uint32_t id = ike_sa->get_unique_id(ike_sa);
+	attr_enum_t *en;
+
+	this->lock->lock(this->lock);
+	entry_t *e = this->by_id->get(this->by_id, &id);
+	if (!e || !e->has_prefix) {
+		this->lock->unlock(this->lock);
+		return enumerator_create_empty();
+	}
+	INIT(en,
+		.public = {
+			.enumerate = enumerator_enumerate_default,
+			.venumerate = _attr_enumerate,
+			.destroy = (void *)free,
+		},
+	);
+	memcpy(en->attr, e->attr, sizeof(en->attr));
+	this->lock->unlock(this->lock);
+	return &en->public;
+}
+
+METHOD(dsmip6_session_t, destroy, void, private_dsmip6_session_t *this)
+{
+	enumerator_t *en = this->by_id->create_enumerator(this->by_id);
+	void *k, *v;
+	while (en->enumerate(en, &k, &v))
+		free(v);
+	en->destroy(en);
+	this->by_id->destroy(this->by_id);
+	this->lock->destroy(this->lock);
+	free(this);
+}
+
+dsmip6_session_t *dsmip6_session_create(void)
+{
+	private_dsmip6_session_t *this;
+
+	INIT(this,
+		.public = {
+			.provider = {
+				.acquire_address = (void *)return_null,
+				.release_address = (void *)return_false,
+				.create_attribute_enumerator = _create_attribute_enumerator,
+			},
+			.listener = {
+				.message = _message,
+				.authorize = _authorize,
+				.ike_updown = _ike_updown,
+				.ike_rekey = _ike_rekey,
+			},
+			.destroy = _destroy,
+		},
+		.by_id = hashtable_create(hash_id, equals_id, 64),
+		.lock = mutex_create(MUTEX_TYPE_DEFAULT),
+	);
+	return &this->public;
+}
