@@ -240,6 +240,9 @@ out:
 		pcap_close(acc.dead);
 	if (core.dead)
 		pcap_close(core.dead);
+	char run_dir[PATH_MAX];
+	snprintf(run_dir, sizeof(run_dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	rmdir(run_dir); /* --in-memory leaves it empty */
 	return rc;
 }

@@ -31,7 +31,7 @@
 #include <rte_mbuf.h>
 
 #include "dp_esp.h"
-#include "eal_runtime.h"
+#include "dp_runtime_dir.h"
 
 static int hexval(int c)
 {
@@ -199,6 +199,6 @@ int main(int argc, char **argv)
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
-	eal_remove_runtime_dir(dir);
+	dp_remove_runtime_dir(dir);
 	return 0;
 }

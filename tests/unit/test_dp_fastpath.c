@@ -21,7 +21,7 @@
 #include "dp_ctx.h"
 #include "dp_fastpath.h"
 #include "ha_pkt.h"
-#include "../esp/eal_runtime.h"
+#include "dp_runtime_dir.h"
 
 struct dp_ctx *dp_global;
 static struct dp_ctx ctx;
@@ -72,7 +72,7 @@ static void teardown(void)
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
-	eal_remove_runtime_dir(dir);
+	dp_remove_runtime_dir(dir);
 }
 
 TestSuite(bindings, .init = setup, .fini = teardown);

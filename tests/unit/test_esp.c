@@ -22,7 +22,7 @@
 #include <rte_mbuf.h>
 
 #include "dp_esp.h"
-#include "../esp/eal_runtime.h"
+#include "dp_runtime_dir.h"
 
 static struct rte_mempool *mp;
 static struct dp_esp_ctx *ctx;
@@ -52,7 +52,7 @@ static void teardown(void)
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
-	eal_remove_runtime_dir(dir);
+	dp_remove_runtime_dir(dir);
 }
 
 TestSuite(esp, .init = setup, .fini = teardown, .timeout = 60);

@@ -3,9 +3,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "eal_runtime.h"
+#include "dp_runtime_dir.h"
 
-void eal_remove_runtime_dir(const char *dir)
+void dp_remove_runtime_dir(const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
