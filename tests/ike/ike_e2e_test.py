@@ -20,11 +20,15 @@ TS 24.303 5.1.3.1 / RFC 5026 / RFC 4877 with hacpd and hadp:
      CREATE_CHILD_SA) goes into hadp's SA table and hacpd's signalling SAs; the UE's SA log
      holds the same SPIs;
   8. a child SA for another UE's home address is refused (hacpd: not in the session's prefix);
-  9. the UE's DELETE (004 5.4.3.2) takes its SAs out of hadp and its session out of hacpd.
+  9. the UE's ESP-protected BU, built here (scapy, python3-cryptography) with the keys IKE gave
+     the UE, goes through hadp: the BA comes back under IKE's outbound SA with status 0
+     (TS 24.303 5.1.3.2), then data flows both ways through the tunnel;
+ 10. the UE's DELETE (004 5.4.3.2) takes its SAs out of hadp and its session out of hacpd.
 
 usage: ike_e2e_test.py BUILD_DIR WORK_DIR
 """
 import json
+import logging
 import os
 import shutil
 import signal
@@ -32,6 +36,12 @@ import socket
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../dataplane"))
+logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+import hacpd_test as mip  # noqa: E402  ESP with AES-GCM as RFC 4106 says
+from scapy.all import UDP, Ether, IPv6, Raw, rdpcap, wrpcap, raw  # noqa: E402
+from scapy.layers.inet6 import HAO, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting, MIP6MH_Generic  # noqa: E402
 
 PLUGIN_DIR = "/usr/lib/ipsec/plugins"
 HA6, UE6 = "2001:db8:ffff::1", "2001:db8:ffff::a"
@@ -203,7 +213,8 @@ def ue_swanctl(nai):
 
 
 def ha_config(work, prefix, pki):
-    """hadp on null ports (no user traffic here) and hacpd with IKE on a socket of our own."""
+    """hadp with memif ports (ha-pktgen-live plays the UE's access and the PDN) and hacpd with
+    IKE on a socket of our own."""
     path = f"{work}/ha.yaml"
     with open(path, "w") as f:
         f.write(f"""dataplane:
@@ -211,8 +222,8 @@ def ha_config(work, prefix, pki):
   lcores: {{ main: 0, workers: [1] }}
   mempool: {{ mbufs: 2047, cache: 32 }}
   ports:
-    access: {{ device: net_null0, devargs: "no-rx=1" }}
-    core: {{ device: net_null1, devargs: "no-rx=1" }}
+    access: {{ device: net_memif0, devargs: "role=server,id=0,rsize=12,socket={work}/access.sock" }}
+    core: {{ device: net_memif1, devargs: "role=server,id=0,rsize=12,socket={work}/core.sock" }}
   tables: {{ max_bindings: 64, max_sas: 64 }}
 home_agent: {{ ipv6_address: "{HA6}", ipv4_address: 192.0.2.1 }}
 pdns:
@@ -229,6 +240,19 @@ ike:
 cli: {{ socket: "{work}/hactl.sock", mode: 0660, group: root }}
 """)
     return path
+
+
+def bu_packet(hoa, coa, spi, key, seq):
+    """A BU for hoa from coa with the HAO (RFC 6275 6.1.7), H A K set, lifetime 450 s, under the
+    ESP transport SA spi/key (RFC 4877); its checksum over the home address, scapy computing it."""
+    body = bytes([59, 0, 5, 0, 0, 0]) + seq.to_bytes(2, "big") + bytes([0xD4, 0]) + \
+        (450 // 4).to_bytes(2, "big") + bytes(4)
+    body = body[:1] + bytes([len(body) // 8 - 1]) + body[2:]
+    mh = MIP6MH_Generic(body)
+    mh.cksum = None
+    mh = raw(IPv6(src=hoa, dst=HA6) / mh)[40:]
+    return Ether(src="02:00:00:00:ee:01", dst="02:00:00:00:ee:02") / IPv6(src=coa, dst=HA6) / \
+        IPv6ExtHdrDestOpt(nh=50, options=[HAO(hoa=hoa)]) / Raw(mip.esp_seal(spi, 1, key, mh, 135))
 
 
 def telemetry(prefix, cmd):
@@ -346,12 +370,55 @@ def main():
             r = ue.swanctl("--initiate", "--child", "steal", "--timeout", "20", check_rc=False)
             check(r.returncode != 0, "8. a child SA for another UE's home address is refused")
             check(telemetry(prefix, "/hadp/tables")["sas"] == 2, "8. nothing more in hadp")
-            # 9. 004 5.4.3.2: the UE's DELETE
+            # 9. the BU under IKE's SA through hadp (TS 24.303 5.1.3.2), then data both ways
+            sas = {}
+            for line in ue_sas:
+                f = line.split()
+                if len(f) == 8:
+                    sas[f[1]] = (int(f[0], 16), bytes.fromhex(f[5]))
+            if "in" in sas and "out" in sas:
+                coa, cn = "2001:db8:aaaa::2", "2001:db8:9::1"
+                eth = Ether(src="02:00:00:00:ee:01", dst="02:00:00:00:ee:02")
+                wrpcap(f"{work}/bu.pcap", [bu_packet(HOA, coa, sas["out"][0], sas["out"][1], 1)])
+                wrpcap(f"{work}/none.pcap", [])
+                wrpcap(f"{work}/up.pcap", [eth / IPv6(src=coa, dst=HA6) / IPv6(src=HOA, dst=cn) /
+                                           UDP(sport=9, dport=7) / Raw(b"up-after-ike")])
+                wrpcap(f"{work}/down.pcap", [eth / IPv6(src=cn, dst=HOA) / UDP(sport=7, dport=9) /
+                                             Raw(b"down-after-ike")])
+                g = subprocess.run([f"{build}/pktgen/ha-pktgen-live", "--access-sock",
+                                    f"{work}/access.sock", "--core-sock", f"{work}/core.sock",
+                                    "--to-access", f"{work}/bu.pcap", "--to-core",
+                                    f"{work}/none.pcap", "--then-to-access", f"{work}/up.pcap",
+                                    "--then-to-core", f"{work}/down.pcap", "--pause-ms", "1500",
+                                    "--from-access", f"{work}/from-access.pcap", "--from-core",
+                                    f"{work}/from-core.pcap", "--seconds", "2"],
+                                   capture_output=True, text=True, timeout=60)
+                acc = rdpcap(f"{work}/from-access.pcap") if g.returncode == 0 else []
+                core = rdpcap(f"{work}/from-core.pcap") if g.returncode == 0 else []
+                bas = [p for p in acc if IPv6ExtHdrRouting in p]
+                status = None
+                if len(bas) == 1:
+                    spi, mh, nh = mip.esp_open(raw(bas[0][IPv6ExtHdrRouting].payload), sas["in"][1])
+                    status = (spi, mh[2], mh[6])
+                check(status == (sas["in"][0], 6, 0), "9. the BA under IKE's outbound SA, status 0"
+                      + ("" if status else f" ({status}; {g.stderr[-300:]})"))
+                check(telemetry(prefix, "/hadp/tables")["bindings"] == 1,
+                      "9. hadp holds the UE's binding")
+                down = [p for p in acc if b"down-after-ike" in raw(p)]
+                check(len(down) == 1 and down[0][IPv6].dst == coa and down[0][IPv6].nh == 41,
+                      "9. downlink tunnelled to the care-of address")
+                up = [p for p in core if b"up-after-ike" in raw(p)]
+                check(len(up) == 1 and up[0][IPv6].src == HOA, "9. uplink decapsulated")
+            else:
+                check(False, f"9. the UE's SA log has both directions: {ue_sas}")
+            # 10. 004 5.4.3.2: the UE's DELETE
             ue.swanctl("--terminate", "--ike", "ha", "--timeout", "20", check_rc=False)
             time.sleep(0.5)
             check(telemetry(prefix, "/hadp/tables")["sas"] == 0,
-                  "9. the DELETE took the UE's SAs out of hadp")
-            check(HOA not in hactl("show", "sas"), "9. and its signalling SAs out of hacpd")
+                  "10. the DELETE took the UE's SAs out of hadp")
+            check(HOA not in hactl("show", "sas"), "10. and its signalling SAs out of hacpd")
+            check(telemetry(prefix, "/hadp/tables")["bindings"] == 0 and
+                  HOA not in hactl("show", "bindings"), "10. and its binding out of both")
 
         r, sas, _ = attach("ue-ok", f"k = {K}\n opc = {OPC}\n sqn = 0", then=session)
         check(r.returncode == 0, "1. the UE's IKE SA is established (swanctl --initiate)")
