@@ -290,6 +290,11 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 		cp_bcache_insert(&c->cache, b);
 		created = true;
 	}
+	/* RFC 4877 4.4 / 000: with K set, a new care-of address moves the IKE SA too */
+	out->moved = (bu->flags & MH_BU_K) && in->esp &&
+		     (created || memcmp(&b->coa, &coa, sizeof(coa)) || b->udp_port != udp_port);
+	out->coa = coa;
+	out->coa_port = udp_port;
 	b->hoa = in->hoa;
 	b->coa = coa;
 	b->udp = udp;

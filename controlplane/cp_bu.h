@@ -109,6 +109,11 @@ struct cp_bu_out {
 	/* 002 5.4.3: right after the BA, a Home Agent Switch (same destination) */
 	bool send_has;
 	struct mh_msg has;
+	/* RFC 4877 4.4: K set and the care-of address changed: the IKE SA of the BU's SA must move
+	 * to coa (and the UE's UDP port behind a NAT) */
+	bool moved;
+	struct ha_cfg_addr coa;
+	uint16_t coa_port;
 };
 
 int cp_ctx_init(struct cp_ctx *c, const struct ha_config *cfg);

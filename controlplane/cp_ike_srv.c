@@ -111,6 +111,25 @@ int cp_ike_srv_handle(struct cp_ike_srv *s, const struct ha_ike_hdr *h, void *re
 	}
 }
 
+int cp_ike_srv_notify_move(struct cp_ike_srv *s, uint32_t ike_sa, const struct ha_cfg_addr *coa,
+			   uint16_t port)
+{
+	struct ha_ike_peer_move m = { .h = { .version = HA_IKE_VERSION, .type = HA_IKE_PEER_MOVE,
+					     .len = sizeof(m), .ike_sa = ike_sa },
+				      .family = (uint8_t)coa->family, .port = port };
+
+	if (s->fd < 0 || !s->hello)
+		return -ENOTCONN;
+	memcpy(m.addr, coa->family == AF_INET ? (const void *)&coa->v4 : (const void *)&coa->v6,
+	       coa->family == AF_INET ? 4 : 16);
+	if (send(s->fd, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(m)) {
+		drop_conn(s);
+		return -EIO;
+	}
+	s->moves++;
+	return 0;
+}
+
 /* Whole messages from the buffer; a partial one waits for the rest. */
 static unsigned drain(struct cp_ike_srv *s)
 {

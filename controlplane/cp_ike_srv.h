@@ -24,7 +24,7 @@ struct cp_ike_srv {
 	uint8_t rx[1024];
 	size_t rx_len;
 	bool hello;
-	uint64_t msgs, bad_msgs, connects;
+	uint64_t msgs, bad_msgs, connects, moves;
 };
 
 /** Listen at path, root only (0600). 0 or -errno. */
@@ -32,6 +32,11 @@ int cp_ike_srv_open(struct cp_ike_srv *s, struct cp_ike *ike, const char *path);
 /** Accept, read and answer what is waiting. @return messages handled. */
 unsigned cp_ike_srv_poll(struct cp_ike_srv *s);
 void cp_ike_srv_close(struct cp_ike_srv *s, const char *path);
+
+/** RFC 4877 4.4: tell charon the IKE SA's peer moved to coa (port: the UE's UDP port behind a
+ *  NAT, else 0). Nothing happens without a connection. @return 0 or -errno. */
+int cp_ike_srv_notify_move(struct cp_ike_srv *s, uint32_t ike_sa, const struct ha_cfg_addr *coa,
+			   uint16_t port);
 
 /** Handle one message (exposed for tests); the answer, if any, in reply (its header's len,
  *  0 when there is none). @return 0, or -errno when the connection must be dropped. */

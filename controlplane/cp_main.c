@@ -69,6 +69,7 @@ struct hacpd {
 	bool syncing;
 	uint32_t sync_cursor;
 	uint64_t synced;
+	struct cp_ike_srv *ike_srv;  /* charon's plugin (NULL without IKE) */
 };
 
 static volatile bool quit;
@@ -217,6 +218,12 @@ static void handle_bu(struct hacpd *h, const struct ha_pkt_meta *meta, const str
 	cp_bu_process(&h->cp, &in, &out);
 	if (out.drop)
 		return;
+	if (out.moved && h->ike_srv) {
+		/* RFC 4877 4.4: the IKE SA that made the BU's SA follows the UE */
+		const struct cp_sigsa *sa = cp_sigsa_of(&h->cp.sigsa, in.sa_spi);
+		if (sa && sa->ike_sa)
+			cp_ike_srv_notify_move(h->ike_srv, sa->ike_sa, &out.coa, out.coa_port);
+	}
 	if (out.action == CP_ACT_NONE) {
 		if (out.send_ba)
 			send_ba(h, meta->port, &out);
@@ -494,6 +501,7 @@ int main(int argc, char **argv)
 		int irc = cp_ike_srv_open(&ike_srv, &ike, cfg->ike.socket);
 		ike_srv.install = ike_install;
 		ike_srv.arg = &h;
+		h.ike_srv = &ike_srv;
 		if (irc < 0)
 			fprintf(stderr, "hacpd: IKE socket %s: %s (charon's plugin will not reach hacpd)\n",
 				cfg->ike.socket, strerror(-irc));
@@ -549,10 +557,11 @@ int main(int argc, char **argv)
 				(unsigned long long)h.acks_failed, (unsigned long long)h.no_mbuf);
 			if (cfg->ike.enabled) {
 				fprintf(f, ",\"ike\":{\"sessions\":%u,\"messages\":%llu,"
-					   "\"bad-messages\":%llu,\"connects\":%llu", ike.count,
+					   "\"bad-messages\":%llu,\"connects\":%llu,\"peer-moves\":%llu", ike.count,
 					(unsigned long long)ike_srv.msgs,
 					(unsigned long long)ike_srv.bad_msgs,
-					(unsigned long long)ike_srv.connects);
+					(unsigned long long)ike_srv.connects,
+					(unsigned long long)ike_srv.moves);
 				for (unsigned i = 0; i < CP_IKE__COUNT; i++)
 					fprintf(f, ",\"%s\":%llu", cp_ike_counter_name(i),
 						(unsigned long long)ike.ctr[i]);

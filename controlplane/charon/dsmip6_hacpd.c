@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <daemon.h>
+#include <processing/jobs/callback_job.h>
 #include <threading/mutex.h>
 
 #include "dsmip6_hacpd.h"
@@ -17,6 +18,7 @@ struct private_dsmip6_hacpd_t {
 	dsmip6_hacpd_t public;
 	char *path;
 	int fd;
+	int dead_fd;   /* dropped under the lock, closed (and unwatched) outside it */
 	uint32_t seq;
 	mutex_t *lock;
 };
@@ -24,8 +26,90 @@ struct private_dsmip6_hacpd_t {
 static void disconnect(private_dsmip6_hacpd_t *this)
 {
 	if (this->fd >= 0)
-		close(this->fd);
+		this->dead_fd = this->fd;
 	this->fd = -1;
+}
+
+/* Outside the lock: the watcher may be waiting on it in on_readable(). */
+static void reap(private_dsmip6_hacpd_t *this)
+{
+	this->lock->lock(this->lock);
+	int fd = this->dead_fd;
+	this->dead_fd = -1;
+	this->lock->unlock(this->lock);
+	if (fd >= 0) {
+		lib->watcher->remove(lib->watcher, fd);
+		close(fd);
+	}
+}
+
+/* ---- what hacpd tells charon (shared/ha_ike_msg.h) ---- */
+
+typedef struct {
+	uint32_t ike_sa;
+	host_t *to;        /* PEER_MOVE; NULL for IKE_DELETE */
+} notice_t;
+
+static void notice_free(notice_t *n)
+{
+	DESTROY_IF(n->to);
+	free(n);
+}
+
+/* RFC 4877 4.4: the K bit moved the UE; the IKE SA's peer follows, its port kept (unless hacpd
+ * saw a NAT mapping). */
+static job_requeue_t move_peer(notice_t *n)
+{
+	ike_sa_t *ike_sa = charon->ike_sa_manager->checkout_by_id(charon->ike_sa_manager, n->ike_sa);
+	if (!ike_sa) {
+		DBG1(DBG_IKE, "dsmip6: no IKE SA #%u to move", n->ike_sa);
+		return JOB_REQUEUE_NONE;
+	}
+	host_t *other = ike_sa->get_other_host(ike_sa);
+	if (!n->to->get_port(n->to))
+		n->to->set_port(n->to, other->get_port(other));
+	DBG1(DBG_IKE, "dsmip6: K bit: IKE SA #%u of '%Y' moves from %#H to %#H", n->ike_sa,
+	     ike_sa->get_other_eap_id(ike_sa), other, n->to);
+	ike_sa->update_hosts(ike_sa, NULL, n->to->clone(n->to), UPDATE_HOSTS_FORCE_REMOTE);
+	charon->ike_sa_manager->checkin(charon->ike_sa_manager, ike_sa);
+	return JOB_REQUEUE_NONE;
+}
+
+/* hacpd detached the UE (004 5.4.3.1): the IKE SA and its children go too. */
+static job_requeue_t delete_ike(notice_t *n)
+{
+	DBG1(DBG_IKE, "dsmip6: hacpd detached the UE of IKE SA #%u: deleting it", n->ike_sa);
+	charon->controller->terminate_ike(charon->controller, n->ike_sa, FALSE, NULL, NULL, 0);
+	return JOB_REQUEUE_NONE;
+}
+
+/* A notification read off the socket: queued as a job, never run under our lock. */
+static void dispatch(const struct ha_ike_hdr *h)
+{
+	notice_t *n;
+
+	INIT(n, .ike_sa = h->ike_sa);
+	if (h->type == HA_IKE_PEER_MOVE) {
+		const struct ha_ike_peer_move *m = (const struct ha_ike_peer_move *)h;
+		chunk_t a = chunk_create((u_char *)m->addr, m->family == AF_INET ? 4 : 16);
+		n->to = host_create_from_chunk(m->family, a, m->port);
+		if (!n->to) {
+			free(n);
+			return;
+		}
+		lib->processor->queue_job(lib->processor, (job_t *)callback_job_create(
+			(callback_job_cb_t)move_peer, n, (callback_job_cleanup_t)notice_free, NULL));
+	} else if (h->type == HA_IKE_IKE_DELETE) {
+		lib->processor->queue_job(lib->processor, (job_t *)callback_job_create(
+			(callback_job_cb_t)delete_ike, n, (callback_job_cleanup_t)notice_free, NULL));
+	} else {
+		free(n);
+	}
+}
+
+static bool is_notice(uint16_t type)
+{
+	return type == HA_IKE_PEER_MOVE || type == HA_IKE_IKE_DELETE;
 }
 
 /* Write all of buf or fail. */
@@ -61,14 +145,60 @@ static int exchange(private_dsmip6_hacpd_t *this, struct ha_ike_hdr *req, void *
 
 	req->version = HA_IKE_VERSION;
 	req->seq = ++this->seq;
-	if ((rc = put(this, req, req->len)) < 0 || (rc = get(this, h, sizeof(*h))) < 0)
+	if ((rc = put(this, req, req->len)) < 0)
 		return rc;
-	if (ha_ike_check_hdr(h) < 0 || h->len > sizeof(buf) || h->seq != req->seq)
-		return -EPROTO;
-	if ((rc = get(this, buf + sizeof(*h), h->len - sizeof(*h))) < 0)
-		return rc;
-	memcpy(reply, buf, min(reply_len, (size_t)h->len));
-	return 0;
+	for (;;) {
+		if ((rc = get(this, h, sizeof(*h))) < 0)
+			return rc;
+		if (ha_ike_check_hdr(h) < 0 || h->len > sizeof(buf))
+			return -EPROTO;
+		if ((rc = get(this, buf + sizeof(*h), h->len - sizeof(*h))) < 0)
+			return rc;
+		if (is_notice(h->type)) {
+			dispatch(h); /* sent before hacpd read our request */
+			continue;
+		}
+		if (h->seq != req->seq)
+			return -EPROTO;
+		memcpy(reply, buf, min(reply_len, (size_t)h->len));
+		return 0;
+	}
+}
+
+/* Notifications that arrive while no request is in flight. */
+static bool on_readable(private_dsmip6_hacpd_t *this, int fd, watcher_event_t event)
+{
+	uint8_t buf[512] __attribute__((aligned(8)));
+	struct ha_ike_hdr *h = (struct ha_ike_hdr *)buf;
+	bool keep = TRUE;
+
+	this->lock->lock(this->lock);
+	if (fd != this->fd) {
+		this->lock->unlock(this->lock);
+		return FALSE;
+	}
+	ssize_t n = recv(fd, h, sizeof(*h), MSG_DONTWAIT | MSG_PEEK);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		this->lock->unlock(this->lock); /* a request took it */
+		return TRUE;
+	}
+	if (n < (ssize_t)sizeof(*h) || get(this, h, sizeof(*h)) < 0 || ha_ike_check_hdr(h) < 0 ||
+	    !is_notice(h->type) || get(this, buf + sizeof(*h), h->len - sizeof(*h)) < 0) {
+		disconnect(this); /* closed by hacpd, or out of step: reconnect on the next request */
+		keep = FALSE;
+	} else {
+		dispatch(h);
+	}
+	this->lock->unlock(this->lock);
+	if (!keep) {
+		this->lock->lock(this->lock);
+		if (this->dead_fd == fd) {
+			this->dead_fd = -1;
+			close(fd); /* returning FALSE unwatches it */
+		}
+		this->lock->unlock(this->lock);
+	}
+	return keep;
 }
 
 static int connect_hello(private_dsmip6_hacpd_t *this)
@@ -95,6 +225,7 @@ static int connect_hello(private_dsmip6_hacpd_t *this)
 		return rc < 0 ? rc : -EPROTO;
 	}
 	DBG1(DBG_CFG, "dsmip6: connected to hacpd at %s", this->path);
+	lib->watcher->add(lib->watcher, this->fd, WATCHER_READ, (watcher_cb_t)on_readable, this);
 	return 0;
 }
 
@@ -115,6 +246,7 @@ METHOD(dsmip6_hacpd_t, request, int, private_dsmip6_hacpd_t *this, struct ha_ike
 		disconnect(this);
 	}
 	this->lock->unlock(this->lock);
+	reap(this);
 	if (rc < 0)
 		DBG1(DBG_CFG, "dsmip6: hacpd at %s: %s (%s)", this->path, strerror(-rc),
 		     ha_ike_type_name(req->type));
@@ -123,7 +255,10 @@ METHOD(dsmip6_hacpd_t, request, int, private_dsmip6_hacpd_t *this, struct ha_ike
 
 METHOD(dsmip6_hacpd_t, destroy, void, private_dsmip6_hacpd_t *this)
 {
+	this->lock->lock(this->lock);
 	disconnect(this);
+	this->lock->unlock(this->lock);
+	reap(this);
 	this->lock->destroy(this->lock);
 	free(this->path);
 	free(this);
@@ -141,6 +276,7 @@ dsmip6_hacpd_t *dsmip6_hacpd_create(void)
 		.path = strdup(lib->settings->get_str(lib->settings, "%s.plugins.dsmip6.hacpd_socket",
 						      "/run/hacpd/ike.sock", lib->ns)),
 		.fd = -1,
+		.dead_fd = -1,
 		.lock = mutex_create(MUTEX_TYPE_DEFAULT),
 	);
 	return &this->public;

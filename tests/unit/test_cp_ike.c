@@ -157,6 +157,22 @@ Test(ike, child_sas_only_for_the_own_home_address_and_delete_takes_all)
 	cr_assert(o.send_ba && o.ba.ba.status == MH_BA_ACCEPTED);
 	cr_assert_eq(o.spi_out, 0xc1000001);
 	cr_assert_eq(ctx.cache.count, 1);
+	cr_assert(o.moved, "K set, a new binding: the IKE SA goes to the care-of address");
+	/* RFC 4877 4.4: a refresh from the same care-of address moves nothing, a handover does */
+	m = bu_msg(2);
+	cp_bu_process(&ctx, &bu, &o);
+	cr_assert(o.send_ba && !o.moved);
+	m = bu_msg(3);
+	bu.src6 = A("2001:db8:aaaa::3");
+	cp_bu_process(&ctx, &bu, &o);
+	cr_assert(o.moved);
+	struct in6_addr coa3 = A("2001:db8:aaaa::3");
+	cr_assert_arr_eq(&o.coa.v6, &coa3, 16);
+	m = bu_msg(4);
+	m.bu.flags &= (uint16_t)~MH_BU_K;
+	bu.src6 = A("2001:db8:aaaa::4");
+	cp_bu_process(&ctx, &bu, &o);
+	cr_assert(o.send_ba && !o.moved, "without K the IKE SA stays (RFC 4877 4.4)");
 	/* UE2 cannot register UE1's home address: no SA of UE2's is bound to it */
 	bu.sa_spi = 0xc0000002;
 	cp_bu_process(&ctx, &bu, &o);
