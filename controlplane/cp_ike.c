@@ -44,6 +44,7 @@ static void session_free(struct cp_ike *k, struct cp_ike_session *s)
 {
 	HASH_DEL(k->by_id, s);
 	HASH_DELETE(hh_user, k->by_user, s);
+	HASH_DELETE(hh_prefix, k->by_prefix, s);
 	k->count--;
 	free(s);
 }
@@ -61,6 +62,13 @@ const struct cp_ike_session *cp_ike_session_of(const struct cp_ike *k, uint32_t 
 {
 	struct cp_ike_session *s;
 	HASH_FIND(hh, k->by_id, &ike_sa, sizeof(ike_sa), s);
+	return s;
+}
+
+const struct cp_ike_session *cp_ike_session_by_prefix(const struct cp_ike *k, const uint8_t prefix[16])
+{
+	struct cp_ike_session *s;
+	HASH_FIND(hh_prefix, k->by_prefix, prefix, 16, s);
 	return s;
 }
 
@@ -134,6 +142,7 @@ void cp_ike_prefix(struct cp_ike *k, const struct ha_ike_prefix_req *rq, struct 
 		memcpy(s->user, user, sizeof(s->user));
 		HASH_ADD(hh, k->by_id, ike_sa, sizeof(s->ike_sa), s);
 		HASH_ADD_KEYPTR(hh_user, k->by_user, s->user, strlen(s->user), s);
+		HASH_ADD(hh_prefix, k->by_prefix, prefix, sizeof(s->prefix), s);
 		k->count++;
 		k->ctr[CP_IKE_PREFIX_GIVEN]++;
 	}

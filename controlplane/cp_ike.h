@@ -28,6 +28,7 @@ struct cp_ike_session {
 	struct { uint32_t spi; uint8_t dir; uint32_t reqid; } sa[16];
 	UT_hash_handle hh;              /* by ike_sa */
 	UT_hash_handle hh_user;         /* by user */
+	UT_hash_handle hh_prefix;       /* by prefix */
 };
 
 #define CP_IKE_COUNTERS(X) \
@@ -52,7 +53,7 @@ enum cp_ike_counter {
 struct cp_ike {
 	struct cp_ctx *cp;
 	struct cp_pool6 pool6[HA_CFG_MAX_PDNS];
-	struct cp_ike_session *by_id, *by_user;
+	struct cp_ike_session *by_id, *by_user, *by_prefix;
 	unsigned count;
 	uint64_t ctr[CP_IKE__COUNT];
 };
@@ -84,5 +85,7 @@ struct cp_ike_gone {
 int cp_ike_down(struct cp_ike *k, uint32_t ike_sa, struct cp_ike_gone *gone);
 
 const struct cp_ike_session *cp_ike_session_of(const struct cp_ike *k, uint32_t ike_sa);
+/** The session that was given this home prefix, or NULL. */
+const struct cp_ike_session *cp_ike_session_by_prefix(const struct cp_ike *k, const uint8_t prefix[16]);
 
 #endif

@@ -111,6 +111,24 @@ int cp_ike_srv_handle(struct cp_ike_srv *s, const struct ha_ike_hdr *h, void *re
 	}
 }
 
+static int notify(struct cp_ike_srv *s, const void *m, size_t len)
+{
+	if (s->fd < 0 || !s->hello)
+		return -ENOTCONN;
+	if (send(s->fd, m, len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)len) {
+		drop_conn(s);
+		return -EIO;
+	}
+	return 0;
+}
+
+int cp_ike_srv_notify_delete(struct cp_ike_srv *s, uint32_t ike_sa)
+{
+	struct ha_ike_down m = { .h = { .version = HA_IKE_VERSION, .type = HA_IKE_IKE_DELETE,
+					.len = sizeof(m), .ike_sa = ike_sa } };
+	return notify(s, &m, sizeof(m));
+}
+
 int cp_ike_srv_notify_move(struct cp_ike_srv *s, uint32_t ike_sa, const struct ha_cfg_addr *coa,
 			   uint16_t port)
 {
@@ -118,16 +136,11 @@ int cp_ike_srv_notify_move(struct cp_ike_srv *s, uint32_t ike_sa, const struct h
 					     .len = sizeof(m), .ike_sa = ike_sa },
 				      .family = (uint8_t)coa->family, .port = port };
 
-	if (s->fd < 0 || !s->hello)
-		return -ENOTCONN;
 	memcpy(m.addr, coa->family == AF_INET ? (const void *)&coa->v4 : (const void *)&coa->v6,
 	       coa->family == AF_INET ? 4 : 16);
-	if (send(s->fd, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(m)) {
-		drop_conn(s);
-		return -EIO;
-	}
-	s->moves++;
-	return 0;
+	int rc = notify(s, &m, sizeof(m));
+	s->moves += rc == 0;
+	return rc;
 }
 
 /* Whole messages from the buffer; a partial one waits for the rest. */

@@ -38,6 +38,9 @@ void cp_ike_srv_close(struct cp_ike_srv *s, const char *path);
 int cp_ike_srv_notify_move(struct cp_ike_srv *s, uint32_t ike_sa, const struct ha_cfg_addr *coa,
 			   uint16_t port);
 
+/** 004 5.4.3.1: hacpd detached the UE; charon deletes its IKE SA. @return 0 or -errno. */
+int cp_ike_srv_notify_delete(struct cp_ike_srv *s, uint32_t ike_sa);
+
 /** Handle one message (exposed for tests); the answer, if any, in reply (its header's len,
  *  0 when there is none). @return 0, or -errno when the connection must be dropped. */
 int cp_ike_srv_handle(struct cp_ike_srv *s, const struct ha_ike_hdr *h, void *reply,

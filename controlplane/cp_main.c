@@ -70,6 +70,7 @@ struct hacpd {
 	uint32_t sync_cursor;
 	uint64_t synced;
 	struct cp_ike_srv *ike_srv;  /* charon's plugin (NULL without IKE) */
+	struct cp_ike *ike;
 };
 
 static volatile bool quit;
@@ -237,6 +238,18 @@ static void handle_bu(struct hacpd *h, const struct ha_pkt_meta *meta, const str
 	*pe = (struct pending){ .seq = seq, .used = out.send_ba, .port = meta->port, .out = out };
 }
 
+/* A network-initiated detach is over (BRA, or no answer): the binding goes from hadp and, 004
+ * 5.4.3.1, the UE's IKE SA from charon (whose DELETE then ends the session here). */
+static void detached(struct hacpd *h, const struct ha_binding_spec *gone)
+{
+	uint32_t seq;
+	send_cmd(h, HA_CMD_BINDING_DELETE, gone, &seq);
+	const struct cp_ike_session *s = h->ike ? cp_ike_session_by_prefix(h->ike, gone->home_prefix)
+						: NULL;
+	if (s)
+		cp_ike_srv_notify_delete(h->ike_srv, s->ike_sa);
+}
+
 static void handle_punt(struct hacpd *h, struct rte_mbuf *mb)
 {
 	const struct ha_pkt_meta *meta = rte_mbuf_to_priv(mb);
@@ -265,10 +278,9 @@ static void handle_punt(struct hacpd *h, struct rte_mbuf *mb)
 	if (m.type == MH_TYPE_BR && m.br.br_type == MH_BR_BRA) {
 		const struct ha_ip_hdr *ip = ha_pkt_carrier(&p);
 		struct ha_binding_spec gone;
-		uint32_t seq;
 		if (cp_bra_process(&h->cp, &m, ip->hao ? &ip->hoa : &ip->src6,
 				   (meta->flags & HA_META_F_ESP) != 0, meta->sa_spi, &gone))
-			send_cmd(h, HA_CMD_BINDING_DELETE, &gone, &seq);
+			detached(h, &gone);
 		return;
 	}
 	if (m.type != MH_TYPE_BU) {
@@ -382,11 +394,10 @@ static void detach_timers(struct hacpd *h)
 	struct cp_msg_out again[16];
 	struct ha_binding_spec gone[16];
 	unsigned n_gone, n = cp_detach_tick(&h->cp, now_ms(), again, gone, 16, &n_gone);
-	uint32_t seq;
 	for (unsigned i = 0; i < n; i++)
 		send_bri(h, &again[i]);
 	for (unsigned i = 0; i < n_gone; i++)
-		send_cmd(h, HA_CMD_BINDING_DELETE, &gone[i], &seq);
+		detached(h, &gone[i]);
 }
 
 static const char *file_prefix(const struct ha_config *cfg)
@@ -502,6 +513,7 @@ int main(int argc, char **argv)
 		ike_srv.install = ike_install;
 		ike_srv.arg = &h;
 		h.ike_srv = &ike_srv;
+		h.ike = &ike;
 		if (irc < 0)
 			fprintf(stderr, "hacpd: IKE socket %s: %s (charon's plugin will not reach hacpd)\n",
 				cfg->ike.socket, strerror(-irc));

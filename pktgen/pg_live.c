@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -123,6 +124,17 @@ static void receive(struct port *p)
 	}
 }
 
+/* SIGINT/SIGTERM end the capture early, the captures written as at the deadline: a test keeps
+ * the memif link up while hadp runs (a peer that disconnects under a polling DPDK 22.11 memif
+ * server can crash it) and stops us after hadp. */
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -216,8 +228,10 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
 	deadline = rte_get_tsc_cycles() + seconds * hz;
-	while (rte_get_tsc_cycles() < deadline) {
+	while (rte_get_tsc_cycles() < deadline && !stop) {
 		receive(&acc);
 		receive(&core);
 	}

@@ -79,7 +79,8 @@ static job_requeue_t move_peer(notice_t *n)
 static job_requeue_t delete_ike(notice_t *n)
 {
 	DBG1(DBG_IKE, "dsmip6: hacpd detached the UE of IKE SA #%u: deleting it", n->ike_sa);
-	charon->controller->terminate_ike(charon->controller, n->ike_sa, FALSE, NULL, NULL, 0);
+	/* force: the revoked UE need not answer; the DELETE goes once and the SA goes at once */
+	charon->controller->terminate_ike(charon->controller, n->ike_sa, TRUE, NULL, NULL, 0);
 	return JOB_REQUEUE_NONE;
 }
 

@@ -23,9 +23,12 @@ TS 24.303 5.1.3.1 / RFC 5026 / RFC 4877 with hacpd and hadp:
   9. the UE's ESP-protected BU, built here (scapy, python3-cryptography) with the keys IKE gave
      the UE, goes through hadp: the BA comes back under IKE's outbound SA with status 0
      (TS 24.303 5.1.3.2), then data flows both ways through the tunnel;
- 10. the UE's DELETE (004 5.4.3.2) takes its SAs out of hadp and its session out of hacpd;
- 11. before it, a handover BU with K set from a new care-of address (000, 001 5.2.3.2): the HA's
-     IKE SA moves there (RFC 4877 4.4; swanctl --list-sas shows it).
+ 10. (a second session) the UE's DELETE (004 5.4.3.2) takes its SAs out of hadp and its
+     session out of hacpd;
+ 11. a handover BU with K set from a new care-of address (000, 001 5.2.3.2): the HA's IKE SA
+     moves there (RFC 4877 4.4; swanctl --list-sas shows it);
+ 12. network-initiated detach (hactl detach, 004 5.4.3.1): without a BRA the binding goes after
+     the last BRI, and the HA deletes the UE's IKE SA; hadp and hacpd are left with nothing of it.
 
 usage: ike_e2e_test.py BUILD_DIR WORK_DIR
 """
@@ -55,6 +58,7 @@ WRONG_K = "fec86ba6eb707ed08905757b1bb44b8f"
 CHARON = "/usr/sbin/charon-systemd"
 HOA = "2001:db8:100::1"         # the UE's home address in the first prefix of the pool
 OTHER_HOA = "2001:db8:100:77::1"  # in a prefix that is not the UE's
+HOA2 = "2001:db8:100:1::1"        # the next prefix the pool gives (the first went back to it)
 
 failures = []
 
@@ -192,6 +196,14 @@ def ue_swanctl(nai):
       cacerts = ca.crt
     }}
     children {{
+      bu2 {{
+        mode = transport_proxy
+        local_ts = {HOA2}/128[135]
+        remote_ts = {HA6}/128[135]
+        esp_proposals = aes128gcm16
+        policies = no
+        start_action = none
+      }}
       bu {{
         mode = transport_proxy
         local_ts = {HOA}/128[135]
@@ -227,7 +239,10 @@ def ha_config(work, prefix, pki):
     access: {{ device: net_memif0, devargs: "role=server,id=0,rsize=12,socket={work}/access.sock" }}
     core: {{ device: net_memif1, devargs: "role=server,id=0,rsize=12,socket={work}/core.sock" }}
   tables: {{ max_bindings: 64, max_sas: 64 }}
-home_agent: {{ ipv6_address: "{HA6}", ipv4_address: 192.0.2.1 }}
+home_agent:
+  ipv6_address: "{HA6}"
+  ipv4_address: 192.0.2.1
+  revocation: {{ min_delay_bris_ms: 500, max_retransmissions: 1 }}
 pdns:
   - {{ name: internet, home_prefix_pool: 2001:db8:100::/48, home_prefix_length: 64 }}
 ike:
@@ -318,6 +333,28 @@ def main():
             time.sleep(0.05)
         check(os.path.exists(f"{work}/ike.sock"), "hacpd listens on its IKE socket")
 
+        live, later = [], []
+
+        def data_checks(coa, coa2, sas):
+            """9. and 11. from the captures of ha-pktgen-live, once it has stopped."""
+            acc, core = rdpcap(f"{work}/from-access.pcap"), rdpcap(f"{work}/from-core.pcap")
+            got = []
+            for p in acc:
+                if IPv6ExtHdrRouting in p and p[IPv6ExtHdrRouting].type == 2:
+                    spi, mh, nh = mip.esp_open(raw(p[IPv6ExtHdrRouting].payload), sas["in"][1])
+                    if mh[2] == 6:  # BA, not the BRIs of 12.
+                        got.append((p[IPv6].dst, spi, mh[2], mh[6]))
+            want = [(coa, sas["in"][0], 6, 0), (coa2, sas["in"][0], 6, 0)]
+            check(got[:1] == want[:1], f"9. the BA under IKE's outbound SA, status 0 ({got[:1]})")
+            down = [p for p in acc if b"down-after-ike" in raw(p)]
+            # the downlink crosses the handover BU: either care-of address is the UE's
+            check(len(down) == 1 and down[0][IPv6].dst in (coa, coa2) and
+                  down[0][IPv6].nh == 41, "9. downlink tunnelled to the care-of address")
+            up = [p for p in core if b"up-after-ike" in raw(p)]
+            check(len(up) == 1 and up[0][IPv6].src == HOA, "9. uplink decapsulated")
+            check(got == want, f"11. the handover BU is accepted, its BA to the new care-of "
+                  f"address ({got})")
+
         def hactl(*args):
             r = subprocess.run([f"{build}/controlplane/hactl", "-s", f"{work}/hactl.sock", *args],
                                capture_output=True, text=True, timeout=20)
@@ -390,49 +427,31 @@ def main():
                 wrpcap(f"{work}/down.pcap", [eth / IPv6(src=cn, dst=HOA) / UDP(sport=7, dport=9) /
                                              Raw(b"down-after-ike")])
 
-                def live(to_access, then_access=None, then_core=None):
-                    args = [f"{build}/pktgen/ha-pktgen-live", "--access-sock", f"{work}/access.sock",
-                            "--core-sock", f"{work}/core.sock", "--to-access", to_access,
-                            "--to-core", f"{work}/none.pcap", "--from-access",
-                            f"{work}/from-access.pcap", "--from-core", f"{work}/from-core.pcap",
-                            "--seconds", "2"]
-                    if then_access:
-                        args += ["--then-to-access", then_access, "--then-to-core", then_core,
-                                 "--pause-ms", "1500"]
-                    g = subprocess.run(args, capture_output=True, text=True, timeout=60)
-                    if g.returncode:
-                        return [], [], g.stderr[-300:]
-                    return rdpcap(f"{work}/from-access.pcap"), rdpcap(f"{work}/from-core.pcap"), ""
-
-                # one ha-pktgen-live run: hadp's memif (DPDK 22.11) does not survive a client
-                # that reconnects. First the BU from the address IKE runs on; then data both
+                # ha-pktgen-live stays connected until hadp has stopped (hadp's DPDK 22.11 memif
+                # server can crash when its peer goes while it polls); its captures are checked
+                # at the end. First the BU from the address IKE runs on; after a pause data both
                 # ways and the handover BU from a new care-of address with K set (11.)
                 coa2 = "2001:db8:aaaa::2"
                 wrpcap(f"{work}/up.pcap", [eth / IPv6(src=coa, dst=HA6) / IPv6(src=HOA, dst=cn) /
                                            UDP(sport=9, dport=7) / Raw(b"up-after-ike"),
                                            bu_packet(HOA, coa2, sas["out"][0], sas["out"][1], 2)])
-                acc, core, err = live(f"{work}/bu.pcap", f"{work}/up.pcap", f"{work}/down.pcap")
-                bas = [p for p in acc if IPv6ExtHdrRouting in p]
-                got = []
-                for p in bas:
-                    spi, mh, nh = mip.esp_open(raw(p[IPv6ExtHdrRouting].payload), sas["in"][1])
-                    got.append((p[IPv6].dst, spi, mh[2], mh[6]))
-                want = [(coa, sas["in"][0], 6, 0), (coa2, sas["in"][0], 6, 0)]
-                check(got[:1] == want[:1], "9. the BA under IKE's outbound SA, status 0"
-                      + ("" if got else f" ({err})"))
-                down = [p for p in acc if b"down-after-ike" in raw(p)]
-                # the downlink crosses the handover BU: either care-of address is the UE's
-                check(len(down) == 1 and down[0][IPv6].dst in (coa, coa2) and
-                      down[0][IPv6].nh == 41, "9. downlink tunnelled to the care-of address")
-                up = [p for p in core if b"up-after-ike" in raw(p)]
-                check(len(up) == 1 and up[0][IPv6].src == HOA, "9. uplink decapsulated")
+                live.append(subprocess.Popen(
+                    [f"{build}/pktgen/ha-pktgen-live", "--access-sock", f"{work}/access.sock",
+                     "--core-sock", f"{work}/core.sock", "--to-access", f"{work}/bu.pcap",
+                     "--to-core", f"{work}/none.pcap", "--then-to-access", f"{work}/up.pcap",
+                     "--then-to-core", f"{work}/down.pcap", "--pause-ms", "1500",
+                     "--from-access", f"{work}/from-access.pcap", "--from-core",
+                     f"{work}/from-core.pcap", "--seconds", "200"],
+                    stdout=subprocess.DEVNULL, stderr=open(f"{work}/pktgen-live.log", "w")))
+                later.append(lambda: data_checks(coa, coa2, sas))
+                for _ in range(50):
+                    if telemetry(prefix, "/hadp/tables")["bindings"] == 1:
+                        break
+                    time.sleep(0.1)
                 check(telemetry(prefix, "/hadp/tables")["bindings"] == 1,
                       "9. hadp holds the UE's binding")
-                # 11. handover with K set (000, 001 5.2.3.2): the HA's IKE SA follows the UE
-                check(got == want, f"11. the handover BU is accepted, its BA to the new care-of "
-                      f"address ({got})")
                 remote = ""
-                for _ in range(20):
+                for _ in range(60):
                     remote = ha.swanctl("--list-sas", "--ike", "ue").stdout
                     if f"@ {coa2}[" in remote:
                         break
@@ -442,19 +461,42 @@ def main():
                       + ("" if f"@ {coa2}[" in remote else f": {remote}"))
             else:
                 check(False, f"9. the UE's SA log has both directions: {ue_sas}")
-            # 10. 004 5.4.3.2: the UE's DELETE
+            # 12. 004 5.4.3.1: network-initiated detach; no BRA comes back (nobody answers on
+            # the access side now), so the binding goes after the last BRI and the HA deletes
+            # the UE's IKE SA
+            out = hactl("detach", HOA)
+            gone = False
+            for _ in range(60):
+                time.sleep(0.1)
+                if "ESTABLISHED" not in ha.swanctl("--list-sas", "--ike", "ue").stdout:
+                    gone = True
+                    break
+            check(gone, f"12. after hactl detach ({out.strip()}), the HA deleted the UE's IKE SA")
+            for _ in range(30):
+                t = telemetry(prefix, "/hadp/tables")
+                if t["bindings"] == 0 and t["sas"] == 0:
+                    break
+                time.sleep(0.1)
+            check(t["bindings"] == 0 and t["sas"] == 0,
+                  f"12. and hadp holds neither its binding nor its SAs ({t})")
+            check(HOA not in hactl("show", "sas"), "12. nor hacpd its signalling SAs")
+
+        def delete(ue):
+            # 10. 004 5.4.3.2: the UE's DELETE closes the IKE SA and all its children
+            r = ue.swanctl("--initiate", "--child", "bu2", "--timeout", "20", check_rc=False)
+            check(r.returncode == 0 and telemetry(prefix, "/hadp/tables")["sas"] == 2,
+                  "10. a second UE session (the next prefix of the pool) has its child SA in hadp")
             ue.swanctl("--terminate", "--ike", "ha", "--timeout", "20", check_rc=False)
             time.sleep(0.5)
             check(telemetry(prefix, "/hadp/tables")["sas"] == 0,
                   "10. the DELETE took the UE's SAs out of hadp")
-            check(HOA not in hactl("show", "sas"), "10. and its signalling SAs out of hacpd")
-            check(telemetry(prefix, "/hadp/tables")["bindings"] == 0 and
-                  HOA not in hactl("show", "bindings"), "10. and its binding out of both")
+            check(HOA2 not in hactl("show", "sas"), "10. and its signalling SAs out of hacpd")
 
         r, sas, _ = attach("ue-ok", f"k = {K}\n opc = {OPC}\n sqn = 0", then=session)
         check(r.returncode == 0, "1. the UE's IKE SA is established (swanctl --initiate)")
         check("ESTABLISHED" in sas and NAI in sas,
               "1. the HA shows the IKE SA ESTABLISHED with the UE's EAP identity")
+        attach("ue-delete", f"k = {K}\n opc = {OPC}\n sqn = 0", then=delete)
 
         # 2. TS 33.102 6.3.5: the USIM is ahead, AUTS brings the HA's SQN up, then it attaches
         r, sas, ue_log = attach("ue-resync", f"k = {K}\n opc = {OPC}\n sqn = 1000000")
@@ -479,10 +521,20 @@ def main():
                            nai="0001019999999999@nai.epc.mnc001.mcc001.3gppnetwork.org")
         check(r.returncode != 0 and "ESTABLISHED" not in sas and
               "is not a subscriber" in open(ha.log).read(), "5. an unknown identity is refused")
+        for p in reversed(procs):  # hacpd, then hadp; then the memif peer
+            p.send_signal(signal.SIGINT)
+            p.wait(timeout=30)
+        check(hadp.returncode == 0 and not os.path.exists(f"/var/run/dpdk/{prefix}"),
+              f"hadp stopped cleanly (exit {hadp.returncode}, runtime directory removed)")
+        for p in live:
+            p.send_signal(signal.SIGINT)
+            p.wait(timeout=30)
+        for f in later:
+            f()
     finally:
         for c in charons:
             c.stop()
-        for p in reversed(procs):
+        for p in list(reversed(procs)) + live:
             if p.poll() is None:
                 p.send_signal(signal.SIGINT)
                 try:
