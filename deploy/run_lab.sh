@@ -5,8 +5,10 @@
 # tunnelled from the UEs), led by the ESP-protected Binding Updates of the UEs that have
 # signalling SAs (deploy/lab_ue.py); run hadp over them with hacpd attached; show hacpd's
 # bindings with hactl; check every packet hadp sent with ha-pktgen's sink, the BAs with
-# lab_ue.py, and print hadp's counters; decode the sample signalling captures. charon joins this
-# script with IKEv2. Run deploy/setup.sh first (the README's command does).
+# lab_ue.py, and print hadp's counters; decode the sample signalling captures. With ike.enabled,
+# charon-systemd runs beside them with the appliance's plugin, on a configuration generated from
+# the YAML (deploy/charon_conf.py), the lab PKI and subscriber file made where the YAML names
+# them when they are missing. Run deploy/setup.sh first (the README's command does).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 config=$(realpath "${1:-$root/configs/lab.yaml}")
@@ -48,6 +50,43 @@ mkdir -p "$(dirname "$acc_in")" "$(dirname "$core_in")"
 # the UEs with signalling SAs register first (their ESP-protected BUs lead the access replay)
 /usr/bin/python3 "$root/deploy/lab_ue.py" bu "$build/controlplane/ha-config" "$config" "$acc_in"
 
+# IKEv2 (docs/ikev2.md): charon with the plugin, configured from the YAML
+charon_pid=
+ike=$("$build/controlplane/ha-config" --dump --json "$config" | /usr/bin/python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+i = c["ike"]
+print(i["enabled"], i.get("certificate", ""), i.get("subscribers", ""), i.get("local_id", ""),
+      c["home_agent"]["ipv6_address"])')
+read -r ike_on ike_cert ike_subs ike_id ha6 <<< "$ike"
+if [ "$ike_on" = True ]; then
+	pki_dir=$(dirname "$ike_cert")
+	"$root/deploy/lab_pki.sh" "$pki_dir" "$ike_id" "$ha6" 2> /dev/null
+	if [ -n "$ike_subs" ] && [ ! -f "$ike_subs" ]; then
+		mkdir -p "$(dirname "$ike_subs")"
+		# lab keys only: 3GPP TS 35.208 test set 1
+		cat > "$ike_subs" <<-'YAML'
+		subscribers:
+		  - identity: 0001010000000001@nai.epc.mnc001.mcc001.3gppnetwork.org
+		    k: 465b5ce8b199b49faa5f0a2ee238a6bc
+		    opc: cd63cb71954a9f4e48a5994e37a02baf
+		YAML
+		chmod 600 "$ike_subs"
+	fi
+	plugin=/usr/lib/ipsec/plugins/libstrongswan-dsmip6.so
+	cp "$build/controlplane/charon/libstrongswan-dsmip6.so" "$plugin.new" && mv "$plugin.new" "$plugin"
+	charon_dir=$build/lab-charon
+	/usr/bin/python3 "$root/deploy/charon_conf.py" "$build/controlplane/ha-config" "$config" "$charon_dir"
+	STRONGSWAN_CONF=$charon_dir/strongswan.conf /usr/sbin/charon-systemd > /dev/null 2>&1 &
+	charon_pid=$!
+	for i in $(seq 50); do [ -S "$charon_dir/charon.vici" ] && break; sleep 0.1; done
+	swanctl --load-all --noprompt --file "$charon_dir/swanctl/swanctl.conf" \
+		--uri "unix://$charon_dir/charon.vici" 2> /dev/null | tail -1
+	echo "run_lab: charon (pid $charon_pid): $(grep -o 'loaded plugins: .*' "$charon_dir/charon.log" | grep -o 'dsmip6' | head -1) plugin loaded,"\
+		"$(grep -o '[0-9]* EAP-AKA subscribers' "$charon_dir/charon.log")"
+	swanctl --list-conns --uri "unix://$charon_dir/charon.vici" | head -4
+fi
+
 stats=$(dirname "$core_out")/hadp-stats.json
 prefix=$("$build/controlplane/ha-config" --dump --json "$config" | /usr/bin/python3 -c '
 import json, sys
@@ -67,6 +106,10 @@ echo "run_lab: hactl show bindings"
 "$build/controlplane/hactl" -c "$config" show stats | grep -E "^bu-|^ba-" | tr '\n' ' '; echo
 wait $hacpd_pid
 wait $hadp_pid
+if [ -n "$charon_pid" ]; then
+	kill "$charon_pid" 2> /dev/null || true
+	wait "$charon_pid" 2> /dev/null || true
+fi
 /usr/bin/python3 - "$stats" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
