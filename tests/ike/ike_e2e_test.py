@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """IKEv2 against a real peer: Debian's charon-systemd as the Home Agent with the appliance's
-plugin (libstrongswan-dsmip6) talking to a running hacpd and hadp, and a second charon-systemd as
+plugin (libstrongswan-dsmip6) talking to a running hacpd and hadp, configured from the YAML by
+deploy/charon_conf.py as the appliance runs it, and a second charon-systemd as
 the UE with the test plugin (libstrongswan-dsmip6-ue: USIM, MIP6_HOME_PREFIX request, an SA log),
 each in its own network namespace joined by a veth pair.
 
@@ -80,11 +81,15 @@ def sh(*args, ns=None, check_rc=True, **kw):
 class Charon:
     """One charon-systemd in a namespace, configured through its own strongswan.conf."""
 
-    def __init__(self, work, name, ns, plugins, settings):
+    def __init__(self, work, name, ns, plugins, settings, generated=False):
+        """generated: the directory already holds what deploy/charon_conf.py made (the HA)."""
         self.dir, self.ns, self.name = f"{work}/{name}", ns, name
         os.makedirs(self.dir, exist_ok=True)
         self.vici = f"unix://{self.dir}/charon.vici"
         self.log = f"{self.dir}/charon.log"
+        if generated:
+            self.start()
+            return
         with open(f"{self.dir}/strongswan.conf", "w") as f:
             f.write(f"""charon-systemd {{
   # the plugin before kernel-netlink: the first kernel-ipsec registered is the one
@@ -107,8 +112,11 @@ class Charon:
   }}
 }}
 """)
+        self.start()
+
+    def start(self):
         env = dict(os.environ, STRONGSWAN_CONF=f"{self.dir}/strongswan.conf")
-        self.proc = subprocess.Popen(["ip", "netns", "exec", ns, CHARON], env=env,
+        self.proc = subprocess.Popen(["ip", "netns", "exec", self.ns, CHARON], env=env,
                                      stdout=subprocess.DEVNULL, stderr=open(f"{self.dir}/stderr", "w"))
         sock = self.vici[len("unix://"):]
         for _ in range(100):
@@ -117,7 +125,8 @@ class Charon:
             if self.proc.poll() is not None:
                 break
             time.sleep(0.1)
-        raise RuntimeError(f"{name}: charon did not start: {open(self.log).read() if os.path.exists(self.log) else ''}")
+        raise RuntimeError(f"{self.name}: charon did not start: "
+                           f"{open(self.log).read() if os.path.exists(self.log) else ''}")
 
     def swanctl(self, *args, check_rc=True):
         return sh("swanctl", *args, "--uri", self.vici, ns=self.ns, check_rc=check_rc, timeout=60)
@@ -140,41 +149,6 @@ class Charon:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-
-
-def ha_swanctl():
-    return f"""connections {{
-  ue {{
-    version = 2
-    local_addrs = {HA6}
-    send_certreq = no
-    fragmentation = yes
-    childless = allow
-    unique = replace
-    local {{
-      auth = pubkey
-      certs = ha.crt
-      id = {HA_ID}
-    }}
-    remote {{
-      auth = eap-aka
-      eap_id = %any
-    }}
-    children {{
-      # RFC 4877 4.1: BU/BA in transport mode between the home address and the HA
-      bu {{
-        mode = transport_proxy
-        local_ts = {HA6}/128[135]
-        remote_ts = 2001:db8:100::/48[135]
-        esp_proposals = aes128gcm16,aes256gcm16
-        policies = no
-        rekey_time = 0
-        rand_time = 0
-      }}
-    }}
-  }}
-}}
-"""
 
 
 def ue_swanctl(nai):
@@ -360,11 +334,12 @@ def main():
                                capture_output=True, text=True, timeout=20)
             return r.stdout
 
-        ha = Charon(work, "ha", ns_ha, "dsmip6",
-                    f"    dsmip6 {{ subscribers = {work}/subscribers.yaml\n"
-                    f"      hacpd_socket = {work}/ike.sock }}")
+        # the HA's charon as the appliance runs it: configured from the YAML
+        sh("/usr/bin/python3", f"{os.path.dirname(__file__)}/../../deploy/charon_conf.py",
+           f"{build}/controlplane/ha-config", cfg, f"{work}/ha")
+        ha = Charon(work, "ha", ns_ha, "", "", generated=True)
         charons.append(ha)
-        ha.load(ha_swanctl(), [(f"{pki}/ha.crt", "x509"), (f"{pki}/ha.key", "ecdsa")])
+        ha.swanctl("--load-all", "--noprompt", "--file", f"{work}/ha/swanctl/swanctl.conf")
         check("EAP-AKA subscribers" in open(ha.log).read(), "HA charon loaded the dsmip6 plugin "
               "and its subscriber file")
 
