@@ -35,6 +35,7 @@ static int cmd_show_sas(struct cp_cli *cli, const struct request *r, FILE *out);
 static int cmd_config_check(struct cp_cli *cli, const struct request *r, FILE *out);
 static int cmd_detach(struct cp_cli *cli, const struct request *r, FILE *out);
 static int cmd_reallocate(struct cp_cli *cli, const struct request *r, FILE *out);
+static int cmd_show_ike(struct cp_cli *cli, const struct request *r, FILE *out);
 
 /* The commands: words to match, the number of arguments after them, the help. */
 static const struct command {
@@ -47,7 +48,9 @@ static const struct command {
 	{ { "show", "bindings" }, 0, cmd_show_bindings,
 	  "show bindings [--json]: every binding cache entry" },
 	{ { "show", "binding" }, 1, cmd_show_binding,
-	  "show binding HOME-ADDRESS [--json]: one UE's binding in one PDN" },
+	  "show binding HOME-ADDRESS|NAI [--json]: a UE's binding (by NAI: one per PDN)" },
+	{ { "show", "ike" }, 0, cmd_show_ike,
+	  "show ike [--json]: the IKEv2 sessions: NAI, PDN, home prefix, IKE SA" },
 	{ { "show", "stats" }, 0, cmd_show_stats, "show stats [--json]: signalling counters" },
 	{ { "show", "pools" }, 0, cmd_show_pools,
 	  "show pools [--json]: IPv4 home address pools per PDN" },
@@ -56,10 +59,11 @@ static const struct command {
 	{ { "config", "check" }, 0, cmd_config_check,
 	  "config check: validate the configuration file hacpd was started with" },
 	{ { "reallocate" }, 3, cmd_reallocate,
-	  "reallocate HOME-ADDRESS --to HA-ADDRESS: Home Agent reallocation (TS 24.303 5.4.3) "
+	  "reallocate HOME-ADDRESS|NAI --to HA-ADDRESS: Home Agent reallocation (TS 24.303 5.4.3) "
 	  "at the UE's next Binding Update" },
 	{ { "detach" }, 1, cmd_detach,
-	  "detach HOME-ADDRESS: network-initiated detach (TS 24.303 5.4.3.1): BRI, BRA, removal" },
+	  "detach HOME-ADDRESS|NAI: network-initiated detach (TS 24.303 5.4.3.1): BRI, BRA, removal "
+	  "(by NAI: in every PDN)" },
 };
 
 static void line(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -148,25 +152,75 @@ static int cmd_show_bindings(struct cp_cli *cli, const struct request *r, FILE *
 	return n ? 0 : 0;
 }
 
-static int cmd_show_binding(struct cp_cli *cli, const struct request *r, FILE *out)
+/* A UE named by home address, or by NAI (its sessions' bindings, 002 4.3: one per PDN): the
+ * bindings, at most max. @return how many, or -1 with the answer's last line written. */
+static int resolve(struct cp_cli *cli, const char *who, struct cp_binding **out, unsigned max,
+		   FILE *o)
 {
 	struct in6_addr a;
-	if (inet_pton(AF_INET6, r->argv[2], &a) != 1) {
-		fprintf(out, "= 2 '%s' is not an IPv6 home address\n", r->argv[2]);
+	unsigned n = 0;
+
+	if (inet_pton(AF_INET6, who, &a) == 1) {
+		for (unsigned i = 0; i < cli->cp->cfg->n_pdns && !n; i++) {
+			const struct ha_config_pdn *p = &cli->cp->cfg->pdns[i];
+			struct cp_binding *b = ha_cfg_prefix_contains6(&p->pool6, p->pool6_len, &a)
+				? cp_bcache_find(&cli->cp->cache, &a, p->home_prefix_len) : NULL;
+			if (b)
+				out[n++] = b;
+		}
+	} else if (strchr(who, '@') || !strchr(who, ':')) {
+		const struct cp_ike_session *s[HA_CFG_MAX_PDNS];
+		unsigned k = cli->ike ? cp_ike_sessions_of_nai(cli->ike, who, s, HA_CFG_MAX_PDNS) : 0;
+		for (unsigned i = 0; i < k && n < max; i++) {
+			struct cp_binding *b = cp_bcache_find(&cli->cp->cache, &s[i]->prefix,
+							      cli->cp->cfg->pdns[s[i]->pdn].home_prefix_len);
+			if (b)
+				out[n++] = b;
+		}
+		if (!k) {
+			fprintf(o, "= 1 no IKEv2 session for %s\n", who);
+			return -1;
+		}
+	} else {
+		fprintf(o, "= 2 '%s' is neither an IPv6 home address nor an NAI\n", who);
 		return -1;
 	}
-	for (unsigned i = 0; i < cli->cp->cfg->n_pdns; i++) {
-		const struct ha_config_pdn *p = &cli->cp->cfg->pdns[i];
-		if (!ha_cfg_prefix_contains6(&p->pool6, p->pool6_len, &a))
-			continue;
-		struct cp_binding *b = cp_bcache_find(&cli->cp->cache, &a, p->home_prefix_len);
-		if (b) {
-			put_binding(cli, b, r->json, out);
-			return 0;
-		}
+	if (!n) {
+		fprintf(o, "= 1 no binding for %s\n", who);
+		return -1;
 	}
-	fprintf(out, "= 1 no binding for %s\n", r->argv[2]);
-	return -1;
+	return (int)n;
+}
+
+static int cmd_show_binding(struct cp_cli *cli, const struct request *r, FILE *out)
+{
+	struct cp_binding *b[HA_CFG_MAX_PDNS];
+	int n = resolve(cli, r->argv[2], b, HA_CFG_MAX_PDNS, out);
+	for (int i = 0; i < n; i++)
+		put_binding(cli, b[i], r->json, out);
+	return n < 0 ? -1 : 0;
+}
+
+static int cmd_show_ike(struct cp_cli *cli, const struct request *r, FILE *out)
+{
+	const struct cp_ike_session *s, *tmp;
+	if (!cli->ike) {
+		fprintf(out, "= 1 IKEv2 is not enabled (ike.enabled)\n");
+		return -1;
+	}
+	HASH_ITER(hh, cli->ike->by_id, s, tmp) {
+		char p[INET6_ADDRSTRLEN];
+		inet_ntop(AF_INET6, &s->prefix, p, sizeof(p));
+		const struct ha_config_pdn *pdn = &cli->cp->cfg->pdns[s->pdn];
+		if (r->json)
+			line(out, "{\"nai\":\"%s\",\"pdn\":\"%s\",\"home_prefix\":\"%s/%u\","
+				  "\"ike_sa\":%u,\"child_sas\":%u}", s->nai, pdn->name, p,
+			     pdn->home_prefix_len, s->ike_sa, s->n_sa);
+		else
+			line(out, "%s pdn %s prefix %s/%u ike-sa %u child-sas %u", s->nai, pdn->name, p,
+			     pdn->home_prefix_len, s->ike_sa, s->n_sa);
+	}
+	return 0;
 }
 
 static int cmd_show_stats(struct cp_cli *cli, const struct request *r, FILE *out)
@@ -285,43 +339,62 @@ static int cmd_config_check(struct cp_cli *cli, const struct request *r, FILE *o
 
 static int cmd_detach(struct cp_cli *cli, const struct request *r, FILE *out)
 {
-	struct in6_addr a;
-	if (inet_pton(AF_INET6, r->argv[1], &a) != 1) {
-		fprintf(out, "= 2 '%s' is not an IPv6 home address\n", r->argv[1]);
+	struct cp_binding *b[HA_CFG_MAX_PDNS];
+	int n = resolve(cli, r->argv[1], b, HA_CFG_MAX_PDNS, out);
+	if (n < 0)
+		return -1;
+	int failed = 0;
+	for (int i = 0; i < n; i++) {
+		char hoa[INET6_ADDRSTRLEN];
+		inet_ntop(AF_INET6, &b[i]->hoa, hoa, sizeof(hoa));
+		int rc = cli->detach ? cli->detach(cli->detach_arg, &b[i]->hoa) : -ENOTSUP;
+		if (rc == 0)
+			line(out, "%s: Binding Revocation Indication sent; the binding goes with the BRA",
+			     hoa);
+		else if (rc == -EALREADY)
+			line(out, "%s: being detached already", hoa), failed++;
+		else
+			line(out, "%s: detach failed: %s", hoa, strerror(-rc)), failed++;
+	}
+	if (failed) {
+		fprintf(out, "= 1 %d of %d detaches not started\n", failed, n);
 		return -1;
 	}
-	int rc = cli->detach ? cli->detach(cli->detach_arg, &a) : -ENOTSUP;
-	if (rc == -ENOENT) {
-		fprintf(out, "= 1 no binding for %s\n", r->argv[1]);
-		return -1;
-	}
-	if (rc == -EALREADY) {
-		fprintf(out, "= 1 %s is being detached already\n", r->argv[1]);
-		return -1;
-	}
-	if (rc) {
-		fprintf(out, "= 1 detach failed: %s\n", strerror(-rc));
-		return -1;
-	}
-	line(out, "%s: Binding Revocation Indication sent; the binding goes with the BRA", r->argv[1]);
 	return 0;
 }
 
 static int cmd_reallocate(struct cp_cli *cli, const struct request *r, FILE *out)
 {
-	struct in6_addr hoa, ha;
-	if (inet_pton(AF_INET6, r->argv[1], &hoa) != 1 || strcmp(r->argv[2], "to") ||
-	    inet_pton(AF_INET6, r->argv[3], &ha) != 1) {
-		fprintf(out, "= 2 usage: reallocate HOME-ADDRESS --to HA-ADDRESS (IPv6 addresses)\n");
+	struct in6_addr ha;
+	struct cp_binding *b[HA_CFG_MAX_PDNS];
+	if (strcmp(r->argv[2], "to") || inet_pton(AF_INET6, r->argv[3], &ha) != 1) {
+		fprintf(out, "= 2 usage: reallocate HOME-ADDRESS|NAI --to HA-ADDRESS (an IPv6 address)\n");
 		return -1;
 	}
-	if (cp_reallocate(cli->cp, &hoa, &ha) < 0) {
-		fprintf(out, "= 1 out of memory\n");
-		return -1;
+	struct in6_addr a;
+	if (inet_pton(AF_INET6, r->argv[1], &a) == 1) {
+		/* the AAA's indication may come before the UE's first BU (5.4.3): by address it
+		 * waits for that BU; by NAI it needs the bindings to know the home addresses */
+		if (cp_reallocate(cli->cp, &a, &ha) < 0) {
+			fprintf(out, "= 1 out of memory\n");
+			return -1;
+		}
+		line(out, "%s: the Home Agent Switch to %s follows the BA of its next Binding Update",
+		     r->argv[1], r->argv[3]);
+		return 0;
 	}
-	line(out, "%s: the Home Agent Switch to %s follows the BA of its next Binding Update",
-	     r->argv[1], r->argv[3]);
-	return 0;
+	int n = resolve(cli, r->argv[1], b, HA_CFG_MAX_PDNS, out);
+	for (int i = 0; i < n; i++) {
+		char hoa[INET6_ADDRSTRLEN];
+		inet_ntop(AF_INET6, &b[i]->hoa, hoa, sizeof(hoa));
+		if (cp_reallocate(cli->cp, &b[i]->hoa, &ha) < 0) {
+			fprintf(out, "= 1 out of memory\n");
+			return -1;
+		}
+		line(out, "%s: the Home Agent Switch to %s follows the BA of its next Binding Update",
+		     hoa, r->argv[3]);
+	}
+	return n < 0 ? -1 : 0;
 }
 
 int cp_cli_execute(struct cp_cli *cli, const char *text, FILE *out)

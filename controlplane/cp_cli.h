@@ -15,11 +15,13 @@
 #include <stdio.h>
 
 #include "cp_bu.h"
+#include "cp_ike.h"
 
 struct cp_cli {
 	int listen_fd;
 	const char *path;
 	struct cp_ctx *cp;
+	const struct cp_ike *ike;  /* IKEv2 sessions, for NAIs (NULL without IKE) */
 	const char *config_path;
 	uint64_t (*now)(void);
 	/* network-initiated detach, run by hacpd (it owns the rings): 0 or -errno */

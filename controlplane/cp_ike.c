@@ -65,6 +65,24 @@ const struct cp_ike_session *cp_ike_session_of(const struct cp_ike *k, uint32_t 
 	return s;
 }
 
+unsigned cp_ike_sessions_of_nai(const struct cp_ike *k, const char *nai,
+				const struct cp_ike_session **out, unsigned max)
+{
+	char user[sizeof(((struct cp_ike_session *)0)->user)];
+	unsigned n = 0;
+
+	for (unsigned pdn = 0; pdn < k->cp->cfg->n_pdns && n < max; pdn++) {
+		struct cp_ike_session *s;
+		int len = snprintf(user, sizeof(user), "%u|%s", pdn, nai);
+		if (len < 0 || (size_t)len >= sizeof(user))
+			return 0;
+		HASH_FIND(hh_user, k->by_user, user, (unsigned)len, s);
+		if (s)
+			out[n++] = s;
+	}
+	return n;
+}
+
 const struct cp_ike_session *cp_ike_session_by_prefix(const struct cp_ike *k, const uint8_t prefix[16])
 {
 	struct cp_ike_session *s;

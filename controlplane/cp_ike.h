@@ -85,6 +85,9 @@ struct cp_ike_gone {
 int cp_ike_down(struct cp_ike *k, uint32_t ike_sa, struct cp_ike_gone *gone);
 
 const struct cp_ike_session *cp_ike_session_of(const struct cp_ike *k, uint32_t ike_sa);
+/** The sessions of a UE (one per PDN, 002 4.3), at most max of them. @return how many. */
+unsigned cp_ike_sessions_of_nai(const struct cp_ike *k, const char *nai,
+				const struct cp_ike_session **out, unsigned max);
 /** The session that was given this home prefix, or NULL. */
 const struct cp_ike_session *cp_ike_session_by_prefix(const struct cp_ike *k, const uint8_t prefix[16]);
 

@@ -514,6 +514,7 @@ int main(int argc, char **argv)
 		ike_srv.arg = &h;
 		h.ike_srv = &ike_srv;
 		h.ike = &ike;
+		cli.ike = &ike;
 		if (irc < 0)
 			fprintf(stderr, "hacpd: IKE socket %s: %s (charon's plugin will not reach hacpd)\n",
 				cfg->ike.socket, strerror(-irc));

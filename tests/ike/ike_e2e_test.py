@@ -28,7 +28,8 @@ TS 24.303 5.1.3.1 / RFC 5026 / RFC 4877 with hacpd and hadp:
      session out of hacpd;
  11. a handover BU with K set from a new care-of address (000, 001 5.2.3.2): the HA's IKE SA
      moves there (RFC 4877 4.4; swanctl --list-sas shows it);
- 12. network-initiated detach (hactl detach, 004 5.4.3.1): without a BRA the binding goes after
+ 12. hactl show ike and show binding by NAI; network-initiated detach by NAI (hactl detach NAI,
+     004 5.4.3.1): without a BRA the binding goes after
      the last BRI, and the HA deletes the UE's IKE SA; hadp and hacpd are left with nothing of it.
 
 usage: ike_e2e_test.py BUILD_DIR WORK_DIR
@@ -439,7 +440,11 @@ def main():
             # 12. 004 5.4.3.1: network-initiated detach; no BRA comes back (nobody answers on
             # the access side now), so the binding goes after the last BRI and the HA deletes
             # the UE's IKE SA
-            out = hactl("detach", HOA)
+            ike = hactl("show", "ike", "--json")
+            check(f'"nai":"{NAI}","pdn":"internet","home_prefix":"2001:db8:100::/64"' in ike,
+                  f"12. hactl show ike lists the UE's session ({ike.strip()})")
+            check(HOA in hactl("show", "binding", NAI), "12. hactl show binding NAI finds it")
+            out = hactl("detach", NAI)
             gone = False
             for _ in range(60):
                 time.sleep(0.1)
