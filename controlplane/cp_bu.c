@@ -113,6 +113,15 @@ static int pdn_of(const struct ha_config *cfg, const struct in6_addr *hoa)
 	return -1;
 }
 
+/* A binding's IPv4 home address goes back to its pool, unless IKEv2 gave it (it stays the
+ * session's until the IKE SA goes). */
+static void release_hoa4(struct cp_ctx *c, const struct cp_binding *b)
+{
+	if (c->ike_ip4_owned && c->ike_ip4_owned(c->ike_arg, b->hoa4))
+		return;
+	cp_pool4_release(&c->pool4[b->pdn], b->hoa4);
+}
+
 /* RFC 5555 3.1.1 / TS 24.303 5.1.3.2: the IPv4 home address the BU asks for. Fills the IPv4
  * Address Acknowledgement; the IPv6 registration goes on whatever its status. */
 static void ipv4_hoa(struct cp_ctx *c, struct cp_binding *b, const struct mh_opts *o,
@@ -120,12 +129,22 @@ static void ipv4_hoa(struct cp_ctx *c, struct cp_binding *b, const struct mh_opt
 {
 	struct mh_ipv4_ack *ack = &out->ba.opts.ipv4_ack;
 	struct cp_pool4 *pool = &c->pool4[b->pdn];
-	struct in_addr want = o->ipv4_hoa.addr, got;
+	struct in_addr want = o->ipv4_hoa.addr, got, ike4;
+	/* the address IKEv2 gave this UE in this PDN (INTERNAL_IP4_ADDRESS), if any */
+	bool by_ike = c->ike_ip4_for && c->ike_ip4_for(c->ike_arg, b->key.prefix, &ike4);
 
 	MH_SET_OPT(&out->ba.opts, MH_OPT_IPV4_ACK);
 	*ack = (struct mh_ipv4_ack){ .status = V4ACK_SUCCESS, .prefix_len = 32 };
 	if (o->ipv4_hoa.prefix_len == 0 || o->ipv4_hoa.prefix_len > 32) {
 		ack->status = V4ACK_INVALID_ADDRESS;
+	} else if (by_ike && (want.s_addr == 0 || want.s_addr == ike4.s_addr)) {
+		/* RFC 5555 3.1.1 with TS 24.303 5.1.2.2: the one IKEv2 assigned */
+		got = ike4;
+		if (!b->has_hoa4 || b->hoa4.s_addr != ike4.s_addr) {
+			if (b->has_hoa4)
+				release_hoa4(c, b);
+			cp_bcache_set_hoa4(&c->cache, b, true, ike4);
+		}
 	} else if (want.s_addr == 0) {
 		/* dynamic assignment; a refresh keeps what the UE has */
 		if (b->has_hoa4) {
@@ -238,7 +257,7 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 		if (b->revoking)
 			c->ctr[CP_C_BU_CROSSED_BRI]++;
 		if (b->has_hoa4)
-			cp_pool4_release(&c->pool4[b->pdn], b->hoa4);
+			release_hoa4(c, b);
 		cp_bcache_remove(&c->cache, b);
 		out->ba.ba.status = MH_BA_ACCEPTED;
 		out->send_ba = true;
@@ -359,7 +378,7 @@ unsigned cp_expire(struct cp_ctx *c, uint64_t now, struct ha_binding_spec *specs
 			continue;
 		cp_binding_spec(b, &specs[n++]);
 		if (b->has_hoa4)
-			cp_pool4_release(&c->pool4[b->pdn], b->hoa4);
+			release_hoa4(c, b);
 		cp_bcache_remove(&c->cache, b);
 		c->ctr[CP_C_EXPIRED]++;
 	}
@@ -375,7 +394,7 @@ int cp_remove_prefix(struct cp_ctx *c, const struct in6_addr *prefix, uint8_t le
 		return 0;
 	cp_binding_spec(b, gone);
 	if (b->has_hoa4)
-		cp_pool4_release(&c->pool4[b->pdn], b->hoa4);
+		release_hoa4(c, b);
 	cp_bcache_remove(&c->cache, b);
 	return 1;
 }
@@ -478,7 +497,7 @@ unsigned cp_detach_tick(struct cp_ctx *c, uint64_t now_ms, struct cp_msg_out *re
 			break;
 		cp_binding_spec(b, &gone[(*n_gone)++]);
 		if (b->has_hoa4)
-			cp_pool4_release(&c->pool4[b->pdn], b->hoa4);
+			release_hoa4(c, b);
 		cp_bcache_remove(&c->cache, b);
 		c->ctr[CP_C_REVOKED_NO_BRA]++;
 	}
@@ -502,7 +521,7 @@ int cp_bra_process(struct cp_ctx *c, const struct mh_msg *bra, const struct in6_
 	}
 	cp_binding_spec(b, gone);
 	if (b->has_hoa4)
-		cp_pool4_release(&c->pool4[b->pdn], b->hoa4);
+		release_hoa4(c, b);
 	cp_bcache_remove(&c->cache, b);
 	return 1;
 }

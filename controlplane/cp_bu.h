@@ -40,6 +40,11 @@ struct cp_ctx {
 	uint64_t mh_err[HA_ERR__COUNT]; /* and those that did not decode, by error */
 	uint16_t bri_seq;            /* the last BRI sequence number used */
 	struct cp_realloc *realloc;  /* by home address */
+	/* IPv4 home addresses IKEv2 assigned (cp_ike.c): the session's address for a home prefix,
+	 * and whether an address is a session's (then a binding never gives it back) */
+	bool (*ike_ip4_for)(void *arg, const uint8_t prefix[16], struct in_addr *out);
+	bool (*ike_ip4_owned)(void *arg, struct in_addr a);
+	void *ike_arg;
 };
 
 #define CP_COUNTERS(X) \

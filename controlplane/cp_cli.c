@@ -212,13 +212,16 @@ static int cmd_show_ike(struct cp_cli *cli, const struct request *r, FILE *out)
 		char p[INET6_ADDRSTRLEN];
 		inet_ntop(AF_INET6, &s->prefix, p, sizeof(p));
 		const struct ha_config_pdn *pdn = &cli->cp->cfg->pdns[s->pdn];
+		char v4[INET_ADDRSTRLEN] = "";
+		if (s->has_ip4)
+			inet_ntop(AF_INET, &s->ip4, v4, sizeof(v4));
 		if (r->json)
 			line(out, "{\"nai\":\"%s\",\"pdn\":\"%s\",\"home_prefix\":\"%s/%u\","
-				  "\"ike_sa\":%u,\"child_sas\":%u}", s->nai, pdn->name, p,
-			     pdn->home_prefix_len, s->ike_sa, s->n_sa);
+				  "\"ipv4_home_address\":\"%s\",\"ike_sa\":%u,\"child_sas\":%u}",
+			     s->nai, pdn->name, p, pdn->home_prefix_len, v4, s->ike_sa, s->n_sa);
 		else
-			line(out, "%s pdn %s prefix %s/%u ike-sa %u child-sas %u", s->nai, pdn->name, p,
-			     pdn->home_prefix_len, s->ike_sa, s->n_sa);
+			line(out, "%s pdn %s prefix %s/%u%s%s ike-sa %u child-sas %u", s->nai, pdn->name,
+			     p, pdn->home_prefix_len, s->has_ip4 ? " ipv4 " : "", v4, s->ike_sa, s->n_sa);
 	}
 	return 0;
 }

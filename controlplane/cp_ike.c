@@ -17,12 +17,33 @@ const char *cp_ike_counter_name(unsigned c)
 	return c < CP_IKE__COUNT ? n[c] : "invalid";
 }
 
+/* cp_bu.c's questions about IPv4 home addresses (cp_bu.h) */
+static bool ip4_for(void *arg, const uint8_t prefix[16], struct in_addr *out)
+{
+	const struct cp_ike_session *s = cp_ike_session_by_prefix(arg, prefix);
+	if (!s || !s->has_ip4)
+		return false;
+	*out = s->ip4;
+	return true;
+}
+
+static bool ip4_owned(void *arg, struct in_addr a)
+{
+	struct cp_ike *k = arg;
+	struct cp_ike_session *s;
+	HASH_FIND(hh_ip4, k->by_ip4, &a, sizeof(a), s);
+	return s != NULL;
+}
+
 int cp_ike_init(struct cp_ike *k, struct cp_ctx *cp)
 {
 	const struct ha_config *cfg = cp->cfg;
 
 	memset(k, 0, sizeof(*k));
 	k->cp = cp;
+	cp->ike_ip4_for = ip4_for;
+	cp->ike_ip4_owned = ip4_owned;
+	cp->ike_arg = k;
 	for (unsigned i = 0; i < cfg->n_pdns; i++) {
 		const struct ha_config_pdn *p = &cfg->pdns[i];
 		if (cp_pool6_init(&k->pool6[i], &p->pool6, p->pool6_len, p->home_prefix_len) < 0)
@@ -45,6 +66,10 @@ static void session_free(struct cp_ike *k, struct cp_ike_session *s)
 	HASH_DEL(k->by_id, s);
 	HASH_DELETE(hh_user, k->by_user, s);
 	HASH_DELETE(hh_prefix, k->by_prefix, s);
+	if (s->has_ip4) {
+		HASH_DELETE(hh_ip4, k->by_ip4, s);
+		cp_pool4_release(&k->cp->pool4[s->pdn], s->ip4);
+	}
 	k->count--;
 	free(s);
 }
@@ -56,6 +81,8 @@ void cp_ike_free(struct cp_ike *k)
 		session_free(k, s);
 	for (unsigned i = 0; i < HA_CFG_MAX_PDNS; i++)
 		cp_pool6_free(&k->pool6[i]);
+	k->cp->ike_ip4_for = NULL;
+	k->cp->ike_ip4_owned = NULL;
 }
 
 const struct cp_ike_session *cp_ike_session_of(const struct cp_ike *k, uint32_t ike_sa)
@@ -163,6 +190,21 @@ void cp_ike_prefix(struct cp_ike *k, const struct ha_ike_prefix_req *rq, struct 
 		HASH_ADD(hh_prefix, k->by_prefix, prefix, sizeof(s->prefix), s);
 		k->count++;
 		k->ctr[CP_IKE_PREFIX_GIVEN]++;
+	}
+	/* TS 24.303 5.1.2.2: an IPv4 home address when the UE asked (INTERNAL_IP4_ADDRESS), from
+	 * the PDN's pool; kept with the session */
+	if (rq->want_ip4 && !s->has_ip4) {
+		if (cp_pool4_ready(&k->cp->pool4[pdn]) && cp_pool4_alloc(&k->cp->pool4[pdn], &s->ip4) == 0) {
+			s->has_ip4 = true;
+			HASH_ADD(hh_ip4, k->by_ip4, ip4, sizeof(s->ip4), s);
+			k->ctr[CP_IKE_IP4_GIVEN]++;
+		} else {
+			k->ctr[CP_IKE_IP4_NONE]++;
+		}
+	}
+	if (rq->want_ip4 && s->has_ip4) {
+		rep->has_ip4 = 1;
+		memcpy(rep->ip4, &s->ip4, 4);
 	}
 	memcpy(rep->prefix, &s->prefix, 16);
 	rep->prefix_len = cfg->pdns[pdn].home_prefix_len;

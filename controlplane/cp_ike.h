@@ -29,6 +29,9 @@ struct cp_ike_session {
 	UT_hash_handle hh;              /* by ike_sa */
 	UT_hash_handle hh_user;         /* by user */
 	UT_hash_handle hh_prefix;       /* by prefix */
+	bool has_ip4;                   /* INTERNAL_IP4_ADDRESS given (TS 24.303 5.1.2.2) */
+	struct in_addr ip4;
+	UT_hash_handle hh_ip4;          /* by ip4 */
 };
 
 #define CP_IKE_COUNTERS(X) \
@@ -36,6 +39,8 @@ struct cp_ike_session {
 	X(CP_IKE_PREFIX_KEPT,     "ike-prefix-kept-new-ike-sa") \
 	X(CP_IKE_PREFIX_NO_APN,   "ike-prefix-unknown-apn") \
 	X(CP_IKE_PREFIX_NO_SPACE, "ike-prefix-pool-exhausted") \
+	X(CP_IKE_IP4_GIVEN,       "ike-ipv4-home-address-allocated") \
+	X(CP_IKE_IP4_NONE,        "ike-ipv4-home-address-unavailable") \
 	X(CP_IKE_SA_ADDED,        "ike-sa-added") \
 	X(CP_IKE_SA_NO_SESSION,   "ike-sa-refused-no-session") \
 	X(CP_IKE_SA_NOT_HOA,      "ike-sa-refused-not-home-prefix") \
@@ -53,7 +58,7 @@ enum cp_ike_counter {
 struct cp_ike {
 	struct cp_ctx *cp;
 	struct cp_pool6 pool6[HA_CFG_MAX_PDNS];
-	struct cp_ike_session *by_id, *by_user, *by_prefix;
+	struct cp_ike_session *by_id, *by_user, *by_prefix, *by_ip4;
 	unsigned count;
 	uint64_t ctr[CP_IKE__COUNT];
 };

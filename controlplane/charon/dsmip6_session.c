@@ -2,6 +2,7 @@
 
 #include <daemon.h>
 #include <collections/hashtable.h>
+#include <encoding/payloads/cp_payload.h>
 #include <encoding/payloads/id_payload.h>
 #include <threading/mutex.h>
 
@@ -24,6 +25,9 @@ typedef struct {
 	char nai[HA_IKE_NAI_MAX];
 	bool has_prefix;
 	uint8_t attr[MIP6_HOME_PREFIX_LEN];
+	bool want_ip4;          /* the UE's CFG_REQUEST had INTERNAL_IP4_ADDRESS */
+	bool has_ip4;
+	uint8_t ip4[4];
 } entry_t;
 
 /* The listener is not the first member: its callbacks get its own address. */
@@ -70,6 +74,21 @@ METHOD(listener_t, message, bool, listener_t *l, ike_sa_t *ike_sa,
 	private_dsmip6_session_t *this = of_listener(l);
 	if (!incoming || !plain || msg->get_exchange_type(msg) != IKE_AUTH || !msg->get_request(msg))
 		return TRUE;
+	/* TS 24.303 5.1.2.2: the UE may ask for an IPv4 home address in CFG_REQUEST */
+	cp_payload_t *cp = (cp_payload_t *)msg->get_payload(msg, PLV2_CONFIGURATION);
+	if (cp && cp->get_type(cp) == CFG_REQUEST) {
+		enumerator_t *en = cp->create_attribute_enumerator(cp);
+		configuration_attribute_t *a;
+		bool want = FALSE;
+		while (en->enumerate(en, &a))
+			want |= a->get_type(a) == INTERNAL_IP4_ADDRESS;
+		en->destroy(en);
+		if (want) {
+			this->lock->lock(this->lock);
+			entry_of(this, ike_sa->get_unique_id(ike_sa))->want_ip4 = TRUE;
+			this->lock->unlock(this->lock);
+		}
+	}
 	id_payload_t *idr = (id_payload_t *)msg->get_payload(msg, PLV2_ID_RESPONDER);
 	if (!idr)
 		return TRUE;
@@ -91,6 +110,7 @@ static int ask_prefix(entry_t *e)
 
 	memcpy(rq.nai, e->nai, sizeof(rq.nai));
 	memcpy(rq.apn, e->apn, sizeof(rq.apn));
+	rq.want_ip4 = e->want_ip4;
 	int rc = dsmip6_hacpd->request(dsmip6_hacpd, &rq.h, &rep, sizeof(rep));
 	if (rc < 0)
 		return rc;
@@ -102,6 +122,8 @@ static int ask_prefix(entry_t *e)
 	memcpy(e->attr + 4, rep.prefix, 16);
 	e->attr[20] = rep.prefix_len;
 	e->has_prefix = true;
+	e->has_ip4 = rep.has_ip4;
+	memcpy(e->ip4, rep.ip4, 4);
 	return 0;
 }
 
@@ -129,6 +151,8 @@ METHOD(listener_t, authorize, bool, listener_t *l, ike_sa_t *ike_sa, bool final,
 	e = entry_of(this, copy.id);
 	memcpy(e->attr, copy.attr, sizeof(e->attr));
 	e->has_prefix = true;
+	e->has_ip4 = copy.has_ip4;
+	memcpy(e->ip4, copy.ip4, 4);
 	this->lock->unlock(this->lock);
 	char p[INET6_ADDRSTRLEN];
 	inet_ntop(AF_INET6, copy.attr + 4, p, sizeof(p));
@@ -175,6 +199,30 @@ METHOD(listener_t, ike_rekey, bool, listener_t *l, ike_sa_t *old, ike_sa_t *new)
 	if (copy.has_prefix && ask_prefix(&copy) < 0)
 		DBG1(DBG_IKE, "dsmip6: hacpd did not take the rekeyed IKE SA of '%s'", copy.nai);
 	return TRUE;
+}
+
+/* The UE asked for INTERNAL_IP4_ADDRESS: the IPv4 home address hacpd gave its session; charon
+ * sends it as the virtual IP. */
+METHOD(attribute_provider_t, acquire_address, host_t *, private_dsmip6_session_t *this,
+       linked_list_t *pools, ike_sa_t *ike_sa, host_t *requested)
+{
+	uint32_t id = ike_sa->get_unique_id(ike_sa);
+	host_t *h = NULL;
+
+	if (requested->get_family(requested) != AF_INET)
+		return NULL;
+	this->lock->lock(this->lock);
+	entry_t *e = this->by_id->get(this->by_id, &id);
+	if (e && e->has_ip4)
+		h = host_create_from_chunk(AF_INET, chunk_create(e->ip4, 4), 0);
+	this->lock->unlock(this->lock);
+	return h;
+}
+
+METHOD(attribute_provider_t, release_address, bool, private_dsmip6_session_t *this,
+       linked_list_t *pools, host_t *address, ike_sa_t *ike_sa)
+{
+	return TRUE; /* hacpd keeps it with the session until the IKE SA goes */
 }
 
 typedef struct {
@@ -240,8 +288,8 @@ dsmip6_session_t *dsmip6_session_create(void)
 	INIT(this,
 		.public = {
 			.provider = {
-				.acquire_address = (void *)return_null,
-				.release_address = (void *)return_false,
+				.acquire_address = _acquire_address,
+				.release_address = _release_address,
 				.create_attribute_enumerator = _create_attribute_enumerator,
 			},
 			.listener = {

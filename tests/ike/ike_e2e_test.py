@@ -28,6 +28,8 @@ TS 24.303 5.1.3.1 / RFC 5026 / RFC 4877 with hacpd and hadp:
      session out of hacpd;
  11. a handover BU with K set from a new care-of address (000, 001 5.2.3.2): the HA's IKE SA
      moves there (RFC 4877 4.4; swanctl --list-sas shows it);
+ 13. the UE's INTERNAL_IP4_ADDRESS request gets an address of the PDN's IPv4 pool, which its BU
+     (IPv4 Home Address option 0.0.0.0) then gets in the BA's IPv4 Address Acknowledgement;
  12. hactl show ike and show binding by NAI; network-initiated detach by NAI (hactl detach NAI,
      004 5.4.3.1): without a BRA the binding goes after
      the last BRI, and the HA deletes the UE's IKE SA; hadp and hacpd are left with nothing of it.
@@ -156,6 +158,7 @@ def ue_swanctl(nai):
     return f"""connections {{
   ha {{
     version = 2
+    vips = 0.0.0.0
     local_addrs = {UE6}
     remote_addrs = {HA6}
     childless = force
@@ -219,7 +222,8 @@ home_agent:
   ipv4_address: 192.0.2.1
   revocation: {{ min_delay_bris_ms: 500, max_retransmissions: 1 }}
 pdns:
-  - {{ name: internet, home_prefix_pool: 2001:db8:100::/48, home_prefix_length: 64 }}
+  - {{ name: internet, home_prefix_pool: 2001:db8:100::/48, home_prefix_length: 64,
+      ipv4_pool: 10.45.0.0/16 }}
 ike:
   enabled: true
   local_id: {HA_ID}
@@ -235,16 +239,30 @@ cli: {{ socket: "{work}/hactl.sock", mode: 0660, group: root }}
 
 
 def bu_packet(hoa, coa, spi, key, seq):
-    """A BU for hoa from coa with the HAO (RFC 6275 6.1.7), H A K set, lifetime 450 s, under the
-    ESP transport SA spi/key (RFC 4877); its checksum over the home address, scapy computing it."""
+    """A BU for hoa from coa with the HAO (RFC 6275 6.1.7), H A K set, lifetime 450 s, asking for
+    its IPv4 home address (RFC 5555 IPv4 Home Address option, 0.0.0.0/32), under the ESP
+    transport SA spi/key (RFC 4877); its checksum over the home address, scapy computing it."""
     body = bytes([59, 0, 5, 0, 0, 0]) + seq.to_bytes(2, "big") + bytes([0xD4, 0]) + \
-        (450 // 4).to_bytes(2, "big") + bytes(4)
+        (450 // 4).to_bytes(2, "big") + bytes([29, 6, 32 << 2, 0, 0, 0, 0, 0, 0, 0, 0, 0])
     body = body[:1] + bytes([len(body) // 8 - 1]) + body[2:]
     mh = MIP6MH_Generic(body)
     mh.cksum = None
     mh = raw(IPv6(src=hoa, dst=HA6) / mh)[40:]
     return Ether(src="02:00:00:00:ee:01", dst="02:00:00:00:ee:02") / IPv6(src=coa, dst=HA6) / \
         IPv6ExtHdrDestOpt(nh=50, options=[HAO(hoa=hoa)]) / Raw(mip.esp_seal(spi, seq, key, mh, 135))
+
+
+def ipv4_ack(mh):
+    """RFC 5555 3.2.1: the IPv4 Address Acknowledgement option (type 30) of a BA: status, address."""
+    i = 12
+    while i + 2 <= len(mh):
+        if mh[i] == 0:
+            i += 1
+            continue
+        if mh[i] == 30 and mh[i + 1] == 6:
+            return (mh[i + 2], socket.inet_ntop(socket.AF_INET, mh[i + 4:i + 8]))
+        i += 2 + mh[i + 1]
+    return None
 
 
 def telemetry(prefix, cmd):
@@ -313,14 +331,17 @@ def main():
         def data_checks(coa, coa2, sas):
             """9. and 11. from the captures of ha-pktgen-live, once it has stopped."""
             acc, core = rdpcap(f"{work}/from-access.pcap"), rdpcap(f"{work}/from-core.pcap")
-            got = []
+            got, v4ack = [], []
             for p in acc:
                 if IPv6ExtHdrRouting in p and p[IPv6ExtHdrRouting].type == 2:
                     spi, mh, nh = mip.esp_open(raw(p[IPv6ExtHdrRouting].payload), sas["in"][1])
                     if mh[2] == 6:  # BA, not the BRIs of 12.
                         got.append((p[IPv6].dst, spi, mh[2], mh[6]))
+                        v4ack.append(ipv4_ack(mh))
             want = [(coa, sas["in"][0], 6, 0), (coa2, sas["in"][0], 6, 0)]
             check(got[:1] == want[:1], f"9. the BA under IKE's outbound SA, status 0 ({got[:1]})")
+            check(v4ack[:1] == [(0, "10.45.0.1")],
+                  f"13. the BA's IPv4 Address Acknowledgement gives the address IKE gave ({v4ack})")
             down = [p for p in acc if b"down-after-ike" in raw(p)]
             # the downlink crosses the handover BU: either care-of address is the UE's
             check(len(down) == 1 and down[0][IPv6].dst in (coa, coa2) and
@@ -369,6 +390,12 @@ def main():
                    for l in log.splitlines() if "dsmip6-ue: MIP6_HOME_PREFIX" in l]
             check(got == [want], f"6. the UE received MIP6_HOME_PREFIX, 21 octets: lifetime, "
                   f"prefix, length ({got})")
+            # 13. TS 24.303 5.1.2.2: the IPv4 home address the UE asked for in CFG_REQUEST
+            check("installing new virtual IP 10.45.0.1" in log and
+                  "assigning virtual IP 10.45.0.1 to peer" in open(ha.log).read() and
+                  '"ipv4_home_address":"10.45.0.1"' in hactl("show", "ike", "--json"),
+                  "13. the UE got INTERNAL_IP4_ADDRESS 10.45.0.1 from the PDN's IPv4 pool; "
+                  "hactl show ike has it")
             # 7. RFC 4877 4.1 / 002 5.1.2.2: the BU/BA child SA by CREATE_CHILD_SA
             r = ue.swanctl("--initiate", "--child", "bu", "--timeout", "20", check_rc=False)
             check(r.returncode == 0, "7. the BU/BA child SA (transport, home address, MH) is up")

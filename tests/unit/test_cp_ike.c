@@ -261,3 +261,67 @@ Test(ike, socket_messages)
 	cr_assert_eq(cp_ike_srv_handle(&srv, &move.h, &r, sizeof(r)), -EBADMSG,
 		     "a hacpd-to-plugin message from the plugin");
 }
+
+/* TS 24.303 5.1.2.2: an IPv4 home address asked for in IKEv2 (INTERNAL_IP4_ADDRESS) comes from
+ * the PDN's pool and is the one the UE's BU then gets (RFC 5555 3.1.1); the binding never gives
+ * it back to the pool, the IKE SA's end does. */
+Test(ike, ipv4_home_address_from_ike_then_in_the_ba)
+{
+	static const char *y =
+		"dataplane:\n"
+		"  lcores: { main: 0, workers: [1] }\n"
+		"  ports: { access: { device: net_null0 }, core: { device: net_null1 } }\n"
+		"home_agent: { ipv6_address: 2001:db8:ffff::1, ipv4_address: 192.0.2.1 }\n"
+		"pdns:\n"
+		"  - { name: internet, home_prefix_pool: 2001:db8:100::/48, home_prefix_length: 64,\n"
+		"      ipv4_pool: 10.45.0.0/30 }\n"
+		"ike: { enabled: false }\n";
+	struct ha_config c4;
+	struct ha_config_error err;
+	struct cp_ctx x;
+	struct cp_ike k;
+	cr_assert_eq(ha_config_load_buffer("t4.yaml", y, strlen(y), &c4, &err), 0, "%s", err.msg);
+	cr_assert_eq(cp_ctx_init(&x, &c4), 0);
+	cr_assert_eq(cp_ike_init(&k, &x), 0);
+
+	struct ha_ike_prefix_req rq = { .h = { .version = HA_IKE_VERSION, .type = HA_IKE_PREFIX_REQ,
+					       .len = sizeof(rq), .seq = 1, .ike_sa = 3 },
+					.want_ip4 = 1 };
+	snprintf(rq.nai, sizeof(rq.nai), UE1);
+	struct ha_ike_prefix_rep rep;
+	cp_ike_prefix(&k, &rq, &rep);
+	cr_assert_eq(rep.result, 0);
+	cr_assert(rep.has_ip4);
+	char v4[16];
+	inet_ntop(AF_INET, rep.ip4, v4, sizeof(v4));
+	cr_assert_str_eq(v4, "10.45.0.1");
+
+	struct ha_ike_sa_add in = sa_msg(3, 1, 0xc0000003, HA_SA_IN, "2001:db8:100::1", 128);
+	struct ha_sa_spec inst;
+	cr_assert_eq(cp_ike_sa_add(&k, &in, &inst), 0);
+	struct mh_msg m = bu_msg(1);
+	MH_SET_OPT(&m.opts, MH_OPT_IPV4_HOA);
+	m.opts.ipv4_hoa.prefix_len = 32; /* 0.0.0.0: "assign me one" */
+	struct cp_bu_in bu = { .bu = &m, .src6 = A("2001:db8:aaaa::2"), .has_hao = true,
+			       .hoa = A("2001:db8:100::1"), .esp = true, .sa_spi = 0xc0000003, .now = 5 };
+	struct cp_bu_out o;
+	cp_bu_process(&x, &bu, &o);
+	cr_assert(MH_HAS_OPT(&o.ba.opts, MH_OPT_IPV4_ACK));
+	cr_assert_eq(o.ba.opts.ipv4_ack.status, 0);
+	inet_ntop(AF_INET, &o.ba.opts.ipv4_ack.addr, v4, sizeof(v4));
+	cr_assert_str_eq(v4, "10.45.0.1", "the BA gives the address IKE gave");
+	cr_assert_eq(cp_pool4_used(&x.pool4[0]), 1, "one address, not two");
+
+	/* de-registration: the binding goes, the address stays the session's */
+	m = bu_msg(2);
+	m.bu.lifetime = 0;
+	cp_bu_process(&x, &bu, &o);
+	cr_assert_eq(x.cache.count, 0);
+	cr_assert_eq(cp_pool4_used(&x.pool4[0]), 1);
+	struct cp_ike_gone gone;
+	cr_assert_eq(cp_ike_down(&k, 3, &gone), 0);
+	cr_assert_eq(cp_pool4_used(&x.pool4[0]), 0, "the IKE SA's end gives it back");
+	cp_ike_free(&k);
+	cp_ctx_free(&x);
+	ha_config_free(&c4);
+}
