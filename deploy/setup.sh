@@ -5,7 +5,7 @@
 #     clang (fuzzing), tshark and scapy (test decoders)
 #   - strongSwan 5.9.8 (charon-systemd, swanctl, pki, the EAP plugins) and, for the appliance's
 #     charon plugin, the matching sources from Debian's source archive, unpacked under
-#     /var/cache/dsmip6-ha (never copied into the repository)
+#     /var/cache/dsmip6-ha (never copied into the repository); hostapd as the lab's RADIUS AAA
 #   - hugepages: vm.nr_hugepages (now and at boot) and a hugetlbfs mount
 set -euo pipefail
 
@@ -21,6 +21,7 @@ packages=(
 	libssl-dev dpkg-dev
 	charon-systemd strongswan-swanctl strongswan-pki libcharon-extra-plugins
 	libstrongswan-standard-plugins libstrongswan-extra-plugins
+	hostapd
 	clang libclang-rt-14-dev
 	tshark python3 python3-scapy python3-cryptography python3-matplotlib
 	iproute2 procps

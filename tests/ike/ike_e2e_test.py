@@ -204,9 +204,12 @@ def ue_swanctl(nai):
 """
 
 
-def ha_config(work, prefix, pki):
+def ha_config(work, prefix, pki, radius=None):
     """hadp with memif ports (ha-pktgen-live plays the UE's access and the PDN) and hacpd with
-    IKE on a socket of our own."""
+    IKE on a socket of our own; the AAA is the subscriber file, or radius=(server, port,
+    secret)."""
+    aaa = (f"  aaa: radius\n  radius: {{ server: {radius[0]}, port: {radius[1]}, "
+           f"secret: {radius[2]} }}\n") if radius else f"  subscribers: {work}/subscribers.yaml\n"
     path = f"{work}/ha.yaml"
     with open(path, "w") as f:
         f.write(f"""dataplane:
@@ -230,8 +233,7 @@ ike:
   certificate: {pki}/ha.crt
   private_key: {pki}/ha.key
   ca_certificate: {pki}/ca.crt
-  subscribers: {work}/subscribers.yaml
-  ike_lifetime: 7200
+{aaa}  ike_lifetime: 7200
   socket: {work}/ike.sock
 cli: {{ socket: "{work}/hactl.sock", mode: 0660, group: root }}
 """)
