@@ -550,11 +550,8 @@ out:
 	rte_ring_free(ctx->local);
 	rte_mempool_free(ctx->pool);
 	rte_free(ctx->stats);
-	char run_dir[PATH_MAX];
-	snprintf(run_dir, sizeof(run_dir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
+	dp_eal_cleanup();
 	remove_hugepage_files(file_prefix(cfg));
-	dp_remove_runtime_dir(run_dir);
 	ha_config_free(cfg);
 	free(cfg);
 	return rc;

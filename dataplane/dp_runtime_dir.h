@@ -8,3 +8,6 @@
 
 /* Remove dir and the files in it. */
 void dp_remove_runtime_dir(const char *dir);
+
+/* rte_eal_cleanup(), then remove the runtime directory EAL made for this process. */
+void dp_eal_cleanup(void);

@@ -184,9 +184,6 @@ int main(int argc, char **argv)
 	rte_free(ctx);
 	rte_mempool_free(mp);
 	dp_sa_key_mgr_release();
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	dp_remove_runtime_dir(dir);
+	dp_eal_cleanup();
 	return 0;
 }

@@ -69,10 +69,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	dp_remove_runtime_dir(dir);
+	dp_eal_cleanup();
 }
 
 TestSuite(bindings, .init = setup, .fini = teardown);

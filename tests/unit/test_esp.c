@@ -49,10 +49,7 @@ static void teardown(void)
 	rte_free(ctx);
 	rte_mempool_free(mp);
 	dp_sa_key_mgr_release();
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	dp_remove_runtime_dir(dir);
+	dp_eal_cleanup();
 }
 
 TestSuite(esp, .init = setup, .fini = teardown, .timeout = 60);
