@@ -96,18 +96,27 @@ def storm(a, work, prefix):
                           "--stats-file", f"{work}/hacpd.json"], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     time.sleep(1)
-    g = subprocess.run([f"{a.build}/pktgen/ha-pktgen-live", "--access-sock",
-                        f"{work}/access.sock", "--core-sock", f"{work}/core.sock",
-                        "--to-access", f"{work}/bu.pcap", "--to-core", f"{work}/none.pcap",
-                        "--from-access", f"{work}/ba.pcap", "--from-core", f"{work}/core.pcap",
-                        "--sent-log", f"{work}/sent.log", "--seconds", "10"],
-                       capture_output=True, text=True, timeout=120)
+    # ha-pktgen-live stays connected until hadp has stopped: a DPDK 22.11 memif server (hadp)
+    # can crash when its peer leaves while it polls. It captures for 10 s, then hacpd and hadp
+    # stop, then it does (SIGINT ends its capture, the files written as at its deadline).
+    g = subprocess.Popen([f"{a.build}/pktgen/ha-pktgen-live", "--access-sock",
+                          f"{work}/access.sock", "--core-sock", f"{work}/core.sock",
+                          "--to-access", f"{work}/bu.pcap", "--to-core", f"{work}/none.pcap",
+                          "--from-access", f"{work}/ba.pcap", "--from-core", f"{work}/core.pcap",
+                          "--sent-log", f"{work}/sent.log", "--seconds", "120"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(10)
     c.send_signal(2)
     c.wait(timeout=60)
     h.send_signal(2)
     h.wait(timeout=60)
+    g.send_signal(2)
+    g_err = g.communicate(timeout=60)[1]
+    if h.returncode:
+        print(f"bu_storm: hadp exited with {h.returncode}")
+        return 1
     if g.returncode:
-        print(f"bu_storm: ha-pktgen-live failed: {g.stderr[-800:]}")
+        print(f"bu_storm: ha-pktgen-live failed: {g_err[-800:]}")
         return 1
     sent = {}
     for line in open(f"{work}/sent.log"):

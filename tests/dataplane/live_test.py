@@ -55,15 +55,19 @@ def main():
     c = subprocess.Popen([hacpd, "-c", cfg, "--max-seconds", "9"], stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True, env=env)
     time.sleep(1)
-    g = subprocess.run([live, "--access-sock", f"{work}/access.sock", "--core-sock",
-                        f"{work}/core.sock", "--to-access", f"{work}/bu.pcap", "--to-core",
-                        f"{work}/none.pcap", "--then-to-access", f"{work}/up.pcap",
-                        "--then-to-core", f"{work}/down.pcap", "--pause-ms", "1500",
-                        "--from-access", f"{work}/from-access.pcap", "--from-core",
-                        f"{work}/from-core.pcap", "--seconds", "2"],
-                       capture_output=True, text=True, timeout=60, env=env)
+    # ha-pktgen-live stays connected until hadp has stopped (a DPDK 22.11 memif server can
+    # crash when its peer leaves while it polls); SIGINT then ends its capture
+    g = subprocess.Popen([live, "--access-sock", f"{work}/access.sock", "--core-sock",
+                          f"{work}/core.sock", "--to-access", f"{work}/bu.pcap", "--to-core",
+                          f"{work}/none.pcap", "--then-to-access", f"{work}/up.pcap",
+                          "--then-to-core", f"{work}/down.pcap", "--pause-ms", "1500",
+                          "--from-access", f"{work}/from-access.pcap", "--from-core",
+                          f"{work}/from-core.pcap", "--seconds", "60"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     c.communicate(timeout=60)
     h.communicate(timeout=60)
+    g.send_signal(2)
+    g_out, g_err = g.communicate(timeout=60)
     passed = failed = 0
 
     def check(ok, what):
@@ -73,7 +77,8 @@ def main():
         if not ok:
             print(f"FAIL {what}")
 
-    check(g.returncode == 0, f"ha-pktgen-live: {g.returncode} {g.stdout} {g.stderr[-800:]}")
+    check(h.returncode == 0, f"hadp exited cleanly ({h.returncode})")
+    check(g.returncode == 0, f"ha-pktgen-live: {g.returncode} {g_out} {g_err[-800:]}")
     if g.returncode:
         print(f"live registration: {passed} passed, {failed} failed")
         return 1
