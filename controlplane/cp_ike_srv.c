@@ -92,6 +92,17 @@ int cp_ike_srv_handle(struct cp_ike_srv *s, const struct ha_ike_hdr *h, void *re
 		result(reply, h, sa_delete(s, d->spi, d->direction));
 		return 0;
 	}
+	case HA_IKE_SEND: {
+		const struct ha_ike_packet *pk = (const struct ha_ike_packet *)h;
+		rc = pk->len > HA_IKE_PACKET_MAX || (pk->family != AF_INET && pk->family != AF_INET6)
+			? -EINVAL : s->send_packet ? s->send_packet(s->arg, pk) : -ENOTSUP;
+		if (rc == 0)
+			s->packets_out++;
+		else
+			s->packets_dropped++;
+		result(reply, h, rc);
+		return 0;
+	}
 	case HA_IKE_IKE_DOWN: {
 		struct cp_ike_gone gone;
 		rc = cp_ike_down(s->ike, h->ike_sa, &gone);
@@ -120,6 +131,16 @@ static int notify(struct cp_ike_srv *s, const void *m, size_t len)
 		return -EIO;
 	}
 	return 0;
+}
+
+int cp_ike_srv_notify_packet(struct cp_ike_srv *s, const struct ha_ike_packet *p)
+{
+	int rc = notify(s, p, sizeof(*p));
+	if (rc == 0)
+		s->packets_in++;
+	else
+		s->packets_dropped++;
+	return rc;
 }
 
 int cp_ike_srv_notify_delete(struct cp_ike_srv *s, uint32_t ike_sa)

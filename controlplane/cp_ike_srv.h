@@ -20,11 +20,13 @@ struct cp_ike_srv {
 	struct cp_ike *ike;
 	/* hadp's table changes: 0 when queued, -errno */
 	int (*install)(void *arg, struct ha_cmd *cmd);
+	/* charon's IKE message out through hadp: 0 when queued, -errno */
+	int (*send_packet)(void *arg, const struct ha_ike_packet *p);
 	void *arg;
-	uint8_t rx[1024];
+	uint8_t rx[8192];
 	size_t rx_len;
 	bool hello;
-	uint64_t msgs, bad_msgs, connects, moves;
+	uint64_t msgs, bad_msgs, connects, moves, packets_in, packets_out, packets_dropped;
 };
 
 /** Listen at path, root only (0600). 0 or -errno. */
@@ -37,6 +39,10 @@ void cp_ike_srv_close(struct cp_ike_srv *s, const char *path);
  *  NAT, else 0). Nothing happens without a connection. @return 0 or -errno. */
 int cp_ike_srv_notify_move(struct cp_ike_srv *s, uint32_t ike_sa, const struct ha_cfg_addr *coa,
 			   uint16_t port);
+
+/** An IKE message hadp punted, for charon's socket. Dropped (and counted) without a
+ *  connection. @return 0 or -errno. */
+int cp_ike_srv_notify_packet(struct cp_ike_srv *s, const struct ha_ike_packet *p);
 
 /** 004 5.4.3.1: hacpd detached the UE; charon deletes its IKE SA. @return 0 or -errno. */
 int cp_ike_srv_notify_delete(struct cp_ike_srv *s, uint32_t ike_sa);

@@ -9,6 +9,7 @@
  * signalling SA, RFC 4877; wrapped in UDP to a NAT mapping, RFC 5555).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #include <rte_ring.h>
 
 #include "cp_bu.h"
+#include "ha_bytes.h"
 #include "cp_cli.h"
 #include "cp_ike_srv.h"
 #include "ha_ring.h"
@@ -250,6 +252,111 @@ static void detached(struct hacpd *h, const struct ha_binding_spec *gone)
 		cp_ike_srv_notify_delete(h->ike_srv, s->ike_sa);
 }
 
+/* IKE through the dataplane: an IKE message hadp punted (UDP 500, or UDP 4500 with the non-ESP
+ * marker) goes to charon's socket in the plugin as the UDP payload it is (charon's receiver
+ * removes the marker itself, its sender adds it). */
+static void ike_in(struct hacpd *h, struct rte_mbuf *mb)
+{
+	const struct ha_pkt_meta *meta = rte_mbuf_to_priv(mb);
+	const uint8_t *d = rte_pktmbuf_mtod(mb, const uint8_t *);
+	static struct ha_ike_packet pk; /* 2 KB: not on the stack of the loop */
+	struct ha_pkt p;
+
+	if (!h->ike_srv || meta->l3_off > mb->data_len ||
+	    ha_pkt_classify(d + meta->l3_off, mb->data_len - meta->l3_off, &p) != HA_OK ||
+	    p.cls != HA_PKT_IKE || !p.udp) {
+		h->malformed++;
+		return;
+	}
+	uint32_t off = meta->l3_off + p.udp_off + 8, end = meta->l3_off + p.outer.end;
+	if (off > end || end - off > HA_IKE_PACKET_MAX || end > mb->data_len) {
+		h->ike_srv->packets_dropped++;
+		return;
+	}
+	memset(&pk, 0, offsetof(struct ha_ike_packet, data));
+	pk.h = (struct ha_ike_hdr){ .version = HA_IKE_VERSION, .type = HA_IKE_PACKET,
+				    .len = sizeof(pk) };
+	pk.family = p.outer.ver == 4 ? AF_INET : AF_INET6;
+	pk.len = (uint16_t)(end - off);
+	pk.src_port = p.sport;
+	pk.dst_port = p.dport;
+	pk.port = meta->port;
+	if (p.outer.ver == 4) {
+		memcpy(pk.src, &p.outer.src4, 4);
+		memcpy(pk.dst, &p.outer.dst4, 4);
+	} else {
+		memcpy(pk.src, &p.outer.src6, 16);
+		memcpy(pk.dst, &p.outer.dst6, 16);
+	}
+	memcpy(pk.data, d + off, pk.len);
+	cp_ike_srv_notify_packet(h->ike_srv, &pk);
+}
+
+/* charon's IKE message out of hadp's port: IPv6 or IPv4, UDP (checksummed) around the payload
+ * charon made (with its non-ESP marker on port 4500). */
+static int ike_out(void *arg, const struct ha_ike_packet *pk)
+{
+	struct hacpd *h = arg;
+	bool v4 = pk->family == AF_INET;
+	uint16_t ip = v4 ? 20 : 40, udp = (uint16_t)(8 + pk->len);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(h->pool);
+	uint8_t *b = m ? (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(ip + udp)) : NULL;
+
+	if (!b) {
+		rte_pktmbuf_free(m);
+		h->no_mbuf++;
+		return -ENOBUFS;
+	}
+	memset(b, 0, ip + 8);
+	uint8_t *u = b + ip;
+	uint32_t sum;
+	if (v4) {
+		b[0] = 0x45;
+		ha_wr16(b + 2, (uint16_t)(ip + udp));
+		b[8] = 64;
+		b[9] = 17;
+		memcpy(b + 12, pk->src, 4);
+		memcpy(b + 16, pk->dst, 4);
+		ha_wr16(b + 10, ha_csum_fold(ha_csum_add(0, b, 20)));
+		uint8_t ph[12] = { 0 };
+		memcpy(ph, pk->src, 4);
+		memcpy(ph + 4, pk->dst, 4);
+		ph[9] = 17;
+		ha_wr16(ph + 10, udp);
+		sum = ha_csum_add(0, ph, sizeof(ph));
+	} else {
+		b[0] = 0x60;
+		ha_wr16(b + 4, udp);
+		b[6] = 17;
+		b[7] = 64;
+		memcpy(b + 8, pk->src, 16);
+		memcpy(b + 24, pk->dst, 16);
+		uint8_t ph[40] = { 0 }; /* RFC 8200 8.1 */
+		memcpy(ph, pk->src, 16);
+		memcpy(ph + 16, pk->dst, 16);
+		ha_wr16(ph + 34, udp);
+		ph[39] = 17;
+		sum = ha_csum_add(0, ph, sizeof(ph));
+	}
+	ha_wr16(u, pk->src_port);
+	ha_wr16(u + 2, pk->dst_port);
+	ha_wr16(u + 4, udp);
+	memcpy(u + 8, pk->data, pk->len);
+	uint16_t c = ha_csum_fold(ha_csum_add(sum, u, udp));
+	ha_wr16(u + 6, c ? c : 0xFFFF);
+	struct ha_pkt_meta *meta = rte_mbuf_to_priv(m);
+	memset(meta, 0, sizeof(*meta));
+	meta->version = HA_RING_VERSION;
+	meta->port = pk->port;
+	meta->flags = v4 ? HA_META_F_RAW4 : 0;
+	if (rte_ring_sp_enqueue(h->tx, m) != 0) {
+		rte_pktmbuf_free(m);
+		h->tx_full++;
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
 static void handle_punt(struct hacpd *h, struct rte_mbuf *mb)
 {
 	const struct ha_pkt_meta *meta = rte_mbuf_to_priv(mb);
@@ -257,6 +364,10 @@ static void handle_punt(struct hacpd *h, struct rte_mbuf *mb)
 	struct ha_pkt p;
 	struct mh_msg m;
 
+	if (meta->version == HA_RING_VERSION && meta->reason == HA_PUNT_IKE) {
+		ike_in(h, mb);
+		return;
+	}
 	enum ha_err ce = HA_OK;
 	if (meta->version != HA_RING_VERSION || meta->l3_off > mb->data_len ||
 	    (ce = ha_pkt_classify(d + meta->l3_off, mb->data_len - meta->l3_off, &p)) != HA_OK ||
@@ -511,6 +622,7 @@ int main(int argc, char **argv)
 		}
 		int irc = cp_ike_srv_open(&ike_srv, &ike, cfg->ike.socket);
 		ike_srv.install = ike_install;
+		ike_srv.send_packet = ike_out;
 		ike_srv.arg = &h;
 		h.ike_srv = &ike_srv;
 		h.ike = &ike;
@@ -570,11 +682,16 @@ int main(int argc, char **argv)
 				(unsigned long long)h.acks_failed, (unsigned long long)h.no_mbuf);
 			if (cfg->ike.enabled) {
 				fprintf(f, ",\"ike\":{\"sessions\":%u,\"messages\":%llu,"
-					   "\"bad-messages\":%llu,\"connects\":%llu,\"peer-moves\":%llu", ike.count,
+					   "\"bad-messages\":%llu,\"connects\":%llu,\"peer-moves\":%llu,"
+					   "\"ike-packets-in\":%llu,\"ike-packets-out\":%llu,"
+					   "\"ike-packets-dropped\":%llu", ike.count,
 					(unsigned long long)ike_srv.msgs,
 					(unsigned long long)ike_srv.bad_msgs,
 					(unsigned long long)ike_srv.connects,
-					(unsigned long long)ike_srv.moves);
+					(unsigned long long)ike_srv.moves,
+					(unsigned long long)ike_srv.packets_in,
+					(unsigned long long)ike_srv.packets_out,
+					(unsigned long long)ike_srv.packets_dropped);
 				for (unsigned i = 0; i < CP_IKE__COUNT; i++)
 					fprintf(f, ",\"%s\":%llu", cp_ike_counter_name(i),
 						(unsigned long long)ike.ctr[i]);

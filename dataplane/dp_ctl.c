@@ -123,8 +123,9 @@ unsigned dp_ctl_transmit(struct dp_ctx *ctx, struct dp_stats *st)
 		const struct ha_pkt_meta *meta = rte_mbuf_to_priv(m);
 		const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
 		struct dp_sa *sa = NULL;
-		if (meta->version != HA_RING_VERSION || m->nb_segs != 1 || m->data_len < 40 ||
-		    (d[0] >> 4) != 6 ||
+		bool raw4 = (meta->flags & HA_META_F_RAW4) != 0;
+		if (meta->version != HA_RING_VERSION || m->nb_segs != 1 ||
+		    m->data_len < (raw4 ? 20 : 40) || (d[0] >> 4) != (raw4 ? 4 : 6) ||
 		    ((meta->flags & HA_META_F_ESP) &&
 		     (!(sa = dp_sa_table_find(ctx->sas, meta->sa_spi, HA_SA_OUT)) ||
 		      sa->mode != HA_SA_TRANSPORT || sa->owner != DP_SA_OWNER_CONTROL))) {
@@ -159,7 +160,7 @@ unsigned dp_ctl_transmit(struct dp_ctx *ctx, struct dp_stats *st)
 			dp_drop(st, DP_D_CP_TX_BAD, m);
 			continue;
 		}
-		bool v4 = (meta->flags & HA_META_F_UDP) != 0;
+		bool v4 = (meta->flags & (HA_META_F_UDP | HA_META_F_RAW4)) != 0;
 		uint8_t *e = (uint8_t *)rte_pktmbuf_prepend(m, 14);
 		if (!e) {
 			dp_drop(st, DP_D_NO_ROOM, m);

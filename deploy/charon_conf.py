@@ -3,7 +3,11 @@
 Debian's charon-systemd with the appliance's plugin, and swanctl.conf with the HA's connection
 and its credentials beside it.
 
-usage: charon_conf.py HA_CONFIG_BIN CONFIG OUTDIR
+usage: charon_conf.py HA_CONFIG_BIN CONFIG OUTDIR [--kernel-socket]
+
+IKE reaches charon through the dataplane (hadp punts it, hacpd relays it to the plugin's socket;
+charon has no kernel socket). --kernel-socket gives charon the kernel's UDP sockets instead (the
+tests that run IKE beside hadp, over a veth).
 
 writes OUTDIR/strongswan.conf, OUTDIR/swanctl/swanctl.conf and copies the YAML's certificate,
 key and CA certificate into OUTDIR/swanctl/{x509,ecdsa|rsa|private,x509ca}. Run charon with
@@ -29,6 +33,8 @@ def key_dir(path):
 
 def main():
     ha_config, config, out = sys.argv[1], sys.argv[2], os.path.abspath(sys.argv[3])
+    kernel_socket = "--kernel-socket" in sys.argv[4:]
+    socket_plugin = "socket-default " if kernel_socket else ""
     cfg = json.loads(subprocess.run([ha_config, "--dump", "--json", "--secrets", config], check=True,
                                     capture_output=True, text=True).stdout)
     ike, ha = cfg["ike"], cfg["home_agent"]
@@ -62,7 +68,7 @@ def main():
 charon-systemd {{
   # dsmip6 before kernel-netlink: the first kernel IPsec interface registered is charon's, and
   # the dataplane, not the kernel, holds every ESP SA (docs/ikev2.md)
-  load = random nonce openssl kdf pem pkcs1 pkcs8 x509 pubkey revocation constraints dsmip6 kernel-netlink socket-default vici eap-identity {aaa_plugins}
+  load = random nonce openssl kdf pem pkcs1 pkcs8 x509 pubkey revocation constraints dsmip6 kernel-netlink {socket_plugin}vici eap-identity {aaa_plugins}
   install_routes = no
   install_virtual_ip = no
   fragment_size = 1280
@@ -79,6 +85,8 @@ charon-systemd {{
     vici {{ socket = unix://{out}/charon.vici }}
     dsmip6 {{
 {aaa_conf}      hacpd_socket = {ike['socket']}
+      # IKE from hadp through hacpd, no kernel socket (docs/ikev2.md)
+      ike_via_dataplane = {"no" if kernel_socket else "yes"}
     }}
 {radius}  }}
 }}

@@ -24,7 +24,7 @@ packages=(
 	hostapd
 	clang libclang-rt-14-dev
 	tshark python3 python3-scapy python3-cryptography python3-matplotlib
-	iproute2 procps
+	iproute2 procps ethtool
 )
 
 missing=()

@@ -22,6 +22,9 @@ uint32_t ha_ike_msg_size(unsigned type)
 		return sizeof(struct ha_ike_down);
 	case HA_IKE_PEER_MOVE:
 		return sizeof(struct ha_ike_peer_move);
+	case HA_IKE_PACKET:
+	case HA_IKE_SEND:
+		return sizeof(struct ha_ike_packet);
 	default:
 		return 0;
 	}

@@ -13,6 +13,12 @@
  *   SA_ADD: one direction of a child SA     PEER_MOVE: the K bit moved the UE (RFC 4877 4.4)
  *   SA_DEL: one direction gone              IKE_DELETE: hacpd detached the UE (004 5.4.3.1)
  *   IKE_DOWN: the IKE SA and its children are gone (DELETE, expiry: 003, 004 5.4.3.2)
+ *   SEND: an IKE message to send                 PACKET: an IKE message hadp received
+ *
+ * IKE through the dataplane (PACKET, SEND): hadp punts UDP 500 and UDP 4500 with the non-ESP
+ * marker; hacpd hands the UDP payload to charon's socket in the plugin (charon itself removes and
+ * adds the marker), and sends charon's messages out of hadp's port the UE is on. No kernel
+ * socket is involved.
  */
 #ifndef HA_IKE_MSG_H
 #define HA_IKE_MSG_H
@@ -35,7 +41,9 @@
 	X(HA_IKE_SA_DEL,     "sa-delete") \
 	X(HA_IKE_IKE_DOWN,   "ike-down") \
 	X(HA_IKE_PEER_MOVE,  "peer-move") \
-	X(HA_IKE_IKE_DELETE, "ike-delete")
+	X(HA_IKE_IKE_DELETE, "ike-delete") \
+	X(HA_IKE_PACKET,     "packet") \
+	X(HA_IKE_SEND,       "send")
 
 enum ha_ike_type {
 	HA_IKE__NONE = 0,
@@ -124,6 +132,23 @@ struct ha_ike_peer_move {
 	uint8_t addr[16];
 };
 
+/* An IKE message between the UE and charon (PACKET in, SEND out). */
+#define HA_IKE_PACKET_MAX 2048
+struct ha_ike_packet {
+	struct ha_ike_hdr h;
+	uint8_t family;             /* AF_INET or AF_INET6 */
+	uint8_t reserved;
+	uint16_t len;               /* octets of data: the UDP payload */
+	uint16_t src_port;
+	uint16_t dst_port;          /* 500, or 4500 (data then starts with the non-ESP marker) */
+	uint16_t port;              /* hadp's port: where it came in / where to send it */
+	uint8_t reserved2[6];
+	uint8_t src[16];
+	uint8_t dst[16];
+	uint8_t data[HA_IKE_PACKET_MAX];
+};
+
+static_assert(sizeof(struct ha_ike_packet) == 16 + 48 + HA_IKE_PACKET_MAX, "IKE socket layout changed");
 static_assert(sizeof(struct ha_ike_prefix_req) == 384, "IKE socket layout changed");
 static_assert(sizeof(struct ha_ike_prefix_rep) == 48, "IKE socket layout changed");
 static_assert(sizeof(struct ha_ike_sa_add) == 176, "IKE socket layout changed");

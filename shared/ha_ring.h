@@ -49,6 +49,7 @@ enum ha_punt_reason {
 #define HA_META_F_ESP   0x01 /* punt: arrived in ESP and verified by sa_spi; tx: protect with sa_spi */
 #define HA_META_F_UDP   0x02 /* punt: arrived in UDP 4191; tx: wrap in IPv4/UDP to outer_dst:udp_dport */
 #define HA_META_F_OUTER4 0x04 /* outer addresses are IPv4 (first 4 octets) */
+#define HA_META_F_RAW4  0x08 /* tx: an IPv4 packet, sent as it is (IKE over IPv4) */
 
 /* In the private area of every mbuf of HA_SHM_MBUF_POOL. l3_off: the IP packet the metadata
  * speaks of starts this many octets into the mbuf data (after the Ethernet header on punt; 0 on

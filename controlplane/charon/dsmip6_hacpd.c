@@ -21,7 +21,11 @@ struct private_dsmip6_hacpd_t {
 	int dead_fd;   /* dropped under the lock, closed (and unwatched) outside it */
 	uint32_t seq;
 	mutex_t *lock;
+	void (*packet_cb)(void *ctx, const struct ha_ike_packet *p);
+	void *packet_ctx;
 };
+
+static private_dsmip6_hacpd_t *the_conn; /* for dispatch(), which has no this */
 
 static void disconnect(private_dsmip6_hacpd_t *this)
 {
@@ -84,11 +88,17 @@ static job_requeue_t delete_ike(notice_t *n)
 	return JOB_REQUEUE_NONE;
 }
 
-/* A notification read off the socket: queued as a job, never run under our lock. */
+/* A notification read off the socket: queued as a job, never run under our lock (an IKE
+ * message goes to the socket's queue, which does not block). */
 static void dispatch(const struct ha_ike_hdr *h)
 {
 	notice_t *n;
 
+	if (h->type == HA_IKE_PACKET) {
+		if (the_conn && the_conn->packet_cb)
+			the_conn->packet_cb(the_conn->packet_ctx, (const struct ha_ike_packet *)h);
+		return;
+	}
 	INIT(n, .ike_sa = h->ike_sa);
 	if (h->type == HA_IKE_PEER_MOVE) {
 		const struct ha_ike_peer_move *m = (const struct ha_ike_peer_move *)h;
@@ -110,7 +120,7 @@ static void dispatch(const struct ha_ike_hdr *h)
 
 static bool is_notice(uint16_t type)
 {
-	return type == HA_IKE_PEER_MOVE || type == HA_IKE_IKE_DELETE;
+	return type == HA_IKE_PEER_MOVE || type == HA_IKE_IKE_DELETE || type == HA_IKE_PACKET;
 }
 
 /* Write all of buf or fail. */
@@ -140,7 +150,7 @@ static int get(private_dsmip6_hacpd_t *this, void *buf, size_t len)
 static int exchange(private_dsmip6_hacpd_t *this, struct ha_ike_hdr *req, void *reply,
 		    size_t reply_len)
 {
-	uint8_t buf[512] __attribute__((aligned(8)));
+	uint8_t buf[4096] __attribute__((aligned(8)));
 	struct ha_ike_hdr *h = (struct ha_ike_hdr *)buf;
 	int rc;
 
@@ -169,7 +179,7 @@ static int exchange(private_dsmip6_hacpd_t *this, struct ha_ike_hdr *req, void *
 /* Notifications that arrive while no request is in flight. */
 static bool on_readable(private_dsmip6_hacpd_t *this, int fd, watcher_event_t event)
 {
-	uint8_t buf[512] __attribute__((aligned(8)));
+	uint8_t buf[4096] __attribute__((aligned(8)));
 	struct ha_ike_hdr *h = (struct ha_ike_hdr *)buf;
 	bool keep = TRUE;
 
@@ -254,8 +264,29 @@ METHOD(dsmip6_hacpd_t, request, int, private_dsmip6_hacpd_t *this, struct ha_ike
 	return rc;
 }
 
+METHOD(dsmip6_hacpd_t, ensure, int, private_dsmip6_hacpd_t *this)
+{
+	int rc = 0;
+	this->lock->lock(this->lock);
+	if (this->fd < 0)
+		rc = connect_hello(this);
+	this->lock->unlock(this->lock);
+	reap(this);
+	return rc;
+}
+
+METHOD(dsmip6_hacpd_t, on_packet, void, private_dsmip6_hacpd_t *this,
+       void (*cb)(void *ctx, const struct ha_ike_packet *p), void *ctx)
+{
+	this->lock->lock(this->lock);
+	this->packet_cb = cb;
+	this->packet_ctx = ctx;
+	this->lock->unlock(this->lock);
+}
+
 METHOD(dsmip6_hacpd_t, destroy, void, private_dsmip6_hacpd_t *this)
 {
+	the_conn = NULL;
 	this->lock->lock(this->lock);
 	disconnect(this);
 	this->lock->unlock(this->lock);
@@ -272,6 +303,8 @@ dsmip6_hacpd_t *dsmip6_hacpd_create(void)
 	INIT(this,
 		.public = {
 			.request = _request,
+			.on_packet = _on_packet,
+			.ensure = _ensure,
 			.destroy = _destroy,
 		},
 		.path = strdup(lib->settings->get_str(lib->settings, "%s.plugins.dsmip6.hacpd_socket",
@@ -280,5 +313,6 @@ dsmip6_hacpd_t *dsmip6_hacpd_create(void)
 		.dead_fd = -1,
 		.lock = mutex_create(MUTEX_TYPE_DEFAULT),
 	);
+	the_conn = this;
 	return &this->public;
 }

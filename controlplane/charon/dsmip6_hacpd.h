@@ -17,6 +17,12 @@ struct dsmip6_hacpd_t {
 	 *  answer of that seq into reply (reply_len octets at most). @return 0 or -errno (the
 	 *  transport failed: -ENOTCONN, -ETIMEDOUT, -EPROTO). */
 	int (*request)(dsmip6_hacpd_t *this, struct ha_ike_hdr *req, void *reply, size_t reply_len);
+	/** Connect now if not connected (the socket needs the connection to receive). 0 or -errno. */
+	int (*ensure)(dsmip6_hacpd_t *this);
+	/** Who takes the IKE messages hadp received (PACKET): charon's socket (dsmip6_socket.c).
+	 *  Called on charon's watcher thread or a requester's; must not block. */
+	void (*on_packet)(dsmip6_hacpd_t *this, void (*cb)(void *ctx, const struct ha_ike_packet *p),
+			  void *ctx);
 	void (*destroy)(dsmip6_hacpd_t *this);
 };
 

@@ -11,6 +11,7 @@
 #include "dsmip6_hacpd.h"
 #include "dsmip6_kernel_ipsec.h"
 #include "dsmip6_session.h"
+#include "dsmip6_socket.h"
 
 dsmip6_hacpd_t *dsmip6_hacpd;
 
@@ -64,6 +65,8 @@ static simaka_provider_t *get_provider(private_dsmip6_plugin_t *this)
 METHOD(plugin_t, get_features, int, private_dsmip6_plugin_t *this, plugin_feature_t *features[])
 {
 	static plugin_feature_t f[] = {
+		PLUGIN_CALLBACK(socket_register, dsmip6_socket_create),
+			PLUGIN_PROVIDE(CUSTOM, "socket"),
 		PLUGIN_CALLBACK(kernel_ipsec_register, dsmip6_kernel_ipsec_create),
 			PLUGIN_PROVIDE(CUSTOM, "kernel-ipsec"),
 				PLUGIN_DEPENDS(RNG, RNG_WEAK),

@@ -360,7 +360,7 @@ def main():
 
         # the HA's charon as the appliance runs it: configured from the YAML
         sh("/usr/bin/python3", f"{os.path.dirname(__file__)}/../../deploy/charon_conf.py",
-           f"{build}/controlplane/ha-config", cfg, f"{work}/ha")
+           f"{build}/controlplane/ha-config", cfg, f"{work}/ha", "--kernel-socket")
         ha = Charon(work, "ha", ns_ha, "", "", generated=True)
         charons.append(ha)
         ha.swanctl("--load-all", "--noprompt", "--file", f"{work}/ha/swanctl/swanctl.conf")

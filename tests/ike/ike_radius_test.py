@@ -94,7 +94,7 @@ logger_stdout_level=1
                 break
             time.sleep(0.05)
         e2e.sh("/usr/bin/python3", f"{os.path.dirname(__file__)}/../../deploy/charon_conf.py",
-               f"{build}/controlplane/ha-config", cfg, f"{work}/ha")
+               f"{build}/controlplane/ha-config", cfg, f"{work}/ha", "--kernel-socket")
         ha = e2e.Charon(work, "ha", ns_ha, "", "", generated=True)
         charons.append(ha)
         ha.swanctl("--load-all", "--noprompt", "--file", f"{work}/ha/swanctl/swanctl.conf")

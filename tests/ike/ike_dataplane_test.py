@@ -1,0 +1,146 @@
+#!/usr/bin/python3
+"""IKE through the dataplane (docs/ikev2.md): the UE's charon, in its own network namespace,
+reaches the HA only through hadp's access port (net_pcap on the veth that leads to the UE);
+hadp answers the UE's neighbour solicitation for the HA's address, punts IKE (UDP 500, UDP
+4500 with the non-ESP marker), hacpd hands each message to the socket of the appliance's plugin
+inside charon (ike_via_dataplane), and charon's answers go back out of hadp. The HA's charon has
+no kernel socket and no address of its own.
+
+TS 24.303 5.1.3.1 with the exception path:
+  1. the UE attaches with EAP-AKA and gets its home prefix, every IKE message through hadp;
+  2. the BU/BA child SA it then makes lands in hadp's SA table;
+  3. hadp counted the IKE punts, hacpd the messages each way.
+
+usage: ike_dataplane_test.py BUILD_DIR WORK_DIR
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ike_e2e_test as e2e  # noqa: E402
+
+
+def main():
+    build, work = sys.argv[1], sys.argv[2]
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    tag = str(os.getpid())
+    ns_ha, ns_ue = f"dpx-ha-{tag}", f"dpx-ue-{tag}"
+    link = f"hx{tag}"[:15]   # hadp's end of the UE's veth, in this namespace
+    charons, procs, installed = [], [], []
+    check = e2e.check
+    try:
+        for so in ("libstrongswan-dsmip6.so", "libstrongswan-dsmip6-ue.so"):
+            shutil.copy(f"{build}/controlplane/charon/{so}", f"{e2e.PLUGIN_DIR}/.{so}.{tag}")
+            os.replace(f"{e2e.PLUGIN_DIR}/.{so}.{tag}", f"{e2e.PLUGIN_DIR}/{so}")
+            installed.append(f"{e2e.PLUGIN_DIR}/{so}")
+        pki = f"{work}/pki"
+        e2e.sh(f"{os.path.dirname(__file__)}/../../deploy/lab_pki.sh", pki, e2e.HA_ID, e2e.HA6)
+        with open(f"{work}/subscribers.yaml", "w") as f:
+            f.write(f"subscribers:\n  - identity: {e2e.NAI}\n    k: {e2e.K}\n    opc: {e2e.OPC}\n")
+        for ns in (ns_ha, ns_ue):
+            e2e.sh("ip", "netns", "add", ns)
+        e2e.sh("ip", "link", "add", link, "type", "veth", "peer", "name", "veth-ue", "netns", ns_ue)
+        e2e.sh("ip", "link", "set", link, "up")
+        e2e.sh("sysctl", "-qw", f"net.ipv6.conf.{link}.disable_ipv6=1")  # hadp's, not the kernel's
+        e2e.sh("ip", "addr", "add", f"{e2e.UE6}/64", "dev", "veth-ue", "nodad", ns=ns_ue)
+        e2e.sh("ip", "link", "set", "veth-ue", "up", ns=ns_ue)
+        # the UE's kernel would leave UDP checksums to an offload that a veth never does: hadp
+        # checks them, so they must be there
+        e2e.sh("ethtool", "-K", "veth-ue", "tx", "off", ns=ns_ue)
+        e2e.sh("ip", "link", "set", "lo", "up", ns=ns_ue)
+        ue_mac = e2e.sh("cat", "/sys/class/net/veth-ue/address", ns=ns_ue).stdout.strip()
+
+        prefix = f"ike-dpx-{tag}"
+        cfg = e2e.ha_config(work, prefix, pki)
+        text = open(cfg).read()
+        text = text.replace(
+            f'    access: {{ device: net_memif0, devargs: "role=server,id=0,rsize=12,socket={work}/access.sock" }}',
+            f'    access: {{ device: net_pcap0, devargs: "rx_iface_in={link},tx_iface={link},'
+            f'tx_iface={link}", next_hop_mac: "{ue_mac}" }}')
+        text = text.replace(
+            f'    core: {{ device: net_memif1, devargs: "role=server,id=0,rsize=12,socket={work}/core.sock" }}',
+            '    core: { device: net_null1, devargs: "no-rx=1" }')
+        open(cfg, "w").write(text)
+        hadp = subprocess.Popen([f"{build}/dataplane/hadp", "-c", cfg, "--max-seconds", "120",
+                                 "--stats-file", f"{work}/hadp.json"],
+                                stdout=subprocess.DEVNULL, stderr=open(f"{work}/hadp.log", "w"))
+        procs.append(hadp)
+        for _ in range(200):
+            if os.path.exists(f"/var/run/dpdk/{prefix}/mp_socket"):
+                break
+            time.sleep(0.05)
+        time.sleep(0.5)
+        hacpd = subprocess.Popen([f"{build}/controlplane/hacpd", "-c", cfg, "--max-seconds", "120",
+                                  "--stats-file", f"{work}/hacpd.json"], stdout=subprocess.DEVNULL,
+                                 stderr=open(f"{work}/hacpd.log", "w"))
+        procs.append(hacpd)
+        for _ in range(100):
+            if os.path.exists(f"{work}/ike.sock"):
+                break
+            time.sleep(0.05)
+
+        # the HA's charon: the generated configuration, IKE through the dataplane
+        e2e.sh("/usr/bin/python3", f"{os.path.dirname(__file__)}/../../deploy/charon_conf.py",
+               f"{build}/controlplane/ha-config", cfg, f"{work}/ha")
+        ha = e2e.Charon(work, "ha", ns_ha, "", "", generated=True)
+        charons.append(ha)
+        ha.swanctl("--load-all", "--noprompt", "--file", f"{work}/ha/swanctl/swanctl.conf")
+        check("IKE goes through the dataplane" in open(ha.log).read(),
+              "the HA's charon takes IKE from the plugin's socket")
+
+        ue = e2e.Charon(work, "ue", ns_ue, "dsmip6-ue",
+                        f"    dsmip6-ue {{ k = {e2e.K}\n opc = {e2e.OPC}\n sa_log = {work}/ue.sas }}")
+        charons.append(ue)
+        ue.load(e2e.ue_swanctl(e2e.NAI), [(f"{pki}/ca.crt", "x509ca")])
+        r = ue.swanctl("--initiate", "--ike", "ha", "--timeout", "30", check_rc=False)
+        sas = ha.swanctl("--list-sas", "--ike", "ue").stdout
+        check(r.returncode == 0 and "ESTABLISHED" in sas and e2e.NAI in sas,
+              "1. the UE attached, every IKE message through hadp" +
+              ("" if r.returncode == 0 else f": {r.stdout[-400:]}"))
+        check("dsmip6-ue: MIP6_HOME_PREFIX" in open(ue.log).read(),
+              "1. the UE got its home prefix")
+        r = ue.swanctl("--initiate", "--child", "bu", "--timeout", "30", check_rc=False)
+        tables = e2e.telemetry(prefix, "/hadp/tables")
+        check(r.returncode == 0 and tables["sas"] == 2,
+              f"2. the BU/BA child SA is in hadp's SA table ({tables['sas']})")
+        ue.stop()
+        charons.remove(ue)
+        for p in reversed(procs):
+            p.send_signal(signal.SIGINT)
+            p.wait(timeout=30)
+        hs = json.load(open(f"{work}/hadp.json"))
+        cs = json.load(open(f"{work}/hacpd.json"))
+        check(hs["punt"]["ike"] > 0 and cs["ike"]["ike-packets-in"] > 0 and
+              cs["ike"]["ike-packets-out"] > 0,
+              f"3. hadp punted IKE ({hs['punt']['ike']}), hacpd relayed it "
+              f"(in {cs['ike']['ike-packets-in']}, out {cs['ike']['ike-packets-out']})")
+        check(hadp.returncode == 0 and hs["mbufs_in_use"] == 0, "hadp stopped cleanly, no mbuf held")
+    finally:
+        for c in charons:
+            c.stop()
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+                try:
+                    p.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        subprocess.run(["ip", "link", "del", link], capture_output=True)
+        for ns in (ns_ha, ns_ue):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        for p in installed:
+            if p.endswith("-ue.so") and os.path.exists(p):
+                os.unlink(p)
+    print(f"ike_dataplane: {len(e2e.failures)} failed" if e2e.failures else
+          "ike_dataplane: all passed")
+    return 1 if e2e.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
