@@ -28,6 +28,8 @@ TS 24.303 5.1.3.1 / RFC 5026 / RFC 4877 with hacpd and hadp:
      session out of hacpd;
  11. a handover BU with K set from a new care-of address (000, 001 5.2.3.2): the HA's IKE SA
      moves there (RFC 4877 4.4; swanctl --list-sas shows it);
+ 14. the same UE on a second PDN (IDr = its APN, 002 4.3): a second IKE SA with another prefix;
+     the detach of step 12 leaves it alone;
  13. the UE's INTERNAL_IP4_ADDRESS request gets an address of the PDN's IPv4 pool, which its BU
      (IPv4 Home Address option 0.0.0.0) then gets in the BA's IPv4 Address Acknowledgement;
  12. hactl show ike and show binding by NAI; network-initiated detach by NAI (hactl detach NAI,
@@ -200,6 +202,23 @@ def ue_swanctl(nai):
       }}
     }}
   }}
+  # 002 4.3: the same UE on a second PDN, named by IDr (TS 24.303 5.1.2.2)
+  ha-ims {{
+    version = 2
+    local_addrs = {UE6}
+    remote_addrs = {HA6}
+    childless = force
+    local {{
+      auth = eap-aka
+      id = {nai}
+      eap_id = {nai}
+    }}
+    remote {{
+      auth = pubkey
+      id = ims
+      cacerts = ca.crt
+    }}
+  }}
 }}
 """
 
@@ -227,6 +246,7 @@ home_agent:
 pdns:
   - {{ name: internet, home_prefix_pool: 2001:db8:100::/48, home_prefix_length: 64,
       ipv4_pool: 10.45.0.0/16 }}
+  - {{ name: ims, home_prefix_pool: 2001:db8:200::/48, home_prefix_length: 64 }}
 ike:
   enabled: true
   local_id: {HA_ID}
@@ -294,7 +314,7 @@ def main():
             os.replace(f"{PLUGIN_DIR}/.{so}.{tag}", f"{PLUGIN_DIR}/{so}")
             installed.append(f"{PLUGIN_DIR}/{so}")
         pki = f"{work}/pki"
-        sh(f"{os.path.dirname(__file__)}/../../deploy/lab_pki.sh", pki, HA_ID, HA6)
+        sh(f"{os.path.dirname(__file__)}/../../deploy/lab_pki.sh", pki, HA_ID, HA6, "ims")
         with open(f"{work}/subscribers.yaml", "w") as f:
             f.write(f"subscribers:\n  - identity: {NAI}\n    k: {K}\n    opc: {OPC}\n")
         for ns in (ns_ha, ns_ue):
@@ -466,6 +486,12 @@ def main():
                       + ("" if f"@ {coa2}[" in remote else f": {remote}"))
             else:
                 check(False, f"9. the UE's SA log has both directions: {ue_sas}")
+            # 14. 002 4.3: the same UE on a second PDN: another IKE SA, another prefix
+            r = ue.swanctl("--initiate", "--ike", "ha-ims", "--timeout", "20", check_rc=False)
+            ike = hactl("show", "ike")
+            check(r.returncode == 0 and f"{NAI} pdn ims prefix 2001:db8:200::/64" in ike and
+                  f"{NAI} pdn internet prefix 2001:db8:100::/64" in ike,
+                  f"14. a second PDN (IDr ims): its own IKE SA and prefix beside the first ({ike.strip()})")
             # 12. 004 5.4.3.1: network-initiated detach; no BRA comes back (nobody answers on
             # the access side now), so the binding goes after the last BRI and the HA deletes
             # the UE's IKE SA
@@ -489,6 +515,8 @@ def main():
             check(t["bindings"] == 0 and t["sas"] == 0,
                   f"12. and hadp holds neither its binding nor its SAs ({t})")
             check(HOA not in hactl("show", "sas"), "12. nor hacpd its signalling SAs")
+            check(f"{NAI} pdn ims prefix 2001:db8:200::/64" in hactl("show", "ike"),
+                  "14. the detach in one PDN left the other PDN's session alone")
 
         def delete(ue):
             # 10. 004 5.4.3.2: the UE's DELETE closes the IKE SA and all its children
