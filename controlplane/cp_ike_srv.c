@@ -23,6 +23,7 @@ static void drop_conn(struct cp_ike_srv *s)
 	s->fd = -1;
 	s->rx_len = 0;
 	s->hello = false;
+	memset(s->queries, 0, sizeof(s->queries));
 }
 
 void cp_ike_srv_close(struct cp_ike_srv *s, const char *path)
@@ -103,6 +104,31 @@ int cp_ike_srv_handle(struct cp_ike_srv *s, const struct ha_ike_hdr *h, void *re
 		result(reply, h, rc);
 		return 0;
 	}
+	case HA_IKE_SA_QUERY: {
+		/* answered when hadp acks the query (cp_ike_srv_ack), not now */
+		const struct ha_ike_sa_del *q = (const struct ha_ike_sa_del *)h;
+		struct ha_cmd c = { .type = HA_CMD_SA_QUERY };
+		c.sa_del.spi = q->spi;
+		c.sa_del.direction = q->direction;
+		unsigned slot = 0;
+		while (slot < 16 && s->queries[slot].used)
+			slot++;
+		rc = slot == 16 ? -EBUSY : queue(s, &c);
+		if (rc < 0) {
+			struct ha_ike_sa_counters *r = reply;
+			*r = (struct ha_ike_sa_counters){ .h = { .version = HA_IKE_VERSION,
+								 .type = HA_IKE_SA_COUNTERS,
+								 .len = sizeof(*r), .seq = h->seq,
+								 .ike_sa = h->ike_sa },
+							  .result = rc };
+			return 0;
+		}
+		s->queries[slot].cmd_seq = c.seq;
+		s->queries[slot].req_seq = h->seq;
+		s->queries[slot].ike_sa = h->ike_sa;
+		s->queries[slot].used = true;
+		return 0;
+	}
 	case HA_IKE_IKE_DOWN: {
 		struct cp_ike_gone gone;
 		rc = cp_ike_down(s->ike, h->ike_sa, &gone);
@@ -164,6 +190,24 @@ int cp_ike_srv_notify_move(struct cp_ike_srv *s, uint32_t ike_sa, const struct h
 	return rc;
 }
 
+bool cp_ike_srv_ack(struct cp_ike_srv *s, const struct ha_cmd_ack *ack)
+{
+	if (ack->type != HA_CMD_SA_QUERY)
+		return false;
+	for (unsigned i = 0; i < 16; i++) {
+		if (!s->queries[i].used || s->queries[i].cmd_seq != ack->seq)
+			continue;
+		s->queries[i].used = false;
+		struct ha_ike_sa_counters r = {
+			.h = { .version = HA_IKE_VERSION, .type = HA_IKE_SA_COUNTERS, .len = sizeof(r),
+			       .seq = s->queries[i].req_seq, .ike_sa = s->queries[i].ike_sa },
+			.result = ack->result, .packets = ack->packets, .bytes = ack->bytes };
+		notify(s, &r, sizeof(r));
+		return true;
+	}
+	return false;
+}
+
 /* Whole messages from the buffer; a partial one waits for the rest. */
 static unsigned drain(struct cp_ike_srv *s)
 {
@@ -172,6 +216,7 @@ static unsigned drain(struct cp_ike_srv *s)
 	union {
 		struct ha_ike_prefix_rep rep;
 		struct ha_ike_result res;
+		struct ha_ike_sa_counters cnt;
 	} reply;
 
 	while (s->rx_len - off >= sizeof(struct ha_ike_hdr)) {

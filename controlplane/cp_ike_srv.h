@@ -24,6 +24,8 @@ struct cp_ike_srv {
 	int (*send_packet)(void *arg, const struct ha_ike_packet *p);
 	void *arg;
 	uint8_t rx[8192];
+	/* query_sa waiting for hadp's ack: the command's seq, the request's seq */
+	struct { uint32_t cmd_seq, req_seq, ike_sa; bool used; } queries[16];
 	size_t rx_len;
 	bool hello;
 	uint64_t msgs, bad_msgs, connects, moves, packets_in, packets_out, packets_dropped;
@@ -46,6 +48,10 @@ int cp_ike_srv_notify_packet(struct cp_ike_srv *s, const struct ha_ike_packet *p
 
 /** 004 5.4.3.1: hacpd detached the UE; charon deletes its IKE SA. @return 0 or -errno. */
 int cp_ike_srv_notify_delete(struct cp_ike_srv *s, uint32_t ike_sa);
+
+/** hadp's ack of a command: answers the SA_QUERY waiting for it, if any. @return true if it
+ *  was one of ours. */
+bool cp_ike_srv_ack(struct cp_ike_srv *s, const struct ha_cmd_ack *ack);
 
 /** Handle one message (exposed for tests); the answer, if any, in reply (its header's len,
  *  0 when there is none). @return 0, or -errno when the connection must be dropped. */

@@ -412,6 +412,8 @@ static void handle_acks(struct hacpd *h)
 
 	for (unsigned i = 0; i < n; i++) {
 		struct pending *pe = &h->pending[acks[i].seq % PENDING_MAX];
+		if (h->ike_srv && cp_ike_srv_ack(h->ike_srv, &acks[i]))
+			continue; /* a query_sa's answer, not a table change */
 		if (acks[i].result)
 			h->acks_failed++;
 		if (pe->seq != acks[i].seq || !pe->used)

@@ -19,7 +19,8 @@
 #include "ha_bytes.h"
 #include "ha_pkt.h"
 
-static int apply(struct dp_ctx *ctx, struct dp_ctl *ctl, const struct ha_cmd *c)
+static int apply(struct dp_ctx *ctx, struct dp_ctl *ctl, const struct ha_cmd *c,
+		 struct ha_cmd_ack *ack)
 {
 	if (c->version != HA_RING_VERSION)
 		return -EPROTO;
@@ -41,6 +42,15 @@ static int apply(struct dp_ctx *ctx, struct dp_ctl *ctl, const struct ha_cmd *c)
 		return dp_sa_table_add(ctx->sas, &c->sa, (int)rte_socket_id());
 	case HA_CMD_SA_DELETE:
 		return dp_sa_table_delete(ctx->sas, c->sa_del.spi, c->sa_del.direction);
+	case HA_CMD_SA_QUERY: {
+		/* the owner lcore writes these; a 64-bit load sees a whole value */
+		const struct dp_sa *sa = dp_sa_table_find(ctx->sas, c->sa_del.spi, c->sa_del.direction);
+		if (!sa)
+			return -ENOENT;
+		ack->packets = __atomic_load_n(&sa->pkts, __ATOMIC_RELAXED);
+		ack->bytes = __atomic_load_n(&sa->bytes, __ATOMIC_RELAXED);
+		return 0;
+	}
 	case HA_CMD_SYNC_BEGIN:
 		ctl->sync_generation = c->generation;
 		ctl->syncing = true;
@@ -69,7 +79,7 @@ unsigned dp_ctl_commands(struct dp_ctx *ctx, struct dp_ctl *ctl)
 			.seq = cmds[i].seq,
 			.generation = cmds[i].generation,
 		};
-		ack.result = apply(ctx, ctl, &cmds[i]);
+		ack.result = apply(ctx, ctl, &cmds[i], &ack);
 		ctl->commands++;
 		if (ack.result)
 			ctl->command_errors++;

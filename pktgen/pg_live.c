@@ -109,6 +109,11 @@ static int send_file(struct port *p, const char *file, struct rte_mempool *pool)
 static void receive(struct port *p)
 {
 	struct rte_mbuf *m[BURST];
+	struct rte_eth_link link;
+	/* once hadp has gone, stop polling: DPDK 22.11's memif unmaps a departed peer's rings
+	 * under a thread still in rx_burst */
+	if (rte_eth_link_get_nowait(p->id, &link) != 0 || link.link_status == RTE_ETH_LINK_DOWN)
+		return;
 	for (uint16_t q = 0; q < RXQ; q++) {
 		uint16_t n = rte_eth_rx_burst(p->id, q, m, BURST);
 		uint64_t now = n ? mono_ns() : 0;

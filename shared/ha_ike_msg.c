@@ -16,7 +16,10 @@ uint32_t ha_ike_msg_size(unsigned type)
 	case HA_IKE_SA_ADD:
 		return sizeof(struct ha_ike_sa_add);
 	case HA_IKE_SA_DEL:
+	case HA_IKE_SA_QUERY:
 		return sizeof(struct ha_ike_sa_del);
+	case HA_IKE_SA_COUNTERS:
+		return sizeof(struct ha_ike_sa_counters);
 	case HA_IKE_IKE_DOWN:
 	case HA_IKE_IKE_DELETE:
 		return sizeof(struct ha_ike_down);

@@ -14,6 +14,7 @@
  *   SA_DEL: one direction gone              IKE_DELETE: hacpd detached the UE (004 5.4.3.1)
  *   IKE_DOWN: the IKE SA and its children are gone (DELETE, expiry: 003, 004 5.4.3.2)
  *   SEND: an IKE message to send                 PACKET: an IKE message hadp received
+ *   SA_QUERY: an SA's counters (query_sa)        SA_COUNTERS: hadp's packets and bytes
  *
  * IKE through the dataplane (PACKET, SEND): hadp punts UDP 500 and UDP 4500 with the non-ESP
  * marker; hacpd hands the UDP payload to charon's socket in the plugin (charon itself removes and
@@ -43,7 +44,9 @@
 	X(HA_IKE_PEER_MOVE,  "peer-move") \
 	X(HA_IKE_IKE_DELETE, "ike-delete") \
 	X(HA_IKE_PACKET,     "packet") \
-	X(HA_IKE_SEND,       "send")
+	X(HA_IKE_SEND,       "send") \
+	X(HA_IKE_SA_QUERY,   "sa-query") \
+	X(HA_IKE_SA_COUNTERS, "sa-counters")
 
 enum ha_ike_type {
 	HA_IKE__NONE = 0,
@@ -115,6 +118,15 @@ struct ha_ike_sa_del {
 	uint32_t spi;
 	uint8_t direction;          /* enum ha_sa_dir */
 	uint8_t reserved[3];
+};
+
+/* SA_QUERY has the layout of SA_DEL; the answer: */
+struct ha_ike_sa_counters {
+	struct ha_ike_hdr h;
+	int32_t result;             /* 0, -ENOENT (no such SA in hadp), -EBUSY, -ETIMEDOUT */
+	uint32_t reserved;
+	uint64_t packets;
+	uint64_t bytes;
 };
 
 /* The plugin's IKE SA is gone (IKE_DOWN), or hacpd wants it gone (IKE_DELETE). */

@@ -21,7 +21,7 @@
 
 #include "ha_sa.h"
 
-#define HA_RING_VERSION 1
+#define HA_RING_VERSION 2
 
 #define HA_SHM_MBUF_POOL "hadp_mbufs"
 #define HA_SHM_RING_PUNT "hadp_punt"
@@ -78,7 +78,8 @@ static_assert(sizeof(struct ha_pkt_meta) == 56, "ring layout changed: bump HA_RI
 	X(HA_CMD_SA_ADD,         "sa-add") \
 	X(HA_CMD_SA_DELETE,      "sa-delete") \
 	X(HA_CMD_SYNC_BEGIN,     "sync-begin") \
-	X(HA_CMD_SYNC_END,       "sync-end")
+	X(HA_CMD_SYNC_END,       "sync-end") \
+	X(HA_CMD_SA_QUERY,       "sa-query")
 
 enum ha_cmd_type {
 	HA_CMD__NONE = 0,
@@ -120,7 +121,7 @@ struct ha_cmd {
 		struct {
 			uint32_t spi;
 			uint8_t direction;
-		} sa_del;
+		} sa_del;                         /* also SA_QUERY */
 	};
 };
 
@@ -132,9 +133,11 @@ struct ha_cmd_ack {
 	uint32_t seq;
 	int32_t result;          /* 0 or a negative errno */
 	uint32_t generation;
+	uint64_t packets;        /* SA_QUERY: what passed the SA (charon's query_sa) */
+	uint64_t bytes;
 };
 
-static_assert(sizeof(struct ha_cmd_ack) == 16, "ring layout changed: bump HA_RING_VERSION");
+static_assert(sizeof(struct ha_cmd_ack) == 32, "ring layout changed: bump HA_RING_VERSION");
 
 const char *ha_punt_reason_name(unsigned reason);
 const char *ha_cmd_name(unsigned type);

@@ -209,11 +209,34 @@ METHOD(kernel_ipsec_t, update_sa, status_t, private_dsmip6_kernel_ipsec_t *this,
 	return SUCCESS;
 }
 
+/* The dataplane's counters of an SA (swanctl --list-sas, byte and packet lifetimes). */
 METHOD(kernel_ipsec_t, query_sa, status_t, private_dsmip6_kernel_ipsec_t *this,
        kernel_ipsec_sa_id_t *id, kernel_ipsec_query_sa_t *data, uint64_t *bytes,
        uint64_t *packets, time_t *time)
 {
-	return NOT_SUPPORTED;
+	struct ha_ike_sa_del q = { .h = { .type = HA_IKE_SA_QUERY, .len = sizeof(q) } };
+	struct ha_ike_sa_counters r;
+
+	this->lock->lock(this->lock);
+	sa_entry_t *e = this->sas->get(this->sas, &id->spi);
+	if (e) {
+		q.h.ike_sa = e->ike_sa;
+		q.spi = ntohl(e->spi);
+		q.direction = e->dir;
+	}
+	this->lock->unlock(this->lock);
+	if (!e)
+		return NOT_FOUND;
+	if (dsmip6_hacpd->request(dsmip6_hacpd, &q.h, &r, sizeof(r)) < 0 ||
+	    r.h.type != HA_IKE_SA_COUNTERS || r.result < 0)
+		return FAILED;
+	if (bytes)
+		*bytes = r.bytes;
+	if (packets)
+		*packets = r.packets;
+	if (time)
+		*time = 0; /* hadp keeps no last-use time */
+	return SUCCESS;
 }
 
 METHOD(kernel_ipsec_t, del_sa, status_t, private_dsmip6_kernel_ipsec_t *this,

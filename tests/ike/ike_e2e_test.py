@@ -28,6 +28,8 @@ TS 24.303 5.1.3.1 / RFC 5026 / RFC 4877 with hacpd and hadp:
      session out of hacpd;
  11. a handover BU with K set from a new care-of address (000, 001 5.2.3.2): the HA's IKE SA
      moves there (RFC 4877 4.4; swanctl --list-sas shows it);
+ 15. charon's query_sa gets hadp's packet and byte counters of the BU/BA SA (swanctl
+     --list-sas shows them);
  14. the same UE on a second PDN (IDr = its APN, 002 4.3): a second IKE SA with another prefix;
      the detach of step 12 leaves it alone;
  13. the UE's INTERNAL_IP4_ADDRESS request gets an address of the PDN's IPv4 pool, which its BU
@@ -481,6 +483,10 @@ def main():
                     if f"@ {coa2}[" in remote:
                         break
                     time.sleep(0.1)
+                # 15. query_sa: charon shows hadp's counters of the BU/BA SAs
+                inb = [l for l in remote.splitlines() if l.strip().startswith("in ")]
+                check(inb and " 0 bytes" not in inb[0] and "packets" in inb[0],
+                      f"15. swanctl --list-sas shows hadp's counters of the SA ({inb})")
                 check(f"@ {coa2}[" in remote, "11. K bit (RFC 4877 4.4): swanctl --list-sas shows "
                       "the HA's IKE SA at the new care-of address"
                       + ("" if f"@ {coa2}[" in remote else f": {remote}"))

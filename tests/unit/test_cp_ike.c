@@ -204,6 +204,7 @@ static int capture(void *arg, struct ha_cmd *c)
 {
 	(void)arg;
 	cr_assert_lt(n_cmds, 16);
+	c->seq = 100 + n_cmds;
 	cmds[n_cmds++] = *c;
 	return 0;
 }
@@ -255,6 +256,18 @@ Test(ike, socket_messages)
 	cr_assert_eq(n_cmds, 2);
 	cr_assert_eq(cmds[1].type, HA_CMD_SA_DELETE);
 	cr_assert_eq(cmds[1].sa_del.spi, 0xc0000005);
+
+	/* query_sa: a command to hadp, answered when hadp acks it (not at once) */
+	struct ha_ike_sa_del q = { .h = { .version = HA_IKE_VERSION, .type = HA_IKE_SA_QUERY,
+					  .len = sizeof(q), .seq = 6, .ike_sa = 5 },
+				   .spi = 0xc0000005, .direction = HA_SA_IN };
+	cr_assert_eq(cp_ike_srv_handle(&srv, &q.h, &r, sizeof(r)), 0);
+	cr_assert_eq(r.res.h.len, 0, "no answer before hadp's");
+	cr_assert_eq(cmds[n_cmds - 1].type, HA_CMD_SA_QUERY);
+	struct ha_cmd_ack ack = { .version = HA_RING_VERSION, .type = HA_CMD_SA_QUERY,
+				  .seq = cmds[n_cmds - 1].seq, .packets = 2, .bytes = 56 };
+	cr_assert(cp_ike_srv_ack(&srv, &ack), "the ack answers the waiting query");
+	cr_assert_not(cp_ike_srv_ack(&srv, &ack), "once");
 
 	struct ha_ike_down move = { .h = { .version = HA_IKE_VERSION, .type = HA_IKE_IKE_DELETE,
 					   .len = sizeof(move), .seq = 5 } };
