@@ -104,6 +104,14 @@ void cp_binding_spec(const struct cp_binding *b, struct ha_binding_spec *s)
 	}
 }
 
+void cp_binding_spec_ctx(const struct cp_ctx *c, const struct cp_binding *b,
+			 struct ha_binding_spec *s)
+{
+	cp_binding_spec(b, s);
+	if (c->ike_payload_for && c->ike_payload_for(c->ike_arg, b->key.prefix, &s->sa_in, &s->sa_out))
+		s->flags |= HA_BIND_F_SA; /* the UE's payload in ESP tunnel mode (TS 24.303 5.1.3.2) */
+}
+
 /* The PDN whose home prefix pool holds the home address (TS 24.303 4.3: one per PDN). */
 static int pdn_of(const struct ha_config *cfg, const struct in6_addr *hoa)
 {
@@ -362,7 +370,7 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 		c->ctr[CP_C_HAS_SENT]++;
 	}
 	out->action = CP_ACT_UPSERT;
-	cp_binding_spec(b, &out->spec);
+	cp_binding_spec_ctx(c, b, &out->spec);
 	c->ctr[CP_C_BU_ACCEPTED]++;
 }
 

@@ -44,6 +44,9 @@ struct cp_ctx {
 	 * and whether an address is a session's (then a binding never gives it back) */
 	bool (*ike_ip4_for)(void *arg, const uint8_t prefix[16], struct in_addr *out);
 	bool (*ike_ip4_owned)(void *arg, struct in_addr a);
+	/* the payload SA pair IKEv2 made for a home prefix (tunnel mode child SA), if any */
+	bool (*ike_payload_for)(void *arg, const uint8_t prefix[16], uint32_t *sa_in,
+				uint32_t *sa_out);
 	void *ike_arg;
 };
 
@@ -178,6 +181,9 @@ int cp_reallocate(struct cp_ctx *c, const struct in6_addr *hoa, const struct in6
 
 /** The binding spec the dataplane needs for a cache entry. */
 void cp_binding_spec(const struct cp_binding *b, struct ha_binding_spec *s);
+/** The same, with the payload SAs IKEv2 made for the binding's prefix (HA_BIND_F_SA). */
+void cp_binding_spec_ctx(const struct cp_ctx *c, const struct cp_binding *b,
+			 struct ha_binding_spec *s);
 /** Remove the binding of that home prefix, if any (its IPv4 home address goes back to the
  *  pool): 1 and what hadp must delete in gone, or 0. */
 int cp_remove_prefix(struct cp_ctx *c, const struct in6_addr *prefix, uint8_t len,

@@ -27,6 +27,27 @@ static bool ip4_for(void *arg, const uint8_t prefix[16], struct in_addr *out)
 	return true;
 }
 
+static bool payload_for(void *arg, const uint8_t prefix[16], uint32_t *in, uint32_t *out)
+{
+	const struct cp_ike_session *s = cp_ike_session_by_prefix(arg, prefix);
+	if (!s || !s->pay_in || !s->pay_out)
+		return false;
+	*in = s->pay_in;
+	*out = s->pay_out;
+	return true;
+}
+
+/* The binding of the session's prefix, as hadp must have it now. */
+static bool binding_of(struct cp_ike *k, const struct cp_ike_session *s, struct ha_binding_spec *b)
+{
+	struct cp_binding *cb = cp_bcache_find(&k->cp->cache, &s->prefix,
+					       k->cp->cfg->pdns[s->pdn].home_prefix_len);
+	if (!cb)
+		return false;
+	cp_binding_spec_ctx(k->cp, cb, b);
+	return true;
+}
+
 static bool ip4_owned(void *arg, struct in_addr a)
 {
 	struct cp_ike *k = arg;
@@ -43,6 +64,7 @@ int cp_ike_init(struct cp_ike *k, struct cp_ctx *cp)
 	k->cp = cp;
 	cp->ike_ip4_for = ip4_for;
 	cp->ike_ip4_owned = ip4_owned;
+	cp->ike_payload_for = payload_for;
 	cp->ike_arg = k;
 	for (unsigned i = 0; i < cfg->n_pdns; i++) {
 		const struct ha_config_pdn *p = &cfg->pdns[i];
@@ -83,6 +105,7 @@ void cp_ike_free(struct cp_ike *k)
 		cp_pool6_free(&k->pool6[i]);
 	k->cp->ike_ip4_for = NULL;
 	k->cp->ike_ip4_owned = NULL;
+	k->cp->ike_payload_for = NULL;
 }
 
 const struct cp_ike_session *cp_ike_session_of(const struct cp_ike *k, uint32_t ike_sa)
@@ -224,11 +247,13 @@ static bool inside(const struct cp_ike *k, const struct cp_ike_session *s, const
 	return ha_cfg_prefix_contains6(&s->prefix, plen, &a);
 }
 
-int cp_ike_sa_add(struct cp_ike *k, const struct ha_ike_sa_add *m, struct ha_sa_spec *install)
+int cp_ike_sa_add(struct cp_ike *k, const struct ha_ike_sa_add *m, struct ha_sa_spec *install,
+		  struct ha_binding_spec *rebind, bool *has_rebind)
 {
 	struct cp_ike_session *s;
 	uint32_t id = m->h.ike_sa;
 
+	*has_rebind = false;
 	HASH_FIND(hh, k->by_id, &id, sizeof(id), s);
 	if (!s) {
 		k->ctr[CP_IKE_SA_NO_SESSION]++;
@@ -269,16 +294,32 @@ int cp_ike_sa_add(struct cp_ike *k, const struct ha_ike_sa_add *m, struct ha_sa_
 		s->sa[s->n_sa].dir = m->sa.direction;
 		s->sa[s->n_sa++].reqid = m->reqid;
 	}
+	if (!transport) {
+		/* the payload child SA (TS 24.303 5.1.3.2 data in ESP): its halves pair by reqid;
+		 * a rekey's new pair replaces the old */
+		if (s->pay_reqid != m->reqid) {
+			s->pay_reqid = m->reqid;
+			s->pay_in = s->pay_out = 0;
+		}
+		if (m->sa.direction == HA_SA_IN)
+			s->pay_in = m->sa.spi;
+		else
+			s->pay_out = m->sa.spi;
+		if (s->pay_in && s->pay_out)
+			*has_rebind = binding_of(k, s, rebind);
+	}
 	*install = m->sa;
 	k->ctr[CP_IKE_SA_ADDED]++;
 	return 0;
 }
 
-void cp_ike_sa_del(struct cp_ike *k, const struct ha_ike_sa_del *m)
+void cp_ike_sa_del(struct cp_ike *k, const struct ha_ike_sa_del *m, struct ha_binding_spec *rebind,
+		   bool *has_rebind)
 {
 	struct cp_ike_session *s;
 	uint32_t id = m->h.ike_sa;
 
+	*has_rebind = false;
 	HASH_FIND(hh, k->by_id, &id, sizeof(id), s);
 	if (!s)
 		return;
@@ -286,6 +327,13 @@ void cp_ike_sa_del(struct cp_ike *k, const struct ha_ike_sa_del *m)
 		if (s->sa[i].spi != m->spi || s->sa[i].dir != m->direction)
 			continue;
 		cp_sigsa_del(&k->cp->sigsa, id, s->sa[i].reqid, m->spi, m->direction == HA_SA_IN);
+		if ((m->direction == HA_SA_IN && m->spi == s->pay_in) ||
+		    (m->direction == HA_SA_OUT && m->spi == s->pay_out)) {
+			bool had = s->pay_in && s->pay_out;
+			s->pay_in = s->pay_out = 0; /* the binding's payload goes back to plain */
+			if (had)
+				*has_rebind = binding_of(k, s, rebind);
+		}
 		s->sa[i] = s->sa[--s->n_sa];
 		k->ctr[CP_IKE_SA_DELETED]++;
 		return;

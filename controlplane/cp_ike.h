@@ -24,6 +24,8 @@ struct cp_ike_session {
 	struct in6_addr prefix;
 	char nai[HA_IKE_NAI_MAX];
 	char user[HA_IKE_NAI_MAX + 16]; /* "pdn|nai": one session per UE and PDN */
+	uint32_t pay_reqid;             /* the payload child SA (tunnel mode): its halves */
+	uint32_t pay_in, pay_out;
 	unsigned n_sa;                  /* the SAs hadp holds for it */
 	struct { uint32_t spi; uint8_t dir; uint32_t reqid; } sa[16];
 	UT_hash_handle hh;              /* by ike_sa */
@@ -72,10 +74,15 @@ const char *cp_ike_counter_name(unsigned c);
 void cp_ike_prefix(struct cp_ike *k, const struct ha_ike_prefix_req *rq, struct ha_ike_prefix_rep *rep);
 
 /** SA_ADD: @return 0 with the SA hadp must install in *install, or -ENOENT (no session),
- *  -EPERM (selectors outside the session's prefix), -EINVAL, -EEXIST. */
-int cp_ike_sa_add(struct cp_ike *k, const struct ha_ike_sa_add *m, struct ha_sa_spec *install);
-/** SA_DEL: forget the SA (hadp deletes it by SPI and direction). */
-void cp_ike_sa_del(struct cp_ike *k, const struct ha_ike_sa_del *m);
+ *  -EPERM (selectors outside the session's prefix), -EINVAL, -EEXIST. When the SA completes
+ *  the session's payload pair and the UE has a binding, *rebind is set: the binding again, now
+ *  with the pair (after the SA). */
+int cp_ike_sa_add(struct cp_ike *k, const struct ha_ike_sa_add *m, struct ha_sa_spec *install,
+		  struct ha_binding_spec *rebind, bool *has_rebind);
+/** SA_DEL: forget the SA (hadp deletes it by SPI and direction). When it was half of the payload
+ *  pair of a UE with a binding, *rebind is the binding without it (before the SA goes). */
+void cp_ike_sa_del(struct cp_ike *k, const struct ha_ike_sa_del *m, struct ha_binding_spec *rebind,
+		   bool *has_rebind);
 
 /* What an IKE SA going down takes out of hadp. */
 struct cp_ike_gone {

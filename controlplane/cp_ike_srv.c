@@ -78,18 +78,26 @@ int cp_ike_srv_handle(struct cp_ike_srv *s, const struct ha_ike_hdr *h, void *re
 		return 0;
 	case HA_IKE_SA_ADD: {
 		struct ha_cmd c = { .type = HA_CMD_SA_ADD };
-		rc = cp_ike_sa_add(s->ike, (const struct ha_ike_sa_add *)h, &c.sa);
+		struct ha_cmd b = { .type = HA_CMD_BINDING_UPSERT };
+		bool rebind;
+		rc = cp_ike_sa_add(s->ike, (const struct ha_ike_sa_add *)h, &c.sa, &b.binding, &rebind);
 		if (rc == 0 && (rc = queue(s, &c)) < 0) {
 			/* hadp cannot take it now: forget it, charon fails the child SA */
 			struct ha_ike_sa_del d = { .h = *h, .spi = c.sa.spi, .direction = c.sa.direction };
-			cp_ike_sa_del(s->ike, &d);
+			cp_ike_sa_del(s->ike, &d, &b.binding, &rebind);
+		} else if (rc == 0 && rebind) {
+			queue(s, &b); /* after the SA: hadp resolves the pair when it takes the binding */
 		}
 		result(reply, h, rc);
 		return 0;
 	}
 	case HA_IKE_SA_DEL: {
 		const struct ha_ike_sa_del *d = (const struct ha_ike_sa_del *)h;
-		cp_ike_sa_del(s->ike, d);
+		struct ha_cmd b = { .type = HA_CMD_BINDING_UPSERT };
+		bool rebind;
+		cp_ike_sa_del(s->ike, d, &b.binding, &rebind);
+		if (rebind)
+			queue(s, &b); /* the binding lets go of the SA before hadp deletes it */
 		result(reply, h, sa_delete(s, d->spi, d->direction));
 		return 0;
 	}
@@ -132,12 +140,13 @@ int cp_ike_srv_handle(struct cp_ike_srv *s, const struct ha_ike_hdr *h, void *re
 	case HA_IKE_IKE_DOWN: {
 		struct cp_ike_gone gone;
 		rc = cp_ike_down(s->ike, h->ike_sa, &gone);
-		for (unsigned i = 0; i < gone.n_sa; i++)
-			sa_delete(s, gone.sa[i].spi, gone.sa[i].dir);
+		/* the binding first: it may hold the payload SAs, which hadp keeps while used */
 		if (gone.has_binding) {
 			struct ha_cmd c = { .type = HA_CMD_BINDING_DELETE, .binding = gone.binding };
 			queue(s, &c);
 		}
+		for (unsigned i = 0; i < gone.n_sa; i++)
+			sa_delete(s, gone.sa[i].spi, gone.sa[i].dir);
 		result(reply, h, rc);
 		return 0;
 	}

@@ -475,7 +475,7 @@ static void sync_step(struct hacpd *h)
 			continue;
 		c.type = HA_CMD_BINDING_UPSERT;
 		c.seq = ++h->next_seq;
-		cp_binding_spec(b, &c.binding);
+		cp_binding_spec_ctx(&h->cp, b, &c.binding);
 		if (rte_ring_sp_enqueue_elem(h->cmd, &c, sizeof(c)) != 0) {
 			h->sync_cursor--;
 			return;

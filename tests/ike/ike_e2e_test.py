@@ -28,6 +28,8 @@ TS 24.303 5.1.3.1 / RFC 5026 / RFC 4877 with hacpd and hadp:
      session out of hacpd;
  11. a handover BU with K set from a new care-of address (000, 001 5.2.3.2): the HA's IKE SA
      moves there (RFC 4877 4.4; swanctl --list-sas shows it);
+ 16. a payload child SA (tunnel mode, the UE's prefix): hacpd binds it to the UE's binding,
+     hadp encrypts the downlink under it and decrypts the UE's ESP uplink;
  15. charon's query_sa gets hadp's packet and byte counters of the BU/BA SA (swanctl
      --list-sas shows them);
  14. the same UE on a second PDN (IDr = its APN, 002 4.3): a second IKE SA with another prefix;
@@ -194,6 +196,14 @@ def ue_swanctl(nai):
         policies = no
         start_action = none
       }}
+      payload {{
+        mode = tunnel
+        local_ts = 2001:db8:100::/64
+        remote_ts = ::/0
+        esp_proposals = aes128gcm16
+        policies = no
+        start_action = none
+      }}
       steal {{
         mode = transport_proxy
         local_ts = {OTHER_HOA}/128[135]
@@ -352,7 +362,7 @@ def main():
 
         live, later = [], []
 
-        def data_checks(coa, coa2, sas):
+        def data_checks(coa, coa2, sas, pay):
             """9. and 11. from the captures of ha-pktgen-live, once it has stopped."""
             acc, core = rdpcap(f"{work}/from-access.pcap"), rdpcap(f"{work}/from-core.pcap")
             got, v4ack = [], []
@@ -366,12 +376,19 @@ def main():
             check(got[:1] == want[:1], f"9. the BA under IKE's outbound SA, status 0 ({got[:1]})")
             check(v4ack[:1] == [(0, "10.45.0.1")],
                   f"13. the BA's IPv4 Address Acknowledgement gives the address IKE gave ({v4ack})")
-            down = [p for p in acc if b"down-after-ike" in raw(p)]
+            down = []
+            for p in acc:
+                if IPv6 in p and p[IPv6].nh == 50 and IPv6ExtHdrRouting not in p:
+                    spi, plain, nh = mip.esp_open(raw(p[IPv6].payload), pay["in"][1])
+                    if spi == pay["in"][0] and b"down-after-ike" in plain:
+                        down.append((p[IPv6].dst, nh, IPv6(plain).dst))
             # the downlink crosses the handover BU: either care-of address is the UE's
-            check(len(down) == 1 and down[0][IPv6].dst in (coa, coa2) and
-                  down[0][IPv6].nh == 41, "9. downlink tunnelled to the care-of address")
+            check(len(down) == 1 and down[0][0] in (coa, coa2) and down[0][1:] == (41, HOA),
+                  f"16. downlink in ESP tunnel mode under the payload SA to the care-of address "
+                  f"({down})")
             up = [p for p in core if b"up-after-ike" in raw(p)]
-            check(len(up) == 1 and up[0][IPv6].src == HOA, "9. uplink decapsulated")
+            check(len(up) == 1 and up[0][IPv6].src == HOA,
+                  "16. uplink in ESP under the payload SA decrypted and forwarded")
             check(got == want, f"11. the handover BU is accepted, its BA to the new care-of "
                   f"address ({got})")
 
@@ -438,13 +455,18 @@ def main():
             r = ue.swanctl("--initiate", "--child", "steal", "--timeout", "20", check_rc=False)
             check(r.returncode != 0, "8. a child SA for another UE's home address is refused")
             check(telemetry(prefix, "/hadp/tables")["sas"] == 2, "8. nothing more in hadp")
+            # 16. the payload child SA (tunnel mode, the UE's prefix): hadp gets the pair, and
+            # once the UE has a binding hacpd binds it there (TS 24.303 5.1.3.2 data in ESP)
+            r = ue.swanctl("--initiate", "--child", "payload", "--timeout", "20", check_rc=False)
+            check(r.returncode == 0 and telemetry(prefix, "/hadp/tables")["sas"] == 4,
+                  "16. the payload child SA (tunnel mode) is in hadp's SA table")
             # 9. the BU under IKE's SA through hadp (TS 24.303 5.1.3.2), then data both ways
-            sas = {}
-            for line in ue_sas:
+            sas, pay = {}, {}
+            for line in open(f"{work}/{ue.name}.sas").read().split("\n"):
                 f = line.split()
                 if len(f) == 8:
-                    sas[f[1]] = (int(f[0], 16), bytes.fromhex(f[5]))
-            if "in" in sas and "out" in sas:
+                    (pay if f[2] == "tunnel" else sas)[f[1]] = (int(f[0], 16), bytes.fromhex(f[5]))
+            if "in" in sas and "out" in sas and "in" in pay and "out" in pay:
                 coa, cn = UE6, "2001:db8:9::1"  # registered from the address IKE runs on
                 eth = Ether(src="02:00:00:00:ee:01", dst="02:00:00:00:ee:02")
                 wrpcap(f"{work}/bu.pcap", [bu_packet(HOA, coa, sas["out"][0], sas["out"][1], 1)])
@@ -459,8 +481,9 @@ def main():
                 # at the end. First the BU from the address IKE runs on; after a pause data both
                 # ways and the handover BU from a new care-of address with K set (11.)
                 coa2 = "2001:db8:aaaa::2"
-                wrpcap(f"{work}/up.pcap", [eth / IPv6(src=coa, dst=HA6) / IPv6(src=HOA, dst=cn) /
-                                           UDP(sport=9, dport=7) / Raw(b"up-after-ike"),
+                inner = raw(IPv6(src=HOA, dst=cn) / UDP(sport=9, dport=7) / Raw(b"up-after-ike"))
+                wrpcap(f"{work}/up.pcap", [eth / IPv6(src=coa, dst=HA6, nh=50) /
+                                           Raw(mip.esp_seal(pay["out"][0], 1, pay["out"][1], inner, 41)),
                                            bu_packet(HOA, coa2, sas["out"][0], sas["out"][1], 2)])
                 live.append(subprocess.Popen(
                     [f"{build}/pktgen/ha-pktgen-live", "--access-sock", f"{work}/access.sock",
@@ -470,7 +493,7 @@ def main():
                      "--from-access", f"{work}/from-access.pcap", "--from-core",
                      f"{work}/from-core.pcap", "--seconds", "200"],
                     stdout=subprocess.DEVNULL, stderr=open(f"{work}/pktgen-live.log", "w")))
-                later.append(lambda: data_checks(coa, coa2, sas))
+                later.append(lambda: data_checks(coa, coa2, sas, pay))
                 for _ in range(50):
                     if telemetry(prefix, "/hadp/tables")["bindings"] == 1:
                         break

@@ -128,22 +128,24 @@ static struct in6_addr A(const char *s)
 Test(ike, child_sas_only_for_the_own_home_address_and_delete_takes_all)
 {
 	struct ha_sa_spec inst;
+	struct ha_binding_spec rb;
+	bool has_rb;
 	cr_assert_eq(ask(1, UE1, "internet").result, 0); /* 2001:db8:100:1::/64 */
 	cr_assert_eq(ask(2, UE2, "internet").result, 0); /* 2001:db8:100:2::/64 */
 
 	struct ha_ike_sa_add in = sa_msg(1, 1, 0xc0000001, HA_SA_IN, "2001:db8:100:1::55", 128);
 	struct ha_ike_sa_add out = sa_msg(1, 1, 0xc1000001, HA_SA_OUT, "2001:db8:100:1::55", 128);
-	cr_assert_eq(cp_ike_sa_add(&ike, &in, &inst), 0);
+	cr_assert_eq(cp_ike_sa_add(&ike, &in, &inst, &rb, &has_rb), 0);
 	cr_assert_eq(inst.spi, 0xc0000001);
-	cr_assert_eq(cp_ike_sa_add(&ike, &out, &inst), 0);
+	cr_assert_eq(cp_ike_sa_add(&ike, &out, &inst, &rb, &has_rb), 0);
 
 	/* RFC 4877 4.1: UE2's IKE SA asks for selectors of UE1's home address: refused */
 	struct ha_ike_sa_add steal = sa_msg(2, 1, 0xc0000002, HA_SA_IN, "2001:db8:100:1::77", 128);
-	cr_assert_eq(cp_ike_sa_add(&ike, &steal, &inst), -EPERM);
+	cr_assert_eq(cp_ike_sa_add(&ike, &steal, &inst, &rb, &has_rb), -EPERM);
 	struct ha_ike_sa_add wide = sa_msg(2, 1, 0xc0000002, HA_SA_IN, "2001:db8:100::", 48);
-	cr_assert_eq(cp_ike_sa_add(&ike, &wide, &inst), -EPERM, "a transport SA names one address");
+	cr_assert_eq(cp_ike_sa_add(&ike, &wide, &inst, &rb, &has_rb), -EPERM, "a transport SA names one address");
 	struct ha_ike_sa_add orphan = sa_msg(99, 1, 0xc0000003, HA_SA_IN, "2001:db8:100:1::55", 128);
-	cr_assert_eq(cp_ike_sa_add(&ike, &orphan, &inst), -ENOENT);
+	cr_assert_eq(cp_ike_sa_add(&ike, &orphan, &inst, &rb, &has_rb), -ENOENT);
 	cr_assert_eq(ike.ctr[CP_IKE_SA_NOT_HOA], 2);
 
 	/* a BU of UE1's home address under UE1's IKE-made SA is accepted, its BA goes under the
@@ -311,7 +313,9 @@ Test(ike, ipv4_home_address_from_ike_then_in_the_ba)
 
 	struct ha_ike_sa_add in = sa_msg(3, 1, 0xc0000003, HA_SA_IN, "2001:db8:100::1", 128);
 	struct ha_sa_spec inst;
-	cr_assert_eq(cp_ike_sa_add(&k, &in, &inst), 0);
+	struct ha_binding_spec rb;
+	bool has_rb;
+	cr_assert_eq(cp_ike_sa_add(&k, &in, &inst, &rb, &has_rb), 0);
 	struct mh_msg m = bu_msg(1);
 	MH_SET_OPT(&m.opts, MH_OPT_IPV4_HOA);
 	m.opts.ipv4_hoa.prefix_len = 32; /* 0.0.0.0: "assign me one" */
@@ -337,4 +341,49 @@ Test(ike, ipv4_home_address_from_ike_then_in_the_ba)
 	cp_ike_free(&k);
 	cp_ctx_free(&x);
 	ha_config_free(&c4);
+}
+
+/* The payload child SA (tunnel mode, TS 24.303 5.1.3.2: the UE's data in ESP): once both halves
+ * are in and the UE has a binding, the binding is given to hadp again with the pair; a BU then
+ * keeps it; deleting a half takes the binding back to plain before the SA goes. */
+Test(ike, payload_sa_pair_follows_the_binding)
+{
+	struct ha_sa_spec inst;
+	struct ha_binding_spec rb;
+	bool has_rb;
+	cr_assert_eq(ask(1, UE1, "internet").result, 0); /* 2001:db8:100:1::/64 */
+	struct ha_ike_sa_add bu_in = sa_msg(1, 1, 0xc0000001, HA_SA_IN, "2001:db8:100:1::55", 128);
+	struct ha_ike_sa_add bu_out = sa_msg(1, 1, 0xc1000001, HA_SA_OUT, "2001:db8:100:1::55", 128);
+	cr_assert_eq(cp_ike_sa_add(&ike, &bu_in, &inst, &rb, &has_rb), 0);
+	cr_assert_eq(cp_ike_sa_add(&ike, &bu_out, &inst, &rb, &has_rb), 0);
+	struct mh_msg m = bu_msg(1);
+	struct cp_bu_in bu = { .bu = &m, .src6 = A("2001:db8:aaaa::2"), .has_hao = true,
+			       .hoa = A("2001:db8:100:1::55"), .esp = true, .sa_spi = 0xc0000001,
+			       .now = 10 };
+	struct cp_bu_out o;
+	cp_bu_process(&ctx, &bu, &o);
+	cr_assert(!(o.spec.flags & HA_BIND_F_SA), "no payload SA yet");
+
+	struct ha_ike_sa_add p_in = sa_msg(1, 2, 0xc0000002, HA_SA_IN, "2001:db8:100:1::", 64);
+	struct ha_ike_sa_add p_out = sa_msg(1, 2, 0xc1000002, HA_SA_OUT, "2001:db8:100:1::", 64);
+	p_in.sa.mode = p_out.sa.mode = HA_SA_TUNNEL;
+	p_in.ts_proto = p_out.ts_proto = 0;
+	cr_assert_eq(cp_ike_sa_add(&ike, &p_in, &inst, &rb, &has_rb), 0);
+	cr_assert_not(has_rb, "half a pair changes nothing");
+	cr_assert_eq(cp_ike_sa_add(&ike, &p_out, &inst, &rb, &has_rb), 0);
+	cr_assert(has_rb);
+	cr_assert(rb.flags & HA_BIND_F_SA);
+	cr_assert_eq(rb.sa_in, 0xc0000002);
+	cr_assert_eq(rb.sa_out, 0xc1000002);
+	cr_assert_null(cp_sigsa_of(&ctx.sigsa, 0xc0000002), "a tunnel SA protects no signalling");
+
+	m = bu_msg(2);
+	cp_bu_process(&ctx, &bu, &o);
+	cr_assert(o.spec.flags & HA_BIND_F_SA, "a refresh keeps the payload SAs");
+
+	struct ha_ike_sa_del d = { .h = { .version = HA_IKE_VERSION, .type = HA_IKE_SA_DEL,
+					  .len = sizeof(d), .ike_sa = 1 },
+				   .spi = 0xc1000002, .direction = HA_SA_OUT };
+	cp_ike_sa_del(&ike, &d, &rb, &has_rb);
+	cr_assert(has_rb && !(rb.flags & HA_BIND_F_SA), "the binding goes back to plain first");
 }
