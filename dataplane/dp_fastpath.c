@@ -501,11 +501,15 @@ static void handoff(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mb
 		dp_drop(w->stats, DP_D_HANDOFF_FULL, m);
 }
 
-static inline bool from_peer(const struct desc *d, const struct dp_sa *sa)
+/* The outer source of a payload ESP packet must be the binding's care-of address (RFC 5555
+ * 4.1, TS 24.303 5.1.3.2): the tunnel endpoint comes from the binding cache, never from the SA,
+ * so a K-bit handover that moved the binding moves it for ESP too. */
+static inline bool from_care_of(const struct dp_binding *b, uint8_t ver, const uint8_t *src6,
+				uint32_t src4)
 {
-	if (d->outer_ver == 6)
-		return sa->conf.family == AF_INET6 && !memcmp(d->outer_src6, sa->conf.peer, 16);
-	return sa->conf.family == AF_INET && !memcmp(&d->outer_src4, sa->conf.peer, 4);
+	if (ver == 6)
+		return b->uplink_tunnel == DP_TUN_IP6 && !memcmp(src6, b->coa6, 16);
+	return b->uplink_tunnel == DP_TUN_IP4 && src4 == b->coa4;
 }
 
 /* Uplink ESP: tunnel mode carries a UE's user packets (the binding's payload SA), transport
@@ -519,6 +523,8 @@ static void esp_uplink(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 	struct rte_mbuf *dm[DP_BURST];
 	uint16_t doff[DP_BURST];
 	uint8_t reason[DP_BURST];
+	uint8_t o_ver[DP_BURST], o_src6[DP_BURST][16];
+	uint32_t o_src4[DP_BURST];
 	unsigned nd = 0;
 	uint16_t access_id = ctx->ports[DP_PORT_ACCESS].port_id;
 
@@ -537,10 +543,11 @@ static void esp_uplink(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 			continue;
 		}
 		if (sa[j]->mode == HA_SA_TUNNEL) {
-			if (!from_peer(d, sa[j])) { /* the SA's peer is the care-of address */
-				dp_drop(w->stats, DP_D_SPOOF_OUTER, m);
-				continue;
-			}
+			/* the outer source, checked against the binding once the inner one names it */
+			o_ver[nd] = d->outer_ver;
+			if (d->outer_ver == 6)
+				memcpy(o_src6[nd], d->outer_src6, 16);
+			o_src4[nd] = d->outer_src4;
 			doff[nd] = d->esp_off;
 		} else {
 			set_punt_meta(m, access_id, HA_PUNT_MH_ESP, rte_rdtsc());
@@ -615,6 +622,10 @@ static void esp_uplink(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 		}
 		if (bind[k]->sa_in != ds[k]) { /* a UE may only send under its own SA */
 			dp_drop(w->stats, DP_D_SA_NOT_BINDING, m);
+			continue;
+		}
+		if (!from_care_of(bind[k], o_ver[k], o_src6[k], o_src4[k])) {
+			dp_drop(w->stats, DP_D_SPOOF_OUTER, m);
 			continue;
 		}
 		uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *);
