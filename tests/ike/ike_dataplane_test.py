@@ -9,7 +9,9 @@ no kernel socket and no address of its own.
 TS 24.303 5.1.3.1 with the exception path:
   1. the UE attaches with EAP-AKA and gets its home prefix, every IKE message through hadp;
   2. the BU/BA child SA it then makes lands in hadp's SA table;
-  3. hadp counted the IKE punts, hacpd the messages each way.
+  3. hadp counted the IKE punts, hacpd the messages each way;
+  4. the same over IPv4 (an IPv4-only access, RFC 5555): the UE reaches the HA's IPv4 address,
+     hadp answers its ARP request and carries IKE both ways; attach and child SA as above.
 
 usage: ike_dataplane_test.py BUILD_DIR WORK_DIR
 """
@@ -49,6 +51,7 @@ def main():
         e2e.sh("ip", "link", "set", link, "up")
         e2e.sh("sysctl", "-qw", f"net.ipv6.conf.{link}.disable_ipv6=1")  # hadp's, not the kernel's
         e2e.sh("ip", "addr", "add", f"{e2e.UE6}/64", "dev", "veth-ue", "nodad", ns=ns_ue)
+        e2e.sh("ip", "addr", "add", "192.0.2.10/24", "dev", "veth-ue", ns=ns_ue)
         e2e.sh("ip", "link", "set", "veth-ue", "up", ns=ns_ue)
         # the UE's kernel would leave UDP checksums to an offload that a veth never does: hadp
         # checks them, so they must be there
@@ -111,6 +114,27 @@ def main():
               f"2. the BU/BA child SA is in hadp's SA table ({tables['sas']})")
         ue.stop()
         charons.remove(ue)
+        ha.swanctl("--terminate", "--ike", "ue", "--force", "--timeout", "5", check_rc=False)
+
+        # 4. the same UE over IPv4: IKE to 192.0.2.1 through hadp (ARP answered by hadp)
+        ue4 = e2e.Charon(work, "ue4", ns_ue, "dsmip6-ue",
+                         f"    dsmip6-ue {{ k = {e2e.K}\n opc = {e2e.OPC}\n sqn = 1000\n"
+                         f" sa_log = {work}/ue4.sas }}")
+        charons.append(ue4)
+        conf4 = e2e.ue_swanctl(e2e.NAI).replace(f"local_addrs = {e2e.UE6}", "local_addrs = 192.0.2.10")
+        conf4 = conf4.replace(f"remote_addrs = {e2e.HA6}", "remote_addrs = 192.0.2.1")
+        ue4.load(conf4, [(f"{pki}/ca.crt", "x509ca")])
+        r = ue4.swanctl("--initiate", "--ike", "ha", "--timeout", "30", check_rc=False)
+        sas = ha.swanctl("--list-sas", "--ike", "ue").stdout
+        check(r.returncode == 0 and "ESTABLISHED" in sas and "192.0.2.10" in sas,
+              "4. over IPv4: the UE attached through hadp" + ("" if r.returncode == 0 else
+                                                             f": {r.stdout[-300:]}"))
+        # a new session: the pool's next prefix (the first went back at the old session's end)
+        r = ue4.swanctl("--initiate", "--child", "bu2", "--timeout", "30", check_rc=False)
+        check(r.returncode == 0 and e2e.telemetry(prefix, "/hadp/tables")["sas"] == 2,
+              "4. over IPv4: its BU/BA child SA is in hadp (the old session's went at its end)")
+        ue4.stop()
+        charons.remove(ue4)
         for p in reversed(procs):
             p.send_signal(signal.SIGINT)
             p.wait(timeout=30)
