@@ -267,13 +267,14 @@ int dp_binding_upsert(struct dp_bindings *t, const struct ha_binding_spec *s, ui
 	int ti = table_of(t, s->home_prefix_len);
 	if (ti < 0)
 		return -EINVAL; /* workers would never look this length up */
-	/* payload SAs: both directions, tunnel mode; not with UDP encapsulation (its receiver
-	 * could not tell ESP from an IP packet without RFC 5845's TLV header) */
+	/* payload SAs: both directions, tunnel mode; with RFC 5555 UDP encapsulation only when
+	 * IKE made them ESP-in-UDP (RFC 3948, port 4500): in UDP 4191 the receiver could not tell
+	 * ESP from an IP packet without RFC 5845's TLV header */
 	if ((sa_out || sa_in) &&
 	    (!sa_out || !sa_in || sa_out->dir != HA_SA_OUT || sa_in->dir != HA_SA_IN ||
 	     sa_out->mode != HA_SA_TUNNEL || sa_in->mode != HA_SA_TUNNEL))
 		return -EINVAL;
-	if (sa_out && (s->flags & HA_BIND_F_UDP))
+	if (sa_out && (s->flags & HA_BIND_F_UDP) && (!sa_out->encap_port_be || !sa_in->encap_port_be))
 		return -ENOTSUP;
 	struct rte_hash *h6 = t->h6[ti];
 	make_key6(&k, s->home_prefix, t->mask[ti]);

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -42,6 +43,18 @@ static int apply(struct dp_ctx *ctx, struct dp_ctl *ctl, const struct ha_cmd *c,
 		return dp_sa_table_add(ctx->sas, &c->sa, (int)rte_socket_id());
 	case HA_CMD_SA_DELETE:
 		return dp_sa_table_delete(ctx->sas, c->sa_del.spi, c->sa_del.direction);
+	case HA_CMD_SA_ENCAP: {
+		/* a NAT gave the UE a new mapping (charon's update_sa): the owner lcore reads the
+		 * port per packet; one aligned 16-bit store, no grace period needed */
+		struct dp_sa *sa = dp_sa_table_find(ctx->sas, c->sa_del.spi, c->sa_del.direction);
+		if (!sa)
+			return -ENOENT;
+		if (sa->mode != HA_SA_TUNNEL || sa->conf.family != AF_INET)
+			return -EINVAL; /* port 0: plain ESP again (the NAT went away) */
+		__atomic_store_n(&sa->encap_port_be, rte_cpu_to_be_16(c->sa_del.encap_port),
+				 __ATOMIC_RELAXED);
+		return 0;
+	}
 	case HA_CMD_SA_QUERY: {
 		/* the owner lcore writes these; a 64-bit load sees a whole value */
 		const struct dp_sa *sa = dp_sa_table_find(ctx->sas, c->sa_del.spi, c->sa_del.direction);

@@ -42,6 +42,7 @@ struct desc {
 	const uint8_t *key6;    /* address looked up: dst (downlink) or src (uplink) */
 	uint32_t key4;
 	uint8_t drop;           /* enum dp_counter when verdict is V_DROP */
+	uint8_t esp_udp;        /* V_ESP: RFC 3948 ESP-in-UDP, from udp_sport_be */
 	uint16_t esp_off;       /* V_ESP: the ESP header */
 	uint16_t l3_off;        /* V_ESP: the IPv6 header in front of it (transport mode) */
 	uint32_t spi;
@@ -115,10 +116,12 @@ static struct desc classify_slow_value(struct dp_worker *w, struct rte_mbuf *m, 
 	case HA_PKT_ESP: {
 		if (!access)
 			return drop_desc(DP_D_NOT_FOR_US);
-		if (p.udp && !p.udp_encap)
-			return drop_desc(DP_D_UNSUPPORTED); /* RFC 3948 ESP-in-UDP: not here yet */
 		const struct ha_ip_hdr *c = ha_pkt_carrier(&p);
 		x.verdict = V_ESP;
+		if (p.udp && !p.udp_encap) { /* RFC 3948: UDP 4500, a NAT between UE and HA */
+			x.esp_udp = 1;
+			x.udp_sport_be = rte_cpu_to_be_16(p.sport);
+		}
 		x.esp_off = (uint16_t)p.esp_off;
 		x.l3_off = (uint16_t)c->off;
 		x.spi = p.esp_spi;
@@ -366,6 +369,35 @@ static int outer_header(const struct dp_binding *b, const struct dp_port *port, 
 	return -1;
 }
 
+/* Downlink ESP of an SA that IKE set up across a NAT (RFC 3948 2.1): IPv4 to the binding's
+ * care-of address (the NAT's), UDP from 4500 to the port IKE saw, checksum zero. */
+static int outer_header_natt(const struct dp_binding *b, const struct dp_port *port,
+			     struct rte_mbuf *m, uint16_t dport_be)
+{
+	if (b->tunnel != DP_TUN_IP4 && b->tunnel != DP_TUN_UDP4)
+		return DP_D_ESP_ENCAP; /* the UE moved to IPv6 access; IKE has not caught up */
+	uint16_t len = (uint16_t)m->data_len;
+	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, ETH_HLEN + 28);
+
+	if (!h)
+		return DP_D_NO_ROOM;
+	uint8_t *o = h + ETH_HLEN;
+	memcpy(o, b->hdr, 20);
+	put_eth(h, port, RTE_BE16(RTE_ETHER_TYPE_IPV4));
+	uint16_t tot = (uint16_t)(28 + len);
+	*(uint16_t *)(o + 2) = rte_cpu_to_be_16(tot);
+	o[9] = IPPROTO_UDP;
+	uint32_t sum = (uint32_t)b->ip4_csum_base + tot + ((uint32_t)o[8] << 8 | IPPROTO_UDP);
+	sum = (sum & 0xFFFF) + (sum >> 16);
+	sum = (sum & 0xFFFF) + (sum >> 16);
+	*(uint16_t *)(o + 10) = rte_cpu_to_be_16((uint16_t)~sum);
+	*(uint16_t *)(o + 20) = RTE_BE16(HA_UDP_PORT_IKE_NATT);
+	*(uint16_t *)(o + 22) = dport_be;
+	*(uint16_t *)(o + 24) = rte_cpu_to_be_16((uint16_t)(8 + len));
+	*(uint16_t *)(o + 26) = 0;
+	return -1;
+}
+
 /* Downlink in the clear: wrap the user packet in the binding's tunnel. */
 static int encapsulate(const struct dp_binding *b, const struct dp_port *port, struct rte_mbuf *m,
 		       const struct desc *x)
@@ -505,11 +537,22 @@ static void handoff(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mb
  * 4.1, TS 24.303 5.1.3.2): the tunnel endpoint comes from the binding cache, never from the SA,
  * so a K-bit handover that moved the binding moves it for ESP too. */
 static inline bool from_care_of(const struct dp_binding *b, uint8_t ver, const uint8_t *src6,
-				uint32_t src4)
+				uint32_t src4, bool esp_udp)
 {
 	if (ver == 6)
 		return b->uplink_tunnel == DP_TUN_IP6 && !memcmp(src6, b->coa6, 16);
-	return b->uplink_tunnel == DP_TUN_IP4 && src4 == b->coa4;
+	/* ESP-in-UDP comes from the address the NAT shows (the binding's observed care-of
+	 * address), from the port IKE saw (the SA's, checked before decryption) */
+	return (b->uplink_tunnel == DP_TUN_IP4 || (esp_udp && b->uplink_tunnel == DP_TUN_UDP4)) &&
+	       src4 == b->coa4;
+}
+
+/* RFC 3948: an SA that IKE set up across a NAT takes ESP in UDP from the NAT's port for it,
+ * any other SA plain ESP only. */
+static inline bool esp_encap_ok(const struct dp_sa *sa, const struct desc *d)
+{
+	uint16_t port = __atomic_load_n(&sa->encap_port_be, __ATOMIC_RELAXED);
+	return d->esp_udp ? port && port == d->udp_sport_be && sa->mode == HA_SA_TUNNEL : !port;
 }
 
 /* Uplink ESP: tunnel mode carries a UE's user packets (the binding's payload SA), transport
@@ -523,7 +566,7 @@ static void esp_uplink(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 	struct rte_mbuf *dm[DP_BURST];
 	uint16_t doff[DP_BURST];
 	uint8_t reason[DP_BURST];
-	uint8_t o_ver[DP_BURST], o_src6[DP_BURST][16];
+	uint8_t o_ver[DP_BURST], o_src6[DP_BURST][16], o_udp[DP_BURST];
 	uint32_t o_src4[DP_BURST];
 	unsigned nd = 0;
 	uint16_t access_id = ctx->ports[DP_PORT_ACCESS].port_id;
@@ -542,8 +585,13 @@ static void esp_uplink(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 			handoff(w, ctx, m, sa[j]->owner);
 			continue;
 		}
+		if (!esp_encap_ok(sa[j], d)) {
+			dp_drop(w->stats, DP_D_ESP_ENCAP, m);
+			continue;
+		}
 		if (sa[j]->mode == HA_SA_TUNNEL) {
 			/* the outer source, checked against the binding once the inner one names it */
+			o_udp[nd] = d->esp_udp;
 			o_ver[nd] = d->outer_ver;
 			if (d->outer_ver == 6)
 				memcpy(o_src6[nd], d->outer_src6, 16);
@@ -624,7 +672,7 @@ static void esp_uplink(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 			dp_drop(w->stats, DP_D_SA_NOT_BINDING, m);
 			continue;
 		}
-		if (!from_care_of(bind[k], o_ver[k], o_src6[k], o_src4[k])) {
+		if (!from_care_of(bind[k], o_ver[k], o_src6[k], o_src4[k], o_udp[k])) {
 			dp_drop(w->stats, DP_D_SPOOF_OUTER, m);
 			continue;
 		}
@@ -652,7 +700,8 @@ static void esp_uplink(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 	}
 }
 
-/* Downlink through a payload SA: ESP tunnel mode, then the binding's outer header. */
+/* Downlink through a payload SA: ESP tunnel mode, then the binding's outer header (or RFC 3948
+ * UDP when IKE found a NAT). */
 static void esp_downlink(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mbuf **m,
 			 const struct dp_binding *const *b, struct dp_sa **sa, unsigned n,
 			 struct txq *t)
@@ -669,7 +718,10 @@ static void esp_downlink(struct dp_worker *w, const struct dp_ctx *ctx, struct r
 			dp_drop(w->stats, DP_D_ESP, m[k]);
 			continue;
 		}
-		if ((why = outer_header(b[k], &ctx->ports[DP_PORT_ACCESS], m[k], IPPROTO_ESP)) >= 0) {
+		uint16_t natt = __atomic_load_n(&sa[k]->encap_port_be, __ATOMIC_RELAXED);
+		why = natt ? outer_header_natt(b[k], &ctx->ports[DP_PORT_ACCESS], m[k], natt)
+			   : outer_header(b[k], &ctx->ports[DP_PORT_ACCESS], m[k], IPPROTO_ESP);
+		if (why >= 0) {
 			dp_drop(w->stats, (enum dp_counter)why, m[k]);
 			continue;
 		}

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <rte_byteorder.h>
 #include <rte_common.h>
@@ -135,7 +136,8 @@ struct dp_sa *dp_sa_create(const struct ha_sa_spec *spec, int socket_id)
 	if (spec == NULL || (spec->direction != HA_SA_IN && spec->direction != HA_SA_OUT) ||
 	    (spec->mode != HA_SA_TRANSPORT && spec->mode != HA_SA_TUNNEL) ||
 	    spec->key_len > HA_CFG_KEY_MAX || spec->auth_key_len > HA_CFG_AUTH_KEY_MAX ||
-	    (spec->flags & ~HA_SA_F_ESN) != 0 || sa_shape(spec, &shape) != 0)
+	    (spec->flags & ~HA_SA_F_ESN) != 0 || sa_shape(spec, &shape) != 0 ||
+	    (spec->encap_port && (spec->mode != HA_SA_TUNNEL || spec->family != AF_INET)))
 		goto bad;
 	if (spec->direction == HA_SA_IN) {
 		if (spec->replay_window > DP_SA_REPLAY_MAX)
@@ -170,6 +172,7 @@ struct dp_sa *dp_sa_create(const struct ha_sa_spec *spec, int socket_id)
 	sa->pad_align = shape.pad_align;
 	sa->key_len = shape.key_len;
 	sa->esn = (spec->flags & HA_SA_F_ESN) ? 1 : 0;
+	sa->encap_port_be = rte_cpu_to_be_16(spec->encap_port);
 	if (spec->direction == HA_SA_IN) {
 		sa->replay_win = spec->replay_window;
 		sa->replay_mask = words ? words - 1 : 0;

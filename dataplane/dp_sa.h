@@ -70,7 +70,9 @@ struct dp_sa {
 	uint8_t salt[4];        /**< GCM: the RFC 4106 salt (last 4 octets of the key material) */
 	uint8_t owner;          /**< index of the one lcore that may process it: a worker's
 	                             index, or DP_SA_OWNER_CONTROL (set by the SA table) */
-	uint8_t reserved0[2];
+	uint16_t encap_port_be; /**< RFC 3948 ESP-in-UDP: the peer's UDP port (network order),
+	                             0 = plain ESP; tunnel mode only. The control thread may
+	                             change it (a NAT's new mapping): one aligned 16-bit store */
 	uint32_t replay_win;    /**< inbound: window in packets, 0 = off */
 	uint32_t replay_mask;   /**< inbound: bitmap words - 1 (a power of two minus one) */
 	uint64_t seq;           /**< outbound: last sequence number sent; inbound: highest

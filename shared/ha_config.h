@@ -195,6 +195,7 @@ struct ha_config_sa {
 	uint8_t auth_key[HA_CFG_AUTH_KEY_MAX];
 	bool esn;
 	uint16_t replay_window;
+	uint16_t udp_encap_port;          /**< RFC 3948 ESP-in-UDP: the peer's UDP port, 0 = plain ESP */
 };
 
 struct ha_config_binding {

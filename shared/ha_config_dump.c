@@ -330,6 +330,8 @@ int ha_config_dump(FILE *f, const struct ha_config *cfg, unsigned flags)
 			em_hex(e, "auth_key", sa->auth_key, sa->auth_key_len, secrets);
 		em_bool(e, "esn", sa->esn);
 		em_uint(e, "replay_window", sa->replay_window);
+		if (sa->udp_encap_port)
+			em_uint(e, "udp_encap_port", sa->udp_encap_port);
 		em_close(e);
 	}
 	if (cfg->n_static_sas)

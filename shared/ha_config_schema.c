@@ -877,8 +877,9 @@ static int walk_sa(struct cfg_ctx *c, const struct ynode *n, struct ha_config_sa
 {
 	static const char *const keys[] = {"spi",	 "direction", "mode",	   "local",
 					   "peer",	 "encryption", "integrity", "key",
-					   "auth_key", "esn",	     "replay_window"};
-	enum { K_SPI, K_DIR, K_MODE, K_LOCAL, K_PEER, K_ENC, K_INTEG, K_KEY, K_AUTH, K_ESN, K_RW };
+					   "auth_key", "esn",	     "replay_window", "udp_encap_port"};
+	enum { K_SPI, K_DIR, K_MODE, K_LOCAL, K_PEER, K_ENC, K_INTEG, K_KEY, K_AUTH, K_ESN, K_RW,
+	       K_ENCAP };
 	static const char *const dir_names[] = {"in", "out"};
 	static const char *const mode_names[] = {"transport", "tunnel"};
 	const struct ha_config_home_agent *ha = &c->cfg->home_agent;
@@ -887,7 +888,7 @@ static int walk_sa(struct cfg_ctx *c, const struct ynode *n, struct ha_config_sa
 	int e;
 	char t[INET6_ADDRSTRLEN];
 
-	if (cfg_map(c, n, keys, 11, &m) < 0)
+	if (cfg_map(c, n, keys, 12, &m) < 0)
 		return -1;
 	if (f_int(c, &m, K_SPI, true, 256, 0xffffffffLL, 0, &v) < 0)
 		return -1;
@@ -968,6 +969,12 @@ static int walk_sa(struct cfg_ctx *c, const struct ynode *n, struct ha_config_sa
 	if (v % 32)
 		return field_fail(c, &m, K_RW, "replay_window %lld is not a multiple of 32", (long long)v);
 	sa->replay_window = (uint16_t)v;
+	if (f_int(c, &m, K_ENCAP, false, 1, 65535, 0, &v) < 0)
+		return -1;
+	sa->udp_encap_port = (uint16_t)v;
+	if (v && (sa->mode != HA_CFG_SA_TUNNEL || sa->local.family != AF_INET))
+		return field_fail(c, &m, K_ENCAP, "udp_encap_port needs a tunnel-mode SA between IPv4 "
+				  "addresses (RFC 3948 ESP-in-UDP)");
 	return 0;
 }
 

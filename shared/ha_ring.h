@@ -21,7 +21,7 @@
 
 #include "ha_sa.h"
 
-#define HA_RING_VERSION 2
+#define HA_RING_VERSION 3
 
 #define HA_SHM_MBUF_POOL "hadp_mbufs"
 #define HA_SHM_RING_PUNT "hadp_punt"
@@ -79,7 +79,8 @@ static_assert(sizeof(struct ha_pkt_meta) == 56, "ring layout changed: bump HA_RI
 	X(HA_CMD_SA_DELETE,      "sa-delete") \
 	X(HA_CMD_SYNC_BEGIN,     "sync-begin") \
 	X(HA_CMD_SYNC_END,       "sync-end") \
-	X(HA_CMD_SA_QUERY,       "sa-query")
+	X(HA_CMD_SA_QUERY,       "sa-query") \
+	X(HA_CMD_SA_ENCAP,       "sa-encap")
 
 enum ha_cmd_type {
 	HA_CMD__NONE = 0,
@@ -121,7 +122,9 @@ struct ha_cmd {
 		struct {
 			uint32_t spi;
 			uint8_t direction;
-		} sa_del;                         /* also SA_QUERY */
+			uint8_t reserved;
+			uint16_t encap_port;      /* SA_ENCAP: the peer's new RFC 3948 port */
+		} sa_del;                         /* also SA_QUERY and SA_ENCAP */
 	};
 };
 

@@ -16,6 +16,7 @@ void ha_sa_spec_from_config(const struct ha_config_sa *c, struct ha_sa_spec *s)
 	s->auth_key_len = c->auth_key_len;
 	s->flags = c->esn ? HA_SA_F_ESN : 0;
 	s->replay_window = c->replay_window;
+	s->encap_port = c->udp_encap_port;
 	memcpy(s->local, c->local.family == AF_INET ? (const void *)&c->local.v4 : (const void *)&c->local.v6,
 	       c->local.family == AF_INET ? 4 : 16);
 	memcpy(s->peer, c->peer.family == AF_INET ? (const void *)&c->peer.v4 : (const void *)&c->peer.v6,

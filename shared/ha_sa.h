@@ -28,7 +28,8 @@ struct ha_sa_spec {
 	uint8_t auth_key_len;
 	uint8_t flags;           /* HA_SA_F_* */
 	uint16_t replay_window;  /* packets; 0 disables anti-replay (inbound only) */
-	uint16_t reserved;
+	uint16_t encap_port;     /* RFC 3948 ESP-in-UDP (a NAT between UE and HA): the peer's UDP
+	                            port, host order; 0 = plain ESP. Tunnel mode, IPv4 only */
 	uint8_t local[16];       /* tunnel mode: outer source (IPv4 in the first 4 octets) */
 	uint8_t peer[16];        /* tunnel mode: outer destination */
 	uint8_t key[HA_CFG_KEY_MAX];

@@ -45,11 +45,45 @@ KEY_OUT = bytes(range(0x20, 0x34))   # 16-octet key + 4-octet salt
 KEY_IN = bytes(range(0x40, 0x54))
 KEY_BU = bytes(range(0x60, 0x74))
 
+# A UE behind a NAT (RFC 5555 binding over UDP 4191 from port 40009) whose payload SA IKE set up
+# across that NAT: its ESP travels in UDP (RFC 3948) between the NAT's port 40500 and 4500.
+NAT_UE = ("2001:db8:100:9::55", "203.0.113.40", 40009, 40500)
+SA_OUT_N, SA_IN_N = 0x2009, 0x1009
+KEY_OUT_N = bytes(range(0x80, 0x94))
+KEY_IN_N = bytes(range(0xa0, 0xb4))
+
 
 def sa(spi, key, src, dst, tunnel=True):
     return SecurityAssociation(ESP, spi=spi, crypt_algo="AES-GCM", crypt_key=key,
                                crypt_icv_size=16,
                                tunnel_header=IPv6(src=src, dst=dst) if tunnel else None)
+
+
+def sa_natt(spi, key, src, dst, sport, dport):
+    return SecurityAssociation(ESP, spi=spi, crypt_algo="AES-GCM", crypt_key=key,
+                               crypt_icv_size=16, tunnel_header=IP(src=src, dst=dst),
+                               nat_t_header=UDP(sport=sport, dport=dport))
+
+
+def esp_up_natt(name, src=NAT_UE[1], sport=NAT_UE[3], spi=SA_IN_N, key=KEY_IN_N, seq=1,
+                udp=True):
+    """The UE behind the NAT: ESP tunnel mode in UDP 4500 (RFC 3948), as the NAT shows it."""
+    inner = IPv6(src=NAT_UE[0], dst=CN6, hlim=64) / UDP(sport=9, dport=7) / Raw(marker(name))
+    s = sa_natt(spi, key, src, HA4, sport, 4500) if udp else \
+        SecurityAssociation(ESP, spi=spi, crypt_algo="AES-GCM", crypt_key=key, crypt_icv_size=16,
+                            tunnel_header=IP(src=src, dst=HA4))
+    s.seq_num = seq
+    return eth(natt_fix(s.encrypt(inner)))
+
+
+def natt_fix(p):
+    """scapy 2.5 leaves the NAT-T UDP header's length at 8 (its copy of nat_t_header was
+    measured before the ESP went in): set it from the packet, checksum zero (RFC 3948 3.1.1)"""
+    if UDP in p:
+        p[UDP].len = None
+        p[IP].len = None
+        p[IP].chksum = None
+    return IP(raw(p))
 
 
 def esp_up(name, src=None, inner_src=None, spi=SA_IN, key=KEY_IN, seq=1):
@@ -158,9 +192,9 @@ def decapsulated(ue, inner_ver):
     return check
 
 
-def esp_decapsulated():
+def esp_decapsulated(ue=ESP_UE):
     def check(p):
-        if p[Ether].dst != MAC_ROUTE6 or p[IPv6].src != ESP_UE[0] or p[IPv6].hlim != 63 or \
+        if p[Ether].dst != MAC_ROUTE6 or p[IPv6].src != ue[0] or p[IPv6].hlim != 63 or \
                 IPv6 in p[IPv6].payload:
             return [f"not the decrypted user packet: {p.summary()}"]
         return []
@@ -276,6 +310,26 @@ def build_cases():
     case("up-clear-for-esp", "access",
          eth(IPv6(src=ESP_UE[1], dst=HA6) / IPv6(src=ESP_UE[0], dst=CN6) / UDP() /
              Raw(marker("up-clear-for-esp"))), ("drop", "drop-cleartext-for-esp-binding"))
+    # RFC 3948 across the NAT (issue 5: IKE found a NAT, so its payload SA is ESP-in-UDP):
+    # downlink in UDP 4500 to the NAT's port for the SA, uplink taken only in UDP from that port
+    case("down-esp-natt", "core",
+         eth(IPv6(src=CN6, dst=NAT_UE[0], hlim=64) / UDP(sport=7, dport=9) /
+             Raw(marker("down-esp-natt"))), ("fwd-esp", "access", SA_OUT_N, KEY_OUT_N, NAT_UE))
+    case("up-esp-natt", "access", esp_up_natt("up-esp-natt", seq=1),
+         ("fwd", "core", esp_decapsulated(NAT_UE)))
+    case("up-esp-natt-wrong-port", "access",
+         esp_up_natt("up-esp-natt-wrong-port", sport=40501, seq=2), ("drop", "drop-esp-encapsulation-not-sa"))
+    case("up-esp-natt-not-udp", "access", esp_up_natt("up-esp-natt-not-udp", udp=False, seq=3),
+         ("drop", "drop-esp-encapsulation-not-sa"))
+    case("up-esp-natt-wrong-address", "access",
+         esp_up_natt("up-esp-natt-wrong-address", src="203.0.113.41", seq=4),
+         ("drop", "drop-outer-source-not-care-of"))
+    s = sa_natt(SA_IN, KEY_IN, "203.0.113.40", HA4, NAT_UE[3], 4500)  # a plain SA's SPI in UDP
+    s.seq_num = 9
+    case("up-esp-udp-plain-sa", "access",
+         eth(natt_fix(s.encrypt(IPv6(src=ESP_UE[0], dst=CN6) / UDP() /
+                                Raw(marker("up-esp-udp-plain-sa"))))),
+         ("drop", "drop-esp-encapsulation-not-sa"))
     # RFC 4877: a BU in ESP transport mode is verified, then punted with the SPI
     bu_sa = sa(SA_BU, KEY_BU, None, None, tunnel=False)
     case("punt-bu-esp", "access",
@@ -336,6 +390,12 @@ static_sas:
       encryption: aes-gcm-128, integrity: none, key: "{KEY_OUT.hex()}" }}
   - {{ spi: {SA_IN}, direction: in, mode: tunnel, local: {HA6}, peer: "{ESP_UE[1]}",
       encryption: aes-gcm-128, integrity: none, key: "{KEY_IN.hex()}", replay_window: 64 }}
+  - {{ spi: {SA_OUT_N}, direction: out, mode: tunnel, local: {HA4}, peer: "{NAT_UE[1]}",
+      encryption: aes-gcm-128, integrity: none, key: "{KEY_OUT_N.hex()}",
+      udp_encap_port: {NAT_UE[3]} }}
+  - {{ spi: {SA_IN_N}, direction: in, mode: tunnel, local: {HA4}, peer: "{NAT_UE[1]}",
+      encryption: aes-gcm-128, integrity: none, key: "{KEY_IN_N.hex()}", replay_window: 64,
+      udp_encap_port: {NAT_UE[3]} }}
   - {{ spi: {SA_BU}, direction: in, mode: transport, local: {HA6}, peer: "{ESP_UE[1]}",
       encryption: aes-gcm-128, integrity: none, key: "{KEY_BU.hex()}" }}
 static_bindings:
@@ -344,6 +404,12 @@ static_bindings:
     care_of: "{ESP_UE[1]}"
     sa_in: {SA_IN}
     sa_out: {SA_OUT}
+  - pdn: internet
+    home_prefix: 2001:db8:100:9::/64
+    care_of: "{NAT_UE[1]}"
+    udp_port: {NAT_UE[2]}
+    sa_in: {SA_IN_N}
+    sa_out: {SA_OUT_N}
 """ + "".join(b)
 
 
@@ -373,17 +439,37 @@ def main():
                  if marker(name) in raw(p)]
         if expect[0] == "fwd-esp":
             want_counters["downlink-encapsulated"] = want_counters.get("downlink-encapsulated", 0) + 1
+            natt = len(expect) > 4
+            ue = expect[4] if natt else ESP_UE
             enc = [p for p in out["access"] if ESP in p and p[ESP].spi == expect[2]]
             got = None
             for p in enc:
                 try:  # scapy's decrypt rewrites the packet it is given: hand it a copy
-                    d = sa(expect[2], expect[3], HA6, ESP_UE[1]).decrypt(p[IPv6].copy())
+                    if natt:
+                        d = sa_natt(expect[2], expect[3], HA4, ue[1], 4500, ue[3]).decrypt(
+                            p[IP].copy())
+                    else:
+                        d = sa(expect[2], expect[3], HA6, ESP_UE[1]).decrypt(p[IPv6].copy())
                 except Exception:  # noqa: BLE001 - not this packet
                     continue
                 if marker(name) in raw(d):
                     got = (p, d)
             if not got:
                 errs.append(f"no ESP packet under SPI {expect[2]:#x} that scapy decrypts to it")
+            elif natt:
+                p, d = got
+                o = IP(raw(p[IP]))
+                fixed = IP(raw(o))
+                del fixed.chksum
+                if (o.src, o.dst, o.proto) != (HA4, ue[1], 17) or \
+                        IP(raw(fixed)).chksum != o.chksum:
+                    errs.append(f"outer {o.src} -> {o.dst} proto {o.proto} checksum {o.chksum}")
+                u = o[UDP]
+                if (u.sport, u.dport, u.len, u.chksum) != (4500, ue[3], len(o) - 20, 0):
+                    errs.append(f"UDP {u.sport} -> {u.dport} len {u.len} checksum {u.chksum} "
+                                "(RFC 3948: 4500 to the NAT's port, checksum zero)")
+                if d[IPv6].hlim != 63 or d[IPv6].dst != ue[0]:
+                    errs.append(f"inner {d.summary()} hop limit {d[IPv6].hlim}")
             else:
                 p, d = got
                 if p[IPv6].src != HA6 or p[IPv6].dst != ESP_UE[1] or p[IPv6].nh != 50:
@@ -452,7 +538,8 @@ def main():
     checks += [("arp-replies", 1), ("neighbour-advertisements", 1),
                # the other UE's was decrypted, and so was the one from a wrong care-of address:
                # the outer source is checked against the binding the inner source names
-               ("esp-decrypted", 4), ("esp-encrypted", 1)]
+               # ... and across the NAT: the right one and the one from the wrong address
+               ("esp-decrypted", 6), ("esp-encrypted", 2)]
     checks += [(k, v) for k, v in want_counters.items()]
     checks += [(k, 0) for k in c if k.startswith("drop-") and k not in want_counters]
     for k, v in checks:
