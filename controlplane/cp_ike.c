@@ -260,7 +260,8 @@ int cp_ike_sa_add(struct cp_ike *k, const struct ha_ike_sa_add *m, struct ha_sa_
 		return -ENOENT;
 	}
 	if (m->sa.direction > HA_SA_OUT || m->sa.mode > HA_SA_TUNNEL || !m->sa.spi ||
-	    (m->sa.family != AF_INET && m->sa.family != AF_INET6)) {
+	    (m->sa.family != AF_INET && m->sa.family != AF_INET6) ||
+	    (m->sa.encap_port && (m->sa.mode != HA_SA_TUNNEL || m->sa.family != AF_INET))) {
 		k->ctr[CP_IKE_SA_BAD]++;
 		return -EINVAL;
 	}
@@ -292,6 +293,7 @@ int cp_ike_sa_add(struct cp_ike *k, const struct ha_ike_sa_add *m, struct ha_sa_
 	if (!known) {
 		s->sa[s->n_sa].spi = m->sa.spi;
 		s->sa[s->n_sa].dir = m->sa.direction;
+		s->sa[s->n_sa].natt = !transport && m->sa.family == AF_INET;
 		s->sa[s->n_sa++].reqid = m->reqid;
 	}
 	if (!transport) {
@@ -338,6 +340,23 @@ void cp_ike_sa_del(struct cp_ike *k, const struct ha_ike_sa_del *m, struct ha_bi
 		k->ctr[CP_IKE_SA_DELETED]++;
 		return;
 	}
+}
+
+int cp_ike_sa_encap(struct cp_ike *k, const struct ha_ike_sa_del *m)
+{
+	struct cp_ike_session *s;
+	uint32_t id = m->h.ike_sa;
+
+	HASH_FIND(hh, k->by_id, &id, sizeof(id), s);
+	for (unsigned i = 0; s && i < s->n_sa; i++) {
+		if (s->sa[i].spi != m->spi || s->sa[i].dir != m->direction)
+			continue;
+		if (!s->sa[i].natt)
+			return -EINVAL; /* a transport SA's ESP rides RFC 5555's UDP 4191 */
+		k->ctr[CP_IKE_SA_ENCAP]++;
+		return 0;
+	}
+	return -ENOENT;
 }
 
 int cp_ike_down(struct cp_ike *k, uint32_t ike_sa, struct cp_ike_gone *gone)

@@ -27,7 +27,8 @@ struct cp_ike_session {
 	uint32_t pay_reqid;             /* the payload child SA (tunnel mode): its halves */
 	uint32_t pay_in, pay_out;
 	unsigned n_sa;                  /* the SAs hadp holds for it */
-	struct { uint32_t spi; uint8_t dir; uint32_t reqid; } sa[16];
+	/* natt: tunnel mode between IPv4 addresses, so its ESP may travel in UDP (RFC 3948) */
+	struct { uint32_t spi; uint8_t dir; bool natt; uint32_t reqid; } sa[16];
 	UT_hash_handle hh;              /* by ike_sa */
 	UT_hash_handle hh_user;         /* by user */
 	UT_hash_handle hh_prefix;       /* by prefix */
@@ -48,6 +49,7 @@ struct cp_ike_session {
 	X(CP_IKE_SA_NOT_HOA,      "ike-sa-refused-not-home-prefix") \
 	X(CP_IKE_SA_BAD,          "ike-sa-refused-invalid") \
 	X(CP_IKE_SA_DELETED,      "ike-sa-deleted") \
+	X(CP_IKE_SA_ENCAP,        "ike-sa-nat-port-changed") \
 	X(CP_IKE_DOWN,            "ike-sa-down")
 
 enum cp_ike_counter {
@@ -83,6 +85,10 @@ int cp_ike_sa_add(struct cp_ike *k, const struct ha_ike_sa_add *m, struct ha_sa_
  *  pair of a UE with a binding, *rebind is the binding without it (before the SA goes). */
 void cp_ike_sa_del(struct cp_ike *k, const struct ha_ike_sa_del *m, struct ha_binding_spec *rebind,
 		   bool *has_rebind);
+
+/** SA_ENCAP: the SA (of this IKE SA, tunnel mode, IPv4) takes a new RFC 3948 port.
+ *  @return 0 (hadp is told), -ENOENT (not this IKE SA's), -EINVAL (not an ESP-in-UDP SA). */
+int cp_ike_sa_encap(struct cp_ike *k, const struct ha_ike_sa_del *m);
 
 /* What an IKE SA going down takes out of hadp. */
 struct cp_ike_gone {

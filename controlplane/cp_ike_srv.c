@@ -112,6 +112,19 @@ int cp_ike_srv_handle(struct cp_ike_srv *s, const struct ha_ike_hdr *h, void *re
 		result(reply, h, rc);
 		return 0;
 	}
+	case HA_IKE_SA_ENCAP: {
+		const struct ha_ike_sa_del *d = (const struct ha_ike_sa_del *)h;
+		rc = cp_ike_sa_encap(s->ike, d);
+		if (rc == 0) {
+			struct ha_cmd c = { .type = HA_CMD_SA_ENCAP };
+			c.sa_del.spi = d->spi;
+			c.sa_del.direction = d->direction;
+			c.sa_del.encap_port = d->encap_port;
+			rc = queue(s, &c);
+		}
+		result(reply, h, rc);
+		return 0;
+	}
 	case HA_IKE_SA_QUERY: {
 		/* answered when hadp acks the query (cp_ike_srv_ack), not now */
 		const struct ha_ike_sa_del *q = (const struct ha_ike_sa_del *)h;

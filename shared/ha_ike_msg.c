@@ -17,6 +17,7 @@ uint32_t ha_ike_msg_size(unsigned type)
 		return sizeof(struct ha_ike_sa_add);
 	case HA_IKE_SA_DEL:
 	case HA_IKE_SA_QUERY:
+	case HA_IKE_SA_ENCAP:
 		return sizeof(struct ha_ike_sa_del);
 	case HA_IKE_SA_COUNTERS:
 		return sizeof(struct ha_ike_sa_counters);

@@ -29,7 +29,7 @@
 
 #include "ha_sa.h"
 
-#define HA_IKE_VERSION 1
+#define HA_IKE_VERSION 2
 #define HA_IKE_NAI_MAX 256
 #define HA_IKE_APN_MAX 104
 
@@ -46,7 +46,8 @@
 	X(HA_IKE_PACKET,     "packet") \
 	X(HA_IKE_SEND,       "send") \
 	X(HA_IKE_SA_QUERY,   "sa-query") \
-	X(HA_IKE_SA_COUNTERS, "sa-counters")
+	X(HA_IKE_SA_COUNTERS, "sa-counters") \
+	X(HA_IKE_SA_ENCAP,   "sa-encap")
 
 enum ha_ike_type {
 	HA_IKE__NONE = 0,
@@ -117,10 +118,12 @@ struct ha_ike_sa_del {
 	struct ha_ike_hdr h;
 	uint32_t spi;
 	uint8_t direction;          /* enum ha_sa_dir */
-	uint8_t reserved[3];
+	uint8_t reserved;
+	uint16_t encap_port;        /* SA_ENCAP: the UE's RFC 3948 port as the NAT now shows it
+	                               (charon's update_sa), 0 = plain ESP again */
 };
 
-/* SA_QUERY has the layout of SA_DEL; the answer: */
+/* SA_QUERY and SA_ENCAP have the layout of SA_DEL; SA_QUERY's answer: */
 struct ha_ike_sa_counters {
 	struct ha_ike_hdr h;
 	int32_t result;             /* 0, -ENOENT (no such SA in hadp), -EBUSY, -ETIMEDOUT */

@@ -22,6 +22,7 @@ typedef struct {
 	uint32_t spi;
 	uint32_t ike_sa;
 	uint8_t dir;
+	bool natt;      /* tunnel mode between IPv4 addresses: its ESP may go in UDP (RFC 3948) */
 } sa_entry_t;
 
 static u_int hash_spi(const void *key)
@@ -168,9 +169,16 @@ METHOD(kernel_ipsec_t, add_sa, status_t, private_dsmip6_kernel_ipsec_t *this,
 		return NOT_SUPPORTED;
 	}
 	if (data->encap) {
-		/* RFC 3948 ESP-in-UDP is not in the dataplane yet */
-		DBG1(DBG_KNL, "dsmip6: UDP-encapsulated ESP (a NAT) is not supported yet");
-		return NOT_SUPPORTED;
+		/* IKE found a NAT between the UE and the HA. The payload SA's ESP then travels in
+		 * UDP from 4500 to the port the NAT shows for the UE (RFC 3948); the BU/BA SA's
+		 * does not: a BU from behind a NAT is an IPv6 packet in RFC 5555's UDP 4191 tunnel
+		 * (RFC 5555 4.1), whose ESP is inside it */
+		if (local->get_family(local) != AF_INET) {
+			DBG1(DBG_KNL, "dsmip6: UDP-encapsulated ESP over IPv6 is not supported");
+			return NOT_SUPPORTED;
+		}
+		if (data->mode == MODE_TUNNEL)
+			m.sa.encap_port = peer->get_port(peer);
 	}
 	if (!algorithms(data, &m.sa)) {
 		DBG1(DBG_KNL, "dsmip6: %N/%N not supported by the dataplane",
@@ -192,7 +200,8 @@ METHOD(kernel_ipsec_t, add_sa, status_t, private_dsmip6_kernel_ipsec_t *this,
 		return FAILED;
 	}
 	sa_entry_t *e;
-	INIT(e, .spi = id->spi, .ike_sa = m.h.ike_sa, .dir = m.sa.direction);
+	INIT(e, .spi = id->spi, .ike_sa = m.h.ike_sa, .dir = m.sa.direction,
+	     .natt = data->mode == MODE_TUNNEL && local->get_family(local) == AF_INET);
 	this->lock->lock(this->lock);
 	free(this->sas->put(this->sas, &e->spi, e));
 	this->lock->unlock(this->lock);
@@ -204,8 +213,38 @@ METHOD(kernel_ipsec_t, add_sa, status_t, private_dsmip6_kernel_ipsec_t *this,
 METHOD(kernel_ipsec_t, update_sa, status_t, private_dsmip6_kernel_ipsec_t *this,
        kernel_ipsec_sa_id_t *id, kernel_ipsec_update_sa_t *data)
 {
-	/* MOBIKE address updates: the dataplane takes tunnel endpoints from the binding cache,
-	 * never from SA addresses (the K bit moves the IKE SA) */
+	/* the dataplane takes tunnel endpoints from the binding cache, never from SA addresses
+	 * (the K bit moves the IKE SA); what it does take from here is the UDP port a NAT shows
+	 * for the UE's ESP (RFC 3948), which changes when the NAT maps the UE anew */
+	struct ha_ike_sa_del m = { .h = { .type = HA_IKE_SA_ENCAP, .len = sizeof(m) } };
+	struct ha_ike_result res;
+	bool natt = false;
+
+	this->lock->lock(this->lock);
+	sa_entry_t *e = this->sas->get(this->sas, &id->spi);
+	if (e) {
+		m.h.ike_sa = e->ike_sa;
+		m.spi = ntohl(e->spi);
+		m.direction = e->dir;
+		natt = e->natt;
+	}
+	this->lock->unlock(this->lock);
+	if (!e)
+		return NOT_FOUND;
+	if (!natt)
+		return SUCCESS;
+	host_t *peer = m.direction == HA_SA_IN ? data->new_src : data->new_dst;
+	if (data->new_encap && peer->get_family(peer) != AF_INET)
+		return NOT_SUPPORTED;
+	m.encap_port = data->new_encap ? peer->get_port(peer) : 0;
+	if (dsmip6_hacpd->request(dsmip6_hacpd, &m.h, &res, sizeof(res)) < 0 || res.result < 0) {
+		DBG1(DBG_KNL, "dsmip6: hacpd refused the new UDP port of SA %.8x", ntohl(id->spi));
+		return FAILED;
+	}
+	if (m.encap_port)
+		DBG1(DBG_KNL, "dsmip6: SA %.8x: ESP in UDP to port %u", ntohl(id->spi), m.encap_port);
+	else
+		DBG1(DBG_KNL, "dsmip6: SA %.8x: plain ESP", ntohl(id->spi));
 	return SUCCESS;
 }
 

@@ -220,7 +220,7 @@ Test(ike, socket_messages)
 	} r;
 	struct ha_ike_hdr bad = { .version = HA_IKE_VERSION, .type = HA_IKE_HELLO, .len = 17 };
 	cr_assert_eq(cp_ike_srv_handle(&srv, &bad, &r, sizeof(r)), -EBADMSG, "a wrong length");
-	bad.version = 2;
+	bad.version = HA_IKE_VERSION + 1;
 	bad.len = sizeof(struct ha_ike_hello);
 	cr_assert_eq(cp_ike_srv_handle(&srv, &bad, &r, sizeof(r)), -EPROTO, "another version");
 
@@ -386,4 +386,43 @@ Test(ike, payload_sa_pair_follows_the_binding)
 				   .spi = 0xc1000002, .direction = HA_SA_OUT };
 	cp_ike_sa_del(&ike, &d, &rb, &has_rb);
 	cr_assert(has_rb && !(rb.flags & HA_BIND_F_SA), "the binding goes back to plain first");
+}
+
+/* RFC 3948 across a NAT (docs/ikev2.md): only a tunnel-mode SA between IPv4 addresses travels in
+ * UDP; a BU/BA SA's ESP rides RFC 5555's UDP 4191 tunnel, so a port for it is refused, and a
+ * new NAT mapping (charon's update_sa) reaches hadp only for the IKE SA's own SAs. */
+Test(ike, esp_in_udp_only_for_ipv4_payload_sas_of_the_ike_sa)
+{
+	struct ha_sa_spec inst;
+	struct ha_binding_spec rb;
+	bool has_rb;
+	cr_assert_eq(ask(1, UE1, "internet").result, 0);
+	struct ha_ike_sa_add bu_in = sa_msg(1, 1, 0xc0000001, HA_SA_IN, "2001:db8:100:1::55", 128);
+	bu_in.sa.family = AF_INET;
+	bu_in.sa.encap_port = 4500;
+	cr_assert_eq(cp_ike_sa_add(&ike, &bu_in, &inst, &rb, &has_rb), -EINVAL,
+		     "a transport SA takes no RFC 3948 port");
+	bu_in.sa.encap_port = 0;
+	cr_assert_eq(cp_ike_sa_add(&ike, &bu_in, &inst, &rb, &has_rb), 0);
+
+	struct ha_ike_sa_add p_in = sa_msg(1, 2, 0xc0000002, HA_SA_IN, "2001:db8:100:1::", 64);
+	p_in.sa.mode = HA_SA_TUNNEL;
+	p_in.ts_proto = 0;
+	p_in.sa.encap_port = 40500;
+	cr_assert_eq(cp_ike_sa_add(&ike, &p_in, &inst, &rb, &has_rb), -EINVAL,
+		     "ESP-in-UDP between IPv6 addresses is refused");
+	p_in.sa.family = AF_INET;
+	cr_assert_eq(cp_ike_sa_add(&ike, &p_in, &inst, &rb, &has_rb), 0);
+	cr_assert_eq(inst.encap_port, 40500, "hadp gets the NAT's port");
+
+	struct ha_ike_sa_del e = { .h = { .version = HA_IKE_VERSION, .type = HA_IKE_SA_ENCAP,
+					  .len = sizeof(e), .ike_sa = 1 },
+				   .spi = 0xc0000002, .direction = HA_SA_IN, .encap_port = 40777 };
+	cr_assert_eq(ha_ike_check_hdr(&e.h), 0);
+	cr_assert_eq(cp_ike_sa_encap(&ike, &e), 0);
+	e.spi = 0xc0000001;
+	cr_assert_eq(cp_ike_sa_encap(&ike, &e), -EINVAL, "not for the BU/BA SA");
+	e.spi = 0xc0000002;
+	e.h.ike_sa = 2;
+	cr_assert_eq(cp_ike_sa_encap(&ike, &e), -ENOENT, "not through another IKE SA");
 }
