@@ -204,6 +204,22 @@ static int ike_install(void *arg, struct ha_cmd *c)
 	return 0;
 }
 
+/* hadp verified the ESP of a packet that came in RFC 5555's UDP 4191 tunnel (RFC 5555 4.1:
+ * IPv4 / UDP / IPv6 from the home address / ESP / BU) and hands it over decrypted, from its IPv6
+ * header: the tunnel is in the metadata. The IPv6 packet becomes the inner one again, so the BU
+ * is read (its IPv4 Care-of Address option allowed) and answered as one that came in UDP. */
+static void from_udp_tunnel(const struct ha_pkt_meta *meta, struct ha_pkt *p)
+{
+	p->inner = p->outer;
+	memset(&p->outer, 0, sizeof(p->outer));
+	p->outer.ver = 4;
+	memcpy(&p->outer.src4, meta->outer_src, 4);
+	memcpy(&p->outer.dst4, meta->outer_dst, 4);
+	p->udp = p->udp_encap = true;
+	p->sport = meta->udp_sport;
+	p->dport = meta->udp_dport;
+}
+
 static void handle_bu(struct hacpd *h, const struct ha_pkt_meta *meta, const struct ha_pkt *p,
 		      const struct mh_msg *m)
 {
@@ -222,10 +238,12 @@ static void handle_bu(struct hacpd *h, const struct ha_pkt_meta *meta, const str
 	if (out.drop)
 		return;
 	if (out.moved && h->ike_srv) {
-		/* RFC 4877 4.4: the IKE SA that made the BU's SA follows the UE */
+		/* RFC 4877 4.4: the IKE SA that made the BU's SA follows the UE. Its port stays: the
+		 * BU's UDP port behind a NAT is the NAT's mapping for UDP 4191, not for IKE's 4500
+		 * (charon takes a new IKE mapping from the UE's next IKE message, RFC 7296 2.23) */
 		const struct cp_sigsa *sa = cp_sigsa_of(&h->cp.sigsa, in.sa_spi);
 		if (sa && sa->ike_sa)
-			cp_ike_srv_notify_move(h->ike_srv, sa->ike_sa, &out.coa, out.coa_port);
+			cp_ike_srv_notify_move(h->ike_srv, sa->ike_sa, &out.coa, 0);
 	}
 	if (out.action == CP_ACT_NONE) {
 		if (out.send_ba)
@@ -376,6 +394,9 @@ static void handle_punt(struct hacpd *h, struct rte_mbuf *mb)
 		h->malformed++;
 		return;
 	}
+	if ((meta->flags & (HA_META_F_ESP | HA_META_F_UDP)) == (HA_META_F_ESP | HA_META_F_UDP) &&
+	    (meta->flags & HA_META_F_OUTER4) && !p.udp_encap && p.outer.ver == 6)
+		from_udp_tunnel(meta, &p);
 	enum ha_err e = ha_pkt_parse_mh(d + meta->l3_off, &p, &m);
 	h->cp.mh_rx[m.type]++;
 	if (e != HA_OK) {

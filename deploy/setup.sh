@@ -2,7 +2,7 @@
 # Set up a fresh Debian 12 machine for the DSMIPv6 Home Agent, as root. Idempotent: run it as
 # often as you like; it installs only what is missing and changes only what differs.
 #   - Debian packages: build tools, DPDK 22.11, Intel IPsec-MB, libyaml, libpcap, Criterion,
-#     clang (fuzzing), tshark and scapy (test decoders)
+#     clang (fuzzing), tshark and scapy (test decoders), nftables (the NAT of the IKE NAT test)
 #   - strongSwan 5.9.8 (charon-systemd, swanctl, pki, the EAP plugins) and, for the appliance's
 #     charon plugin, the matching sources from Debian's source archive, unpacked under
 #     /var/cache/dsmip6-ha (never copied into the repository); hostapd as the lab's RADIUS AAA
@@ -24,7 +24,7 @@ packages=(
 	hostapd
 	clang libclang-rt-14-dev
 	tshark python3 python3-scapy python3-cryptography python3-matplotlib
-	iproute2 procps ethtool
+	iproute2 procps ethtool nftables
 )
 
 missing=()

@@ -173,12 +173,13 @@ METHOD(kernel_ipsec_t, add_sa, status_t, private_dsmip6_kernel_ipsec_t *this,
 		 * UDP from 4500 to the port the NAT shows for the UE (RFC 3948); the BU/BA SA's
 		 * does not: a BU from behind a NAT is an IPv6 packet in RFC 5555's UDP 4191 tunnel
 		 * (RFC 5555 4.1), whose ESP is inside it */
-		if (local->get_family(local) != AF_INET) {
-			DBG1(DBG_KNL, "dsmip6: UDP-encapsulated ESP over IPv6 is not supported");
-			return NOT_SUPPORTED;
-		}
-		if (data->mode == MODE_TUNNEL)
+		if (data->mode == MODE_TUNNEL) {
+			if (local->get_family(local) != AF_INET) {
+				DBG1(DBG_KNL, "dsmip6: UDP-encapsulated ESP over IPv6 is not supported");
+				return NOT_SUPPORTED;
+			}
 			m.sa.encap_port = peer->get_port(peer);
+		}
 	}
 	if (!algorithms(data, &m.sa)) {
 		DBG1(DBG_KNL, "dsmip6: %N/%N not supported by the dataplane",

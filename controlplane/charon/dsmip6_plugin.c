@@ -12,6 +12,7 @@
 #include "dsmip6_kernel_ipsec.h"
 #include "dsmip6_session.h"
 #include "dsmip6_socket.h"
+#include "dsmip6_transport_ts.h"
 
 dsmip6_hacpd_t *dsmip6_hacpd;
 
@@ -21,6 +22,7 @@ struct private_dsmip6_plugin_t {
 	plugin_t public;
 	dsmip6_aka_provider_t *aka;
 	dsmip6_session_t *session;
+	dsmip6_transport_ts_t *transport_ts;
 };
 
 METHOD(plugin_t, get_name, char *, private_dsmip6_plugin_t *this)
@@ -46,9 +48,14 @@ static bool load_session(private_dsmip6_plugin_t *this, plugin_feature_t *featur
 {
 	if (reg) {
 		this->session = dsmip6_session_create();
+		this->transport_ts = dsmip6_transport_ts_create();
 		charon->attributes->add_provider(charon->attributes, &this->session->provider);
 		charon->bus->add_listener(charon->bus, &this->session->listener);
+		charon->bus->add_listener(charon->bus, &this->transport_ts->listener);
 	} else if (this->session) {
+		charon->bus->remove_listener(charon->bus, &this->transport_ts->listener);
+		this->transport_ts->destroy(this->transport_ts);
+		this->transport_ts = NULL;
 		charon->bus->remove_listener(charon->bus, &this->session->listener);
 		charon->attributes->remove_provider(charon->attributes, &this->session->provider);
 		this->session->destroy(this->session);

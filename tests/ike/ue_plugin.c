@@ -18,6 +18,7 @@
 #include <kernel/kernel_ipsec.h>
 #include <threading/mutex.h>
 
+#include "dsmip6_transport_ts.h"
 #include "aka_milenage.h"
 
 typedef struct private_ue_card_plugin_t private_ue_card_plugin_t;
@@ -30,6 +31,7 @@ struct private_ue_card_plugin_t {
 	bool corrupt_res;
 	mutex_t *lock;
 	attribute_handler_t handler;
+	dsmip6_transport_ts_t *transport_ts;
 };
 
 static private_ue_card_plugin_t *the_plugin; /* for the kernel interface's constructor */
@@ -241,10 +243,19 @@ static kernel_ipsec_t *ue_kernel_create(void)
 static bool load_handler(private_ue_card_plugin_t *this, plugin_feature_t *feature, bool reg,
 			 void *data)
 {
-	if (reg)
+	if (reg) {
 		charon->attributes->add_handler(charon->attributes, &this->handler);
-	else
+		/* the UE's side of the same charon behaviour (dsmip6_transport_ts.h) */
+		this->transport_ts = dsmip6_transport_ts_create();
+		charon->bus->add_listener(charon->bus, &this->transport_ts->listener);
+	} else {
 		charon->attributes->remove_handler(charon->attributes, &this->handler);
+		if (this->transport_ts) {
+			charon->bus->remove_listener(charon->bus, &this->transport_ts->listener);
+			this->transport_ts->destroy(this->transport_ts);
+			this->transport_ts = NULL;
+		}
+	}
 	return TRUE;
 }
 
