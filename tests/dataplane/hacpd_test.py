@@ -222,7 +222,9 @@ def main():
                                       bu_packet(0, 5, protected=False), unknown, stray])
     wrpcap(f"{work}/core_in.pcap", [])
     cfg = write_config(work, prefix)
-    h = subprocess.Popen([hadp, "-c", cfg, "--max-seconds", "9", "--stats-file",
+    # hacpd runs 8 s: the detach below needs its BRI retransmission (500 ms) and the removal
+    # after it to fall inside, with room for a loaded machine (ASan, a parallel build)
+    h = subprocess.Popen([hadp, "-c", cfg, "--max-seconds", "12", "--stats-file",
                           f"{work}/hadp.json"], stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True)
     for _ in range(100):
@@ -231,7 +233,7 @@ def main():
         time.sleep(0.05)
     time.sleep(0.5)
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:" + os.environ.get("ASAN_OPTIONS", ""))
-    c = subprocess.Popen([hacpd, "-c", cfg, "--max-seconds", "5", "--stats-file",
+    c = subprocess.Popen([hacpd, "-c", cfg, "--max-seconds", "8", "--stats-file",
                           f"{work}/hacpd.json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True, env=env)
     time.sleep(2)
