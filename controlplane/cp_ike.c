@@ -56,12 +56,52 @@ static bool ip4_owned(void *arg, struct in_addr a)
 	return s != NULL;
 }
 
-int cp_ike_init(struct cp_ike *k, struct cp_ctx *cp)
+/* Index an adopted session again and take back what it holds; false: drop it. */
+static bool adopt_session(struct cp_ike *k, struct cp_ike_session *s)
+{
+	const struct ha_config *cfg = k->cp->cfg;
+
+	if (s->pdn >= cfg->n_pdns || !cp_pool6_contains(&k->pool6[s->pdn], &s->prefix) ||
+	    s->n_sa > sizeof(s->sa) / sizeof(s->sa[0]) || !s->ike_sa)
+		return false;
+	s->nai[sizeof(s->nai) - 1] = '\0';
+	snprintf(s->user, sizeof(s->user), "%u|%s", s->pdn, s->nai);
+	memset(&s->hh, 0, sizeof(s->hh));
+	memset(&s->hh_user, 0, sizeof(s->hh_user));
+	memset(&s->hh_prefix, 0, sizeof(s->hh_prefix));
+	memset(&s->hh_ip4, 0, sizeof(s->hh_ip4));
+	struct cp_ike_session *other;
+	HASH_FIND(hh, k->by_id, &s->ike_sa, sizeof(s->ike_sa), other);
+	if (other)
+		return false;
+	HASH_FIND(hh_user, k->by_user, s->user, strlen(s->user), other);
+	if (other)
+		return false;
+	/* its prefix is usually bound, so already taken: either way it is not free */
+	cp_pool6_take(&k->pool6[s->pdn], &s->prefix);
+	HASH_ADD(hh, k->by_id, ike_sa, sizeof(s->ike_sa), s);
+	HASH_ADD_KEYPTR(hh_user, k->by_user, s->user, strlen(s->user), s);
+	HASH_ADD(hh_prefix, k->by_prefix, prefix, sizeof(s->prefix), s);
+	if (s->has_ip4) {
+		cp_pool4_take(&k->cp->pool4[s->pdn], s->ip4);
+		HASH_ADD(hh_ip4, k->by_ip4, ip4, sizeof(s->ip4), s);
+	}
+	for (unsigned i = 0; i < s->n_sa; i++)
+		if (s->sa[i].sig)
+			cp_sigsa_add(&k->cp->sigsa, s->ike_sa, s->sa[i].reqid, &s->sa[i].hoa,
+				     s->sa[i].spi, s->sa[i].dir == HA_SA_IN);
+	return true;
+}
+
+int cp_ike_init_store(struct cp_ike *k, struct cp_ctx *cp, struct cp_ike_session *slots,
+		      uint32_t capacity, bool adopt)
 {
 	const struct ha_config *cfg = cp->cfg;
 
 	memset(k, 0, sizeof(*k));
 	k->cp = cp;
+	k->slots = slots;
+	k->capacity = capacity;
 	cp->ike_ip4_for = ip4_for;
 	cp->ike_ip4_owned = ip4_owned;
 	cp->ike_payload_for = payload_for;
@@ -80,7 +120,41 @@ int cp_ike_init(struct cp_ike *k, struct cp_ctx *cp)
 			if (cfg->static_bindings[j].pdn == i)
 				cp_pool6_take(&k->pool6[i], &cfg->static_bindings[j].home_prefix);
 	}
+	k->free_slots = malloc((size_t)capacity * sizeof(*k->free_slots));
+	if (!k->free_slots)
+		return -ENOMEM;
+	for (uint32_t i = capacity; i-- > 0;) {
+		struct cp_ike_session *s = &slots[i];
+		if (adopt && s->used && adopt_session(k, s)) {
+			k->count++;
+			continue;
+		}
+		memset(s, 0, sizeof(*s));
+		k->free_slots[k->n_free++] = i; /* popped lowest first */
+	}
+	k->adopted = k->count;
 	return 0;
+}
+
+int cp_ike_init(struct cp_ike *k, struct cp_ctx *cp)
+{
+	uint32_t n = cp->cfg->ike.max_sessions ? cp->cfg->ike.max_sessions : 1024;
+	struct cp_ike_session *slots = calloc(n, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	int rc = cp_ike_init_store(k, cp, slots, n, false);
+	k->own_slots = true;
+	return rc;
+}
+
+static struct cp_ike_session *session_alloc(struct cp_ike *k)
+{
+	if (!k->n_free)
+		return NULL;
+	struct cp_ike_session *s = &k->slots[k->free_slots[--k->n_free]];
+	memset(s, 0, sizeof(*s));
+	s->used = true;
+	return s;
 }
 
 static void session_free(struct cp_ike *k, struct cp_ike_session *s)
@@ -93,14 +167,26 @@ static void session_free(struct cp_ike *k, struct cp_ike_session *s)
 		cp_pool4_release(&k->cp->pool4[s->pdn], s->ip4);
 	}
 	k->count--;
-	free(s);
+	memset(s, 0, sizeof(*s));
+	k->free_slots[k->n_free++] = (uint32_t)(s - k->slots);
 }
 
+/* Leaves the slots as they are: hacpd's stay for the next hacpd (its sessions outlive it). */
 void cp_ike_free(struct cp_ike *k)
 {
 	struct cp_ike_session *s, *tmp;
-	HASH_ITER(hh, k->by_id, s, tmp)
-		session_free(k, s);
+	HASH_ITER(hh, k->by_id, s, tmp) {
+		HASH_DEL(k->by_id, s);
+		HASH_DELETE(hh_user, k->by_user, s);
+		HASH_DELETE(hh_prefix, k->by_prefix, s);
+		if (s->has_ip4)
+			HASH_DELETE(hh_ip4, k->by_ip4, s);
+	}
+	free(k->free_slots);
+	k->free_slots = NULL;
+	if (k->own_slots)
+		free(k->slots);
+	k->slots = NULL;
 	for (unsigned i = 0; i < HA_CFG_MAX_PDNS; i++)
 		cp_pool6_free(&k->pool6[i]);
 	k->cp->ike_ip4_for = NULL;
@@ -193,17 +279,19 @@ void cp_ike_prefix(struct cp_ike *k, const struct ha_ike_prefix_req *rq, struct 
 			rep->result = -EEXIST; /* one PDN per IKE SA (002 4.3) */
 			return;
 		}
-		s = calloc(1, sizeof(*s));
-		if (!s) {
-			rep->result = -ENOMEM;
+		struct in6_addr prefix;
+		if (!k->n_free) {
+			k->ctr[CP_IKE_SESSIONS_FULL]++; /* ike.max_sessions */
+			rep->result = -ENOSPC;
 			return;
 		}
-		if (cp_pool6_alloc(&k->pool6[pdn], &s->prefix) < 0) {
-			free(s);
+		if (cp_pool6_alloc(&k->pool6[pdn], &prefix) < 0) {
 			k->ctr[CP_IKE_PREFIX_NO_SPACE]++;
 			rep->result = -ENOSPC;
 			return;
 		}
+		s = session_alloc(k);
+		s->prefix = prefix;
 		s->ike_sa = id;
 		s->pdn = (uint32_t)pdn;
 		memcpy(s->nai, nai, sizeof(s->nai));
@@ -294,6 +382,8 @@ int cp_ike_sa_add(struct cp_ike *k, const struct ha_ike_sa_add *m, struct ha_sa_
 		s->sa[s->n_sa].spi = m->sa.spi;
 		s->sa[s->n_sa].dir = m->sa.direction;
 		s->sa[s->n_sa].natt = !transport && m->sa.family == AF_INET;
+		s->sa[s->n_sa].sig = transport && (m->ts_proto == 0 || m->ts_proto == MH_PROTO);
+		memcpy(&s->sa[s->n_sa].hoa, m->ts_remote, 16);
 		s->sa[s->n_sa++].reqid = m->reqid;
 	}
 	if (!transport) {

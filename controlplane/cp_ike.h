@@ -18,7 +18,11 @@
 #include "ha_ike_msg.h"
 #include "uthash.h"
 
+/* One UE on one PDN. Lives in a slot of an array that hacpd keeps in hugepage memory (the
+ * "hacpd_ike_sessions" memzone), so a restarted hacpd adopts it: flat data only, the hash
+ * handles are rebuilt on adoption. */
 struct cp_ike_session {
+	bool used;                      /* the slot holds a session */
 	uint32_t ike_sa;
 	uint32_t pdn;
 	struct in6_addr prefix;
@@ -27,8 +31,17 @@ struct cp_ike_session {
 	uint32_t pay_reqid;             /* the payload child SA (tunnel mode): its halves */
 	uint32_t pay_in, pay_out;
 	unsigned n_sa;                  /* the SAs hadp holds for it */
-	/* natt: tunnel mode between IPv4 addresses, so its ESP may travel in UDP (RFC 3948) */
-	struct { uint32_t spi; uint8_t dir; bool natt; uint32_t reqid; } sa[16];
+	/* natt: tunnel mode between IPv4 addresses, so its ESP may travel in UDP (RFC 3948);
+	 * sig: it protects the UE's signalling for home address hoa (cp_sigsa, rebuilt from here
+	 * when a restarted hacpd adopts the session) */
+	struct {
+		uint32_t spi;
+		uint8_t dir;
+		bool natt;
+		bool sig;
+		uint32_t reqid;
+		struct in6_addr hoa;
+	} sa[16];
 	UT_hash_handle hh;              /* by ike_sa */
 	UT_hash_handle hh_user;         /* by user */
 	UT_hash_handle hh_prefix;       /* by prefix */
@@ -42,6 +55,7 @@ struct cp_ike_session {
 	X(CP_IKE_PREFIX_KEPT,     "ike-prefix-kept-new-ike-sa") \
 	X(CP_IKE_PREFIX_NO_APN,   "ike-prefix-unknown-apn") \
 	X(CP_IKE_PREFIX_NO_SPACE, "ike-prefix-pool-exhausted") \
+	X(CP_IKE_SESSIONS_FULL,   "ike-sessions-full") \
 	X(CP_IKE_IP4_GIVEN,       "ike-ipv4-home-address-allocated") \
 	X(CP_IKE_IP4_NONE,        "ike-ipv4-home-address-unavailable") \
 	X(CP_IKE_SA_ADDED,        "ike-sa-added") \
@@ -63,11 +77,23 @@ struct cp_ike {
 	struct cp_ctx *cp;
 	struct cp_pool6 pool6[HA_CFG_MAX_PDNS];
 	struct cp_ike_session *by_id, *by_user, *by_prefix, *by_ip4;
+	struct cp_ike_session *slots;   /* capacity of them: the caller's memory, or ours */
+	bool own_slots;
+	uint32_t capacity;
+	uint32_t *free_slots, n_free;   /* a stack of unused slot indices */
 	unsigned count;
+	unsigned adopted;               /* sessions taken over from a previous hacpd */
 	uint64_t ctr[CP_IKE__COUNT];
 };
 
+/** Sessions in memory of our own (ike.max_sessions of them). */
 int cp_ike_init(struct cp_ike *k, struct cp_ctx *cp);
+/** Sessions in the caller's slots (capacity of them). adopt: they hold a previous hacpd's
+ *  sessions: each is indexed again, its prefix and IPv4 address taken from the pools, its
+ *  signalling SAs registered again (cp_sigsa); a session whose PDN or prefix the configuration
+ *  no longer has is dropped. Otherwise the slots are cleared. After cp_ctx_init_store. */
+int cp_ike_init_store(struct cp_ike *k, struct cp_ctx *cp, struct cp_ike_session *slots,
+		      uint32_t capacity, bool adopt);
 void cp_ike_free(struct cp_ike *k);
 const char *cp_ike_counter_name(unsigned c);
 

@@ -36,6 +36,7 @@
 /* The binding cache lives in a hugepage memzone that outlives hacpd while hadp runs, so a
  * restarted hacpd adopts it (cp_bcache.h) and re-asserts it to hadp under a new generation. */
 #define CP_STORE_NAME "hacpd_bindings"
+#define CP_IKE_STORE_NAME "hacpd_ike_sessions"
 #define CP_STORE_MAGIC 0x48414350u /* "HACP" */
 #define CP_STORE_VERSION 1
 
@@ -450,36 +451,35 @@ static void handle_acks(struct hacpd *h)
 	}
 }
 
-/* Attach to (or create) the store; @return the slots, *adopt when they hold a previous run's. */
-static struct cp_binding *store_attach(struct hacpd *h, uint32_t capacity, bool *adopt)
+/* Attach to (or create) a store of capacity entries; @return them, *adopt when they hold a
+ * previous run's, *generation the run's number. */
+static void *store_attach(const char *name, uint32_t capacity, size_t entry_size,
+			  uint32_t *generation, bool *adopt)
 {
-	size_t size = sizeof(struct cp_store_hdr) + (size_t)capacity * sizeof(struct cp_binding);
-	const struct rte_memzone *mz = rte_memzone_lookup(CP_STORE_NAME);
+	size_t size = sizeof(struct cp_store_hdr) + (size_t)capacity * entry_size;
+	const struct rte_memzone *mz = rte_memzone_lookup(name);
 	struct cp_store_hdr *hdr;
 
 	*adopt = false;
 	if (mz) {
 		hdr = mz->addr;
 		if (hdr->magic != CP_STORE_MAGIC || hdr->version != CP_STORE_VERSION ||
-		    hdr->capacity != capacity || hdr->entry_size != sizeof(struct cp_binding) ||
-		    mz->len < size) {
-			fprintf(stderr, "hacpd: %s from another version or size: not adopted\n",
-				CP_STORE_NAME);
+		    hdr->capacity != capacity || hdr->entry_size != entry_size || mz->len < size) {
+			fprintf(stderr, "hacpd: %s from another version or size: not adopted\n", name);
 			return NULL;
 		}
 		*adopt = true;
 	} else {
-		mz = rte_memzone_reserve(CP_STORE_NAME, size, SOCKET_ID_ANY, 0);
+		mz = rte_memzone_reserve(name, size, SOCKET_ID_ANY, 0);
 		if (!mz)
 			return NULL;
 		hdr = mz->addr;
 		memset(hdr, 0, size);
 		*hdr = (struct cp_store_hdr){ .magic = CP_STORE_MAGIC, .version = CP_STORE_VERSION,
-					      .capacity = capacity,
-					      .entry_size = sizeof(struct cp_binding) };
+					      .capacity = capacity, .entry_size = (uint32_t)entry_size };
 	}
-	h->generation = ++hdr->generation;
-	return (struct cp_binding *)(hdr + 1);
+	*generation = ++hdr->generation;
+	return hdr + 1;
 }
 
 /* After a restart: SYNC_BEGIN, every binding again, SYNC_END (hadp sweeps what is not
@@ -610,7 +610,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	bool adopt;
-	struct cp_binding *slots = store_attach(&h, cfg->dataplane.max_bindings, &adopt);
+	struct cp_binding *slots = store_attach(CP_STORE_NAME, cfg->dataplane.max_bindings,
+						sizeof(struct cp_binding), &h.generation, &adopt);
 	if (!slots || cp_ctx_init_store(&h.cp, cfg, slots, adopt) < 0) {
 		fprintf(stderr, "hacpd: no memory for the binding cache (%s)\n", CP_STORE_NAME);
 		rte_eal_cleanup();
@@ -638,11 +639,22 @@ int main(int argc, char **argv)
 	static struct cp_ike ike;
 	static struct cp_ike_srv ike_srv = { .listen_fd = -1, .fd = -1 };
 	if (cfg->ike.enabled) {
-		if (cp_ike_init(&ike, &h.cp) < 0) {
-			fprintf(stderr, "hacpd: no memory for the home prefix pools\n");
+		/* the UEs' sessions outlive hacpd too: a restarted hacpd still knows which IKE SA
+		 * owns which prefix and which SAs protect whose signalling */
+		bool ike_adopt;
+		uint32_t ike_gen;
+		struct cp_ike_session *ike_slots =
+			store_attach(CP_IKE_STORE_NAME, cfg->ike.max_sessions,
+				     sizeof(struct cp_ike_session), &ike_gen, &ike_adopt);
+		if (!ike_slots ||
+		    cp_ike_init_store(&ike, &h.cp, ike_slots, cfg->ike.max_sessions, ike_adopt) < 0) {
+			fprintf(stderr, "hacpd: no memory for the UE sessions (%s) or the prefix pools\n",
+				CP_IKE_STORE_NAME);
 			rte_eal_cleanup();
 			return 1;
 		}
+		if (ike_adopt)
+			fprintf(stderr, "hacpd: adopted %u IKE sessions\n", ike.adopted);
 		int irc = cp_ike_srv_open(&ike_srv, &ike, cfg->ike.socket);
 		ike_srv.install = ike_install;
 		ike_srv.send_packet = ike_out;

@@ -179,6 +179,7 @@ struct ha_config_ike {
 	uint32_t ike_lifetime;            /**< seconds */
 	uint32_t child_lifetime;
 	char socket[HA_CFG_SOCKET_SIZE];  /**< hacpd's socket for charon's plugin */
+	uint32_t max_sessions;            /**< UE sessions (one per UE and PDN) hacpd keeps */
 };
 
 struct ha_config_sa {

@@ -20,7 +20,9 @@ peer and the real NAT:
      delivers it to the UE, which decrypts it;
   5. uplink: the UE's ESP-in-UDP from its port 4500 crosses the NAT (the mapping IKE made) and
      leaves hadp's core port decrypted;
-  6. hadp and hacpd counted it; no mbuf held at the end.
+  6. hadp and hacpd counted it; no mbuf held at the end;
+  7. hacpd killed with SIGKILL and started again: the UE's session is adopted, its refresh BU
+     under the IKE SA's child SA accepted, a new child SA of that IKE SA taken.
 
 usage: ike_nat_test.py BUILD_DIR WORK_DIR
 """
@@ -281,6 +283,51 @@ send(IP(src="{UE4}", dst="{HA4}") / UDP(sport=4500, dport=4500, chksum=0) /
                   f"({[p.summary() for p in up]})")
         else:
             check(False, f"4. the UE's SA log has both payload directions: {pay}")
+
+        # 7. hacpd killed (SIGKILL) and started again under the live IKE SA: the UE's session
+        # survives (docs/controlplane.md, "Restart"): its refresh BU is accepted under the same
+        # IKE SA's child SA, and a new child SA of that IKE SA is taken
+        connects = open(ha.log).read().count("dsmip6: connected to hacpd")
+        hacpd.kill()
+        hacpd.wait()
+        procs.remove(hacpd)
+        hacpd = subprocess.Popen([f"{build}/controlplane/hacpd", "-c", cfg, "--max-seconds",
+                                  "150", "--stats-file", f"{work}/hacpd.json"],
+                                 stdout=subprocess.DEVNULL, stderr=open(f"{work}/hacpd2.log", "w"))
+        procs.append(hacpd)
+        for _ in range(100):  # the plugin reconnects within a second or so
+            if open(ha.log).read().count("dsmip6: connected to hacpd") > connects:
+                break
+            time.sleep(0.1)
+        if "out" in keys and "in" in keys:
+            bu = bu_udp(e2e.HOA, UE4, keys["out"][0], keys["out"][1], 2)
+            got = in_ns(ns_ue, f"""
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("{UE4}", 0))
+s.settimeout(5)
+s.sendto(bytes.fromhex("{bu.hex()}"), ("{HA4}", 4191))
+data, src = s.recvfrom(4096)
+print(data.hex())
+""", check_rc=False).stdout.split()
+            ok = False
+            if len(got) == 1:
+                ba = bytes.fromhex(got[0])
+                spi, mh, nh = mip.esp_open(ba[40:], keys["in"][1])
+                ok = (spi, mh[2], mh[6], struct.unpack("!H", mh[8:10])[0]) == \
+                    (keys["in"][0], 6, 0, 2)
+            check(ok and "adopted 1 IKE sessions" in open(f"{work}/hacpd2.log").read(),
+                  "7. after hacpd's restart the refresh BU under the IKE SA's child SA is "
+                  f"accepted (BA status 0, sequence 2): the session was adopted ({got[:1]})")
+        sas_before = open(ha.log).read().count("in the dataplane")
+        r = ue.swanctl("--rekey", "--child", "bu", check_rc=False)
+        for _ in range(50):
+            if open(ha.log).read().count("in the dataplane") >= sas_before + 2:
+                break
+            time.sleep(0.1)
+        check(r.returncode == 0 and open(ha.log).read().count("in the dataplane") >= sas_before + 2,
+              "7. the BU/BA child SA's rekey (a new SA pair of the same IKE SA) is taken after "
+              "the restart")
 
         ue.stop()
         charons.remove(ue)

@@ -426,3 +426,61 @@ Test(ike, esp_in_udp_only_for_ipv4_payload_sas_of_the_ike_sa)
 	e.h.ike_sa = 2;
 	cr_assert_eq(cp_ike_sa_encap(&ike, &e), -ENOENT, "not through another IKE SA");
 }
+
+/* A restarted hacpd (docs/controlplane.md "Restart"): the sessions live in slots that outlive
+ * it; the next one adopts them: the same IKE SA owns the same prefix, the signalling SA still
+ * speaks for the home address (RFC 4877 4.1), and the prefix is not handed out again. */
+Test(ike, sessions_adopted_by_a_restarted_hacpd)
+{
+	struct cp_ike_session *slots = calloc(8, sizeof(*slots));
+	struct cp_ike first;
+	struct ha_sa_spec inst;
+	struct ha_binding_spec rb;
+	bool has_rb;
+	cr_assert_eq(cp_ike_init_store(&first, &ctx, slots, 8, false), 0);
+	struct ha_ike_prefix_req rq = { .h = { .version = HA_IKE_VERSION, .type = HA_IKE_PREFIX_REQ,
+					       .len = sizeof(rq), .seq = 1, .ike_sa = 7 },
+					.want_ip4 = 0 };
+	snprintf(rq.nai, sizeof(rq.nai), "%s", UE1);
+	struct ha_ike_prefix_rep rep;
+	cp_ike_prefix(&first, &rq, &rep);
+	cr_assert_eq(rep.result, 0);
+	char given[INET6_ADDRSTRLEN], hoa[INET6_ADDRSTRLEN + 4];
+	inet_ntop(AF_INET6, rep.prefix, given, sizeof(given));
+	snprintf(hoa, sizeof(hoa), "%s55", given); /* prefix::55 */
+	struct ha_ike_sa_add in = sa_msg(7, 1, 0xc0000011, HA_SA_IN, hoa, 128);
+	cr_assert_eq(cp_ike_sa_add(&first, &in, &inst, &rb, &has_rb), 0);
+	cp_ike_free(&first);  /* hacpd goes; its slots stay */
+
+	struct cp_ctx again;
+	struct cp_ike second;
+	cr_assert_eq(cp_ctx_init(&again, &cfg), 0);
+	slots[5] = slots[0];
+	slots[5].pdn = 9;  /* a PDN the configuration no longer has: dropped */
+	cr_assert_eq(cp_ike_init_store(&second, &again, slots, 8, true), 0);
+	cr_assert_eq(second.adopted, 1);
+	cr_assert_not(slots[5].used, "the stale slot was cleared");
+	const struct cp_ike_session *s = cp_ike_session_of(&second, 7);
+	cr_assert_not_null(s);
+	cr_assert_str_eq(s->nai, UE1);
+	cr_assert_eq(memcmp(&s->prefix, rep.prefix, 16), 0, "the same prefix");
+	const struct cp_sigsa *sig = cp_sigsa_of(&again.sigsa, 0xc0000011);
+	cr_assert_not_null(sig, "the BU/BA SA is registered again");
+	cr_assert_eq(sig->ike_sa, 7);
+	/* another UE gets another prefix: the adopted one is taken */
+	struct ha_ike_prefix_req rq2 = rq;
+	rq2.h.ike_sa = 8;
+	snprintf(rq2.nai, sizeof(rq2.nai), "%s", UE2);
+	struct ha_ike_prefix_rep rep2;
+	cp_ike_prefix(&second, &rq2, &rep2);
+	cr_assert_eq(rep2.result, 0);
+	cr_assert_neq(memcmp(rep2.prefix, rep.prefix, 16), 0);
+	/* and the session ends as any other */
+	struct cp_ike_gone gone;
+	cr_assert_eq(cp_ike_down(&second, 7, &gone), 0);
+	cr_assert_eq(gone.n_sa, 1);
+	cr_assert_null(cp_sigsa_of(&again.sigsa, 0xc0000011));
+	cp_ike_free(&second);
+	cp_ctx_free(&again);
+	free(slots);
+}
