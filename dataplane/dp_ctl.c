@@ -127,10 +127,49 @@ static bool wrap_udp(struct dp_ctx *ctx, struct rte_mbuf *m, const struct ha_pkt
 	return true;
 }
 
-enum { DP_CTL_TX_WAIT_MS = 10 };
-
-unsigned dp_ctl_transmit(struct dp_ctx *ctx, struct dp_stats *st)
+/* Send what a port holds; the rest stays, in order. */
+static void send_held(const struct dp_port *p, struct dp_ctl_held *h, struct dp_stats *st,
+		      uint64_t now)
 {
+	if (!h->n)
+		return;
+	uint16_t sent = 0;
+	while (sent < h->n) {
+		uint16_t want = (uint16_t)RTE_MIN(h->n - sent, 64u);
+		uint16_t k = rte_eth_tx_burst(p->port_id, (uint16_t)(p->n_txq - 1), h->m + sent, want);
+		sent = (uint16_t)(sent + k);
+		if (k < want)
+			break;
+	}
+	st->c[DP_C_CP_TX] += sent;
+	if (sent) {
+		memmove(h->m, h->m + sent, (h->n - sent) * sizeof(h->m[0]));
+		h->n -= sent;
+		h->stuck_since = now;
+	}
+	if (h->n && now - h->stuck_since > rte_get_tsc_hz() / 1000 * DP_CTL_TX_HOLD_MS) {
+		/* nothing moved for that long: the peer is gone or wedged */
+		for (unsigned i = 0; i < h->n; i++)
+			dp_drop(st, DP_D_TX_FULL, h->m[i]);
+		h->n = 0;
+	}
+}
+
+void dp_ctl_release(struct dp_ctl *ctl, struct dp_stats *st)
+{
+	for (unsigned r = 0; r < DP_PORT__COUNT; r++) {
+		for (unsigned i = 0; i < ctl->held[r].n; i++)
+			dp_drop(st, DP_D_TX_FULL, ctl->held[r].m[i]);
+		ctl->held[r].n = 0;
+	}
+}
+
+unsigned dp_ctl_transmit(struct dp_ctx *ctx, struct dp_ctl *ctl, struct dp_stats *st)
+{
+	uint64_t now = rte_get_tsc_cycles();
+	for (unsigned r = 0; r < DP_PORT__COUNT; r++)
+		send_held(&ctx->ports[r], &ctl->held[r], st, now);
+
 	struct rte_mbuf *pkts[DP_BURST], *ok[DP_PORT__COUNT][DP_BURST];
 	unsigned n = rte_ring_sc_dequeue_burst(ctx->tx, (void **)pkts, DP_BURST, NULL);
 	unsigned k[DP_PORT__COUNT] = { 0 };
@@ -198,23 +237,24 @@ unsigned dp_ctl_transmit(struct dp_ctx *ctx, struct dp_stats *st)
 	for (unsigned r = 0; r < DP_PORT__COUNT; r++) {
 		if (!k[r])
 			continue;
-		/* the control thread has its own tx queue on each port: the last one */
+		/* the control thread has its own tx queue on each port: the last one. Signalling is
+		 * rare and each BA is a UE waiting: what the queue does not take now waits its turn
+		 * behind what already waits (send_held), without holding up this thread */
 		const struct dp_port *p = &ctx->ports[r];
+		struct dp_ctl_held *h = &ctl->held[r];
 		uint16_t sent = 0;
-		/* signalling is rare and each BA is a UE waiting: on a full queue give the peer or
-		 * NIC a bounded moment (10 ms, about a scheduler tick, sleeping so a peer sharing
-		 * the CPU can drain) before dropping. Only this thread waits; workers never do. */
-		uint64_t give_up = rte_get_tsc_cycles() + rte_get_tsc_hz() / 1000 * DP_CTL_TX_WAIT_MS;
-		for (;;) {
-			sent += rte_eth_tx_burst(p->port_id, (uint16_t)(p->n_txq - 1), ok[r] + sent,
-						 (uint16_t)(k[r] - sent));
-			if (sent == k[r] || rte_get_tsc_cycles() > give_up)
-				break;
-			rte_delay_us_sleep(10);
+		if (!h->n) {
+			sent = rte_eth_tx_burst(p->port_id, (uint16_t)(p->n_txq - 1), ok[r], (uint16_t)k[r]);
+			st->c[DP_C_CP_TX] += sent;
+			if (sent < k[r])
+				h->stuck_since = now;
 		}
-		st->c[DP_C_CP_TX] += sent;
-		for (unsigned i = sent; i < k[r]; i++)
-			dp_drop(st, DP_D_TX_FULL, ok[r][i]);
+		for (unsigned i = sent; i < k[r]; i++) {
+			if (h->n < DP_CTL_TX_HOLD_MAX)
+				h->m[h->n++] = ok[r][i];
+			else
+				dp_drop(st, DP_D_TX_FULL, ok[r][i]);
+		}
 	}
 	return n;
 }

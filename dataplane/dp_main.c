@@ -367,13 +367,13 @@ static uint64_t total_rx(const struct dp_ctx *ctx)
 /* The main lcore's loop: the control thread. */
 static void control_loop(struct dp_ctx *ctx, const struct options *o)
 {
-	struct dp_ctl ctl = { 0 };
+	static struct dp_ctl ctl; /* 128 KiB of held packets: not on the stack */
 	struct dp_stats *st = &ctx->stats[ctx->n_workers];
 	uint64_t hz = rte_get_tsc_hz(), start = rte_rdtsc(), idle_since = start, last_rx = 0;
 
 	while (!ctx->quit) {
 		unsigned work = dp_ctl_commands(ctx, &ctl);
-		work += dp_ctl_transmit(ctx, st);
+		work += dp_ctl_transmit(ctx, &ctl, st);
 		work += dp_local_answer(ctx, st);
 		dp_binding_reclaim(ctx->bindings);
 		dp_sa_table_reclaim(ctx->sas);
@@ -389,6 +389,7 @@ static void control_loop(struct dp_ctx *ctx, const struct options *o)
 		if (!work)
 			rte_delay_us_sleep(100); /* the control thread does not need a core to itself */
 	}
+	dp_ctl_release(&ctl, st);
 }
 
 static void drain_ring(struct rte_ring *r)
