@@ -270,6 +270,7 @@ void cp_ike_prefix(struct cp_ike *k, const struct ha_ike_prefix_req *rq, struct 
 		HASH_DEL(k->by_id, s);
 		cp_sigsa_rename_ike(&k->cp->sigsa, s->ike_sa, id); /* its children come along */
 		s->ike_sa = id;
+		s->instance = k->instance;
 		HASH_ADD(hh, k->by_id, ike_sa, sizeof(s->ike_sa), s);
 		k->ctr[CP_IKE_PREFIX_KEPT]++;
 	} else {
@@ -293,6 +294,7 @@ void cp_ike_prefix(struct cp_ike *k, const struct ha_ike_prefix_req *rq, struct 
 		s = session_alloc(k);
 		s->prefix = prefix;
 		s->ike_sa = id;
+		s->instance = k->instance;
 		s->pdn = (uint32_t)pdn;
 		memcpy(s->nai, nai, sizeof(s->nai));
 		memcpy(s->user, user, sizeof(s->user));
@@ -447,6 +449,23 @@ int cp_ike_sa_encap(struct cp_ike *k, const struct ha_ike_sa_del *m)
 		return 0;
 	}
 	return -ENOENT;
+}
+
+unsigned cp_ike_hello(struct cp_ike *k, uint64_t instance, uint32_t *stale, unsigned max)
+{
+	struct cp_ike_session *s, *tmp;
+	unsigned n = 0;
+
+	k->instance = instance;
+	HASH_ITER(hh, k->by_id, s, tmp) {
+		if (n == max)
+			break;
+		if (s->instance != instance) {
+			stale[n++] = s->ike_sa;
+			k->ctr[CP_IKE_STALE]++;
+		}
+	}
+	return n;
 }
 
 int cp_ike_down(struct cp_ike *k, uint32_t ike_sa, struct cp_ike_gone *gone)

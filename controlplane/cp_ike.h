@@ -24,6 +24,7 @@
 struct cp_ike_session {
 	bool used;                      /* the slot holds a session */
 	uint32_t ike_sa;
+	uint64_t instance;              /* the run of charon whose IKE SA it is (its HELLO) */
 	uint32_t pdn;
 	struct in6_addr prefix;
 	char nai[HA_IKE_NAI_MAX];
@@ -64,7 +65,8 @@ struct cp_ike_session {
 	X(CP_IKE_SA_BAD,          "ike-sa-refused-invalid") \
 	X(CP_IKE_SA_DELETED,      "ike-sa-deleted") \
 	X(CP_IKE_SA_ENCAP,        "ike-sa-nat-port-changed") \
-	X(CP_IKE_DOWN,            "ike-sa-down")
+	X(CP_IKE_DOWN,            "ike-sa-down") \
+	X(CP_IKE_STALE,           "ike-sessions-of-a-previous-charon")
 
 enum cp_ike_counter {
 #define X(e, s) e,
@@ -83,6 +85,7 @@ struct cp_ike {
 	uint32_t *free_slots, n_free;   /* a stack of unused slot indices */
 	unsigned count;
 	unsigned adopted;               /* sessions taken over from a previous hacpd */
+	uint64_t instance;              /* the run of charon connected now */
 	uint64_t ctr[CP_IKE__COUNT];
 };
 
@@ -123,6 +126,11 @@ struct cp_ike_gone {
 	unsigned n_sa;
 	struct { uint32_t spi; uint8_t dir; } sa[16];
 };
+
+/** HELLO from a run of charon: the IKE SAs of sessions another run made are gone (charon
+ *  restarted while hacpd was away, or with it). @return how many of their ids went into
+ *  stale (at most max; call again while it fills it). */
+unsigned cp_ike_hello(struct cp_ike *k, uint64_t instance, uint32_t *stale, unsigned max);
 
 /** IKE_DOWN: the session, its signalling SAs and its binding are removed. @return 0, or
  *  -ENOENT for an IKE SA without a session. */

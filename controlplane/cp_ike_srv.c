@@ -57,6 +57,21 @@ static int sa_delete(struct cp_ike_srv *s, uint32_t spi, uint8_t dir)
 	return queue(s, &c);
 }
 
+/* An IKE SA ended: its session, SAs and binding go, in hacpd and in hadp. */
+static int ike_gone(struct cp_ike_srv *s, uint32_t ike_sa)
+{
+	struct cp_ike_gone gone;
+	int rc = cp_ike_down(s->ike, ike_sa, &gone);
+	/* the binding first: it may hold the payload SAs, which hadp keeps while used */
+	if (gone.has_binding) {
+		struct ha_cmd c = { .type = HA_CMD_BINDING_DELETE, .binding = gone.binding };
+		queue(s, &c);
+	}
+	for (unsigned i = 0; i < gone.n_sa; i++)
+		sa_delete(s, gone.sa[i].spi, gone.sa[i].dir);
+	return rc;
+}
+
 int cp_ike_srv_handle(struct cp_ike_srv *s, const struct ha_ike_hdr *h, void *reply,
 		      size_t reply_max)
 {
@@ -69,10 +84,18 @@ int cp_ike_srv_handle(struct cp_ike_srv *s, const struct ha_ike_hdr *h, void *re
 		return -EPROTO;
 	s->msgs++;
 	switch (h->type) {
-	case HA_IKE_HELLO:
+	case HA_IKE_HELLO: {
+		/* sessions a previous run of charon made: their IKE SAs are gone, so are they */
+		uint32_t stale[64];
+		unsigned n;
+		while ((n = cp_ike_hello(s->ike, ((const struct ha_ike_hello *)h)->instance, stale,
+					 64)) > 0)
+			for (unsigned i = 0; i < n; i++)
+				ike_gone(s, stale[i]);
 		s->hello = true;
 		result(reply, h, 0);
 		return 0;
+	}
 	case HA_IKE_PREFIX_REQ:
 		cp_ike_prefix(s->ike, (const struct ha_ike_prefix_req *)h, reply);
 		return 0;
@@ -150,19 +173,9 @@ int cp_ike_srv_handle(struct cp_ike_srv *s, const struct ha_ike_hdr *h, void *re
 		s->queries[slot].used = true;
 		return 0;
 	}
-	case HA_IKE_IKE_DOWN: {
-		struct cp_ike_gone gone;
-		rc = cp_ike_down(s->ike, h->ike_sa, &gone);
-		/* the binding first: it may hold the payload SAs, which hadp keeps while used */
-		if (gone.has_binding) {
-			struct ha_cmd c = { .type = HA_CMD_BINDING_DELETE, .binding = gone.binding };
-			queue(s, &c);
-		}
-		for (unsigned i = 0; i < gone.n_sa; i++)
-			sa_delete(s, gone.sa[i].spi, gone.sa[i].dir);
-		result(reply, h, rc);
+	case HA_IKE_IKE_DOWN:
+		result(reply, h, ike_gone(s, h->ike_sa));
 		return 0;
-	}
 	default:
 		/* a hacpd-to-plugin type, or RESULT: not ours to receive */
 		s->bad_msgs++;

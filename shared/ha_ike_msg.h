@@ -71,6 +71,8 @@ struct ha_ike_hello {
 	struct ha_ike_hdr h;
 	uint32_t pid;            /* charon's, for the logs */
 	uint32_t reserved;
+	uint64_t instance;       /* this run of charon (the same on every reconnect): hacpd ends the
+	                            sessions another run made, whose IKE SAs died with it */
 };
 
 struct ha_ike_result {

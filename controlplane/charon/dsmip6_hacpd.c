@@ -2,6 +2,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <daemon.h>
@@ -23,6 +24,9 @@ struct private_dsmip6_hacpd_t {
 	mutex_t *lock;
 	void (*packet_cb)(void *ctx, const struct ha_ike_packet *p);
 	void *packet_ctx;
+	void (*connect_cb)(void *ctx);
+	void *connect_ctx;
+	uint64_t instance;
 };
 
 static private_dsmip6_hacpd_t *the_conn; /* for dispatch(), which has no this */
@@ -212,11 +216,23 @@ static bool on_readable(private_dsmip6_hacpd_t *this, int fd, watcher_event_t ev
 	return keep;
 }
 
+/* The on_connect callback, on a job: the connection's lock is not held here. */
+static job_requeue_t connected(private_dsmip6_hacpd_t *this)
+{
+	this->lock->lock(this->lock);
+	void (*cb)(void *ctx) = this->connect_cb;
+	void *ctx = this->connect_ctx;
+	this->lock->unlock(this->lock);
+	if (cb)
+		cb(ctx);
+	return JOB_REQUEUE_NONE;
+}
+
 static int connect_hello(private_dsmip6_hacpd_t *this)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct ha_ike_hello hello = { .h = { .type = HA_IKE_HELLO, .len = sizeof(hello) },
-				      .pid = (uint32_t)getpid() };
+				      .pid = (uint32_t)getpid(), .instance = this->instance };
 	struct ha_ike_result res;
 
 	if (strlen(this->path) >= sizeof(sa.sun_path))
@@ -237,6 +253,10 @@ static int connect_hello(private_dsmip6_hacpd_t *this)
 	}
 	DBG1(DBG_CFG, "dsmip6: connected to hacpd at %s", this->path);
 	lib->watcher->add(lib->watcher, this->fd, WATCHER_READ, (watcher_cb_t)on_readable, this);
+	if (this->connect_cb)
+		lib->processor->queue_job(lib->processor,
+					  (job_t *)callback_job_create((callback_job_cb_t)connected,
+								       this, NULL, NULL));
 	return 0;
 }
 
@@ -284,6 +304,15 @@ METHOD(dsmip6_hacpd_t, on_packet, void, private_dsmip6_hacpd_t *this,
 	this->lock->unlock(this->lock);
 }
 
+METHOD(dsmip6_hacpd_t, on_connect, void, private_dsmip6_hacpd_t *this, void (*cb)(void *ctx),
+       void *ctx)
+{
+	this->lock->lock(this->lock);
+	this->connect_cb = cb;
+	this->connect_ctx = ctx;
+	this->lock->unlock(this->lock);
+}
+
 METHOD(dsmip6_hacpd_t, destroy, void, private_dsmip6_hacpd_t *this)
 {
 	the_conn = NULL;
@@ -305,6 +334,7 @@ dsmip6_hacpd_t *dsmip6_hacpd_create(void)
 			.request = _request,
 			.on_packet = _on_packet,
 			.ensure = _ensure,
+			.on_connect = _on_connect,
 			.destroy = _destroy,
 		},
 		.path = strdup(lib->settings->get_str(lib->settings, "%s.plugins.dsmip6.hacpd_socket",
@@ -312,6 +342,8 @@ dsmip6_hacpd_t *dsmip6_hacpd_create(void)
 		.fd = -1,
 		.dead_fd = -1,
 		.lock = mutex_create(MUTEX_TYPE_DEFAULT),
+		/* distinct for every run of charon, kept across reconnections */
+		.instance = (uint64_t)time(NULL) << 32 ^ (uint64_t)getpid() << 8 ^ (uintptr_t)&the_conn,
 	);
 	the_conn = this;
 	return &this->public;

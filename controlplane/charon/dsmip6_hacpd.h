@@ -23,6 +23,9 @@ struct dsmip6_hacpd_t {
 	 *  Called on charon's watcher thread or a requester's; must not block. */
 	void (*on_packet)(dsmip6_hacpd_t *this, void (*cb)(void *ctx, const struct ha_ike_packet *p),
 			  void *ctx);
+	/** cb runs (on a job of its own, without this connection's lock) after each HELLO that
+	 *  hacpd accepted: a (re)connection. */
+	void (*on_connect)(dsmip6_hacpd_t *this, void (*cb)(void *ctx), void *ctx);
 	void (*destroy)(dsmip6_hacpd_t *this);
 };
 

@@ -17,6 +17,10 @@ struct private_dsmip6_session_t {
 	dsmip6_session_t public;
 	hashtable_t *by_id;     /* IKE SA unique id -> entry_t */
 	mutex_t *lock;
+	/* IKE SAs that ended while hacpd could not be told (it was restarting): told on the next
+	 * connection, so their sessions, SAs and bindings do not outlive them */
+	uint32_t *untold;
+	unsigned n_untold, cap_untold;
 };
 
 typedef struct {
@@ -161,11 +165,39 @@ METHOD(listener_t, authorize, bool, listener_t *l, ike_sa_t *ike_sa, bool final,
 	return TRUE;
 }
 
-static void tell_down(uint32_t id)
+static void tell_down(private_dsmip6_session_t *this, uint32_t id)
 {
 	struct ha_ike_down m = { .h = { .type = HA_IKE_IKE_DOWN, .len = sizeof(m), .ike_sa = id } };
 	struct ha_ike_result res;
-	dsmip6_hacpd->request(dsmip6_hacpd, &m.h, &res, sizeof(res));
+	if (dsmip6_hacpd->request(dsmip6_hacpd, &m.h, &res, sizeof(res)) >= 0)
+		return;
+	this->lock->lock(this->lock);
+	if (this->n_untold == this->cap_untold) {
+		unsigned cap = this->cap_untold ? this->cap_untold * 2 : 64;
+		uint32_t *n = realloc(this->untold, cap * sizeof(*n));
+		if (n) {
+			this->untold = n;
+			this->cap_untold = cap;
+		}
+	}
+	if (this->n_untold < this->cap_untold)
+		this->untold[this->n_untold++] = id;
+	this->lock->unlock(this->lock);
+	DBG1(DBG_IKE, "dsmip6: IKE SA #%u ended while hacpd was away: told when it is back", id);
+}
+
+/* A (re)connection to hacpd: the ends it missed. */
+static void tell_untold(private_dsmip6_session_t *this)
+{
+	this->lock->lock(this->lock);
+	uint32_t *ids = this->untold;
+	unsigned n = this->n_untold;
+	this->untold = NULL;
+	this->n_untold = this->cap_untold = 0;
+	this->lock->unlock(this->lock);
+	for (unsigned i = 0; i < n; i++)
+		tell_down(this, ids[i]);
+	free(ids);
 }
 
 METHOD(listener_t, ike_updown, bool, listener_t *l, ike_sa_t *ike_sa, bool up)
@@ -178,7 +210,7 @@ METHOD(listener_t, ike_updown, bool, listener_t *l, ike_sa_t *ike_sa, bool up)
 	entry_t *e = this->by_id->remove(this->by_id, &id);
 	this->lock->unlock(this->lock);
 	if (e && e->has_prefix)
-		tell_down(id); /* 003 / 004 5.4.3.2: the UE's SAs and binding go in hadp too */
+		tell_down(this, id); /* 003 / 004 5.4.3.2: the UE's SAs and binding go in hadp too */
 	free(e);
 	return TRUE;
 }
@@ -276,8 +308,11 @@ METHOD(dsmip6_session_t, destroy, void, private_dsmip6_session_t *this)
 	while (en->enumerate(en, &k, &v))
 		free(v);
 	en->destroy(en);
+	if (dsmip6_hacpd)
+		dsmip6_hacpd->on_connect(dsmip6_hacpd, NULL, NULL);
 	this->by_id->destroy(this->by_id);
 	this->lock->destroy(this->lock);
+	free(this->untold);
 	free(this);
 }
 
@@ -303,5 +338,7 @@ dsmip6_session_t *dsmip6_session_create(void)
 		.by_id = hashtable_create(hash_id, equals_id, 64),
 		.lock = mutex_create(MUTEX_TYPE_DEFAULT),
 	);
+	if (dsmip6_hacpd)
+		dsmip6_hacpd->on_connect(dsmip6_hacpd, (void (*)(void *))tell_untold, this);
 	return &this->public;
 }

@@ -20,9 +20,11 @@ peer and the real NAT:
      delivers it to the UE, which decrypts it;
   5. uplink: the UE's ESP-in-UDP from its port 4500 crosses the NAT (the mapping IKE made) and
      leaves hadp's core port decrypted;
-  6. hadp and hacpd counted it; no mbuf held at the end;
+  6. hadp counted it; no mbuf held at the end;
   7. hacpd killed with SIGKILL and started again: the UE's session is adopted, its refresh BU
-     under the IKE SA's child SA accepted, a new child SA of that IKE SA taken.
+     under the IKE SA's child SA accepted, a rekey of that child SA taken;
+  8. hacpd killed again, and the IKE SA ends meanwhile: the plugin tells the next hacpd, which
+     removes the session, its SAs and the binding from hadp.
 
 usage: ike_nat_test.py BUILD_DIR WORK_DIR
 """
@@ -329,6 +331,29 @@ print(data.hex())
               "7. the BU/BA child SA's rekey (a new SA pair of the same IKE SA) is taken after "
               "the restart")
 
+        # 8. the IKE SA ends while hacpd is away (the HA's charon drops it): the plugin tells
+        # hacpd when it is back, and the session, its SAs and the binding go
+        connects = open(ha.log).read().count("dsmip6: connected to hacpd")
+        hacpd.kill()
+        hacpd.wait()
+        procs.remove(hacpd)
+        ha.swanctl("--terminate", "--ike", "ue", "--force", "--timeout", "5", check_rc=False)
+        hacpd = subprocess.Popen([f"{build}/controlplane/hacpd", "-c", cfg, "--max-seconds",
+                                  "150", "--stats-file", f"{work}/hacpd.json"],
+                                 stdout=subprocess.DEVNULL, stderr=open(f"{work}/hacpd3.log", "w"))
+        procs.append(hacpd)
+        tables = {}
+        for _ in range(100):
+            tables = e2e.telemetry(prefix, "/hadp/tables")
+            if open(ha.log).read().count("dsmip6: connected to hacpd") > connects and \
+                    tables["sas"] == 0 and tables["bindings"] == 0:
+                break
+            time.sleep(0.1)
+        check("ended while hacpd was away" in open(ha.log).read() and tables["sas"] == 0 and
+              tables["bindings"] == 0,
+              f"8. an IKE SA that ended while hacpd was down is told when it is back: its SAs "
+              f"and binding left hadp ({tables})")
+
         ue.stop()
         charons.remove(ue)
         for p in reversed(procs):
@@ -338,9 +363,11 @@ print(data.hex())
         cs = json.load(open(f"{work}/hacpd.json"))
         c = hs["counters"]
         check(c.get("esp-encrypted", 0) >= 1 and c.get("esp-decrypted", 0) >= 2 and
-              c.get("drop-esp-encapsulation-not-sa", 0) == 0 and cs["nat-detected"] == 1,
+              c.get("drop-esp-encapsulation-not-sa", 0) == 0,
               f"6. hadp: ESP encrypted {c.get('esp-encrypted')}, decrypted "
-              f"{c.get('esp-decrypted')}; hacpd: NAT detected {cs.get('nat-detected')}")
+              f"{c.get('esp-decrypted')}, nothing refused for its encapsulation")
+        check(cs["ike"]["ike-sa-down"] == 1,
+              f"8. the last hacpd ended the session it adopted ({cs['ike'].get('ike-sa-down')})")
         check(hadp.returncode == 0 and hs["mbufs_in_use"] == 0, "hadp stopped cleanly, no mbuf held")
     finally:
         for c in charons:

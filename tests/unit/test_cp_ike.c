@@ -484,3 +484,42 @@ Test(ike, sessions_adopted_by_a_restarted_hacpd)
 	cp_ctx_free(&again);
 	free(slots);
 }
+
+/* The IKE SAs of a run of charon die with it: a HELLO from another run (charon restarted while
+ * hacpd was away, or both restarted and hacpd adopted the old sessions) ends the sessions the
+ * old run made, with their SAs in hadp; a reconnection of the same run ends nothing. */
+Test(ike, a_new_run_of_charon_ends_the_old_runs_sessions)
+{
+	struct cp_ike_srv srv = { .listen_fd = -1, .fd = -1, .ike = &ike, .install = capture };
+	union {
+		struct ha_ike_prefix_rep rep;
+		struct ha_ike_result res;
+	} r;
+	n_cmds = 0;
+	struct ha_ike_hello hello = { .h = { .version = HA_IKE_VERSION, .type = HA_IKE_HELLO,
+					     .len = sizeof(hello), .seq = 1 },
+				      .instance = 0x1111 };
+	cr_assert_eq(cp_ike_srv_handle(&srv, &hello.h, &r, sizeof(r)), 0);
+	struct ha_ike_prefix_req rq = { .h = { .version = HA_IKE_VERSION, .type = HA_IKE_PREFIX_REQ,
+					       .len = sizeof(rq), .seq = 2, .ike_sa = 5 } };
+	snprintf(rq.nai, sizeof(rq.nai), UE1);
+	cr_assert_eq(cp_ike_srv_handle(&srv, &rq.h, &r, sizeof(r)), 0);
+	cr_assert_eq(r.rep.result, 0);
+	struct ha_ike_sa_add add = sa_msg(5, 1, 0xc0000005, HA_SA_IN, "2001:db8:100:1::1", 128);
+	cr_assert_eq(cp_ike_srv_handle(&srv, &add.h, &r, sizeof(r)), 0);
+	cr_assert_eq(n_cmds, 1);
+
+	cr_assert_eq(cp_ike_srv_handle(&srv, &hello.h, &r, sizeof(r)), 0);
+	cr_assert_not_null(cp_ike_session_of(&ike, 5), "the same run reconnecting keeps it");
+	cr_assert_eq(n_cmds, 1);
+
+	hello.instance = 0x2222;
+	cr_assert_eq(cp_ike_srv_handle(&srv, &hello.h, &r, sizeof(r)), 0);
+	cr_assert_eq(r.res.result, 0);
+	cr_assert_null(cp_ike_session_of(&ike, 5), "another run: the session ended");
+	cr_assert_null(cp_sigsa_of(&ctx.sigsa, 0xc0000005));
+	cr_assert_eq(n_cmds, 2);
+	cr_assert_eq(cmds[1].type, HA_CMD_SA_DELETE, "and its SA in hadp");
+	cr_assert_eq(cmds[1].sa_del.spi, 0xc0000005);
+	cr_assert_eq(ike.ctr[CP_IKE_STALE], 1);
+}
