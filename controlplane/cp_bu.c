@@ -195,6 +195,8 @@ static void reject(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 	(void)in;
 }
 
+static struct cp_realloc *realloc_of(struct cp_ctx *c, const struct in6_addr *hoa, uint8_t plen);
+
 void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out *out)
 {
 	const struct ha_config *cfg = c->cfg;
@@ -358,8 +360,7 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 	out->send_ba = (bu->flags & MH_BU_A) != 0;
 	/* 002 5.4.3: the BA, then at once the Home Agent Switch (RFC 5142) with the target HA and
 	 * no Binding Refresh Advice; the UE then de-registers, which is acknowledged as usual */
-	struct cp_realloc *ra;
-	HASH_FIND(hh, c->realloc, &in->hoa, sizeof(in->hoa), ra);
+	struct cp_realloc *ra = realloc_of(c, &in->hoa, cfg->pdns[pdn].home_prefix_len);
 	if (ra) {
 		out->send_has = true;
 		out->has.type = MH_TYPE_HAS;
@@ -414,18 +415,48 @@ bool cp_has_binding(struct cp_ctx *c, const struct in6_addr *hoa)
 	return find_hoa(c, hoa) != NULL;
 }
 
-int cp_reallocate(struct cp_ctx *c, const struct in6_addr *hoa, const struct in6_addr *target)
+static struct cp_realloc_key realloc_key(const struct in6_addr *a, uint8_t len)
 {
+	struct cp_realloc_key k = { .len = len };
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned bits = len > i * 8 ? len - i * 8 : 0;
+		k.addr.s6_addr[i] = a->s6_addr[i] & (uint8_t)(bits >= 8 ? 0xFF : 0xFF << (8 - bits));
+	}
+	return k;
+}
+
+int cp_reallocate_prefix(struct cp_ctx *c, const struct in6_addr *prefix, uint8_t len,
+			 const struct in6_addr *target)
+{
+	struct cp_realloc_key k = realloc_key(prefix, len);
 	struct cp_realloc *r;
-	HASH_FIND(hh, c->realloc, hoa, sizeof(*hoa), r);
+	HASH_FIND(hh, c->realloc, &k, sizeof(k), r);
 	if (!r) {
 		if (!(r = calloc(1, sizeof(*r))))
 			return -ENOMEM;
-		r->hoa = *hoa;
-		HASH_ADD(hh, c->realloc, hoa, sizeof(r->hoa), r);
+		r->key = k;
+		HASH_ADD(hh, c->realloc, key, sizeof(r->key), r);
 	}
 	r->target = *target;
 	return 0;
+}
+
+int cp_reallocate(struct cp_ctx *c, const struct in6_addr *hoa, const struct in6_addr *target)
+{
+	return cp_reallocate_prefix(c, hoa, 128, target);
+}
+
+/* The indication for this home address, or for its home prefix. */
+static struct cp_realloc *realloc_of(struct cp_ctx *c, const struct in6_addr *hoa, uint8_t plen)
+{
+	struct cp_realloc *r;
+	struct cp_realloc_key k = realloc_key(hoa, 128);
+	HASH_FIND(hh, c->realloc, &k, sizeof(k), r);
+	if (!r) {
+		k = realloc_key(hoa, plen);
+		HASH_FIND(hh, c->realloc, &k, sizeof(k), r);
+	}
+	return r;
 }
 
 /* ---- network-initiated detach (004 5.4.3.1) ------------------------------------------------- */

@@ -22,9 +22,17 @@
 #include "ha_ring.h"
 
 /* 002 5.4.3: a reallocation indication (from the AAA; hactl stands in): the UE's next accepted
- * BU is answered, then a Home Agent Switch names the target HA. */
+ * BU is answered, then a Home Agent Switch names the target HA. Keyed by a home address (len
+ * 128), or by the home prefix IKEv2 gave the UE (its PDN's prefix length) when the indication
+ * comes before its first BU, which alone tells the home address. */
+struct cp_realloc_key {
+	struct in6_addr addr;   /* masked to len */
+	uint8_t len;
+	uint8_t pad[3];
+};
+
 struct cp_realloc {
-	struct in6_addr hoa;
+	struct cp_realloc_key key;
 	struct in6_addr target;
 	UT_hash_handle hh;
 };
@@ -39,7 +47,7 @@ struct cp_ctx {
 	uint64_t mh_rx[256];         /* Mobility Headers received, by type */
 	uint64_t mh_err[HA_ERR__COUNT]; /* and those that did not decode, by error */
 	uint16_t bri_seq;            /* the last BRI sequence number used */
-	struct cp_realloc *realloc;  /* by home address */
+	struct cp_realloc *realloc;  /* by home address or home prefix */
 	/* IPv4 home addresses IKEv2 assigned (cp_ike.c): the session's address for a home prefix,
 	 * and whether an address is a session's (then a binding never gives it back) */
 	bool (*ike_ip4_for)(void *arg, const uint8_t prefix[16], struct in_addr *out);
@@ -178,6 +186,9 @@ bool cp_has_binding(struct cp_ctx *c, const struct in6_addr *hoa);
 
 /** Record a reallocation indication for a UE (002 5.4.3). 0 or -ENOMEM. */
 int cp_reallocate(struct cp_ctx *c, const struct in6_addr *hoa, const struct in6_addr *target);
+/** The same for any home address in prefix/len (the UE's IKEv2 prefix, before its first BU). */
+int cp_reallocate_prefix(struct cp_ctx *c, const struct in6_addr *prefix, uint8_t len,
+			 const struct in6_addr *target);
 
 /** The binding spec the dataplane needs for a cache entry. */
 void cp_binding_spec(const struct cp_binding *b, struct ha_binding_spec *s);

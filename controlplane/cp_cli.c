@@ -386,18 +386,36 @@ static int cmd_reallocate(struct cp_cli *cli, const struct request *r, FILE *out
 		     r->argv[1], r->argv[3]);
 		return 0;
 	}
-	int n = resolve(cli, r->argv[1], b, HA_CFG_MAX_PDNS, out);
-	for (int i = 0; i < n; i++) {
-		char hoa[INET6_ADDRSTRLEN];
-		inet_ntop(AF_INET6, &b[i]->hoa, hoa, sizeof(hoa));
-		if (cp_reallocate(cli->cp, &b[i]->hoa, &ha) < 0) {
+	/* by NAI: each of the UE's PDN sessions (002 4.3); before its first BU only the home
+	 * prefix IKEv2 gave it is known, and the indication waits for a BU from that prefix */
+	const struct cp_ike_session *s[HA_CFG_MAX_PDNS];
+	unsigned k = cli->ike && (strchr(r->argv[1], '@') || !strchr(r->argv[1], ':'))
+		? cp_ike_sessions_of_nai(cli->ike, r->argv[1], s, HA_CFG_MAX_PDNS) : 0;
+	if (!k) {
+		int n = resolve(cli, r->argv[1], b, HA_CFG_MAX_PDNS, out); /* says why not */
+		return n < 0 ? -1 : 0;
+	}
+	for (unsigned i = 0; i < k; i++) {
+		uint8_t plen = cli->cp->cfg->pdns[s[i]->pdn].home_prefix_len;
+		struct cp_binding *cb = cp_bcache_find(&cli->cp->cache, &s[i]->prefix, plen);
+		char who[INET6_ADDRSTRLEN + 8];
+		int rc;
+		if (cb) {
+			inet_ntop(AF_INET6, &cb->hoa, who, sizeof(who));
+			rc = cp_reallocate(cli->cp, &cb->hoa, &ha);
+		} else {
+			inet_ntop(AF_INET6, &s[i]->prefix, who, sizeof(who));
+			snprintf(who + strlen(who), sizeof(who) - strlen(who), "/%u", plen);
+			rc = cp_reallocate_prefix(cli->cp, &s[i]->prefix, plen, &ha);
+		}
+		if (rc < 0) {
 			fprintf(out, "= 1 out of memory\n");
 			return -1;
 		}
 		line(out, "%s: the Home Agent Switch to %s follows the BA of its next Binding Update",
-		     hoa, r->argv[3]);
+		     who, r->argv[3]);
 	}
-	return n < 0 ? -1 : 0;
+	return 0;
 }
 
 int cp_cli_execute(struct cp_cli *cli, const char *text, FILE *out)

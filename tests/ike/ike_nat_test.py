@@ -24,7 +24,9 @@ peer and the real NAT:
   7. hacpd killed with SIGKILL and started again: the UE's session is adopted, its refresh BU
      under the IKE SA's child SA accepted, a rekey of that child SA taken;
   8. hacpd killed again, and the IKE SA ends meanwhile: the plugin tells the next hacpd, which
-     removes the session, its SAs and the binding from hadp.
+     removes the session, its SAs and the binding from hadp;
+  9. 002 5.4.3: `hactl reallocate NAI` before the UE's first BU (only its IKEv2 prefix is known):
+     the BA of that BU is followed by the Home Agent Switch to the target HA.
 
 usage: ike_nat_test.py BUILD_DIR WORK_DIR
 """
@@ -222,6 +224,15 @@ def main():
             if len(f) == 8:
                 (pay if f[2] == "tunnel" else keys)[f[1]] = (int(f[0], 16), bytes.fromhex(f[5]))
 
+        # 9. 002 5.4.3: a reallocation indication by NAI before the UE's first BU: only the
+        # prefix IKEv2 gave is known yet; the indication waits for a BU from it
+        r = subprocess.run([f"{build}/controlplane/hactl", "-s", f"{work}/hactl.sock",
+                            "reallocate", e2e.NAI, "--to", "2001:db8:2::1"],
+                           capture_output=True, text=True, timeout=20)
+        check(r.returncode == 0 and "2001:db8:100::/64: the Home Agent Switch to 2001:db8:2::1"
+              in r.stdout, f"9. hactl reallocate NAI before any BU names the UE's prefix "
+              f"({r.stdout.strip()} {r.stderr.strip()})")
+
         # 3. the BU from behind the NAT (RFC 5555 4.1): a UDP socket of the UE's to 4191
         if "out" in keys and "in" in keys:
             bu = bu_udp(e2e.HOA, UE4, keys["out"][0], keys["out"][1], 1)
@@ -231,19 +242,28 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("{UE4}", 0))
 s.settimeout(5)
 s.sendto(bytes.fromhex("{bu.hex()}"), ("{HA4}", 4191))
-data, src = s.recvfrom(4096)
-print(src[0], src[1], data.hex())
+for _ in range(2):  # the BA, then the Home Agent Switch of 9.
+    data, src = s.recvfrom(4096)
+    print(src[0], src[1], data.hex())
 """, check_rc=False).stdout.split()
-            ok = False
-            if len(got) == 3 and (got[0], got[1]) == (HA4, "4191"):
+            ok = has = False
+            if len(got) >= 3 and (got[0], got[1]) == (HA4, "4191"):
                 ba = bytes.fromhex(got[2])
                 spi, mh, nh = mip.esp_open(ba[40:], keys["in"][1])
                 natd = mh_option(mh, 31)
                 ok = (IPv6(ba).src, IPv6(ba).dst, spi, nh, mh[2], mh[6]) == \
                     (e2e.HA6, e2e.HOA, keys["in"][0], 135, 6, 0) and natd is not None and \
                     natd[0] & 0x80 and struct.unpack("!I", natd[2:6])[0] == 110
+            if len(got) == 6 and (got[3], got[4]) == (HA4, "4191"):
+                hs = bytes.fromhex(got[5])
+                spi, mh, nh = mip.esp_open(hs[40:], keys["in"][1])
+                # RFC 5142 / RFC 6275 6.1.11: MH type 12, one address, the target HA
+                has = (spi, mh[2], mh[6], mh[8:24]) == \
+                    (keys["in"][0], 12, 1, bytes.fromhex("20010db8000200000000000000000001"))
             check(ok, f"3. the BA came back through the NAT under IKE's SA, status 0, NAT "
                   f"Detection F=1 refresh 110 s ({got[:2]})")
+            check(has, "9. then the Home Agent Switch to 2001:db8:2::1, under the same SA "
+                  "(the indication made before the BU found it by its prefix)")
         else:
             check(False, f"3. the UE's SA log has both BU/BA directions: {keys}")
 

@@ -585,3 +585,25 @@ Test(bu, restart_adopts_the_binding_cache)
 	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
 	cr_assert_eq(ctx.cache.count, 1);
 }
+
+/* 002 5.4.3 before the UE's first BU: the indication names the home prefix IKEv2 gave (the home
+ * address is the UE's choice, known from its BU); a BU from any address in it finds it. */
+Test(bu, home_agent_reallocation_by_prefix_before_the_first_bu)
+{
+	struct in6_addr hoa = a6(HOA), target = a6("2001:db8:2::1");
+	struct cp_bu_out out;
+
+	cr_assert_eq(cp_reallocate_prefix(&ctx, &hoa, 64, &target), 0);
+	cr_assert_eq(cp_reallocate_prefix(&ctx, &hoa, 64, &target), 0, "said twice: one indication");
+	cr_assert_eq(HASH_COUNT(ctx.realloc), 1);
+	struct mh_msg m = bu_msg(1, 450);
+	struct cp_bu_in in = from6(&m, HOA, COA, 0x5001);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+	cr_assert(out.send_has, "the HA Switch follows the BA");
+	cr_assert_arr_eq(&out.has.has.addrs[0], &target, 16);
+	m = bu_msg(2, 450);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_not(out.send_has, "the indication was used");
+	cr_assert_eq(HASH_COUNT(ctx.realloc), 0);
+}
