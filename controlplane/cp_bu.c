@@ -8,6 +8,11 @@
 
 #include "cp_bu.h"
 
+static inline uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
 /* IPv4 Address Acknowledgement status (RFC 5555 3.2.1) */
 #define V4ACK_SUCCESS           0
 #define V4ACK_INCORRECT_HOA     130
@@ -507,6 +512,7 @@ int cp_detach_start(struct cp_ctx *c, const struct in6_addr *hoa, uint64_t now_m
 	b->bri_seq = ++c->bri_seq;
 	b->bri_left = c->cfg->home_agent.bri_max_retransmissions;
 	b->bri_next_ms = now_ms + c->cfg->home_agent.bri_min_delay_ms;
+	c->bri_due_ms = min_u64(c->bri_due_ms, b->bri_next_ms);
 	bri_for(c, b, out);
 	c->ctr[CP_C_BRI_SENT]++;
 	return 0;
@@ -517,29 +523,40 @@ unsigned cp_detach_tick(struct cp_ctx *c, uint64_t now_ms, struct cp_msg_out *re
 {
 	struct cp_binding *b, *tmp;
 	unsigned n = 0;
+	uint64_t due = UINT64_MAX;
 
 	*n_gone = 0;
+	/* revocations are rare: the cache (up to millions of bindings) is walked only when the
+	 * earliest of their timers is due, not at every turn of hacpd's loop */
+	if (now_ms < c->bri_due_ms)
+		return 0;
 	HASH_ITER(hh, c->cache.by_prefix, b, tmp) {
-		if (!b->revoking || b->bri_next_ms > now_ms)
+		if (!b->revoking)
 			continue;
+		if (b->bri_next_ms > now_ms) {
+			due = min_u64(due, b->bri_next_ms);
+			continue;
+		}
+		if (n == max || *n_gone == max) {
+			due = now_ms; /* more are due: the next tick goes on */
+			break;
+		}
 		if (b->bri_left) {
-			if (n == max)
-				break;
 			b->bri_left--;
 			b->bri_next_ms = now_ms + c->cfg->home_agent.bri_min_delay_ms;
+			due = min_u64(due, b->bri_next_ms);
 			bri_for(c, b, &resend[n++]);
 			c->ctr[CP_C_BRI_RETRANSMIT]++;
 			continue;
 		}
 		/* no BRA after the last retransmission: the binding goes all the same */
-		if (*n_gone == max)
-			break;
 		cp_binding_spec(b, &gone[(*n_gone)++]);
 		if (b->has_hoa4)
 			release_hoa4(c, b);
 		cp_bcache_remove(&c->cache, b);
 		c->ctr[CP_C_REVOKED_NO_BRA]++;
 	}
+	c->bri_due_ms = due;
 	return n;
 }
 

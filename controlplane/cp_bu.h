@@ -47,6 +47,8 @@ struct cp_ctx {
 	uint64_t mh_rx[256];         /* Mobility Headers received, by type */
 	uint64_t mh_err[HA_ERR__COUNT]; /* and those that did not decode, by error */
 	uint16_t bri_seq;            /* the last BRI sequence number used */
+	uint64_t bri_due_ms;         /* the earliest BRI timer of a revoking binding: the cache is
+	                                scanned only then (0: at the next tick, as after adoption) */
 	struct cp_realloc *realloc;  /* by home address or home prefix */
 	/* IPv4 home addresses IKEv2 assigned (cp_ike.c): the session's address for a home prefix,
 	 * and whether an address is a session's (then a binding never gives it back) */

@@ -486,7 +486,7 @@ unsigned cp_cli_poll(struct cp_cli *cli)
 {
 	unsigned served = 0;
 
-	while (cli->listen_fd >= 0) {
+	while (cli->listen_fd >= 0 && cp_sock_pending(cli->listen_fd)) {
 		int fd = accept4(cli->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			break;

@@ -293,7 +293,8 @@ unsigned cp_ike_srv_poll(struct cp_ike_srv *s)
 
 	if (s->listen_fd < 0)
 		return 0;
-	int c = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int c = cp_sock_pending(s->listen_fd)
+		? accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC) : -1;
 	if (c >= 0) {
 		drop_conn(s); /* charon restarted: the new connection is the one */
 		s->fd = c;

@@ -72,6 +72,7 @@ struct hacpd {
 	bool syncing;
 	uint32_t sync_cursor;
 	uint64_t synced;
+	uint64_t work_ns;      /* CPU time spent on punts and acks (signalling work) */
 	struct cp_ike_srv *ike_srv;  /* charon's plugin (NULL without IKE) */
 	struct cp_ike *ike;
 };
@@ -427,7 +428,14 @@ static void handle_punt(struct hacpd *h, struct rte_mbuf *mb)
 	handle_bu(h, meta, &p, &m);
 }
 
-static void handle_acks(struct hacpd *h)
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static unsigned handle_acks(struct hacpd *h)
 {
 	struct ha_cmd_ack acks[32];
 	unsigned n = rte_ring_sc_dequeue_burst_elem(h->ack, acks, sizeof(acks[0]), 32, NULL);
@@ -449,6 +457,7 @@ static void handle_acks(struct hacpd *h)
 		}
 		send_ba(h, pe->port, &pe->out);
 	}
+	return n;
 }
 
 /* Attach to (or create) a store of capacity entries; @return them, *adopt when they hold a
@@ -589,6 +598,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	static struct hacpd h;
+	/* touch the BAs' waiting room now (PENDING_MAX slots, some 20 MiB): its pages would
+	 * otherwise fault in one by one under the first BU storm */
+	memset(h.pending, 0, sizeof(h.pending));
 	h.cfg = cfg;
 	char prefix[300];
 	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", file_prefix(cfg));
@@ -670,12 +682,18 @@ int main(int argc, char **argv)
 	int rc = 0;
 	while (!quit) {
 		void *pkts[32];
+		uint64_t t0 = thread_cpu_ns();
 		unsigned n = rte_ring_sc_dequeue_burst(h.punt, pkts, 32, NULL);
 		for (unsigned i = 0; i < n; i++) {
 			handle_punt(&h, pkts[i]);
 			rte_pktmbuf_free(pkts[i]);
 		}
-		handle_acks(&h);
+		/* the signalling work of this core: punts read, procedures run, commands and BAs
+		 * queued (docs/performance.md: BUs per second of one control-plane core). The
+		 * thread's CPU time, not the TSC: where processes share CPUs, time preempted is not
+		 * work */
+		if (handle_acks(&h) + n)
+			h.work_ns += thread_cpu_ns() - t0;
 		cp_cli_poll(&cli);
 		cp_ike_srv_poll(&ike_srv);
 		detach_timers(&h);
@@ -705,8 +723,10 @@ int main(int argc, char **argv)
 	if (stats_file) {
 		FILE *f = fopen(stats_file, "w");
 		if (f) {
-			fprintf(f, "{\"bindings\":%u,\"generation\":%u,\"re-asserted\":%llu",
-				h.cp.cache.count, h.generation, (unsigned long long)h.synced);
+			fprintf(f, "{\"bindings\":%u,\"generation\":%u,\"re-asserted\":%llu,"
+				   "\"work-ns\":%llu",
+				h.cp.cache.count, h.generation, (unsigned long long)h.synced,
+				(unsigned long long)h.work_ns);
 			for (unsigned i = 0; i < CP_C__COUNT; i++)
 				fprintf(f, ",\"%s\":%llu", cp_counter_name(i),
 					(unsigned long long)h.cp.ctr[i]);

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <grp.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -46,4 +47,10 @@ int cp_sock_listen(const char *path, mode_t mode, const char *group)
 		}
 	}
 	return fd;
+}
+
+bool cp_sock_pending(int listen_fd)
+{
+	struct pollfd p = { .fd = listen_fd, .events = POLLIN };
+	return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }

@@ -373,7 +373,11 @@ static void control_loop(struct dp_ctx *ctx, const struct options *o)
 
 	while (!ctx->quit) {
 		unsigned work = dp_ctl_commands(ctx, &ctl);
-		work += dp_ctl_transmit(ctx, &ctl, st);
+		uint64_t t0 = rte_rdtsc();
+		unsigned sent = dp_ctl_transmit(ctx, &ctl, st);
+		if (sent)
+			st->c[DP_C_CTL_TX_CYCLES] += rte_rdtsc() - t0;
+		work += sent;
 		work += dp_local_answer(ctx, st);
 		dp_binding_reclaim(ctx->bindings);
 		dp_sa_table_reclaim(ctx->sas);

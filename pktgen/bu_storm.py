@@ -139,7 +139,15 @@ def storm(a, work, prefix):
     lat.sort()
     first = min(sent.values())
     rate = len(lat) / (last - first) if last > first else 0
+    hs = json.load(open(f"{work}/hadp.json"))
+    bus = max(cs["bu-received"], 1)
+    # each stage's own work per BU: hacpd's thread CPU time, hadp's TSC inside its loops
+    cp_us = cs["work-ns"] / bus / 1e3
+    wk_cyc = hs["counters"]["work-cycles"] / max(hs["counters"]["rx-access"], 1)
+    ctl_cyc = hs["counters"].get("control-tx-cycles", 0) / max(hs["counters"]["control-plane-sent"], 1)
     res = {"ues": a.ues, "bas": len(lat), "bu_per_s": rate,
+           "hacpd_us_per_bu": cp_us, "hacpd_bu_per_s_one_core": 1e6 / cp_us if cp_us else 0,
+           "hadp_worker_cycles_per_bu": wk_cyc, "hadp_control_cycles_per_ba": ctl_cyc,
            "ba_latency_median_ms": lat[len(lat) // 2] * 1e3,
            "ba_latency_p99_ms": lat[min(len(lat) - 1, len(lat) * 99 // 100)] * 1e3,
            "accepted": cs["bu-accepted"], "ba_sent": cs["ba-sent"], "cmd_full": cs["cmd-full"], "tx_full": cs["tx-full"]}
@@ -147,6 +155,10 @@ def storm(a, work, prefix):
     print(f"bu_storm: {a.ues} UEs, {len(lat)} BAs back, {rate:,.0f} BU/s served, BA latency "
           f"median {res['ba_latency_median_ms']:.2f} ms, p99 {res['ba_latency_p99_ms']:.2f} ms "
           f"(hacpd accepted {cs['bu-accepted']}, sent {cs['ba-sent']} BAs)")
+    print(f"bu_storm: own work per BU: hacpd {cp_us:.2f} us of CPU "
+          f"({res['hacpd_bu_per_s_one_core']:,.0f} BU/s on one control-plane core), hadp worker "
+          f"{wk_cyc:,.0f} cycles (ESP decrypt, punt), hadp control thread {ctl_cyc:,.0f} cycles "
+          f"per BA (ESP encrypt, tx)")
     return 0 if len(lat) == a.ues else 1
 
 
