@@ -38,7 +38,8 @@ struct cp_binding {
 	uint16_t seq;                  /* last accepted sequence number */
 	uint16_t flags;                /* the accepted BU's flags (H, R, K) */
 	uint32_t lifetime;             /* granted, seconds */
-	uint64_t expires;              /* seconds on the caller's clock */
+	uint64_t expires;              /* seconds on the caller's clock (cp_bcache_set_expiry) */
+	uint32_t expires_bucket;       /* the wheel bucket it is filed in (process-local use) */
 	uint32_t sa_in;                /* the signalling SA the BUs arrive under (0: none) */
 	uint16_t port;                 /* hadp's port the BUs arrive on: where to send to the UE */
 	/* network-initiated detach in progress (004 5.4.3.1): the BRI's sequence number, when
@@ -60,7 +61,17 @@ struct cp_bcache {
 	bool own_slots;                /* allocated here (else the caller's shared memory) */
 	uint32_t *free_idx;            /* process-local, rebuilt on adoption */
 	uint32_t n_free;
+	/* the expiry wheel (process-local, rebuilt on adoption): one bucket per second modulo
+	 * CP_WHEEL_SIZE, a doubly linked list of slot indices each, so the once-a-second expiry
+	 * looks at the bindings of that second, not at all of them */
+	uint32_t *w_next, *w_prev;     /* per slot; CP_WHEEL_NIL ends a list */
+	uint8_t *w_filed;              /* per slot: in a bucket */
+	uint32_t w_head[4096];
+	uint64_t w_done;               /* every second up to this one has been looked at */
 };
+
+#define CP_WHEEL_SIZE 4096u
+#define CP_WHEEL_NIL UINT32_MAX
 
 /** slots NULL: allocate capacity slots here. adopt: the slots hold a previous run's entries;
  *  take those in use. 0 or -ENOMEM. */
@@ -79,5 +90,10 @@ void cp_bcache_set_hoa4(struct cp_bcache *c, struct cp_binding *b, bool has, str
 /** Remove; the slot is free again. */
 void cp_bcache_remove(struct cp_bcache *c, struct cp_binding *b);
 void cp_bcache_clear(struct cp_bcache *c);
+/** Set b's expiry (seconds on the caller's clock) and file it on the wheel. b is inserted. */
+void cp_bcache_set_expiry(struct cp_bcache *c, struct cp_binding *b, uint64_t expires);
+/** Up to max bindings whose expiry is <= now (the caller removes them). Looks at the buckets of
+ *  the seconds since the last call (all of them, once, after a start or a long pause). */
+unsigned cp_bcache_expired(struct cp_bcache *c, uint64_t now, struct cp_binding **out, unsigned max);
 
 #endif

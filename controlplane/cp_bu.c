@@ -337,7 +337,7 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 	b->seq = bu->seq;
 	b->flags = bu->flags;
 	b->lifetime = granted;
-	b->expires = in->now + granted;
+	cp_bcache_set_expiry(&c->cache, b, in->now + granted);
 	b->sa_in = in->esp ? in->sa_spi : 0;
 	b->port = in->port;
 	if (MH_HAS_OPT(o, MH_OPT_IPV4_HOA))
@@ -382,14 +382,13 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 
 unsigned cp_expire(struct cp_ctx *c, uint64_t now, struct ha_binding_spec *specs, unsigned max)
 {
-	struct cp_binding *b, *tmp;
+	struct cp_binding *due[64];
 	unsigned n = 0;
 
-	HASH_ITER(hh, c->cache.by_prefix, b, tmp) {
-		if (n == max)
-			break;
-		if (b->expires > now)
-			continue;
+	/* the expiry wheel: only this second's bindings are looked at, not the whole cache */
+	unsigned k = cp_bcache_expired(&c->cache, now, due, max < 64 ? max : 64);
+	for (unsigned i = 0; i < k; i++) {
+		struct cp_binding *b = due[i];
 		cp_binding_spec(b, &specs[n++]);
 		if (b->has_hoa4)
 			release_hoa4(c, b);

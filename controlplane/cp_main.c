@@ -38,7 +38,7 @@
 #define CP_STORE_NAME "hacpd_bindings"
 #define CP_IKE_STORE_NAME "hacpd_ike_sessions"
 #define CP_STORE_MAGIC 0x48414350u /* "HACP" */
-#define CP_STORE_VERSION 1
+#define CP_STORE_VERSION 2 /* 2: cp_binding.expires_bucket */
 
 struct cp_store_hdr {
 	uint32_t magic;
@@ -679,6 +679,7 @@ int main(int argc, char **argv)
 				cfg->ike.socket, strerror(-irc));
 	}
 	uint64_t start = now_s(), last_expiry = start;
+	bool expiry_backlog = false;
 	int rc = 0;
 	while (!quit) {
 		void *pkts[32];
@@ -707,12 +708,14 @@ int main(int argc, char **argv)
 			rc = 1;
 			break;
 		}
-		if (now != last_expiry) {
+		/* once a second, and at every turn while a mass expiry has more than 64 due */
+		if (now != last_expiry || expiry_backlog) {
 			struct ha_binding_spec del[64];
 			unsigned k = cp_expire(&h.cp, now, del, 64);
 			uint32_t seq;
 			for (unsigned i = 0; i < k; i++)
 				send_cmd(&h, HA_CMD_BINDING_DELETE, &del[i], &seq);
+			expiry_backlog = k == 64 && rte_ring_free_count(h.cmd) > 64;
 			last_expiry = now;
 		}
 		if (max_seconds && now - start >= max_seconds)

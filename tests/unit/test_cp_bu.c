@@ -632,3 +632,51 @@ Test(bu, bri_timers_walk_the_cache_only_when_due)
 	cr_assert_eq(n + n_gone, 1, "due: the retransmission (or the removal) happens");
 	cr_assert_geq(ctx.bri_due_ms, due);
 }
+
+/* The expiry wheel (cp_bcache.h): each second looks at its own bucket, lifetimes longer than
+ * the wheel wait their lap, an expiry already past is found at the next look, a refresh moves
+ * the binding, and a restarted hacpd's adopted bindings expire on time. */
+static struct cp_binding *wheel_add(struct cp_bcache *c, unsigned i, uint64_t expires)
+{
+	struct cp_binding *b = cp_bcache_alloc(c);
+	struct in6_addr a = a6("2001:db8:100::");
+	a.s6_addr[7] = (uint8_t)i;
+	cp_bkey_make(&b->key, &a, 64);
+	cp_bcache_insert(c, b);
+	cp_bcache_set_expiry(c, b, expires);
+	return b;
+}
+
+Test(bu, expiry_wheel)
+{
+	static struct cp_binding slots[8];
+	struct cp_bcache c;
+	struct cp_binding *due[8];
+	cr_assert_eq(cp_bcache_init(&c, slots, 8, false), 0);
+	cr_assert_eq(cp_bcache_expired(&c, 100, due, 8), 0, "the first look: every bucket, none due");
+	struct cp_binding *b105 = wheel_add(&c, 1, 105);
+	wheel_add(&c, 2, 105 + CP_WHEEL_SIZE);   /* the same bucket, a lap later */
+	wheel_add(&c, 3, 50);                    /* already past */
+	struct cp_binding *b200 = wheel_add(&c, 4, 200);
+	cr_assert_eq(cp_bcache_expired(&c, 101, due, 8), 1, "the past one at the next look");
+	cr_assert_eq(due[0]->expires, 50);
+	cp_bcache_remove(&c, due[0]);
+	cr_assert_eq(cp_bcache_expired(&c, 104, due, 8), 0);
+	cr_assert_eq(cp_bcache_expired(&c, 105, due, 8), 1, "its second, not the next lap's");
+	cr_assert_eq(due[0], b105);
+	cp_bcache_remove(&c, b105);
+	cp_bcache_set_expiry(&c, b200, 300);     /* a refresh */
+	cr_assert_eq(cp_bcache_expired(&c, 299, due, 8), 0, "moved by the refresh");
+	cr_assert_eq(c.count, 2);
+
+	/* hacpd restarts: the slots stay, the wheel is built again */
+	cp_bcache_free(&c);
+	struct cp_bcache again;
+	cr_assert_eq(cp_bcache_init(&again, slots, 8, true), 0);
+	cr_assert_eq(again.count, 2);
+	cr_assert_eq(cp_bcache_expired(&again, 300, due, 8), 1);
+	cr_assert_eq(due[0]->expires, 300);
+	cr_assert_eq(cp_bcache_expired(&again, 104 + CP_WHEEL_SIZE, due, 8), 0);
+	cr_assert_eq(cp_bcache_expired(&again, 105 + CP_WHEEL_SIZE, due, 8), 1, "the long one, a lap on");
+	cp_bcache_free(&again);
+}
