@@ -13,6 +13,7 @@
 
 #include <rte_ether.h>
 
+#include "dp_neigh.h"
 #include "dp_route.h"
 #include "dp_stats.h"
 #include "ha_config.h"
@@ -29,6 +30,7 @@ struct dp_port {
 	bool started;
 	struct rte_ether_addr mac;
 	struct rte_ether_addr next_hop;
+	uint64_t next_hop_word;      /* the same as a union dp_next_hop word (dp_route.h) */
 };
 
 /* Token bucket per punt reason, per worker: a flood of one kind cannot starve the others or
@@ -56,7 +58,8 @@ struct dp_ctx {
 	struct rte_rcu_qsbr *qsbr;
 	struct dp_bindings *bindings;
 	struct dp_sa_table *sas;
-	struct dp_routes routes;     /* core side; read-only once the workers run */
+	struct dp_routes routes;     /* core side; next-hop words written by dp_neigh only */
+	struct dp_neigh neigh;       /* the routes' next-hop addresses (control thread) */
 	struct dp_esp_ctx *ctl_esp;  /* the control thread's: signalling SAs */
 	unsigned n_workers;
 	struct dp_worker workers[DP_MAX_WORKERS];

@@ -409,13 +409,13 @@ static int encapsulate(const struct dp_binding *b, const struct dp_port *port, s
 }
 
 /* The core side's next hop for a user packet: by route when the YAML has routes (longest prefix
- * of its destination), else the port's. NULL when no route covers it. */
-static inline const struct rte_ether_addr *core_next_hop(const struct dp_ctx *ctx,
-							 const struct dp_port *core,
-							 const uint8_t *ip, uint8_t ver)
+ * of its destination), else the port's. A union dp_next_hop word: 0 when no route covers it,
+ * not dp_nh_valid() while its MAC is being resolved (dp_neigh.h). */
+static inline uint64_t core_next_hop(const struct dp_ctx *ctx, const struct dp_port *core,
+				     const uint8_t *ip, uint8_t ver)
 {
 	if (!ctx->routes.n)
-		return &core->next_hop;
+		return core->next_hop_word;
 	return ver == 6 ? dp_route6(&ctx->routes, ip + 24)
 			: dp_route4(&ctx->routes, *(const uint32_t *)(ip + 16));
 }
@@ -437,14 +437,16 @@ static int decapsulate(const struct dp_ctx *ctx, const struct dp_binding *b,
 	uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, x->inner_off);
 	if (!hop(ip, x->inner_ver))
 		return DP_D_TTL;
-	const struct rte_ether_addr *nh = core_next_hop(ctx, core, ip, x->inner_ver);
+	uint64_t nh = core_next_hop(ctx, core, ip, x->inner_ver);
 	if (!nh)
 		return DP_D_NO_ROUTE;
+	if (!dp_nh_valid(nh))
+		return DP_D_NH_UNRESOLVED;
 	rte_pktmbuf_adj(m, (uint16_t)(x->inner_off - ETH_HLEN));
 	rte_pktmbuf_trim(m, (uint16_t)(m->data_len - ETH_HLEN - x->inner_len));
 	uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *);
 	put_eth(e, core, x->inner_ver == 6 ? RTE_BE16(RTE_ETHER_TYPE_IPV6) : RTE_BE16(RTE_ETHER_TYPE_IPV4));
-	rte_ether_addr_copy(nh, (struct rte_ether_addr *)e);
+	memcpy(e, &nh, 6);
 	return -1;
 }
 
@@ -681,9 +683,9 @@ static void esp_uplink(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 			dp_drop(w->stats, DP_D_TTL, m);
 			continue;
 		}
-		const struct rte_ether_addr *nh = core_next_hop(ctx, core, ip, y[k].inner_ver);
-		if (!nh) {
-			dp_drop(w->stats, DP_D_NO_ROUTE, m);
+		uint64_t nh = core_next_hop(ctx, core, ip, y[k].inner_ver);
+		if (!nh || !dp_nh_valid(nh)) {
+			dp_drop(w->stats, nh ? DP_D_NH_UNRESOLVED : DP_D_NO_ROUTE, m);
 			continue;
 		}
 		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - y[k].inner_len));
@@ -694,7 +696,7 @@ static void esp_uplink(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 		}
 		put_eth(e, core, y[k].inner_ver == 6 ? RTE_BE16(RTE_ETHER_TYPE_IPV6)
 						    : RTE_BE16(RTE_ETHER_TYPE_IPV4));
-		rte_ether_addr_copy(nh, (struct rte_ether_addr *)e);
+		memcpy(e, &nh, 6);
 		w->stats->c[DP_C_UPLINK]++;
 		t->pkts[t->n++] = m;
 	}

@@ -98,6 +98,11 @@ unsigned dp_local_answer(struct dp_ctx *ctx, struct dp_stats *st)
 		unsigned role = meta->port == ctx->ports[DP_PORT_CORE].port_id ? DP_PORT_CORE
 									       : DP_PORT_ACCESS;
 		const struct dp_port *p = &ctx->ports[role];
+		/* the routers' answers (and requests) tell the routes' next hops (dp_neigh.h) */
+		if (role == DP_PORT_CORE && dp_neigh_learn(ctx, st, m)) {
+			dp_drop(st, DP_D_NEIGH_ANSWER, m);
+			continue;
+		}
 		if (meta->reason == HA_PUNT_ARP && answer_arp(ctx, p, m)) {
 			st->c[DP_C_ARP_REPLIES]++;
 		} else if (meta->reason == HA_PUNT_ND && answer_ns(ctx, p, m)) {

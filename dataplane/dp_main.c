@@ -234,6 +234,9 @@ static int port_init(struct dp_ctx *ctx, enum dp_port_role role, const struct ha
 	if ((rc = rte_eth_macaddr_get(p->port_id, &p->mac)) != 0)
 		return rc;
 	memcpy(p->next_hop.addr_bytes, pc->next_hop_mac, 6);
+	union dp_next_hop nh = { .mac = p->next_hop };
+	nh.octet[DP_NH_VALID_OCTET] = nh.octet[DP_NH_ROUTE_OCTET] = 1;
+	p->next_hop_word = nh.word;
 	rte_eth_promiscuous_enable(p->port_id); /* not every device has it; not needed then */
 	if ((rc = rte_eth_dev_start(p->port_id)) == 0)
 		p->started = true;
@@ -297,6 +300,7 @@ static int tables_init(struct dp_ctx *ctx)
 			bp.prefix_lens[bp.n_prefix_lens++] = cfg->pdns[i].home_prefix_len;
 	}
 	int rrc = dp_routes_create(&ctx->routes, &cfg->dataplane, bp.socket_id);
+	dp_neigh_init(&ctx->neigh, &cfg->dataplane);
 	if (rrc) {
 		RTE_LOG(ERR, USER1, "hadp: dataplane.routes: %s\n", strerror(-rrc));
 		return rrc;
@@ -379,6 +383,7 @@ static void control_loop(struct dp_ctx *ctx, const struct options *o)
 			st->c[DP_C_CTL_TX_CYCLES] += rte_rdtsc() - t0;
 		work += sent;
 		work += dp_local_answer(ctx, st);
+		work += dp_neigh_tick(ctx, st);
 		dp_binding_reclaim(ctx->bindings);
 		dp_sa_table_reclaim(ctx->sas);
 		uint64_t now = rte_rdtsc(), rx = total_rx(ctx);

@@ -40,7 +40,11 @@ int dp_routes_create(struct dp_routes *r, const struct ha_config_dataplane *dp, 
 			dp_routes_free(r);
 			return rc;
 		}
-		memcpy(r->next_hop[i].addr_bytes, c->next_hop_mac, 6);
+		if (!c->has_next_hop) {
+			memcpy(r->next_hop[i].mac.addr_bytes, c->next_hop_mac, 6);
+			r->next_hop[i].octet[DP_NH_VALID_OCTET] = 1;
+		}
+		r->next_hop[i].octet[DP_NH_ROUTE_OCTET] = 1; /* else dp_neigh resolves it */
 	}
 	r->n = dp->n_routes;
 	return 0;

@@ -108,11 +108,14 @@ struct ha_config_port {
 	uint8_t next_hop_mac[6];           /**< destination MAC of frames sent on this port */
 };
 
-/** A core-side route: traffic to prefix goes to next_hop_mac (longest prefix wins). */
+/** A core-side route: traffic to prefix goes to next_hop_mac, or to the MAC address hadp
+ *  resolves for the next_hop address (ARP, IPv6 neighbour discovery); longest prefix wins. */
 struct ha_config_route {
 	struct ha_cfg_addr prefix;
 	uint8_t prefix_len;
 	uint8_t next_hop_mac[6];
+	bool has_next_hop;                 /**< next_hop given: resolved, next_hop_mac unused */
+	struct ha_cfg_addr next_hop;       /**< the router's address, the prefix's family */
 };
 
 struct ha_config_dataplane {

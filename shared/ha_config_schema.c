@@ -488,8 +488,8 @@ static bool addr_eq(const struct ha_cfg_addr *a, const struct ha_cfg_addr *b);
 /* routes: where the core port sends what it forwards, by destination (longest prefix). */
 static int walk_routes(struct cfg_ctx *c, const struct ynode *n, struct ha_config_dataplane *dp)
 {
-	static const char *const keys[] = {"prefix", "next_hop_mac"};
-	enum { K_PREFIX, K_MAC };
+	static const char *const keys[] = {"prefix", "next_hop_mac", "next_hop"};
+	enum { K_PREFIX, K_MAC, K_NH };
 
 	if (need_seq(c, n, HA_CFG_MAX_ROUTES, "routes") < 0)
 		return -1;
@@ -502,11 +502,24 @@ static int walk_routes(struct cfg_ctx *c, const struct ynode *n, struct ha_confi
 		unsigned len;
 		char mac[18];
 		size_t o = cfg_push_index(c, i);
-		if (cfg_map(c, n->kids[i], keys, 2, &m) < 0)
+		if (cfg_map(c, n->kids[i], keys, 3, &m) < 0)
 			return -1;
 		if (f_prefix(c, &m, K_PREFIX, true, 0, &r->prefix, &len, NULL) < 0)
 			return -1;
 		r->prefix_len = (uint8_t)len;
+		if (m.v[K_NH]) {
+			if (m.v[K_MAC])
+				return field_fail(c, &m, K_NH, "give next_hop or next_hop_mac, not both");
+			if (f_addr(c, &m, K_NH, true, r->prefix.family, &r->next_hop, NULL) < 0)
+				return -1;
+			r->has_next_hop = true;
+			for (size_t j = 0; j < i; j++)
+				if (dp->routes[j].prefix_len == r->prefix_len &&
+				    addr_eq(&dp->routes[j].prefix, &r->prefix))
+					return cfg_fail(c, n->kids[i], "the same prefix as routes[%zu]", j);
+			cfg_pop(c, o);
+			continue;
+		}
 		if (f_str(c, &m, K_MAC, true, mac, sizeof(mac), NULL, check_mac) < 0)
 			return -1;
 		unsigned b[6];

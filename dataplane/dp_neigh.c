@@ -1,0 +1,189 @@
+/* Next-hop resolution on the control thread: see dp_neigh.h. */
+#include <string.h>
+#include <sys/socket.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+#include "dp_ctx.h"
+#include "dp_neigh.h"
+#include "ha_bytes.h"
+#include "mh_codec.h"
+
+#define ETH_HLEN 14
+#define ASK_UNKNOWN_S 1   /* until the router answers */
+#define ASK_KNOWN_S 60    /* afterwards: a router replaced by another MAC is found */
+
+void dp_neigh_init(struct dp_neigh *t, const struct ha_config_dataplane *dp)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned i = 0; i < dp->n_routes; i++) {
+		if (!dp->routes[i].has_next_hop)
+			continue;
+		t->e[t->n].ip = dp->routes[i].next_hop;
+		t->e[t->n++].route = (uint16_t)i;
+	}
+}
+
+/* The workers read the word whole: one store. */
+static void set_mac(struct dp_ctx *ctx, struct dp_stats *st, struct dp_neigh_entry *n,
+		    const uint8_t mac[6])
+{
+	union dp_next_hop nh = { .word = 0 };
+	memcpy(nh.mac.addr_bytes, mac, 6);
+	nh.octet[DP_NH_VALID_OCTET] = nh.octet[DP_NH_ROUTE_OCTET] = 1;
+	union dp_next_hop *slot = &ctx->routes.next_hop[n->route];
+	if (__atomic_load_n(&slot->word, __ATOMIC_RELAXED) != nh.word) {
+		__atomic_store_n(&slot->word, nh.word, __ATOMIC_RELEASE);
+		st->c[DP_C_NEIGH_LEARNED]++;
+	}
+	if (!n->known)
+		n->next_ask_tsc = rte_get_tsc_cycles() + rte_get_tsc_hz() * ASK_KNOWN_S;
+	n->known = true;
+}
+
+static void learn(struct dp_ctx *ctx, struct dp_stats *st, int family, const uint8_t *ip,
+		  const uint8_t mac[6])
+{
+	static const uint8_t zero[6];
+	if (!memcmp(mac, zero, 6) || (mac[0] & 1))
+		return; /* no address, or a group one */
+	for (unsigned i = 0; i < ctx->neigh.n; i++) {
+		struct dp_neigh_entry *n = &ctx->neigh.e[i];
+		if (n->ip.family == family &&
+		    !memcmp(family == AF_INET ? (const void *)&n->ip.v4 : (const void *)&n->ip.v6, ip,
+			    family == AF_INET ? 4 : 16))
+			set_mac(ctx, st, n, mac);
+	}
+}
+
+/* The link-layer address option of type want (1 source, 2 target) in ND options. */
+static const uint8_t *nd_lladdr(const uint8_t *opt, const uint8_t *end, uint8_t want)
+{
+	while (opt + 8 <= end && opt[1]) {
+		if (opt[0] == want && opt[1] == 1)
+			return opt + 2;
+		opt += opt[1] * 8u;
+	}
+	return NULL;
+}
+
+bool dp_neigh_learn(struct dp_ctx *ctx, struct dp_stats *st, const struct rte_mbuf *m)
+{
+	const uint8_t *e = rte_pktmbuf_mtod(m, const uint8_t *), *end = e + m->data_len;
+
+	if (!ctx->neigh.n || m->data_len < ETH_HLEN)
+		return false;
+	if (ha_rd16(e + 12) == 0x0806) {
+		const uint8_t *a = e + ETH_HLEN;
+		if (m->data_len < ETH_HLEN + 28 || ha_rd16(a) != 1 || ha_rd16(a + 2) != 0x0800 ||
+		    a[4] != 6 || a[5] != 4)
+			return false;
+		learn(ctx, st, AF_INET, a + 14, a + 8); /* the sender, request or reply (RFC 826) */
+		return ha_rd16(a + 6) == 2;
+	}
+	const uint8_t *ip = e + ETH_HLEN, *icmp = ip + 40;
+	if (ha_rd16(e + 12) != 0x86DD || m->data_len < ETH_HLEN + 40 + 24 || ip[6] != 58 ||
+	    ip[7] != 255)
+		return false;
+	if (icmp[0] == 136) { /* an advertisement: the target's address (7.2.5) */
+		const uint8_t *ll = nd_lladdr(icmp + 24, end, 2);
+		learn(ctx, st, AF_INET6, icmp + 8, ll ? ll : e + 6);
+		return true;
+	}
+	if (icmp[0] == 135) { /* a solicitation from the router names its own (7.2.3) */
+		const uint8_t *ll = nd_lladdr(icmp + 24, end, 1);
+		if (ll)
+			learn(ctx, st, AF_INET6, ip + 8, ll);
+	}
+	return false;
+}
+
+static struct rte_mbuf *arp_request(struct dp_ctx *ctx, const struct dp_port *p, const void *tpa)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(ctx->pool);
+	uint8_t *e = m ? (uint8_t *)rte_pktmbuf_append(m, ETH_HLEN + 28) : NULL;
+	if (!e) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	uint8_t *a = e + ETH_HLEN;
+	memset(e, 0xff, 6);
+	memcpy(e + 6, p->mac.addr_bytes, 6);
+	ha_wr16(e + 12, 0x0806);
+	ha_wr16(a, 1);
+	ha_wr16(a + 2, 0x0800);
+	a[4] = 6;
+	a[5] = 4;
+	ha_wr16(a + 6, 1);
+	memcpy(a + 8, p->mac.addr_bytes, 6);
+	memcpy(a + 14, &ctx->ha4, 4);
+	memset(a + 18, 0, 6);
+	memcpy(a + 24, tpa, 4);
+	return m;
+}
+
+/* RFC 4861 7.2.2: to the target's solicited-node address, with our link-layer address. */
+static struct rte_mbuf *ns_request(struct dp_ctx *ctx, const struct dp_port *p, const uint8_t *tgt)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(ctx->pool);
+	uint8_t *e = m ? (uint8_t *)rte_pktmbuf_append(m, ETH_HLEN + 40 + 32) : NULL;
+	if (!e) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	uint8_t *ip = e + ETH_HLEN, *icmp = ip + 40;
+	uint8_t snm[16] = { 0xff, 0x02, [11] = 1, [12] = 0xff, [13] = tgt[13], [14] = tgt[14],
+			    [15] = tgt[15] };
+	const uint8_t mac[6] = { 0x33, 0x33, 0xff, tgt[13], tgt[14], tgt[15] };
+	memcpy(e, mac, 6);
+	memcpy(e + 6, p->mac.addr_bytes, 6);
+	ha_wr16(e + 12, 0x86DD);
+	memset(ip, 0, 40);
+	ip[0] = 0x60;
+	ha_wr16(ip + 4, 32);
+	ip[6] = 58;
+	ip[7] = 255;
+	memcpy(ip + 8, ctx->ha6, 16);
+	memcpy(ip + 24, snm, 16);
+	memset(icmp, 0, 32);
+	icmp[0] = 135;
+	memcpy(icmp + 8, tgt, 16);
+	icmp[24] = 1; /* source link-layer address */
+	icmp[25] = 1;
+	memcpy(icmp + 26, p->mac.addr_bytes, 6);
+	uint8_t tail[8] = { 0, 0, 0, 32, 0, 0, 0, 58 };
+	uint32_t sum = ha_csum_add(0, ip + 8, 32);
+	sum = ha_csum_add(sum, tail, 8);
+	ha_wr16(icmp + 2, ha_csum_fold(ha_csum_add(sum, icmp, 32)));
+	return m;
+}
+
+unsigned dp_neigh_tick(struct dp_ctx *ctx, struct dp_stats *st)
+{
+	struct rte_mbuf *out[HA_CFG_MAX_ROUTES];
+	const struct dp_port *p = &ctx->ports[DP_PORT_CORE];
+	uint64_t now = rte_get_tsc_cycles();
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < ctx->neigh.n; i++) {
+		struct dp_neigh_entry *n = &ctx->neigh.e[i];
+		if (now < n->next_ask_tsc)
+			continue;
+		n->next_ask_tsc = now + rte_get_tsc_hz() * (n->known ? ASK_KNOWN_S : ASK_UNKNOWN_S);
+		bool v4 = n->ip.family == AF_INET;
+		if (v4 ? !ctx->ha4 : false)
+			continue; /* no address of ours to ask from */
+		struct rte_mbuf *m = v4 ? arp_request(ctx, p, &n->ip.v4)
+					: ns_request(ctx, p, n->ip.v6.s6_addr);
+		if (m)
+			out[k++] = m;
+	}
+	if (!k)
+		return 0;
+	uint16_t sent = rte_eth_tx_burst(p->port_id, (uint16_t)(p->n_txq - 1), out, (uint16_t)k);
+	st->c[DP_C_NEIGH_ASKED] += sent;
+	for (unsigned i = sent; i < k; i++)
+		dp_drop(st, DP_D_TX_FULL, out[i]);
+	return k;
+}

@@ -1,0 +1,43 @@
+/*
+ * Next-hop resolution for the core side's routes (dataplane.routes[].next_hop): the control
+ * thread asks for each router's MAC address (ARP, RFC 826; IPv6 neighbour solicitation to the
+ * solicited-node address, RFC 4861 7.2.2), every second until it answers and every minute after,
+ * and learns it from the answer, or from the router's own requests (RFC 826's merge, RFC 4861
+ * 7.2.3's source link-layer address). The MAC goes into the route's next-hop word (dp_route.h),
+ * which the workers read; until then the route's packets are dropped as
+ * drop-next-hop-unresolved. A router's MAC that changes is followed. Owner: the control thread.
+ */
+#ifndef DP_NEIGH_H
+#define DP_NEIGH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "ha_config.h"
+
+struct dp_ctx;
+struct dp_stats;
+
+struct dp_neigh_entry {
+	struct ha_cfg_addr ip;      /* the router */
+	uint16_t route;             /* the route whose next hop it is */
+	bool known;
+	uint64_t next_ask_tsc;
+};
+
+struct dp_neigh {
+	unsigned n;
+	struct dp_neigh_entry e[HA_CFG_MAX_ROUTES];
+};
+
+/** The routes that name a next-hop address. */
+void dp_neigh_init(struct dp_neigh *t, const struct ha_config_dataplane *dp);
+/** Ask for what is due. @return requests sent. */
+unsigned dp_neigh_tick(struct dp_ctx *ctx, struct dp_stats *st);
+/** An ARP packet or ICMPv6 neighbour discovery message from the core port: learn from it.
+ *  @return true when it was only an answer for us (the caller frees it). */
+bool dp_neigh_learn(struct dp_ctx *ctx, struct dp_stats *st, const struct rte_mbuf *m);
+
+#endif

@@ -1,0 +1,167 @@
+#!/usr/bin/python3
+"""Next-hop resolution (dataplane/dp_neigh.h) against a real neighbour: the Linux kernel in a
+network namespace plays the PDN's router on hadp's core port (net_pcap on a veth). hadp's
+routes name the router by address (dataplane.routes[].next_hop); hadp asks for its MAC (ARP,
+RFC 826; neighbour solicitation, RFC 4861 7.2.2), the kernel answers, and the UE's uplink,
+injected on the access port's veth, leaves the core port to that MAC. A route whose router
+never answers drops its packets as drop-next-hop-unresolved and keeps asking.
+
+usage: neigh_test.py BUILD_DIR WORK_DIR
+"""
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+from scapy.all import IP, UDP, Ether, IPv6, Raw, rdpcap, raw  # noqa: E402
+
+HA6, HA4 = "2001:db8:ffff::1", "192.0.2.1"
+COA, HOA, HOA4 = "2001:db8:aaaa::2", "2001:db8:100:1::55", "10.45.0.2"
+ROUTER6, ROUTER4 = "2001:db8:c::fe", "198.51.100.254"
+SILENT6 = "2001:db8:c::99"          # a router that never answers
+CN6, CN4, CN_SILENT = "2001:db8:9::1", "203.0.113.9", "2001:db8:7::1"
+
+failures = []
+
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        failures.append(what)
+
+
+def sh(*args, ns=None, check_rc=True):
+    cmd = (["ip", "netns", "exec", ns] if ns else []) + list(args)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    if check_rc and r.returncode:
+        raise RuntimeError(f"{' '.join(cmd)}: {r.stderr}")
+    return r
+
+
+def main():
+    build, work = sys.argv[1], os.path.abspath(sys.argv[2])
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    tag = str(os.getpid())
+    ns_core, ns_acc = f"nh-core-{tag}", f"nh-acc-{tag}"
+    link_c, link_a = f"nc{tag}"[:15], f"na{tag}"[:15]
+    prefix = f"hadp-neigh-{tag}"
+    hadp = None
+    try:
+        for ns in (ns_core, ns_acc):
+            sh("ip", "netns", "add", ns)
+        sh("ip", "link", "add", link_c, "type", "veth", "peer", "name", "core0", "netns", ns_core)
+        sh("ip", "link", "add", link_a, "type", "veth", "peer", "name", "acc0", "netns", ns_acc)
+        for dev in (link_c, link_a):
+            sh("ip", "link", "set", dev, "up")
+            sh("sysctl", "-qw", f"net.ipv6.conf.{dev}.disable_ipv6=1")  # hadp's, not ours
+        sh("ip", "addr", "add", f"{ROUTER4}/24", "dev", "core0", ns=ns_core)
+        sh("ip", "addr", "add", f"{ROUTER6}/64", "dev", "core0", "nodad", ns=ns_core)
+        for ns, dev in ((ns_core, "core0"), (ns_acc, "acc0")):
+            sh("ip", "link", "set", dev, "up", ns=ns)
+            sh("ethtool", "-K", dev, "tx", "off", ns=ns)
+        # the router's way back to the HA's addresses, which it checks its answers against
+        sh("ip", "route", "add", f"{HA4}/32", "dev", "core0", ns=ns_core)
+        sh("ip", "-6", "route", "add", f"{HA6}/128", "dev", "core0", ns=ns_core)
+        router_mac = sh("cat", "/sys/class/net/core0/address", ns=ns_core).stdout.strip()
+        cfg = f"{work}/hadp.yaml"
+        with open(cfg, "w") as f:
+            f.write(f"""dataplane:
+  eal_args: ["--no-pci", "--file-prefix={prefix}", "--log-level=*:warning"]
+  lcores: {{ main: 0, workers: [1] }}
+  mempool: {{ mbufs: 2047, cache: 32 }}
+  ports:
+    access: {{ device: net_pcap0, devargs: "rx_iface_in={link_a},tx_iface={link_a},tx_iface={link_a}",
+              next_hop_mac: "02:00:00:00:0a:01" }}
+    core: {{ device: net_pcap1, devargs: "rx_iface_in={link_c},tx_iface={link_c},tx_iface={link_c}" }}
+  tables: {{ max_bindings: 64, max_sas: 16, max_routes: 8 }}
+  routes:
+    - {{ prefix: "2001:db8:9::/48", next_hop: "{ROUTER6}" }}
+    - {{ prefix: "0.0.0.0/0", next_hop: "{ROUTER4}" }}
+    - {{ prefix: "2001:db8:7::/48", next_hop: "{SILENT6}" }}
+home_agent:
+  ipv6_address: {HA6}
+  ipv4_address: {HA4}
+pdns:
+  - {{ name: internet, home_prefix_pool: 2001:db8:100::/48, home_prefix_length: 64,
+      ipv4_pool: 10.45.0.0/16 }}
+ike: {{ enabled: false }}
+static_bindings:
+  - {{ pdn: internet, home_prefix: "2001:db8:100:1::/64", care_of: "{COA}",
+      ipv4_home_address: {HOA4} }}
+""")
+        hadp = subprocess.Popen([f"{build}/dataplane/hadp", "-c", cfg, "--max-seconds", "60",
+                                 "--stats-file", f"{work}/hadp.json"],
+                                stdout=subprocess.DEVNULL, stderr=open(f"{work}/hadp.log", "w"))
+        for _ in range(200):
+            if os.path.exists(f"/var/run/dpdk/{prefix}/mp_socket"):
+                break
+            time.sleep(0.05)
+        time.sleep(2.5)  # hadp asks at once and every second until answered
+        hadp_mac = open(f"/sys/class/net/{link_a}/address").read().strip()
+        cap = subprocess.Popen(["ip", "netns", "exec", ns_core, "dumpcap", "-q", "-i", "core0",
+                                "-w", f"{work}/core.pcap"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        time.sleep(1.0)
+        up = [
+            IPv6(src=COA, dst=HA6) / IPv6(src=HOA, dst=CN6) / UDP(sport=9, dport=7) / Raw(b"up-six"),
+            IPv6(src=COA, dst=HA6) / IP(src=HOA4, dst=CN4) / UDP(sport=9, dport=7) / Raw(b"up-four"),
+            IPv6(src=COA, dst=HA6) / IPv6(src=HOA, dst=CN_SILENT) / UDP() / Raw(b"up-silent"),
+        ]
+        frames = [raw(Ether(src="02:00:00:00:ee:01", dst=hadp_mac) / p).hex() for p in up]
+        sh("/usr/bin/python3", "-c", f"""
+from scapy.all import Ether, sendp
+for h in {frames!r}:
+    sendp(Ether(bytes.fromhex(h)), iface="acc0", verbose=False)
+""", ns=ns_acc)
+        time.sleep(1.0)
+        cap.send_signal(signal.SIGINT)
+        cap.wait(timeout=10)
+        got = {}
+        for p in rdpcap(f"{work}/core.pcap"):
+            for mark in (b"up-six", b"up-four", b"up-silent"):
+                if mark in raw(p):
+                    got[mark] = p
+        six, four = got.get(b"up-six"), got.get(b"up-four")
+        check(six is not None and six[Ether].dst == router_mac and IPv6 in six and
+              six[IPv6].src == HOA and IPv6 not in six[IPv6].payload,
+              f"the IPv6 uplink went to the router's MAC learned by neighbour discovery "
+              f"({six.summary() if six else None}, {six[Ether].dst if six else None} vs {router_mac})")
+        check(four is not None and four[Ether].dst == router_mac and four[IP].src == HOA4,
+              f"the IPv4 uplink went to the router's MAC learned by ARP "
+              f"({four[Ether].dst if four else None})")
+        check(b"up-silent" not in got, "nothing left for the router that never answered")
+        asks = [p for p in rdpcap(f"{work}/core.pcap")
+                if p.haslayer("ICMPv6ND_NS") and p["ICMPv6ND_NS"].tgt == SILENT6]
+        check(len(asks) >= 1, f"hadp keeps soliciting the silent router ({len(asks)} in 2 s)")
+        hadp.send_signal(signal.SIGINT)
+        hadp.wait(timeout=30)
+        c = json.load(open(f"{work}/hadp.json"))["counters"]
+        check(c.get("next-hop-macs-learned") == 2 and c.get("drop-next-hop-unresolved") == 1 and
+              c.get("uplink-decapsulated") == 2 and c.get("next-hop-requests", 0) >= 4,
+              f"counters: learned {c.get('next-hop-macs-learned')}, requests "
+              f"{c.get('next-hop-requests')}, unresolved drops {c.get('drop-next-hop-unresolved')}, "
+              f"uplink {c.get('uplink-decapsulated')}")
+        stats = json.load(open(f"{work}/hadp.json"))
+        check(hadp.returncode == 0 and stats["mbufs_in_use"] == 0, "hadp stopped cleanly, no mbuf held")
+    finally:
+        if hadp and hadp.poll() is None:
+            hadp.kill()
+        for dev in (link_c, link_a):
+            subprocess.run(["ip", "link", "del", dev], capture_output=True)
+        for ns in (ns_core, ns_acc):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        for f in os.listdir("/dev/hugepages"):
+            if f.startswith(prefix):
+                os.unlink(f"/dev/hugepages/{f}")
+    print(f"neigh: {len(failures)} failed" if failures else "neigh: all passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
