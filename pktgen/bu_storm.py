@@ -9,11 +9,18 @@ On a 2-CPU machine hadp's worker, hacpd and ha-pktgen-live share the CPUs: the f
 lower bound set by that contention, not hacpd's capacity (ha-bu-bench measures the procedure
 engine alone).
 
-usage: pktgen/bu_storm.py BUILD_DIR OUT_DIR [--ues N]
+With --junk K, K bad signalling packets go in front of each UE's BU (issue 4: a storm of
+malformed or unauthenticated signalling must not stop valid BUs from being served), in turn: a
+BU without ESP for the UE's home address (hacpd drops it, RFC 4877), ESP under an SPI no one
+has, ESP under the UE's own SA with a broken ICV, and a truncated packet. Every valid BU must
+still get its BA, and each kind of junk must be counted where it dies.
+
+usage: pktgen/bu_storm.py BUILD_DIR OUT_DIR [--ues N] [--junk K]
 """
 import argparse
 import json
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -21,7 +28,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "deploy"))
 import lab_ue  # noqa: E402  the UE's BU, built with scapy and python3-cryptography
-from scapy.all import IPv6, PcapReader, wrpcap  # noqa: E402
+from scapy.all import IPv6, PcapReader, raw, wrpcap  # noqa: E402
 from scapy.layers.inet6 import IPv6ExtHdrRouting  # noqa: E402
 
 HA6 = "2001:db8:ffff::1"
@@ -31,6 +38,33 @@ def ue(i):
     return {"hoa": f"2001:db8:100:{i:x}::1", "spi_in": 0x100000 + i,
             "key_in": struct.pack("!I", i) * 4 + b"\x11\x22\x33\x44",
             "spi_out": 0x200000 + i, "key_out": struct.pack("!I", i) * 4 + b"\x55\x66\x77\x88"}
+
+
+def junk(i, kind):
+    """Bad signalling aimed at UE i (see the module's text)."""
+    u = ue(i)
+    good = lab_ue.bu(HA6, u)
+    if kind == 0:  # the same BU in the clear: no SA vouches for it
+        _, mh, _ = esp_open(raw(good[lab_ue.IPv6ExtHdrDestOpt].payload), u["key_in"])
+        return lab_ue.Ether(src="02:00:00:00:ee:01", dst="02:00:00:00:ee:02") / \
+            IPv6(src=lab_ue.LAB_COA, dst=HA6) / \
+            lab_ue.IPv6ExtHdrDestOpt(nh=135, options=[lab_ue.HAO(hoa=u["hoa"])]) / lab_ue.Raw(mh)
+    raw_bu = bytearray(raw(good))
+    esp_at = len(raw_bu) - len(bytes(good[lab_ue.IPv6ExtHdrDestOpt].payload))
+    if kind == 1:  # an SPI no one has
+        raw_bu[esp_at:esp_at + 4] = struct.pack("!I", 0x300000 + i)
+    elif kind == 2:  # the UE's SA, a broken ICV
+        raw_bu[-1] ^= 0xFF
+    else:  # truncated: the IPv6 payload length claims more than there is
+        raw_bu = raw_bu[:14 + 40 + 12]
+    return lab_ue.Ether(bytes(raw_bu))
+
+
+def esp_open(body, key):
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    hdr, iv = body[:8], body[8:16]
+    plain = AESGCM(key[:16]).decrypt(key[16:] + iv, body[16:], hdr)
+    return struct.unpack("!I", hdr[:4])[0], plain[:-2 - plain[-2]], plain[-1]
 
 
 def config(work, prefix, n):
@@ -68,6 +102,7 @@ def main():
     ap.add_argument("build")
     ap.add_argument("out")
     ap.add_argument("--ues", type=int, default=2000)
+    ap.add_argument("--junk", type=int, default=0, help="bad signalling packets per UE")
     a = ap.parse_args()
     work = os.path.abspath(a.out)
     os.makedirs(work, exist_ok=True)
@@ -82,7 +117,11 @@ def main():
 
 def storm(a, work, prefix):
     cfg = config(work, prefix, a.ues)
-    wrpcap(f"{work}/bu.pcap", [lab_ue.bu(HA6, ue(i)) for i in range(a.ues)])
+    pkts = []
+    for i in range(a.ues):
+        pkts += [junk(i, k % 4) for k in range(a.junk)]
+        pkts.append(lab_ue.bu(HA6, ue(i)))
+    wrpcap(f"{work}/bu.pcap", pkts)
     wrpcap(f"{work}/none.pcap", [])
     h = subprocess.Popen([f"{a.build}/dataplane/hadp", "-c", cfg, "--max-seconds", "40",
                           "--stats-file", f"{work}/hadp.json"],
@@ -106,6 +145,8 @@ def storm(a, work, prefix):
                           "--sent-log", f"{work}/sent.log", "--seconds", "120"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(10)
+    g.send_signal(signal.SIGUSR1)  # stop polling, keep the link: hadp closes its ports safely
+    time.sleep(0.1)
     c.send_signal(2)
     c.wait(timeout=60)
     h.send_signal(2)
@@ -159,7 +200,19 @@ def storm(a, work, prefix):
           f"({res['hacpd_bu_per_s_one_core']:,.0f} BU/s on one control-plane core), hadp worker "
           f"{wk_cyc:,.0f} cycles (ESP decrypt, punt), hadp control thread {ctl_cyc:,.0f} cycles "
           f"per BA (ESP encrypt, tx)")
-    return 0 if len(lat) == a.ues else 1
+    ok = len(lat) == a.ues
+    if a.junk:
+        # each kind of junk counted where it dies: hacpd (no SA), hadp (SPI, ICV, malformed)
+        per = [sum(1 for k in range(a.junk) if k % 4 == kind) * a.ues for kind in range(4)]
+        c = hs["counters"]
+        got = [cs["bu-dropped-not-protected"], c.get("drop-esp-unknown-spi", 0),
+               hs["esp_errors"].get("esp-icv-mismatch", 0), c.get("drop-malformed", 0)]
+        policed = c.get("drop-punt-policed", 0)
+        print(f"bu_storm: junk {sum(per)} (clear BUs, unknown SPIs, bad ICVs, truncated) counted "
+              f"{got} of {per}, {policed} clear BUs policed in hadp; hacpd bindings {cs['bindings']}")
+        ok = ok and cs["bindings"] == a.ues and got[1:] == per[1:] and \
+            got[0] + policed == per[0]
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

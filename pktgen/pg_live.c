@@ -131,13 +131,17 @@ static void receive(struct port *p)
 
 /* SIGINT/SIGTERM end the capture early, the captures written as at the deadline: a test keeps
  * the memif link up while hadp runs (a peer that disconnects under a polling DPDK 22.11 memif
- * server can crash it) and stops us after hadp. */
-static volatile sig_atomic_t stop;
+ * server can crash it) and stops us after hadp. SIGUSR1 first ends the polling and keeps the
+ * link: hadp may then close its ports while we are not inside rte_eth_rx_burst (whose rings a
+ * departing server unmaps under it). */
+static volatile sig_atomic_t stop, hold;
 
 static void on_stop(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		hold = 1;
+	else
+		stop = 1;
 }
 
 int main(int argc, char **argv)
@@ -235,11 +239,14 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
+	signal(SIGUSR1, on_stop);
 	deadline = rte_get_tsc_cycles() + seconds * hz;
-	while (rte_get_tsc_cycles() < deadline && !stop) {
+	while (rte_get_tsc_cycles() < deadline && !stop && !hold) {
 		receive(&acc);
 		receive(&core);
 	}
+	while (hold && !stop && rte_get_tsc_cycles() < deadline)
+		rte_delay_us_sleep(1000); /* the link stays up until hadp has gone */
 	printf("ha-pktgen-live: sent %llu to access, %llu to core; received %llu from access, "
 	       "%llu from core\n", (unsigned long long)acc.sent, (unsigned long long)core.sent,
 	       (unsigned long long)acc.received, (unsigned long long)core.received);

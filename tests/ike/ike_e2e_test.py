@@ -587,6 +587,9 @@ def main():
                            nai="0001019999999999@nai.epc.mnc001.mcc001.3gppnetwork.org")
         check(r.returncode != 0 and "ESTABLISHED" not in sas and
               "is not a subscriber" in open(ha.log).read(), "5. an unknown identity is refused")
+        for p in live:  # stop polling, keep the link (hadp closes its memif ports safely)
+            p.send_signal(signal.SIGUSR1)
+        time.sleep(0.1)
         for p in reversed(procs):  # hacpd, then hadp; then the memif peer
             p.send_signal(signal.SIGINT)
             p.wait(timeout=30)
