@@ -37,8 +37,9 @@ def signalling_ues(ha_config, config):
     return d["home_agent"]["ipv6_address"], ues
 
 
-def bu(ha, ue):
-    body = struct.pack("!BBBBHHHH", 59, 0, 5, 0, 0, 1, 0xD400, 450)  # A H K R, 1800 s
+def bu(ha, ue, seq=1):
+    """The UE's BU number seq (ESP sequence number seq too) under its signalling SA."""
+    body = struct.pack("!BBBBHHHH", 59, 0, 5, 0, 0, seq, 0xD400, 450)  # A H K R, 1800 s
     body += bytes([29, 6, 32 << 2, 0, 0, 0, 0, 0])  # IPv4 Home Address option, 0.0.0.0/32
     body += bytes([1, 2, 0, 0])                      # PadN: the MH is a multiple of 8 octets
     body = body[:1] + bytes([len(body) // 8 - 1]) + body[2:]
@@ -47,7 +48,7 @@ def bu(ha, ue):
     mh = raw(IPv6(src=ue["hoa"], dst=ha) / mh)[40:]
     pad = (-(len(mh) + 2)) % 4
     plain = mh + bytes(range(1, pad + 1)) + bytes([pad, 135])
-    hdr, iv = struct.pack("!II", ue["spi_in"], 1), struct.pack("!Q", 1)
+    hdr, iv = struct.pack("!II", ue["spi_in"], seq), struct.pack("!Q", seq)
     esp = hdr + iv + AESGCM(ue["key_in"][:16]).encrypt(ue["key_in"][16:] + iv, plain, hdr)
     return Ether(src="02:00:00:00:ee:01", dst="02:00:00:00:ee:02") / IPv6(src=LAB_COA, dst=ha) / \
         IPv6ExtHdrDestOpt(nh=50, options=[HAO(hoa=ue["hoa"])]) / Raw(esp)
