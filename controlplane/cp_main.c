@@ -65,6 +65,10 @@ struct hacpd {
 	uint32_t next_seq;
 	struct pending pending[PENDING_MAX];
 	uint64_t sent_ba, tx_full, cmd_full, acks_failed, malformed, not_bu, no_mbuf;
+	/* what hadp's tx ring had no room for (a burst of BAs after a restart): sent first, in
+	 * order, on the next turns; dropped (tx-full) only when this is full too */
+	struct rte_mbuf *held[8192];
+	unsigned held_head, held_n;
 	uint64_t be_window_ms;
 	unsigned be_in_window;
 	uint32_t generation;
@@ -76,6 +80,34 @@ struct hacpd {
 	struct cp_ike_srv *ike_srv;  /* charon's plugin (NULL without IKE) */
 	struct cp_ike *ike;
 };
+
+#define HELD_MAX (sizeof(((struct hacpd *)0)->held) / sizeof(struct rte_mbuf *))
+
+/* Onto hadp's tx ring, behind what already waits. @return false when dropped. */
+static bool tx_send(struct hacpd *h, struct rte_mbuf *m)
+{
+	if (!h->held_n && rte_ring_sp_enqueue(h->tx, m) == 0)
+		return true;
+	if (h->held_n == HELD_MAX) {
+		h->tx_full++;
+		rte_pktmbuf_free(m);
+		return false;
+	}
+	h->held[(h->held_head + h->held_n++) % HELD_MAX] = m;
+	return true;
+}
+
+/* Each turn: what waits, in order, as far as the ring has room. @return how many went. */
+static unsigned tx_flush(struct hacpd *h)
+{
+	unsigned sent = 0;
+	while (h->held_n && rte_ring_sp_enqueue(h->tx, h->held[h->held_head]) == 0) {
+		h->held_head = (h->held_head + 1) % HELD_MAX;
+		h->held_n--;
+		sent++;
+	}
+	return sent;
+}
 
 static volatile bool quit;
 
@@ -130,10 +162,7 @@ static void tx_mh(struct hacpd *h, uint16_t port, const struct mh_msg *msg,
 		meta->udp_sport = HA_UDP_PORT_DSMIP;
 		meta->udp_dport = udp_port;
 	}
-	if (rte_ring_sp_enqueue(h->tx, m) != 0) {
-		h->tx_full++;
-		rte_pktmbuf_free(m);
-	}
+	tx_send(h, m);
 }
 
 /* The BA the procedure decided on. */
@@ -369,12 +398,7 @@ static int ike_out(void *arg, const struct ha_ike_packet *pk)
 	meta->version = HA_RING_VERSION;
 	meta->port = pk->port;
 	meta->flags = v4 ? HA_META_F_RAW4 : 0;
-	if (rte_ring_sp_enqueue(h->tx, m) != 0) {
-		rte_pktmbuf_free(m);
-		h->tx_full++;
-		return -ENOBUFS;
-	}
-	return 0;
+	return tx_send(h, m) ? 0 : -ENOBUFS;
 }
 
 static void handle_punt(struct hacpd *h, struct rte_mbuf *mb)
@@ -684,6 +708,7 @@ int main(int argc, char **argv)
 	while (!quit) {
 		void *pkts[32];
 		uint64_t t0 = thread_cpu_ns();
+		unsigned flushed = tx_flush(&h);
 		unsigned n = rte_ring_sc_dequeue_burst(h.punt, pkts, 32, NULL);
 		for (unsigned i = 0; i < n; i++) {
 			handle_punt(&h, pkts[i]);
@@ -693,7 +718,7 @@ int main(int argc, char **argv)
 		 * queued (docs/performance.md: BUs per second of one control-plane core). The
 		 * thread's CPU time, not the TSC: where processes share CPUs, time preempted is not
 		 * work */
-		if (handle_acks(&h) + n)
+		if (handle_acks(&h) + n + flushed)
 			h.work_ns += thread_cpu_ns() - t0;
 		cp_cli_poll(&cli);
 		cp_ike_srv_poll(&ike_srv);
@@ -721,7 +746,13 @@ int main(int argc, char **argv)
 		if (max_seconds && now - start >= max_seconds)
 			quit = true;
 		if (!n)
-			rte_delay_us_sleep(200);
+			rte_delay_us_sleep(h.held_n ? 20 : 200); /* hadp drains its tx ring quickly */
+	}
+	while (h.held_n && rc == 0) { /* what still waits goes, or is counted lost */
+		h.tx_full++;
+		rte_pktmbuf_free(h.held[h.held_head]);
+		h.held_head = (h.held_head + 1) % HELD_MAX;
+		h.held_n--;
 	}
 	if (stats_file) {
 		FILE *f = fopen(stats_file, "w");
