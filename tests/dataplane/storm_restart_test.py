@@ -87,7 +87,11 @@ def main():
                                     stdout=subprocess.DEVNULL,
                                     stderr=open(f"{work}/hacpd{n}.log", "w"))
         c1 = hacpd(1)
-        time.sleep(1)
+        for _ in range(400):  # up (slow under ASan): its operator socket is there
+            if os.path.exists(f"{work}/hactl.sock"):
+                break
+            time.sleep(0.05)
+        time.sleep(0.2)
         g = subprocess.Popen([f"{build}/pktgen/ha-pktgen-live", "--access-sock",
                               f"{work}/access.sock", "--core-sock", f"{work}/core.sock",
                               "--to-access", f"{work}/bu1.pcap", "--to-core", f"{work}/none.pcap",
@@ -101,8 +105,8 @@ def main():
         deadline = time.time() + 20
         while time.time() < deadline:
             punted = telemetry(prefix, "/hadp/punt").get("mobility_header_esp", 0)
-            if punted >= UES // 3:
-                break
+            if punted >= UES // 3 and telemetry(prefix, "/hadp/tables")["bindings"] > 0:
+                break  # in the storm, with bindings installed
             time.sleep(0.002)
         c1.kill()  # SIGKILL in the storm: no chance to clean up
         c1.wait()
