@@ -79,11 +79,18 @@ static bool answer_ns(const struct dp_ctx *ctx, const struct dp_port *p, struct 
 	icmp[24] = 2;
 	icmp[25] = 1;
 	memcpy(icmp + 26, p->mac.addr_bytes, 6);
-	uint8_t tail[8] = { 0, 0, 0, 32, 0, 0, 0, 58 };
+	dp_nd_checksum(ip);
+	return true;
+}
+
+void dp_nd_checksum(uint8_t *ip)
+{
+	uint8_t *icmp = ip + 40;
+	uint8_t tail[8] = { 0, 0, 0, 32, 0, 0, 0, 58 }; /* upper-layer length 32, next header 58 */
+	icmp[2] = icmp[3] = 0;
 	uint32_t sum = ha_csum_add(0, ip + 8, 32);
 	sum = ha_csum_add(sum, tail, 8);
 	ha_wr16(icmp + 2, ha_csum_fold(ha_csum_add(sum, icmp, 32)));
-	return true;
 }
 
 unsigned dp_local_answer(struct dp_ctx *ctx, struct dp_stats *st)

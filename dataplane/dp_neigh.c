@@ -6,6 +6,7 @@
 #include <rte_ethdev.h>
 
 #include "dp_ctx.h"
+#include "dp_local.h"
 #include "dp_neigh.h"
 #include "ha_bytes.h"
 #include "mh_codec.h"
@@ -152,10 +153,7 @@ static struct rte_mbuf *ns_request(struct dp_ctx *ctx, const struct dp_port *p, 
 	icmp[24] = 1; /* source link-layer address */
 	icmp[25] = 1;
 	memcpy(icmp + 26, p->mac.addr_bytes, 6);
-	uint8_t tail[8] = { 0, 0, 0, 32, 0, 0, 0, 58 };
-	uint32_t sum = ha_csum_add(0, ip + 8, 32);
-	sum = ha_csum_add(sum, tail, 8);
-	ha_wr16(icmp + 2, ha_csum_fold(ha_csum_add(sum, icmp, 32)));
+	dp_nd_checksum(ip);
 	return m;
 }
 
