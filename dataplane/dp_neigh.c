@@ -43,19 +43,24 @@ static void set_mac(struct dp_ctx *ctx, struct dp_stats *st, struct dp_neigh_ent
 	n->known = true;
 }
 
-static void learn(struct dp_ctx *ctx, struct dp_stats *st, int family, const uint8_t *ip,
+/* @return whether ip is one of the routes' routers (its MAC then learned). */
+static bool learn(struct dp_ctx *ctx, struct dp_stats *st, int family, const uint8_t *ip,
 		  const uint8_t mac[6])
 {
 	static const uint8_t zero[6];
+	bool ours = false;
 	if (!memcmp(mac, zero, 6) || (mac[0] & 1))
-		return; /* no address, or a group one */
+		return false; /* no address, or a group one */
 	for (unsigned i = 0; i < ctx->neigh.n; i++) {
 		struct dp_neigh_entry *n = &ctx->neigh.e[i];
 		if (n->ip.family == family &&
 		    !memcmp(family == AF_INET ? (const void *)&n->ip.v4 : (const void *)&n->ip.v6, ip,
-			    family == AF_INET ? 4 : 16))
+			    family == AF_INET ? 4 : 16)) {
 			set_mac(ctx, st, n, mac);
+			ours = true;
+		}
 	}
+	return ours;
 }
 
 /* The link-layer address option of type want (1 source, 2 target) in ND options. */
@@ -80,8 +85,9 @@ bool dp_neigh_learn(struct dp_ctx *ctx, struct dp_stats *st, const struct rte_mb
 		if (m->data_len < ETH_HLEN + 28 || ha_rd16(a) != 1 || ha_rd16(a + 2) != 0x0800 ||
 		    a[4] != 6 || a[5] != 4)
 			return false;
-		learn(ctx, st, AF_INET, a + 14, a + 8); /* the sender, request or reply (RFC 826) */
-		return ha_rd16(a + 6) == 2;
+		/* the sender, request or reply (RFC 826); a reply from one of our routers is used up
+		 * here, anything else goes on to be answered or counted as not for us */
+		return learn(ctx, st, AF_INET, a + 14, a + 8) && ha_rd16(a + 6) == 2;
 	}
 	const uint8_t *ip = e + ETH_HLEN, *icmp = ip + 40;
 	if (ha_rd16(e + 12) != 0x86DD || m->data_len < ETH_HLEN + 40 + 24 || ip[6] != 58 ||
@@ -89,8 +95,7 @@ bool dp_neigh_learn(struct dp_ctx *ctx, struct dp_stats *st, const struct rte_mb
 		return false;
 	if (icmp[0] == 136) { /* an advertisement: the target's address (7.2.5) */
 		const uint8_t *ll = nd_lladdr(icmp + 24, end, 2);
-		learn(ctx, st, AF_INET6, icmp + 8, ll ? ll : e + 6);
-		return true;
+		return learn(ctx, st, AF_INET6, icmp + 8, ll ? ll : e + 6);
 	}
 	if (icmp[0] == 135) { /* a solicitation from the router names its own (7.2.3) */
 		const uint8_t *ll = nd_lladdr(icmp + 24, end, 1);
@@ -170,7 +175,7 @@ unsigned dp_neigh_tick(struct dp_ctx *ctx, struct dp_stats *st)
 			continue;
 		n->next_ask_tsc = now + rte_get_tsc_hz() * (n->known ? ASK_KNOWN_S : ASK_UNKNOWN_S);
 		bool v4 = n->ip.family == AF_INET;
-		if (v4 ? !ctx->ha4 : false)
+		if (v4 && !ctx->ha4)
 			continue; /* no address of ours to ask from */
 		struct rte_mbuf *m = v4 ? arp_request(ctx, p, &n->ip.v4)
 					: ns_request(ctx, p, n->ip.v6.s6_addr);
