@@ -126,6 +126,7 @@ struct ha_config_dataplane {
 	uint16_t workers[HA_CFG_MAX_WORKERS];
 	bool has_cpus;                     /**< lcores.cpus given */
 	uint16_t cpus[HA_CFG_MAX_WORKERS + 1]; /**< CPU of the main lcore, then of each worker */
+	uint16_t control_plane_lcore;      /**< hacpd's lcore id: none of hadp's */
 	uint32_t mbufs;
 	uint32_t mbuf_cache;
 	struct ha_config_port access;

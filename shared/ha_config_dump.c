@@ -224,6 +224,7 @@ int ha_config_dump(FILE *f, const struct ha_config *cfg, unsigned flags)
 			fprintf(f, "%s%u", i ? ", " : "", dp->cpus[i]);
 		fputs(e->json ? "]" : "]\n", f);
 	}
+	em_uint(e, "control_plane", dp->control_plane_lcore);
 	em_close(e);
 	em_open(e, "mempool", false);
 	em_uint(e, "mbufs", dp->mbufs);

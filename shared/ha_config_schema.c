@@ -297,12 +297,12 @@ static int walk_eal_args(struct cfg_ctx *c, const struct ynode *n, struct ha_con
 
 static int walk_lcores(struct cfg_ctx *c, const struct ynode *n, struct ha_config_dataplane *dp)
 {
-	static const char *const keys[] = {"main", "workers", "cpus"};
-	enum { K_MAIN, K_WORKERS, K_CPUS };
+	static const char *const keys[] = {"main", "workers", "cpus", "control_plane"};
+	enum { K_MAIN, K_WORKERS, K_CPUS, K_CONTROL_PLANE };
 	struct cfg_mapv m;
 	int64_t v;
 
-	if (cfg_map(c, n, keys, 3, &m) < 0)
+	if (cfg_map(c, n, keys, 4, &m) < 0)
 		return -1;
 	if (f_int(c, &m, K_MAIN, false, 0, HA_CFG_MAX_LCORE_ID, 0, &v) < 0)
 		return -1;
@@ -330,6 +330,27 @@ static int walk_lcores(struct cfg_ctx *c, const struct ynode *n, struct ha_confi
 	}
 	dp->n_workers = (unsigned)w->n;
 	cfg_pop(c, o);
+	/* control_plane: the lcore id hacpd takes in hadp's process group. Its own id keeps its
+	 * mbuf allocations out of the per-lcore mempool caches hadp's lcores use (DPDK's caches
+	 * are per lcore id, shared by every process). Default: one above hadp's highest. */
+	uint16_t top = dp->main_lcore;
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		top = dp->workers[i] > top ? dp->workers[i] : top;
+	if (f_int(c, &m, K_CONTROL_PLANE, false, 0, HA_CFG_MAX_LCORE_ID, top + 1, &v) < 0)
+		return -1;
+	if (m.v[K_CONTROL_PLANE]) {
+		size_t oc = cfg_push_key(c, "control_plane");
+		if (v == dp->main_lcore)
+			return cfg_fail(c, m.v[K_CONTROL_PLANE], "lcore %lld is hadp's main lcore",
+					(long long)v);
+		for (unsigned i = 0; i < dp->n_workers; i++)
+			if (dp->workers[i] == v)
+				return cfg_fail(c, m.v[K_CONTROL_PLANE],
+						"lcore %lld is one of hadp's workers (workers[%u])",
+						(long long)v, i);
+		cfg_pop(c, oc);
+	}
+	dp->control_plane_lcore = (uint16_t)v;
 	/* cpus: the CPU each lcore runs on (main first, then the workers); lets a small lab run
 	 * more lcores than it has CPUs. Default: lcore i on CPU i. */
 	if (m.v[K_CPUS]) {

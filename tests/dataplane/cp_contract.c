@@ -120,9 +120,11 @@ int main(int argc, char **argv)
 	if (argc != 2)
 		return 2;
 	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", argv[1]);
+	/* an lcore id of its own: DPDK's per-lcore mempool caches are shared by the processes of
+	 * the group, and hadp's control thread is lcore 0 */
 	char *eargv[] = { "cp-contract", "--proc-type=secondary", "--no-pci", "--no-telemetry",
-			  "--log-level=*:error", prefix, NULL };
-	if (rte_eal_init(6, eargv) < 0) {
+			  "--log-level=*:error", "--lcores=100@0", prefix, NULL };
+	if (rte_eal_init(7, eargv) < 0) {
 		printf("FAIL: cannot attach to hadp\n0 passed, 1 failed\n");
 		return 1;
 	}

@@ -109,6 +109,7 @@ Test(config, lab)
 	cr_expect_eq(dp->main_lcore, 0);
 	cr_expect_eq(dp->n_workers, 1);
 	cr_expect_eq(dp->workers[0], 1);
+	cr_expect_eq(dp->control_plane_lcore, 2); /* default: above hadp's lcores */
 	cr_expect_eq(dp->mbufs, 8191);
 	cr_expect_eq(dp->mbuf_cache, 128);
 	cr_expect_eq(dp->access.kind, HA_CFG_PORT_VDEV);
@@ -208,6 +209,7 @@ Test(config, baremetal)
 	cr_expect_eq(dp->main_lcore, 1);
 	cr_expect_eq(dp->n_workers, 8);
 	cr_expect_eq(dp->workers[7], 9);
+	cr_expect_eq(dp->control_plane_lcore, 10);
 	cr_expect_eq(dp->access.rx_queues, 8);
 	cr_expect_eq(dp->core.rx_queues, 8); /* default: one per worker */
 	cr_expect_eq(dp->mbufs, 262143);
