@@ -81,7 +81,8 @@ struct cp_ctx {
 	X(CP_C_BU_CROSSED_BRI,   "deregistration-crossed-bri") \
 	X(CP_C_HAS_SENT,         "home-agent-switch-sent") \
 	X(CP_C_BE_SENT,          "binding-error-sent") \
-	X(CP_C_BE_RATE_LIMITED,  "binding-error-rate-limited")
+	X(CP_C_BE_RATE_LIMITED,  "binding-error-rate-limited") \
+	X(CP_C_MBUF_RECLAIMED,   "mbufs-reclaimed")
 
 enum cp_counter {
 #define X(e, n) e,

@@ -9,6 +9,7 @@
  * signalling SA, RFC 4877; wrapped in UDP to a NAT mapping, RFC 5555).
  */
 #include <errno.h>
+#include <sched.h>
 #include <stddef.h>
 #include <getopt.h>
 #include <signal.h>
@@ -29,6 +30,7 @@
 #include "ha_bytes.h"
 #include "cp_cli.h"
 #include "cp_ike_srv.h"
+#include "cp_mbuf.h"
 #include "ha_ring.h"
 
 #define PENDING_MAX 4096
@@ -83,14 +85,25 @@ struct hacpd {
 
 #define HELD_MAX (sizeof(((struct hacpd *)0)->held) / sizeof(struct rte_mbuf *))
 
+/* One mbuf onto hadp's tx ring when it has room (hacpd is its only producer), no longer
+ * hacpd's from then on (cp_mbuf.h). */
+static bool tx_ring_put(struct hacpd *h, struct rte_mbuf *m)
+{
+	if (rte_ring_free_count(h->tx) == 0)
+		return false;
+	cp_mbuf_release(m);
+	rte_ring_sp_enqueue(h->tx, m);
+	return true;
+}
+
 /* Onto hadp's tx ring, behind what already waits. @return false when dropped. */
 static bool tx_send(struct hacpd *h, struct rte_mbuf *m)
 {
-	if (!h->held_n && rte_ring_sp_enqueue(h->tx, m) == 0)
+	if (!h->held_n && tx_ring_put(h, m))
 		return true;
 	if (h->held_n == HELD_MAX) {
 		h->tx_full++;
-		rte_pktmbuf_free(m);
+		cp_mbuf_free(m);
 		return false;
 	}
 	h->held[(h->held_head + h->held_n++) % HELD_MAX] = m;
@@ -101,7 +114,7 @@ static bool tx_send(struct hacpd *h, struct rte_mbuf *m)
 static unsigned tx_flush(struct hacpd *h)
 {
 	unsigned sent = 0;
-	while (h->held_n && rte_ring_sp_enqueue(h->tx, h->held[h->held_head]) == 0) {
+	while (h->held_n && tx_ring_put(h, h->held[h->held_head])) {
 		h->held_head = (h->held_head + 1) % HELD_MAX;
 		h->held_n--;
 		sent++;
@@ -142,9 +155,11 @@ static void tx_mh(struct hacpd *h, uint16_t port, const struct mh_msg *msg,
 	struct rte_mbuf *m = n > 0 ? rte_pktmbuf_alloc(h->pool) : NULL;
 	char *d;
 
+	if (m)
+		cp_mbuf_hold(m);
 	if (!m || !(d = rte_pktmbuf_append(m, (uint16_t)n))) {
 		h->no_mbuf++;
-		rte_pktmbuf_free(m);
+		cp_mbuf_free(m);
 		return;
 	}
 	memcpy(d, buf, (size_t)n);
@@ -349,10 +364,12 @@ static int ike_out(void *arg, const struct ha_ike_packet *pk)
 	bool v4 = pk->family == AF_INET;
 	uint16_t ip = v4 ? 20 : 40, udp = (uint16_t)(8 + pk->len);
 	struct rte_mbuf *m = rte_pktmbuf_alloc(h->pool);
+	if (m)
+		cp_mbuf_hold(m);
 	uint8_t *b = m ? (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(ip + udp)) : NULL;
 
 	if (!b) {
-		rte_pktmbuf_free(m);
+		cp_mbuf_free(m);
 		h->no_mbuf++;
 		return -ENOBUFS;
 	}
@@ -482,6 +499,27 @@ static unsigned handle_acks(struct hacpd *h)
 		send_ba(h, pe->port, &pe->out);
 	}
 	return n;
+}
+
+/* --lcores=ID@(CPUS): hacpd's own lcore id (never one of hadp's: DPDK's per-lcore mempool
+ * caches are shared by the processes of the group) on the CPUs hacpd was started on. */
+static int eal_lcores_arg(const struct ha_config *cfg, char *buf, size_t len)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return -1;
+	int l = snprintf(buf, len, "--lcores=%u@(", cfg->dataplane.control_plane_lcore);
+	bool first = true;
+	for (int cpu = 0; cpu < CPU_SETSIZE && l > 0 && (size_t)l < len; cpu++)
+		if (CPU_ISSET(cpu, &set)) {
+			l += snprintf(buf + l, len - (size_t)l, "%s%d", first ? "" : ",", cpu);
+			first = false;
+		}
+	if (l <= 0 || (size_t)l + 2 > len || first)
+		return -1;
+	buf[l++] = ')';
+	buf[l] = '\0';
+	return 0;
 }
 
 /* Attach to (or create) a store of capacity entries; @return them, *adopt when they hold a
@@ -628,9 +666,14 @@ int main(int argc, char **argv)
 	h.cfg = cfg;
 	char prefix[300];
 	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", file_prefix(cfg));
+	char lcores[4096];
+	if (eal_lcores_arg(cfg, lcores, sizeof(lcores)) < 0) {
+		fprintf(stderr, "hacpd: cannot read the CPUs it may run on\n");
+		return 1;
+	}
 	char *eargv[] = { "hacpd", "--proc-type=secondary", "--no-pci", "--no-telemetry",
-			  "--log-level=*:warning", prefix, NULL };
-	if (rte_eal_init(6, eargv) < 0) {
+			  "--log-level=*:warning", prefix, lcores, NULL };
+	if (rte_eal_init(7, eargv) < 0) {
 		fprintf(stderr, "hacpd: cannot attach to hadp (%s): %s\n", prefix,
 			rte_strerror(rte_errno));
 		return 1;
@@ -653,6 +696,17 @@ int main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 1;
 	}
+	/* what a killed hacpd held goes back to hadp's pool (cp_mbuf.h) */
+	int mrc = cp_mbuf_init(h.generation);
+	if (mrc < 0) {
+		fprintf(stderr, "hacpd: cannot mark the mbufs it holds: %s\n", rte_strerror(-mrc));
+		rte_eal_cleanup();
+		return 1;
+	}
+	h.cp.ctr[CP_C_MBUF_RECLAIMED] = cp_mbuf_reclaim(h.pool);
+	if (h.cp.ctr[CP_C_MBUF_RECLAIMED])
+		fprintf(stderr, "hacpd: took back %llu mbufs the previous hacpd died holding\n",
+			(unsigned long long)h.cp.ctr[CP_C_MBUF_RECLAIMED]);
 	if (adopt) {
 		struct ha_cmd c = { .version = HA_RING_VERSION, .type = HA_CMD_SYNC_BEGIN,
 				    .seq = ++h.next_seq, .generation = h.generation };
@@ -710,9 +764,11 @@ int main(int argc, char **argv)
 		uint64_t t0 = thread_cpu_ns();
 		unsigned flushed = tx_flush(&h);
 		unsigned n = rte_ring_sc_dequeue_burst(h.punt, pkts, 32, NULL);
+		for (unsigned i = 0; i < n; i++)
+			cp_mbuf_hold(pkts[i]);
 		for (unsigned i = 0; i < n; i++) {
 			handle_punt(&h, pkts[i]);
-			rte_pktmbuf_free(pkts[i]);
+			cp_mbuf_free(pkts[i]);
 		}
 		/* the signalling work of this core: punts read, procedures run, commands and BAs
 		 * queued (docs/performance.md: BUs per second of one control-plane core). The
@@ -750,7 +806,7 @@ int main(int argc, char **argv)
 	}
 	while (h.held_n && rc == 0) { /* what still waits goes, or is counted lost */
 		h.tx_full++;
-		rte_pktmbuf_free(h.held[h.held_head]);
+		cp_mbuf_free(h.held[h.held_head]);
 		h.held_head = (h.held_head + 1) % HELD_MAX;
 		h.held_n--;
 	}

@@ -24,6 +24,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
@@ -113,6 +114,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+#define HADP_BASE_VIRTADDR "0x200000000000" /* 32 TiB */
+
 /* The EAL's arguments: the YAML's own, the lcores, and the two ports as devices. */
 static int eal_args(const struct ha_config *cfg, char **argv, int max, char *buf, size_t bufsz)
 {
@@ -130,8 +133,16 @@ static int eal_args(const struct ha_config *cfg, char **argv, int max, char *buf
 	} while (0)
 
 	PUSH("hadp");
-	for (unsigned i = 0; i < dp->n_eal_args; i++)
+	bool base_set = false;
+	for (unsigned i = 0; i < dp->n_eal_args; i++) {
 		PUSH("%s", dp->eal_args[i]);
+		base_set |= !strncmp(dp->eal_args[i], "--base-virtaddr", 15);
+	}
+	/* hacpd and the diagnostics attach as secondary processes and must map hadp's memory at
+	 * the same addresses: far above where libraries, heaps and AddressSanitizer's shadow
+	 * (up to 16 TiB) land, it is free in them on every try */
+	if (!base_set)
+		PUSH("--base-virtaddr=%s", HADP_BASE_VIRTADDR);
 	char lcores[2048];
 	int l = dp->has_cpus ? snprintf(lcores, sizeof(lcores), "%u@%u", dp->main_lcore, dp->cpus[0])
 			     : snprintf(lcores, sizeof(lcores), "%u", dp->main_lcore);
@@ -340,6 +351,16 @@ static int shared_objects_init(struct dp_ctx *ctx)
 	const struct ha_config_dataplane *dp = &ctx->cfg->dataplane;
 	int socket = (int)rte_socket_id();
 
+	/* the field hacpd marks the mbufs it holds in (ha_ring.h): registered here, because a
+	 * secondary process cannot create DPDK's registry of dynamic fields */
+	static const struct rte_mbuf_dynfield holder = {
+		.name = HA_MBUF_HOLDER_FIELD, .size = sizeof(uint32_t), .align = __alignof__(uint32_t),
+	};
+	if (rte_mbuf_dynfield_register(&holder) < 0) {
+		RTE_LOG(ERR, USER1, "hadp: mbuf field %s: %s\n", HA_MBUF_HOLDER_FIELD,
+			rte_strerror(rte_errno));
+		return -1;
+	}
 	ctx->pool = rte_pktmbuf_pool_create(HA_SHM_MBUF_POOL, dp->mbufs, dp->mbuf_cache,
 					    RTE_ALIGN(sizeof(struct ha_pkt_meta), RTE_MBUF_PRIV_ALIGN),
 					    RTE_MBUF_DEFAULT_BUF_SIZE, socket);

@@ -28,6 +28,9 @@
 #define HA_SHM_RING_TX   "hadp_tx"
 #define HA_SHM_RING_CMD  "hadp_cmd"
 #define HA_SHM_RING_ACK  "hadp_ack"
+/* A uint32_t mbuf dynamic field: the generation of the hacpd run holding the mbuf, 0 when no
+ * hacpd holds it (controlplane/cp_mbuf.h). hadp registers it at start and never writes it. */
+#define HA_MBUF_HOLDER_FIELD "hacpd_holder_generation"
 
 /* Why a packet was punted to the control plane. X(ENUM, "name") */
 #define HA_PUNT_REASONS(X) \

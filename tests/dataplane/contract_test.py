@@ -35,8 +35,7 @@ def main():
     wrpcap(f"{work}/core_in.pcap", [])
     with open(f"{work}/hadp.yaml", "w") as f:
         f.write(f"""dataplane:
-  eal_args: ["--no-pci", "--file-prefix={prefix}", "--log-level=*:warning",
-             "--base-virtaddr=0x200000000000"]
+  eal_args: ["--no-pci", "--file-prefix={prefix}", "--log-level=*:warning"]
   lcores: {{ main: 0, workers: [1] }}
   mempool: {{ mbufs: 2047, cache: 32 }}
   ports:
@@ -73,8 +72,8 @@ static_bindings:
             break
         time.sleep(0.05)
     time.sleep(0.5)
-    # (hadp maps its hugepage memory at --base-virtaddr, above ASan's shadow, so the secondary
-    # finds the same addresses free.) A secondary process re-probes the primary's virtual devices; the pcap driver's failing
+    # (hadp maps its hugepage memory at its default --base-virtaddr, above ASan's shadow, so the
+    # secondary finds the same addresses free.) A secondary process re-probes the primary's virtual devices; the pcap driver's failing
     # re-open of the capture files leaks a few bytes inside DPDK, not in code of ours.
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:" + os.environ.get("ASAN_OPTIONS", ""))
     c = subprocess.run([contract, prefix], capture_output=True, text=True, timeout=60, env=env)

@@ -177,7 +177,8 @@ def main():
               f"hadp and hacpd agree: hadp {tables['bindings']} bindings, generation "
               f"{cs['generation']}")
         check(h.returncode == 0 and hs["mbufs_in_use"] == 0,
-              f"hadp ran throughout and stopped cleanly, no mbuf held ({hs['mbufs_in_use']})")
+              f"hadp ran throughout and stopped cleanly, no mbuf held ({hs['mbufs_in_use']}; "
+              f"{cs['mbufs-reclaimed']} the killed hacpd held taken back by the new one)")
     finally:
         for p in procs:
             if p.poll() is None:
