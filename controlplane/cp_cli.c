@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -36,6 +37,8 @@ static int cmd_config_check(struct cp_cli *cli, const struct request *r, FILE *o
 static int cmd_detach(struct cp_cli *cli, const struct request *r, FILE *out);
 static int cmd_reallocate(struct cp_cli *cli, const struct request *r, FILE *out);
 static int cmd_show_ike(struct cp_cli *cli, const struct request *r, FILE *out);
+static int cmd_route_add(struct cp_cli *cli, const struct request *r, FILE *out);
+static int cmd_route_delete(struct cp_cli *cli, const struct request *r, FILE *out);
 
 /* The commands: words to match, the number of arguments after them, the help. */
 static const struct command {
@@ -61,6 +64,12 @@ static const struct command {
 	{ { "reallocate" }, 3, cmd_reallocate,
 	  "reallocate HOME-ADDRESS|NAI --to HA-ADDRESS: Home Agent reallocation (TS 24.303 5.4.3) "
 	  "at the UE's next Binding Update" },
+	{ { "route", "add" }, 3, cmd_route_add,
+	  "route add PREFIX via ROUTER-ADDRESS|MAC: a core-side route in hadp (replaces the route to "
+	  "the same prefix; hadp resolves a router's MAC); kept until hadp stops: permanent routes "
+	  "go in dataplane.routes" },
+	{ { "route", "delete" }, 1, cmd_route_delete,
+	  "route delete PREFIX: remove a core-side route from hadp" },
 	{ { "detach" }, 1, cmd_detach,
 	  "detach HOME-ADDRESS|NAI: network-initiated detach (TS 24.303 5.4.3.1): BRI, BRA, removal "
 	  "(by NAI: in every PDN)" },
@@ -415,6 +424,101 @@ static int cmd_reallocate(struct cp_cli *cli, const struct request *r, FILE *out
 		line(out, "%s: the Home Agent Switch to %s follows the BA of its next Binding Update",
 		     who, r->argv[3]);
 	}
+	return 0;
+}
+
+/* "ADDRESS/LENGTH" with no host bits set. @return 0, or -1 with the final line written. */
+static int parse_prefix(const char *text, struct ha_route_spec *spec, FILE *out)
+{
+	char a[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(text, '/');
+	char *end;
+	if (!slash || (size_t)(slash - text) >= sizeof(a)) {
+		fprintf(out, "= 2 '%s' is not a prefix (ADDRESS/LENGTH)\n", text);
+		return -1;
+	}
+	memcpy(a, text, (size_t)(slash - text));
+	a[slash - text] = '\0';
+	long len = strtol(slash + 1, &end, 10);
+	if (inet_pton(AF_INET, a, spec->prefix) == 1)
+		spec->family = AF_INET;
+	else if (inet_pton(AF_INET6, a, spec->prefix) == 1)
+		spec->family = AF_INET6;
+	int max = spec->family == AF_INET ? 32 : 128;
+	if (!spec->family || !slash[1] || *end || len < 0 || len > max) {
+		fprintf(out, "= 2 '%s' is not a prefix (ADDRESS/LENGTH)\n", text);
+		return -1;
+	}
+	spec->prefix_len = (uint8_t)len;
+	for (int bit = (int)len; bit < max; bit++)
+		if (spec->prefix[bit / 8] & (0x80 >> (bit % 8))) {
+			fprintf(out, "= 2 %s has host bits set beyond /%ld\n", a, len);
+			return -1;
+		}
+	return 0;
+}
+
+static int route_result(const char *what, int rc, FILE *out)
+{
+	switch (rc) {
+	case 0:
+		return 0;
+	case -ENOENT:
+		fprintf(out, "= 1 %s: hadp has no route to that prefix\n", what);
+		break;
+	case -ENOSPC:
+		fprintf(out, "= 1 %s: hadp's route table is full (tables.max_routes), or its routers "
+			     "are too many\n", what);
+		break;
+	case -ETIMEDOUT:
+		fprintf(out, "= 1 %s: hadp did not answer; the change may still be made\n", what);
+		break;
+	default:
+		fprintf(out, "= 1 %s: %s\n", what, strerror(-rc));
+	}
+	return -1;
+}
+
+static int cmd_route_add(struct cp_cli *cli, const struct request *r, FILE *out)
+{
+	struct ha_route_spec spec = { 0 };
+	if (parse_prefix(r->argv[2], &spec, out) < 0)
+		return -1;
+	unsigned mac[6];
+	char tail;
+	uint8_t router[16];
+	if (strcmp(r->argv[3], "via")) {
+		fprintf(out, "= 2 usage: route add PREFIX via ROUTER-ADDRESS|MAC\n");
+		return -1;
+	}
+	if (inet_pton(spec.family, r->argv[4], router) == 1) {
+		spec.flags = HA_ROUTE_F_ROUTER;
+		memcpy(spec.router, router, spec.family == AF_INET ? 4 : 16);
+	} else if (sscanf(r->argv[4], "%2x:%2x:%2x:%2x:%2x:%2x%c", &mac[0], &mac[1], &mac[2],
+			  &mac[3], &mac[4], &mac[5], &tail) == 6 && !(mac[0] & 1)) {
+		for (int i = 0; i < 6; i++)
+			spec.mac[i] = (uint8_t)mac[i];
+	} else {
+		fprintf(out, "= 2 '%s' is neither an %s router address nor a unicast MAC address\n",
+			r->argv[4], spec.family == AF_INET ? "IPv4" : "IPv6");
+		return -1;
+	}
+	int rc = cli->route ? cli->route(cli->route_arg, &spec, true) : -ENOTSUP;
+	if (route_result("route add", rc, out) < 0)
+		return -1;
+	line(out, "%s via %s", r->argv[2], r->argv[4]);
+	return 0;
+}
+
+static int cmd_route_delete(struct cp_cli *cli, const struct request *r, FILE *out)
+{
+	struct ha_route_spec spec = { 0 };
+	if (parse_prefix(r->argv[2], &spec, out) < 0)
+		return -1;
+	int rc = cli->route ? cli->route(cli->route_arg, &spec, false) : -ENOTSUP;
+	if (route_result("route delete", rc, out) < 0)
+		return -1;
+	line(out, "%s removed", r->argv[2]);
 	return 0;
 }
 

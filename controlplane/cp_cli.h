@@ -16,6 +16,7 @@
 
 #include "cp_bu.h"
 #include "cp_ike.h"
+#include "ha_ring.h"
 
 struct cp_cli {
 	int listen_fd;
@@ -27,6 +28,10 @@ struct cp_cli {
 	/* network-initiated detach, run by hacpd (it owns the rings): 0 or -errno */
 	int (*detach)(void *arg, const struct in6_addr *hoa);
 	void *detach_arg;
+	/* a core-side route in hadp, added (replacing one to the same prefix) or deleted, run by
+	 * hacpd: hadp's answer, 0 or -errno (-ETIMEDOUT: none) */
+	int (*route)(void *arg, const struct ha_route_spec *spec, bool add);
+	void *route_arg;
 	uint64_t requests, errors;
 };
 

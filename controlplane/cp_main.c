@@ -79,6 +79,10 @@ struct hacpd {
 	uint32_t sync_cursor;
 	uint64_t synced;
 	uint64_t work_ns;      /* CPU time spent on punts and acks (signalling work) */
+	/* an operator's command waiting for hadp's answer (route add/delete) */
+	uint32_t wait_seq;
+	bool wait_done;
+	int wait_result;
 	struct cp_ike_srv *ike_srv;  /* charon's plugin (NULL without IKE) */
 	struct cp_ike *ike;
 };
@@ -483,6 +487,11 @@ static unsigned handle_acks(struct hacpd *h)
 
 	for (unsigned i = 0; i < n; i++) {
 		struct pending *pe = &h->pending[acks[i].seq % PENDING_MAX];
+		if (h->wait_seq && acks[i].seq == h->wait_seq) {
+			h->wait_done = true;
+			h->wait_result = acks[i].result;
+			continue;
+		}
 		if (h->ike_srv && cp_ike_srv_ack(h->ike_srv, &acks[i]))
 			continue; /* a query_sa's answer, not a table change */
 		if (acks[i].result)
@@ -499,6 +508,29 @@ static unsigned handle_acks(struct hacpd *h)
 		send_ba(h, pe->port, &pe->out);
 	}
 	return n;
+}
+
+/* hactl route add/delete: the command, then hadp's answer, waited for (1 s at most) while
+ * the other acks are handled as they come; the operator gets the result. */
+static int route_change(void *arg, const struct ha_route_spec *spec, bool add)
+{
+	struct hacpd *h = arg;
+	struct ha_cmd c = { .version = HA_RING_VERSION,
+			    .type = add ? HA_CMD_ROUTE_ADD : HA_CMD_ROUTE_DELETE,
+			    .seq = ++h->next_seq, .generation = h->generation, .route = *spec };
+	if (rte_ring_sp_enqueue_elem(h->cmd, &c, sizeof(c)) != 0) {
+		h->cmd_full++;
+		return -ENOBUFS;
+	}
+	h->wait_seq = c.seq;
+	h->wait_done = false;
+	uint64_t deadline = now_ms() + 1000;
+	while (!h->wait_done && now_ms() < deadline) {
+		if (!handle_acks(h))
+			rte_delay_us_sleep(50);
+	}
+	h->wait_seq = 0;
+	return h->wait_done ? h->wait_result : -ETIMEDOUT;
 }
 
 /* --lcores=ID@(CPUS): hacpd's own lcore id (never one of hadp's: DPDK's per-lcore mempool
@@ -722,6 +754,8 @@ int main(int argc, char **argv)
 	int crc = cp_cli_open(&cli, &h.cp, config, now_s);
 	cli.detach = detach;
 	cli.detach_arg = &h;
+	cli.route = route_change;
+	cli.route_arg = &h;
 	if (crc < 0)
 		fprintf(stderr, "hacpd: operator socket %s: %s (hactl will not reach hacpd)\n",
 			cfg->cli.socket, strerror(-crc));

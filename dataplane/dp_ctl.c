@@ -20,6 +20,37 @@
 #include "ha_bytes.h"
 #include "ha_pkt.h"
 
+/* A route change: the next table, with the routers' known MACs, then published. */
+static int change_route(struct dp_ctx *ctx, const struct ha_route_spec *spec, bool add)
+{
+	struct ha_config_route rt = { .prefix = { .family = spec->family },
+				      .prefix_len = spec->prefix_len };
+	if (spec->family != AF_INET && spec->family != AF_INET6)
+		return -EINVAL;
+	size_t len = spec->family == AF_INET ? 4 : 16;
+	memcpy(spec->family == AF_INET ? (void *)&rt.prefix.v4 : (void *)&rt.prefix.v6, spec->prefix,
+	       len);
+	if (spec->flags & HA_ROUTE_F_ROUTER) {
+		rt.has_next_hop = true;
+		rt.next_hop.family = spec->family;
+		memcpy(spec->family == AF_INET ? (void *)&rt.next_hop.v4 : (void *)&rt.next_hop.v6,
+		       spec->router, len);
+	} else {
+		memcpy(rt.next_hop_mac, spec->mac, 6);
+	}
+	struct dp_route_table *t;
+	int rc = dp_routes_build(&ctx->routes, add ? &rt : NULL, add ? NULL : &rt, &t);
+	if (rc)
+		return rc;
+	rc = dp_neigh_adopt(&ctx->neigh, t);
+	if (rc) {
+		dp_route_table_free(t);
+		return rc;
+	}
+	dp_routes_publish(&ctx->routes, t);
+	return 0;
+}
+
 static int apply(struct dp_ctx *ctx, struct dp_ctl *ctl, const struct ha_cmd *c,
 		 struct ha_cmd_ack *ack)
 {
@@ -64,6 +95,9 @@ static int apply(struct dp_ctx *ctx, struct dp_ctl *ctl, const struct ha_cmd *c,
 		ack->bytes = __atomic_load_n(&sa->bytes, __ATOMIC_RELAXED);
 		return 0;
 	}
+	case HA_CMD_ROUTE_ADD:
+	case HA_CMD_ROUTE_DELETE:
+		return change_route(ctx, &c->route, c->type == HA_CMD_ROUTE_ADD);
 	case HA_CMD_SYNC_BEGIN:
 		ctl->sync_generation = c->generation;
 		ctl->syncing = true;

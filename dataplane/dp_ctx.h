@@ -58,7 +58,7 @@ struct dp_ctx {
 	struct rte_rcu_qsbr *qsbr;
 	struct dp_bindings *bindings;
 	struct dp_sa_table *sas;
-	struct dp_routes routes;     /* core side; next-hop words written by dp_neigh only */
+	struct dp_routes routes;     /* core side: the YAML's, then the control plane's (dp_route.h) */
 	struct dp_neigh neigh;       /* the routes' next-hop addresses (control thread) */
 	struct dp_esp_ctx *ctl_esp;  /* the control thread's: signalling SAs */
 	unsigned n_workers;

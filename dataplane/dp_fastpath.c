@@ -408,16 +408,16 @@ static int encapsulate(const struct dp_binding *b, const struct dp_port *port, s
 	return outer_header(b, port, m, x->inner_ver == 6 ? IPPROTO_IPV6 : IPPROTO_IPIP);
 }
 
-/* The core side's next hop for a user packet: by route when the YAML has routes (longest prefix
+/* The core side's next hop for a user packet: by route when there are routes (longest prefix
  * of its destination), else the port's. A union dp_next_hop word: 0 when no route covers it,
  * not dp_nh_valid() while its MAC is being resolved (dp_neigh.h). */
 static inline uint64_t core_next_hop(const struct dp_ctx *ctx, const struct dp_port *core,
 				     const uint8_t *ip, uint8_t ver)
 {
-	if (!ctx->routes.n)
+	const struct dp_route_table *t = dp_routes_current(&ctx->routes);
+	if (!t)
 		return core->next_hop_word;
-	return ver == 6 ? dp_route6(&ctx->routes, ip + 24)
-			: dp_route4(&ctx->routes, *(const uint32_t *)(ip + 16));
+	return ver == 6 ? dp_route6(t, ip + 24) : dp_route4(t, *(const uint32_t *)(ip + 16));
 }
 
 /* Uplink: the packet must come from the binding's care-of address through the binding's tunnel

@@ -310,8 +310,9 @@ static int tables_init(struct dp_ctx *ctx)
 		if (!seen && bp.n_prefix_lens < RTE_DIM(bp.prefix_lens))
 			bp.prefix_lens[bp.n_prefix_lens++] = cfg->pdns[i].home_prefix_len;
 	}
-	int rrc = dp_routes_create(&ctx->routes, &cfg->dataplane, bp.socket_id);
-	dp_neigh_init(&ctx->neigh, &cfg->dataplane);
+	int rrc = dp_routes_create(&ctx->routes, &cfg->dataplane, bp.socket_id, ctx->qsbr);
+	if (!rrc)
+		rrc = dp_neigh_adopt(&ctx->neigh, ctx->routes.cur);
 	if (rrc) {
 		RTE_LOG(ERR, USER1, "hadp: dataplane.routes: %s\n", strerror(-rrc));
 		return rrc;

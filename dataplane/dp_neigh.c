@@ -1,4 +1,5 @@
 /* Next-hop resolution on the control thread: see dp_neigh.h. */
+#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -15,29 +16,75 @@
 #define ASK_UNKNOWN_S 1   /* until the router answers */
 #define ASK_KNOWN_S 60    /* afterwards: a router replaced by another MAC is found */
 
-void dp_neigh_init(struct dp_neigh *t, const struct ha_config_dataplane *dp)
+static bool same_ip(const struct ha_cfg_addr *a, int family, const void *ip)
 {
-	memset(t, 0, sizeof(*t));
-	for (unsigned i = 0; i < dp->n_routes; i++) {
-		if (!dp->routes[i].has_next_hop)
-			continue;
-		t->e[t->n].ip = dp->routes[i].next_hop;
-		t->e[t->n++].route = (uint16_t)i;
-	}
+	return a->family == family &&
+	       !memcmp(family == AF_INET ? (const void *)&a->v4 : (const void *)&a->v6, ip,
+		       family == AF_INET ? 4 : 16);
 }
 
-/* The workers read the word whole: one store. */
-static void set_mac(struct dp_ctx *ctx, struct dp_stats *st, struct dp_neigh_entry *n,
-		    const uint8_t mac[6])
+static const void *ip_of(const struct ha_cfg_addr *a)
+{
+	return a->family == AF_INET ? (const void *)&a->v4 : (const void *)&a->v6;
+}
+
+/* The workers read each word whole: one store. */
+static bool set_word(union dp_next_hop *slot, const uint8_t mac[6])
 {
 	union dp_next_hop nh = { .word = 0 };
 	memcpy(nh.mac.addr_bytes, mac, 6);
 	nh.octet[DP_NH_VALID_OCTET] = nh.octet[DP_NH_ROUTE_OCTET] = 1;
-	union dp_next_hop *slot = &ctx->routes.next_hop[n->route];
-	if (__atomic_load_n(&slot->word, __ATOMIC_RELAXED) != nh.word) {
-		__atomic_store_n(&slot->word, nh.word, __ATOMIC_RELEASE);
-		st->c[DP_C_NEIGH_LEARNED]++;
+	if (__atomic_load_n(&slot->word, __ATOMIC_RELAXED) == nh.word)
+		return false;
+	__atomic_store_n(&slot->word, nh.word, __ATOMIC_RELEASE);
+	return true;
+}
+
+/* Every route through router n, in table t. @return whether a word changed. */
+static bool fill(struct dp_route_table *t, const struct dp_neigh_entry *n)
+{
+	bool changed = false;
+	for (unsigned i = 0; t && i < t->n; i++)
+		if (t->rule[i].has_next_hop && same_ip(&t->rule[i].next_hop, n->ip.family, ip_of(&n->ip)))
+			changed |= set_word(&t->next_hop[i], n->mac);
+	return changed;
+}
+
+int dp_neigh_adopt(struct dp_neigh *nb, struct dp_route_table *t)
+{
+	static struct dp_neigh next; /* the control thread's alone */
+	next.n = 0;
+	for (unsigned i = 0; t && i < t->n; i++) {
+		const struct ha_config_route *rt = &t->rule[i];
+		if (!rt->has_next_hop)
+			continue;
+		bool have = false;
+		for (unsigned j = 0; j < next.n && !have; j++)
+			have = same_ip(&next.e[j].ip, rt->next_hop.family, ip_of(&rt->next_hop));
+		if (have)
+			continue;
+		if (next.n == HA_CFG_MAX_ROUTES)
+			return -ENOSPC;
+		struct dp_neigh_entry e = { .ip = rt->next_hop };
+		for (unsigned j = 0; j < nb->n; j++)
+			if (same_ip(&nb->e[j].ip, rt->next_hop.family, ip_of(&rt->next_hop)))
+				e = nb->e[j]; /* known, or being asked: keeps its state */
+		next.e[next.n++] = e;
 	}
+	for (unsigned j = 0; j < next.n; j++)
+		if (next.e[j].known)
+			fill(t, &next.e[j]);
+	nb->n = next.n;
+	memcpy(nb->e, next.e, next.n * sizeof(next.e[0]));
+	return 0;
+}
+
+static void set_mac(struct dp_ctx *ctx, struct dp_stats *st, struct dp_neigh_entry *n,
+		    const uint8_t mac[6])
+{
+	memcpy(n->mac, mac, 6);
+	if (fill(ctx->routes.cur, n))
+		st->c[DP_C_NEIGH_LEARNED]++;
 	if (!n->known)
 		n->next_ask_tsc = rte_get_tsc_cycles() + rte_get_tsc_hz() * ASK_KNOWN_S;
 	n->known = true;
@@ -48,19 +95,16 @@ static bool learn(struct dp_ctx *ctx, struct dp_stats *st, int family, const uin
 		  const uint8_t mac[6])
 {
 	static const uint8_t zero[6];
-	bool ours = false;
 	if (!memcmp(mac, zero, 6) || (mac[0] & 1))
 		return false; /* no address, or a group one */
 	for (unsigned i = 0; i < ctx->neigh.n; i++) {
 		struct dp_neigh_entry *n = &ctx->neigh.e[i];
-		if (n->ip.family == family &&
-		    !memcmp(family == AF_INET ? (const void *)&n->ip.v4 : (const void *)&n->ip.v6, ip,
-			    family == AF_INET ? 4 : 16)) {
+		if (same_ip(&n->ip, family, ip)) {
 			set_mac(ctx, st, n, mac);
-			ours = true;
+			return true;
 		}
 	}
-	return ours;
+	return false;
 }
 
 /* The link-layer address option of type want (1 source, 2 target) in ND options. */

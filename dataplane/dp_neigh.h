@@ -5,7 +5,9 @@
  * and learns it from the answer, or from the router's own requests (RFC 826's merge, RFC 4861
  * 7.2.3's source link-layer address). The MAC goes into the route's next-hop word (dp_route.h),
  * which the workers read; until then the route's packets are dropped as
- * drop-next-hop-unresolved. A router's MAC that changes is followed. Owner: the control thread.
+ * drop-next-hop-unresolved. A router's MAC that changes is followed. One entry per router,
+ * whatever the number of routes through it; when the routes change, a new table gets the MACs
+ * already known before it is published (dp_neigh_adopt). Owner: the control thread.
  */
 #ifndef DP_NEIGH_H
 #define DP_NEIGH_H
@@ -20,10 +22,12 @@
 struct dp_ctx;
 struct dp_stats;
 
+struct dp_route_table;
+
 struct dp_neigh_entry {
 	struct ha_cfg_addr ip;      /* the router */
-	uint16_t route;             /* the route whose next hop it is */
 	bool known;
+	uint8_t mac[6];             /* when known */
 	uint64_t next_ask_tsc;
 };
 
@@ -32,8 +36,10 @@ struct dp_neigh {
 	struct dp_neigh_entry e[HA_CFG_MAX_ROUTES];
 };
 
-/** The routes that name a next-hop address. */
-void dp_neigh_init(struct dp_neigh *t, const struct ha_config_dataplane *dp);
+/** The routers of table t's routes (NULL: none): the ones already known keep their MAC, which
+ *  goes into t's next-hop words; new ones are asked at the next tick. Before t is published.
+ *  @return 0, or -ENOSPC for more than HA_CFG_MAX_ROUTES routers (nothing changed then). */
+int dp_neigh_adopt(struct dp_neigh *nb, struct dp_route_table *t);
 /** Ask for what is due. @return requests sent. */
 unsigned dp_neigh_tick(struct dp_ctx *ctx, struct dp_stats *st);
 /** An ARP packet or ICMPv6 neighbour discovery message from the core port: learn from it.

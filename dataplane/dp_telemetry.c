@@ -8,6 +8,8 @@
  * The callbacks run on the telemetry thread and only read. Names are the catalogs' with '_'
  * for '-' (telemetry allows no '-').
  */
+#include <errno.h>
+#include <stdio.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 #include <rte_telemetry.h>
@@ -108,6 +110,25 @@ static int cmd_rings(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
+static int cmd_routes(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static char text[200][DP_ROUTE_TEXT]; /* one telemetry thread */
+	(void)cmd;
+	(void)params;
+	unsigned n = dp_routes_show(&tctx->routes, text, RTE_DIM(text));
+	/* "PREFIX via NEXT-HOP MAC" strings: dictionary keys may not hold ':' */
+	struct rte_tel_data *list = rte_tel_data_alloc();
+	if (!list)
+		return -ENOMEM;
+	rte_tel_data_start_array(list, RTE_TEL_STRING_VAL);
+	for (unsigned i = 0; i < n && i < RTE_DIM(text); i++)
+		rte_tel_data_add_array_string(list, text[i]);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "count", n);
+	rte_tel_data_add_dict_container(d, "routes", list, 0);
+	return 0;
+}
+
 int dp_telemetry_init(struct dp_ctx *ctx)
 {
 	tctx = ctx;
@@ -118,7 +139,9 @@ int dp_telemetry_init(struct dp_ctx *ctx)
 	    rte_telemetry_register_cmd("/hadp/punt", cmd_punt, "Punts by reason") ||
 	    rte_telemetry_register_cmd("/hadp/esp", cmd_esp, "ESP drops by reason") ||
 	    rte_telemetry_register_cmd("/hadp/tables", cmd_tables, "Table fill") ||
-	    rte_telemetry_register_cmd("/hadp/rings", cmd_rings, "Shared ring occupancy, mbufs"))
+	    rte_telemetry_register_cmd("/hadp/rings", cmd_rings, "Shared ring occupancy, mbufs") ||
+	    rte_telemetry_register_cmd("/hadp/routes", cmd_routes,
+				       "Core-side routes: prefix -> next hop and its MAC (first 200)"))
 		return -1;
 	return 0;
 }

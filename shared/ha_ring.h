@@ -21,7 +21,7 @@
 
 #include "ha_sa.h"
 
-#define HA_RING_VERSION 3
+#define HA_RING_VERSION 4
 
 #define HA_SHM_MBUF_POOL "hadp_mbufs"
 #define HA_SHM_RING_PUNT "hadp_punt"
@@ -83,7 +83,9 @@ static_assert(sizeof(struct ha_pkt_meta) == 56, "ring layout changed: bump HA_RI
 	X(HA_CMD_SYNC_BEGIN,     "sync-begin") \
 	X(HA_CMD_SYNC_END,       "sync-end") \
 	X(HA_CMD_SA_QUERY,       "sa-query") \
-	X(HA_CMD_SA_ENCAP,       "sa-encap")
+	X(HA_CMD_SA_ENCAP,       "sa-encap") \
+	X(HA_CMD_ROUTE_ADD,      "route-add") \
+	X(HA_CMD_ROUTE_DELETE,   "route-delete")
 
 enum ha_cmd_type {
 	HA_CMD__NONE = 0,
@@ -113,6 +115,22 @@ struct ha_binding_spec {
 
 static_assert(sizeof(struct ha_binding_spec) == 52, "ring layout changed: bump HA_RING_VERSION");
 
+#define HA_ROUTE_F_ROUTER 0x01 /* next hop by the router's address (hadp resolves its MAC) */
+
+/* A core-side route: add (replaces a route to the same prefix) or delete (prefix only). */
+struct ha_route_spec {
+	uint8_t family;          /* AF_INET or AF_INET6 */
+	uint8_t prefix_len;
+	uint8_t flags;           /* HA_ROUTE_F_* */
+	uint8_t reserved;
+	uint8_t prefix[16];      /* IPv4: the first 4 octets */
+	uint8_t router[16];      /* HA_ROUTE_F_ROUTER: the router's address, the prefix's family */
+	uint8_t mac[6];          /* else: the next hop's MAC */
+	uint8_t reserved2[2];
+};
+
+static_assert(sizeof(struct ha_route_spec) == 44, "ring layout changed: bump HA_RING_VERSION");
+
 struct ha_cmd {
 	uint16_t version;        /* HA_RING_VERSION */
 	uint16_t type;           /* enum ha_cmd_type */
@@ -128,6 +146,7 @@ struct ha_cmd {
 			uint8_t reserved;
 			uint16_t encap_port;      /* SA_ENCAP: the peer's new RFC 3948 port */
 		} sa_del;                         /* also SA_QUERY and SA_ENCAP */
+		struct ha_route_spec route;       /* ROUTE_ADD, ROUTE_DELETE */
 	};
 };
 

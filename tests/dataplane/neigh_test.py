@@ -6,6 +6,11 @@ RFC 826; neighbour solicitation, RFC 4861 7.2.2), the kernel answers, and the UE
 injected on the access port's veth, leaves the core port to that MAC. A route whose router
 never answers drops its packets as drop-next-hop-unresolved and keeps asking.
 
+Then the routes change at run time (hactl route add/delete through hacpd and hadp's command
+ring, issue 3): the silent router's prefix moves to the answering router, a new prefix goes to a
+MAC given by hand, a deleted route's traffic is dropped as drop-no-route, and hadp's telemetry
+(/hadp/routes) lists what it forwards by; bad requests get exit status 2, an unknown route 1.
+
 usage: neigh_test.py BUILD_DIR WORK_DIR
 """
 import json
@@ -25,6 +30,7 @@ COA, HOA, HOA4 = "2001:db8:aaaa::2", "2001:db8:100:1::55", "10.45.0.2"
 ROUTER6, ROUTER4 = "2001:db8:c::fe", "198.51.100.254"
 SILENT6 = "2001:db8:c::99"          # a router that never answers
 CN6, CN4, CN_SILENT = "2001:db8:9::1", "203.0.113.9", "2001:db8:7::1"
+CN_NEW, HAND_MAC = "2001:db8:5::1", "02:00:00:00:0c:77"  # a route added by hand, to a MAC
 
 failures = []
 
@@ -41,6 +47,71 @@ def sh(*args, ns=None, check_rc=True):
     if check_rc and r.returncode:
         raise RuntimeError(f"{' '.join(cmd)}: {r.stderr}")
     return r
+
+
+def routes_changed(build, work, prefix, uplink, router_mac):
+    """Issue 3: route add and delete at run time, from hactl through hacpd's command to hadp."""
+    hacpd = subprocess.Popen([f"{build}/controlplane/hacpd", "-c", f"{work}/hadp.yaml",
+                              "--max-seconds", "30"], stdout=subprocess.DEVNULL,
+                             stderr=open(f"{work}/hacpd.log", "w"))
+    try:
+        for _ in range(200):
+            if os.path.exists(f"{work}/hactl.sock"):
+                break
+            time.sleep(0.05)
+
+        def hactl(*a):
+            r = subprocess.run([f"{build}/controlplane/hactl", "-s", f"{work}/hactl.sock", *a],
+                               capture_output=True, text=True, timeout=20)
+            r.stdout += r.stderr  # hactl's errors go to stderr
+            return r
+        moved = hactl("route", "add", "2001:db8:7::/48", "via", ROUTER6)
+        added = hactl("route", "add", "2001:db8:5::/48", "via", HAND_MAC)
+        gone = hactl("route", "delete", "2001:db8:9::/48")
+        check(moved.returncode == added.returncode == gone.returncode == 0,
+              f"hactl route add (router, MAC), route delete: {moved.stdout} {added.stdout} "
+              f"{gone.stdout}")
+        got = uplink("changed", [
+            IPv6(src=COA, dst=HA6) / IPv6(src=HOA, dst=CN_SILENT) / UDP() / Raw(b"up-moved"),
+            IPv6(src=COA, dst=HA6) / IPv6(src=HOA, dst=CN_NEW) / UDP() / Raw(b"up-by-hand"),
+            IPv6(src=COA, dst=HA6) / IPv6(src=HOA, dst=CN6) / UDP() / Raw(b"up-deleted"),
+        ], (b"up-moved", b"up-by-hand", b"up-deleted"))
+        moved_p, hand_p = got.get(b"up-moved"), got.get(b"up-by-hand")
+        check(moved_p is not None and moved_p[Ether].dst == router_mac,
+              f"the silent router's prefix, moved to the router that answers, reaches its MAC "
+              f"at once ({moved_p[Ether].dst if moved_p else None})")
+        check(hand_p is not None and hand_p[Ether].dst == HAND_MAC,
+              f"a route added with a MAC sends to that MAC ({hand_p[Ether].dst if hand_p else None})")
+        check(b"up-deleted" not in got, "nothing leaves for a deleted route")
+        tel = subprocess.run(["/usr/bin/python3", "/usr/bin/dpdk-telemetry.py", "-f", prefix],
+                             input="/hadp/routes\n", capture_output=True, text=True, timeout=20)
+        try:
+            routes = json.loads(tel.stdout[tel.stdout.index('{"/hadp/routes"'):].splitlines()[0])
+            routes = routes["/hadp/routes"]
+        except (ValueError, KeyError):
+            routes = {}
+        listed = set(routes.get("routes", []))
+        check(routes.get("count") == 3 and listed == {
+                  f"2001:db8:7::/48 via {ROUTER6} {router_mac}",
+                  f"2001:db8:5::/48 via {HAND_MAC}", f"0.0.0.0/0 via {ROUTER4} {router_mac}"},
+              f"/hadp/routes lists the routes now: {routes or tel.stdout[-400:]}")
+        bad = [hactl("route", "add", "2001:db8:6::1/48", "via", ROUTER6),      # host bits
+               hactl("route", "add", "2001:db8:6::/48", "via", ROUTER4),       # other family
+               hactl("route", "add", "2001:db8:6::/129", "via", ROUTER6),
+               hactl("route", "add", "2001:db8:6::/48", "by", ROUTER6),
+               hactl("route", "add", "2001:db8:6::/48", "via", "01:00:5e:00:00:01")]  # group MAC
+        check(all(r.returncode == 2 for r in bad),
+              f"bad route requests refused with status 2: {[r.stdout.strip() for r in bad]}")
+        unknown = hactl("route", "delete", "2001:db8:9::/48")
+        fourth = hactl("route", "add", "10.9.0.0/16", "via", "192.0.2.9")
+        fifth = hactl("route", "add", "10.8.0.0/16", "via", "192.0.2.9")
+        check(unknown.returncode == 1 and "no route" in unknown.stdout,
+              f"deleting a route hadp does not have: status 1 ({unknown.stdout.strip()})")
+        check(fourth.returncode == 0 and fifth.returncode == 1 and "full" in fifth.stdout,
+              f"the fifth route with tables.max_routes 4: status 1 ({fifth.stdout.strip()})")
+    finally:
+        hacpd.send_signal(signal.SIGINT)
+        hacpd.wait(timeout=30)
 
 
 def main():
@@ -79,7 +150,7 @@ def main():
     access: {{ device: net_pcap0, devargs: "rx_iface_in={link_a},tx_iface={link_a},tx_iface={link_a}",
               next_hop_mac: "02:00:00:00:0a:01" }}
     core: {{ device: net_pcap1, devargs: "rx_iface_in={link_c},tx_iface={link_c},tx_iface={link_c}" }}
-  tables: {{ max_bindings: 64, max_sas: 16, max_routes: 8 }}
+  tables: {{ max_bindings: 64, max_sas: 16, max_routes: 4 }}
   routes:
     - {{ prefix: "2001:db8:9::/48", next_hop: "{ROUTER6}" }}
     - {{ prefix: "0.0.0.0/0", next_hop: "{ROUTER4}" }}
@@ -94,6 +165,7 @@ ike: {{ enabled: false }}
 static_bindings:
   - {{ pdn: internet, home_prefix: "2001:db8:100:1::/64", care_of: "{COA}",
       ipv4_home_address: {HOA4} }}
+cli: {{ socket: "{work}/hactl.sock", mode: 0660, group: root }}
 """)
         hadp = subprocess.Popen([f"{build}/dataplane/hadp", "-c", cfg, "--max-seconds", "60",
                                  "--stats-file", f"{work}/hadp.json"],
@@ -104,29 +176,35 @@ static_bindings:
             time.sleep(0.05)
         time.sleep(2.5)  # hadp asks at once and every second until answered
         hadp_mac = open(f"/sys/class/net/{link_a}/address").read().strip()
-        cap = subprocess.Popen(["ip", "netns", "exec", ns_core, "dumpcap", "-q", "-i", "core0",
-                                "-w", f"{work}/core.pcap"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-        time.sleep(1.0)
+
+        def uplink(name, packets, marks):
+            """The UE's uplink into the access veth; what of it leaves on the core side."""
+            cap = subprocess.Popen(["ip", "netns", "exec", ns_core, "dumpcap", "-q", "-i",
+                                    "core0", "-w", f"{work}/{name}.pcap"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1.0)
+            frames = [raw(Ether(src="02:00:00:00:ee:01", dst=hadp_mac) / p).hex() for p in packets]
+            sh("/usr/bin/python3", "-c", f"""
+from scapy.all import Ether, sendp
+for h in {frames!r}:
+    sendp(Ether(bytes.fromhex(h)), iface="acc0", verbose=False)
+""", ns=ns_acc)
+            time.sleep(1.0)
+            cap.send_signal(signal.SIGINT)
+            cap.wait(timeout=10)
+            got = {}
+            for p in rdpcap(f"{work}/{name}.pcap"):
+                for mark in marks:
+                    if mark in raw(p):
+                        got[mark] = p
+            return got
+
         up = [
             IPv6(src=COA, dst=HA6) / IPv6(src=HOA, dst=CN6) / UDP(sport=9, dport=7) / Raw(b"up-six"),
             IPv6(src=COA, dst=HA6) / IP(src=HOA4, dst=CN4) / UDP(sport=9, dport=7) / Raw(b"up-four"),
             IPv6(src=COA, dst=HA6) / IPv6(src=HOA, dst=CN_SILENT) / UDP() / Raw(b"up-silent"),
         ]
-        frames = [raw(Ether(src="02:00:00:00:ee:01", dst=hadp_mac) / p).hex() for p in up]
-        sh("/usr/bin/python3", "-c", f"""
-from scapy.all import Ether, sendp
-for h in {frames!r}:
-    sendp(Ether(bytes.fromhex(h)), iface="acc0", verbose=False)
-""", ns=ns_acc)
-        time.sleep(1.0)
-        cap.send_signal(signal.SIGINT)
-        cap.wait(timeout=10)
-        got = {}
-        for p in rdpcap(f"{work}/core.pcap"):
-            for mark in (b"up-six", b"up-four", b"up-silent"):
-                if mark in raw(p):
-                    got[mark] = p
+        got = uplink("core", up, (b"up-six", b"up-four", b"up-silent"))
         six, four = got.get(b"up-six"), got.get(b"up-four")
         check(six is not None and six[Ether].dst == router_mac and IPv6 in six and
               six[IPv6].src == HOA and IPv6 not in six[IPv6].payload,
@@ -139,14 +217,16 @@ for h in {frames!r}:
         asks = [p for p in rdpcap(f"{work}/core.pcap")
                 if p.haslayer("ICMPv6ND_NS") and p["ICMPv6ND_NS"].tgt == SILENT6]
         check(len(asks) >= 1, f"hadp keeps soliciting the silent router ({len(asks)} in 2 s)")
+        routes_changed(build, work, prefix, uplink, router_mac)
         hadp.send_signal(signal.SIGINT)
         hadp.wait(timeout=30)
         c = json.load(open(f"{work}/hadp.json"))["counters"]
         check(c.get("next-hop-macs-learned") == 2 and c.get("drop-next-hop-unresolved") == 1 and
-              c.get("uplink-decapsulated") == 2 and c.get("next-hop-requests", 0) >= 4,
+              c.get("uplink-decapsulated") == 4 and c.get("next-hop-requests", 0) >= 4 and
+              c.get("drop-no-route") == 1,
               f"counters: learned {c.get('next-hop-macs-learned')}, requests "
               f"{c.get('next-hop-requests')}, unresolved drops {c.get('drop-next-hop-unresolved')}, "
-              f"uplink {c.get('uplink-decapsulated')}")
+              f"uplink {c.get('uplink-decapsulated')}, no route {c.get('drop-no-route')}")
         stats = json.load(open(f"{work}/hadp.json"))
         check(hadp.returncode == 0 and stats["mbufs_in_use"] == 0, "hadp stopped cleanly, no mbuf held")
     finally:
