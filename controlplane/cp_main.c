@@ -510,7 +510,7 @@ static unsigned handle_acks(struct hacpd *h)
 	return n;
 }
 
-/* hactl route add/delete: the command, then hadp's answer, waited for (1 s at most) while
+/* hactl route add/delete: the command, then hadp's answer, waited for (2 s at most) while
  * the other acks are handled as they come; the operator gets the result. */
 static int route_change(void *arg, const struct ha_route_spec *spec, bool add)
 {
@@ -524,7 +524,7 @@ static int route_change(void *arg, const struct ha_route_spec *spec, bool add)
 	}
 	h->wait_seq = c.seq;
 	h->wait_done = false;
-	uint64_t deadline = now_ms() + 1000;
+	uint64_t deadline = now_ms() + 2000;
 	while (!h->wait_done && now_ms() < deadline) {
 		if (!handle_acks(h))
 			rte_delay_us_sleep(50);

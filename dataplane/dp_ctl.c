@@ -21,8 +21,10 @@
 #include "ha_pkt.h"
 
 /* A route change: the next table, with the routers' known MACs, then published. */
-static int change_route(struct dp_ctx *ctx, const struct ha_route_spec *spec, bool add)
+static int change_route(struct dp_ctx *ctx, struct dp_stats *st,
+			const struct ha_route_spec *spec, bool add)
 {
+	uint64_t t0 = rte_get_tsc_cycles();
 	struct ha_config_route rt = { .prefix = { .family = spec->family },
 				      .prefix_len = spec->prefix_len };
 	if (spec->family != AF_INET && spec->family != AF_INET6)
@@ -48,11 +50,16 @@ static int change_route(struct dp_ctx *ctx, const struct ha_route_spec *spec, bo
 		return rc;
 	}
 	dp_routes_publish(&ctx->routes, t);
+	uint64_t spent = rte_get_tsc_cycles() - t0;
+	st->c[DP_C_ROUTE_CHANGES]++;
+	st->c[DP_C_ROUTE_CYCLES] += spent;
+	RTE_LOG(INFO, USER1, "hadp: route %s: %u routes in force, table built in %.1f ms\n",
+		add ? "added" : "deleted", t ? t->n : 0, (double)spent * 1e3 / (double)rte_get_tsc_hz());
 	return 0;
 }
 
 static int apply(struct dp_ctx *ctx, struct dp_ctl *ctl, const struct ha_cmd *c,
-		 struct ha_cmd_ack *ack)
+		 struct ha_cmd_ack *ack, struct dp_stats *st)
 {
 	if (c->version != HA_RING_VERSION)
 		return -EPROTO;
@@ -97,7 +104,7 @@ static int apply(struct dp_ctx *ctx, struct dp_ctl *ctl, const struct ha_cmd *c,
 	}
 	case HA_CMD_ROUTE_ADD:
 	case HA_CMD_ROUTE_DELETE:
-		return change_route(ctx, &c->route, c->type == HA_CMD_ROUTE_ADD);
+		return change_route(ctx, st, &c->route, c->type == HA_CMD_ROUTE_ADD);
 	case HA_CMD_SYNC_BEGIN:
 		ctl->sync_generation = c->generation;
 		ctl->syncing = true;
@@ -113,7 +120,7 @@ static int apply(struct dp_ctx *ctx, struct dp_ctl *ctl, const struct ha_cmd *c,
 	}
 }
 
-unsigned dp_ctl_commands(struct dp_ctx *ctx, struct dp_ctl *ctl)
+unsigned dp_ctl_commands(struct dp_ctx *ctx, struct dp_ctl *ctl, struct dp_stats *st)
 {
 	struct ha_cmd cmds[32];
 	unsigned n = rte_ring_sc_dequeue_burst_elem(ctx->cmd, cmds, sizeof(cmds[0]), RTE_DIM(cmds),
@@ -126,7 +133,7 @@ unsigned dp_ctl_commands(struct dp_ctx *ctx, struct dp_ctl *ctl)
 			.seq = cmds[i].seq,
 			.generation = cmds[i].generation,
 		};
-		ack.result = apply(ctx, ctl, &cmds[i], &ack);
+		ack.result = apply(ctx, ctl, &cmds[i], &ack, st);
 		ctl->commands++;
 		if (ack.result)
 			ctl->command_errors++;
@@ -263,7 +270,12 @@ unsigned dp_ctl_transmit(struct dp_ctx *ctx, struct dp_ctl *ctl, struct dp_stats
 			continue;
 		}
 		const struct dp_port *p = &ctx->ports[role];
-		rte_ether_addr_copy(&p->next_hop, (struct rte_ether_addr *)e);
+		uint64_t nh = __atomic_load_n(&p->next_hop_word, __ATOMIC_RELAXED);
+		if (!dp_nh_valid(nh)) {
+			dp_drop(st, DP_D_NH_UNRESOLVED, m);
+			continue;
+		}
+		memcpy(e, &nh, 6);
 		rte_ether_addr_copy(&p->mac, (struct rte_ether_addr *)(e + 6));
 		ha_wr16(e + 12, v4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
 		ok[role][k[role]++] = m;

@@ -24,7 +24,7 @@ struct dp_ctl {
 };
 
 /** Apply the commands waiting on the cmd ring; one ack each. @return commands applied. */
-unsigned dp_ctl_commands(struct dp_ctx *ctx, struct dp_ctl *ctl);
+unsigned dp_ctl_commands(struct dp_ctx *ctx, struct dp_ctl *ctl, struct dp_stats *st);
 
 /** Send what the control plane put on the tx ring (IPv6 packets; RFC 5555 UDP wrapping when
  *  the metadata asks), after what is held from before. Never waits. Counted in st.

@@ -29,8 +29,9 @@ struct dp_port {
 	uint16_t n_txq;              /* workers' queues, then one for the control thread */
 	bool started;
 	struct rte_ether_addr mac;
-	struct rte_ether_addr next_hop;
-	uint64_t next_hop_word;      /* the same as a union dp_next_hop word (dp_route.h) */
+	/* where the port sends: a union dp_next_hop word (dp_route.h), read whole; written by the
+	 * control thread when the port's router is resolved (ports.X.next_hop, dp_neigh.h) */
+	uint64_t next_hop_word;
 };
 
 /* Token bucket per punt reason, per worker: a flood of one kind cannot starve the others or

@@ -313,9 +313,10 @@ static inline bool hop(uint8_t *ip, uint8_t ver)
 	return true;
 }
 
-static inline void put_eth(uint8_t *e, const struct dp_port *port, uint16_t type_be)
+/* Ethernet to next hop nh (a union dp_next_hop word) from the port. */
+static inline void put_eth(uint8_t *e, const struct dp_port *port, uint64_t nh, uint16_t type_be)
 {
-	rte_ether_addr_copy(&port->next_hop, (struct rte_ether_addr *)e);
+	memcpy(e, &nh, 6);
 	rte_ether_addr_copy(&port->mac, (struct rte_ether_addr *)(e + 6));
 	*(uint16_t *)(e + 12) = type_be;
 }
@@ -338,6 +339,9 @@ static int outer_header(const struct dp_binding *b, const struct dp_port *port, 
 			uint8_t proto)
 {
 	uint16_t len = (uint16_t)m->data_len;
+	uint64_t nh = __atomic_load_n(&port->next_hop_word, __ATOMIC_RELAXED);
+	if (!dp_nh_valid(nh))
+		return DP_D_NH_UNRESOLVED; /* the access router, asked for (dp_neigh.h) */
 	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)(ETH_HLEN + b->hdr_len));
 
 	if (!h)
@@ -345,7 +349,7 @@ static int outer_header(const struct dp_binding *b, const struct dp_port *port, 
 	uint8_t *o = h + ETH_HLEN;
 	if (b->tunnel == DP_TUN_IP6) {
 		memcpy(o, b->hdr, 40); /* constant sizes: the compiler copies in registers */
-		put_eth(h, port, RTE_BE16(RTE_ETHER_TYPE_IPV6));
+		put_eth(h, port, nh, RTE_BE16(RTE_ETHER_TYPE_IPV6));
 		*(uint16_t *)(o + 4) = rte_cpu_to_be_16(len);
 		o[6] = proto;
 		return -1;
@@ -354,7 +358,7 @@ static int outer_header(const struct dp_binding *b, const struct dp_port *port, 
 		memcpy(o, b->hdr, 28);
 	else
 		memcpy(o, b->hdr, 20);
-	put_eth(h, port, RTE_BE16(RTE_ETHER_TYPE_IPV4));
+	put_eth(h, port, nh, RTE_BE16(RTE_ETHER_TYPE_IPV4));
 	uint16_t tot = (uint16_t)(b->hdr_len + len);
 	if (b->tunnel == DP_TUN_UDP4)
 		proto = IPPROTO_UDP;
@@ -377,13 +381,16 @@ static int outer_header_natt(const struct dp_binding *b, const struct dp_port *p
 	if (b->tunnel != DP_TUN_IP4 && b->tunnel != DP_TUN_UDP4)
 		return DP_D_ESP_ENCAP; /* the UE moved to IPv6 access; IKE has not caught up */
 	uint16_t len = (uint16_t)m->data_len;
+	uint64_t nh = __atomic_load_n(&port->next_hop_word, __ATOMIC_RELAXED);
+	if (!dp_nh_valid(nh))
+		return DP_D_NH_UNRESOLVED;
 	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, ETH_HLEN + 28);
 
 	if (!h)
 		return DP_D_NO_ROOM;
 	uint8_t *o = h + ETH_HLEN;
 	memcpy(o, b->hdr, 20);
-	put_eth(h, port, RTE_BE16(RTE_ETHER_TYPE_IPV4));
+	put_eth(h, port, nh, RTE_BE16(RTE_ETHER_TYPE_IPV4));
 	uint16_t tot = (uint16_t)(28 + len);
 	*(uint16_t *)(o + 2) = rte_cpu_to_be_16(tot);
 	o[9] = IPPROTO_UDP;
@@ -416,7 +423,7 @@ static inline uint64_t core_next_hop(const struct dp_ctx *ctx, const struct dp_p
 {
 	const struct dp_route_table *t = dp_routes_current(&ctx->routes);
 	if (!t)
-		return core->next_hop_word;
+		return __atomic_load_n(&core->next_hop_word, __ATOMIC_RELAXED);
 	return ver == 6 ? dp_route6(t, ip + 24) : dp_route4(t, *(const uint32_t *)(ip + 16));
 }
 
@@ -445,8 +452,8 @@ static int decapsulate(const struct dp_ctx *ctx, const struct dp_binding *b,
 	rte_pktmbuf_adj(m, (uint16_t)(x->inner_off - ETH_HLEN));
 	rte_pktmbuf_trim(m, (uint16_t)(m->data_len - ETH_HLEN - x->inner_len));
 	uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *);
-	put_eth(e, core, x->inner_ver == 6 ? RTE_BE16(RTE_ETHER_TYPE_IPV6) : RTE_BE16(RTE_ETHER_TYPE_IPV4));
-	memcpy(e, &nh, 6);
+	put_eth(e, core, nh,
+		x->inner_ver == 6 ? RTE_BE16(RTE_ETHER_TYPE_IPV6) : RTE_BE16(RTE_ETHER_TYPE_IPV4));
 	return -1;
 }
 
@@ -694,9 +701,8 @@ static void esp_uplink(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 			dp_drop(w->stats, DP_D_NO_ROOM, m);
 			continue;
 		}
-		put_eth(e, core, y[k].inner_ver == 6 ? RTE_BE16(RTE_ETHER_TYPE_IPV6)
-						    : RTE_BE16(RTE_ETHER_TYPE_IPV4));
-		memcpy(e, &nh, 6);
+		put_eth(e, core, nh, y[k].inner_ver == 6 ? RTE_BE16(RTE_ETHER_TYPE_IPV6)
+							 : RTE_BE16(RTE_ETHER_TYPE_IPV4));
 		w->stats->c[DP_C_UPLINK]++;
 		t->pkts[t->n++] = m;
 	}

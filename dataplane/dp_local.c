@@ -105,8 +105,8 @@ unsigned dp_local_answer(struct dp_ctx *ctx, struct dp_stats *st)
 		unsigned role = meta->port == ctx->ports[DP_PORT_CORE].port_id ? DP_PORT_CORE
 									       : DP_PORT_ACCESS;
 		const struct dp_port *p = &ctx->ports[role];
-		/* the routers' answers (and requests) tell the routes' next hops (dp_neigh.h) */
-		if (role == DP_PORT_CORE && dp_neigh_learn(ctx, st, m)) {
+		/* the routers' answers (and requests) tell the next hops' MACs (dp_neigh.h) */
+		if (dp_neigh_learn(ctx, st, m, role)) {
 			dp_drop(st, DP_D_NEIGH_ANSWER, m);
 			continue;
 		}

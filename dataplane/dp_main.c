@@ -244,9 +244,11 @@ static int port_init(struct dp_ctx *ctx, enum dp_port_role role, const struct ha
 			return rc;
 	if ((rc = rte_eth_macaddr_get(p->port_id, &p->mac)) != 0)
 		return rc;
-	memcpy(p->next_hop.addr_bytes, pc->next_hop_mac, 6);
-	union dp_next_hop nh = { .mac = p->next_hop };
-	nh.octet[DP_NH_VALID_OCTET] = nh.octet[DP_NH_ROUTE_OCTET] = 1;
+	union dp_next_hop nh = { .word = 0 };
+	memcpy(nh.mac.addr_bytes, pc->next_hop_mac, 6);
+	/* a router given by address has no MAC until dp_neigh resolves it */
+	nh.octet[DP_NH_VALID_OCTET] = !pc->has_next_hop;
+	nh.octet[DP_NH_ROUTE_OCTET] = 1;
 	p->next_hop_word = nh.word;
 	rte_eth_promiscuous_enable(p->port_id); /* not every device has it; not needed then */
 	if ((rc = rte_eth_dev_start(p->port_id)) == 0)
@@ -311,6 +313,7 @@ static int tables_init(struct dp_ctx *ctx)
 			bp.prefix_lens[bp.n_prefix_lens++] = cfg->pdns[i].home_prefix_len;
 	}
 	int rrc = dp_routes_create(&ctx->routes, &cfg->dataplane, bp.socket_id, ctx->qsbr);
+	dp_neigh_init(&ctx->neigh, &cfg->dataplane);
 	if (!rrc)
 		rrc = dp_neigh_adopt(&ctx->neigh, ctx->routes.cur);
 	if (rrc) {
@@ -398,7 +401,7 @@ static void control_loop(struct dp_ctx *ctx, const struct options *o)
 	uint64_t hz = rte_get_tsc_hz(), start = rte_rdtsc(), idle_since = start, last_rx = 0;
 
 	while (!ctx->quit) {
-		unsigned work = dp_ctl_commands(ctx, &ctl);
+		unsigned work = dp_ctl_commands(ctx, &ctl, st);
 		uint64_t t0 = rte_rdtsc();
 		unsigned sent = dp_ctl_transmit(ctx, &ctl, st);
 		if (sent)

@@ -44,32 +44,57 @@ static bool set_word(union dp_next_hop *slot, const uint8_t mac[6])
 static bool fill(struct dp_route_table *t, const struct dp_neigh_entry *n)
 {
 	bool changed = false;
-	for (unsigned i = 0; t && i < t->n; i++)
+	for (unsigned i = 0; t && n->port == DP_PORT_CORE && i < t->end; i++)
 		if (t->rule[i].has_next_hop && same_ip(&t->rule[i].next_hop, n->ip.family, ip_of(&n->ip)))
 			changed |= set_word(&t->next_hop[i], n->mac);
 	return changed;
+}
+
+void dp_neigh_init(struct dp_neigh *nb, const struct ha_config_dataplane *dp)
+{
+	memset(nb, 0, sizeof(*nb));
+	const struct ha_config_port *pc[2] = { [DP_PORT_ACCESS] = &dp->access,
+					       [DP_PORT_CORE] = &dp->core };
+	for (unsigned r = 0; r < 2; r++) {
+		nb->port_has[r] = pc[r]->has_next_hop;
+		nb->port_router[r] = pc[r]->next_hop;
+	}
+}
+
+/* The entry for router ip on port in list l, NULL when it has none. */
+static struct dp_neigh_entry *entry_of(struct dp_neigh_entry *l, unsigned n, unsigned port,
+				       const struct ha_cfg_addr *ip)
+{
+	for (unsigned j = 0; j < n; j++)
+		if (l[j].port == port && same_ip(&l[j].ip, ip->family, ip_of(ip)))
+			return &l[j];
+	return NULL;
 }
 
 int dp_neigh_adopt(struct dp_neigh *nb, struct dp_route_table *t)
 {
 	static struct dp_neigh next; /* the control thread's alone */
 	next.n = 0;
-	for (unsigned i = 0; t && i < t->n; i++) {
+	for (unsigned r = 0; r < 2; r++) {
+		if (!nb->port_has[r])
+			continue;
+		struct dp_neigh_entry *old = entry_of(nb->e, nb->n, r, &nb->port_router[r]);
+		next.e[next.n] = old ? *old : (struct dp_neigh_entry){ .ip = nb->port_router[r],
+								      .port = (uint8_t)r };
+		next.e[next.n++].for_port = true;
+	}
+	unsigned ports = next.n;
+	for (unsigned i = 0; t && i < t->end; i++) {
 		const struct ha_config_route *rt = &t->rule[i];
-		if (!rt->has_next_hop)
+		if (!rt->prefix.family || !rt->has_next_hop || entry_of(next.e, next.n, DP_PORT_CORE, &rt->next_hop))
 			continue;
-		bool have = false;
-		for (unsigned j = 0; j < next.n && !have; j++)
-			have = same_ip(&next.e[j].ip, rt->next_hop.family, ip_of(&rt->next_hop));
-		if (have)
-			continue;
-		if (next.n == HA_CFG_MAX_ROUTES)
+		if (next.n - ports == HA_CFG_MAX_ROUTES)
 			return -ENOSPC;
-		struct dp_neigh_entry e = { .ip = rt->next_hop };
-		for (unsigned j = 0; j < nb->n; j++)
-			if (same_ip(&nb->e[j].ip, rt->next_hop.family, ip_of(&rt->next_hop)))
-				e = nb->e[j]; /* known, or being asked: keeps its state */
-		next.e[next.n++] = e;
+		struct dp_neigh_entry *old = entry_of(nb->e, nb->n, DP_PORT_CORE, &rt->next_hop);
+		/* known, or being asked: keeps its state */
+		next.e[next.n] = old ? *old : (struct dp_neigh_entry){ .ip = rt->next_hop,
+								      .port = DP_PORT_CORE };
+		next.e[next.n++].for_port = false;
 	}
 	for (unsigned j = 0; j < next.n; j++)
 		if (next.e[j].known)
@@ -83,23 +108,26 @@ static void set_mac(struct dp_ctx *ctx, struct dp_stats *st, struct dp_neigh_ent
 		    const uint8_t mac[6])
 {
 	memcpy(n->mac, mac, 6);
-	if (fill(ctx->routes.cur, n))
+	bool changed = fill(ctx->routes.cur, n);
+	if (n->for_port)
+		changed |= set_word((union dp_next_hop *)&ctx->ports[n->port].next_hop_word, mac);
+	if (changed)
 		st->c[DP_C_NEIGH_LEARNED]++;
 	if (!n->known)
 		n->next_ask_tsc = rte_get_tsc_cycles() + rte_get_tsc_hz() * ASK_KNOWN_S;
 	n->known = true;
 }
 
-/* @return whether ip is one of the routes' routers (its MAC then learned). */
-static bool learn(struct dp_ctx *ctx, struct dp_stats *st, int family, const uint8_t *ip,
-		  const uint8_t mac[6])
+/* @return whether ip is one of port role's routers (its MAC then learned). */
+static bool learn(struct dp_ctx *ctx, struct dp_stats *st, unsigned role, int family,
+		  const uint8_t *ip, const uint8_t mac[6])
 {
 	static const uint8_t zero[6];
 	if (!memcmp(mac, zero, 6) || (mac[0] & 1))
 		return false; /* no address, or a group one */
 	for (unsigned i = 0; i < ctx->neigh.n; i++) {
 		struct dp_neigh_entry *n = &ctx->neigh.e[i];
-		if (same_ip(&n->ip, family, ip)) {
+		if (n->port == role && same_ip(&n->ip, family, ip)) {
 			set_mac(ctx, st, n, mac);
 			return true;
 		}
@@ -118,7 +146,8 @@ static const uint8_t *nd_lladdr(const uint8_t *opt, const uint8_t *end, uint8_t 
 	return NULL;
 }
 
-bool dp_neigh_learn(struct dp_ctx *ctx, struct dp_stats *st, const struct rte_mbuf *m)
+bool dp_neigh_learn(struct dp_ctx *ctx, struct dp_stats *st, const struct rte_mbuf *m,
+		    unsigned role)
 {
 	const uint8_t *e = rte_pktmbuf_mtod(m, const uint8_t *), *end = e + m->data_len;
 
@@ -131,7 +160,7 @@ bool dp_neigh_learn(struct dp_ctx *ctx, struct dp_stats *st, const struct rte_mb
 			return false;
 		/* the sender, request or reply (RFC 826); a reply from one of our routers is used up
 		 * here, anything else goes on to be answered or counted as not for us */
-		return learn(ctx, st, AF_INET, a + 14, a + 8) && ha_rd16(a + 6) == 2;
+		return learn(ctx, st, role, AF_INET, a + 14, a + 8) && ha_rd16(a + 6) == 2;
 	}
 	const uint8_t *ip = e + ETH_HLEN, *icmp = ip + 40;
 	if (ha_rd16(e + 12) != 0x86DD || m->data_len < ETH_HLEN + 40 + 24 || ip[6] != 58 ||
@@ -139,12 +168,12 @@ bool dp_neigh_learn(struct dp_ctx *ctx, struct dp_stats *st, const struct rte_mb
 		return false;
 	if (icmp[0] == 136) { /* an advertisement: the target's address (7.2.5) */
 		const uint8_t *ll = nd_lladdr(icmp + 24, end, 2);
-		return learn(ctx, st, AF_INET6, icmp + 8, ll ? ll : e + 6);
+		return learn(ctx, st, role, AF_INET6, icmp + 8, ll ? ll : e + 6);
 	}
 	if (icmp[0] == 135) { /* a solicitation from the router names its own (7.2.3) */
 		const uint8_t *ll = nd_lladdr(icmp + 24, end, 1);
 		if (ll)
-			learn(ctx, st, AF_INET6, ip + 8, ll);
+			learn(ctx, st, role, AF_INET6, ip + 8, ll);
 	}
 	return false;
 }
@@ -208,10 +237,9 @@ static struct rte_mbuf *ns_request(struct dp_ctx *ctx, const struct dp_port *p, 
 
 unsigned dp_neigh_tick(struct dp_ctx *ctx, struct dp_stats *st)
 {
-	struct rte_mbuf *out[HA_CFG_MAX_ROUTES];
-	const struct dp_port *p = &ctx->ports[DP_PORT_CORE];
+	struct rte_mbuf *out[DP_PORT__COUNT][DP_NEIGH_MAX];
+	unsigned k[DP_PORT__COUNT] = { 0 }, asked = 0;
 	uint64_t now = rte_get_tsc_cycles();
-	unsigned k = 0;
 
 	for (unsigned i = 0; i < ctx->neigh.n; i++) {
 		struct dp_neigh_entry *n = &ctx->neigh.e[i];
@@ -221,16 +249,22 @@ unsigned dp_neigh_tick(struct dp_ctx *ctx, struct dp_stats *st)
 		bool v4 = n->ip.family == AF_INET;
 		if (v4 && !ctx->ha4)
 			continue; /* no address of ours to ask from */
+		const struct dp_port *p = &ctx->ports[n->port];
 		struct rte_mbuf *m = v4 ? arp_request(ctx, p, &n->ip.v4)
 					: ns_request(ctx, p, n->ip.v6.s6_addr);
 		if (m)
-			out[k++] = m;
+			out[n->port][k[n->port]++] = m;
 	}
-	if (!k)
-		return 0;
-	uint16_t sent = rte_eth_tx_burst(p->port_id, (uint16_t)(p->n_txq - 1), out, (uint16_t)k);
-	st->c[DP_C_NEIGH_ASKED] += sent;
-	for (unsigned i = sent; i < k; i++)
-		dp_drop(st, DP_D_TX_FULL, out[i]);
-	return k;
+	for (unsigned r = 0; r < DP_PORT__COUNT; r++) {
+		if (!k[r])
+			continue;
+		const struct dp_port *p = &ctx->ports[r];
+		uint16_t sent = rte_eth_tx_burst(p->port_id, (uint16_t)(p->n_txq - 1), out[r],
+						 (uint16_t)k[r]);
+		st->c[DP_C_NEIGH_ASKED] += sent;
+		for (unsigned i = sent; i < k[r]; i++)
+			dp_drop(st, DP_D_TX_FULL, out[r][i]);
+		asked += k[r];
+	}
+	return asked;
 }

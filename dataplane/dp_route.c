@@ -43,45 +43,63 @@ void dp_route_table_free(struct dp_route_table *t)
 {
 	if (!t)
 		return;
-	rte_lpm_free(t->v4);
-	rte_lpm6_free(t->v6);
+	if (t->owns_v4)
+		rte_lpm_free(t->v4);
+	if (t->owns_v6)
+		rte_lpm6_free(t->v6);
 	rte_free(t);
 }
 
-/* A table of the n rules: the lpm tables, and each rule's next hop (a MAC from the rule; a
- * router's address is resolved by dp_neigh, which fills the word in before publishing). */
-static int table_create(struct dp_routes *r, const struct ha_config_route *rules, unsigned n,
-			struct dp_route_table **out)
+/* An empty table of r->max slots (no lpm tables yet). */
+static struct dp_route_table *table_alloc(struct dp_routes *r)
 {
-	size_t sz = sizeof(struct dp_route_table) + n * (sizeof(struct ha_config_route) +
-							 sizeof(union dp_next_hop));
+	size_t sz = sizeof(struct dp_route_table) +
+		    (size_t)r->max * (sizeof(union dp_next_hop) + sizeof(struct ha_config_route));
 	struct dp_route_table *t = rte_zmalloc_socket("hadp_routes", sz, RTE_CACHE_LINE_SIZE,
 						     r->socket_id);
 	if (!t)
-		return -ENOMEM;
+		return NULL;
 	t->next_hop = (union dp_next_hop *)(t + 1);
-	t->rule = (struct ha_config_route *)(t->next_hop + n);
-	memcpy(t->rule, rules, n * sizeof(*rules));
-	t->n = n;
-	char name4[RTE_LPM_NAMESIZE], name6[RTE_LPM_NAMESIZE];
-	snprintf(name4, sizeof(name4), "hadp_routes4_%u", r->built);
-	snprintf(name6, sizeof(name6), "hadp_routes6_%u", r->built);
-	r->built++;
-	struct rte_lpm_config c4 = { .max_rules = r->max, .number_tbl8s = 256 };
-	struct rte_lpm6_config c6 = { .max_rules = r->max, .number_tbl8s = 1 << 12 };
-	t->v4 = rte_lpm_create(name4, r->socket_id, &c4);
-	t->v6 = rte_lpm6_create(name6, r->socket_id, &c6);
-	if (!t->v4 || !t->v6) {
-		int err = rte_errno;
-		dp_route_table_free(t);
-		return -err;
+	t->rule = (struct ha_config_route *)(t->next_hop + r->max);
+	return t;
+}
+
+/* Slot i's next-hop word: the rule's MAC, or (a router's address) none until dp_neigh fills it. */
+static void set_next_hop(struct dp_route_table *t, unsigned i)
+{
+	union dp_next_hop nh = { .word = 0 };
+	if (!t->rule[i].has_next_hop) {
+		memcpy(nh.mac.addr_bytes, t->rule[i].next_hop_mac, 6);
+		nh.octet[DP_NH_VALID_OCTET] = 1;
 	}
-	for (unsigned i = 0; i < n; i++) {
+	nh.octet[DP_NH_ROUTE_OCTET] = 1;
+	t->next_hop[i].word = nh.word;
+}
+
+/* t's lpm table of family (AF_INET, AF_INET6), new, from t's routes of that family. */
+static int lpm_build(struct dp_routes *r, struct dp_route_table *t, int family)
+{
+	char name[RTE_LPM_NAMESIZE];
+	snprintf(name, sizeof(name), "hadp_routes%c_%u", family == AF_INET ? '4' : '6', r->built++);
+	if (family == AF_INET) {
+		struct rte_lpm_config c4 = { .max_rules = r->max, .number_tbl8s = 256 };
+		if (!(t->v4 = rte_lpm_create(name, r->socket_id, &c4)))
+			return -rte_errno;
+		t->owns_v4 = true;
+	} else {
+		struct rte_lpm6_config c6 = { .max_rules = r->max, .number_tbl8s = 1 << 12 };
+		if (!(t->v6 = rte_lpm6_create(name, r->socket_id, &c6)))
+			return -rte_errno;
+		t->owns_v6 = true;
+	}
+	for (unsigned i = 0; i < t->end; i++) {
 		const struct ha_config_route *c = &t->rule[i];
+		if (c->prefix.family != family)
+			continue;
 		int rc;
 		/* rte_lpm and rte_lpm6 take depths from 1: a default route is its two halves */
 		uint8_t depth = c->prefix_len ? c->prefix_len : 1;
-		if (c->prefix.family == AF_INET) {
+		if (family == AF_INET) {
 			rc = rte_lpm_add(t->v4, rte_be_to_cpu_32(c->prefix.v4.s_addr), depth, i);
 			if (!rc && !c->prefix_len)
 				rc = rte_lpm_add(t->v4, 0x80000000u, 1, i);
@@ -92,17 +110,9 @@ static int table_create(struct dp_routes *r, const struct ha_config_route *rules
 				rc = rte_lpm6_add(t->v6, upper, 1, i);
 			}
 		}
-		if (rc < 0) {
-			dp_route_table_free(t);
+		if (rc < 0)
 			return rc;
-		}
-		if (!c->has_next_hop) {
-			memcpy(t->next_hop[i].mac.addr_bytes, c->next_hop_mac, 6);
-			t->next_hop[i].octet[DP_NH_VALID_OCTET] = 1;
-		}
-		t->next_hop[i].octet[DP_NH_ROUTE_OCTET] = 1;
 	}
-	*out = t;
 	return 0;
 }
 
@@ -115,47 +125,103 @@ int dp_routes_create(struct dp_routes *r, const struct ha_config_dataplane *dp, 
 	r->qsbr = qsbr;
 	if (!dp->n_routes)
 		return 0;
-	struct ha_config_route rules[HA_CFG_MAX_ROUTES];
+	struct dp_route_table *t = table_alloc(r);
+	if (!t)
+		return -ENOMEM;
 	for (unsigned i = 0; i < dp->n_routes; i++) {
-		rules[i] = dp->routes[i];
-		if (valid(&rules[i]) < 0)
+		t->rule[i] = dp->routes[i];
+		if (valid(&t->rule[i]) < 0) {
+			dp_route_table_free(t);
 			return -EINVAL;
-		mask_prefix(&rules[i]);
+		}
+		mask_prefix(&t->rule[i]);
+		set_next_hop(t, i);
 	}
-	return table_create(r, rules, dp->n_routes, &r->cur);
+	t->n = t->end = dp->n_routes;
+	int rc = lpm_build(r, t, AF_INET);
+	if (!rc)
+		rc = lpm_build(r, t, AF_INET6);
+	if (rc) {
+		dp_route_table_free(t);
+		return rc;
+	}
+	r->cur = t;
+	return 0;
 }
 
 int dp_routes_build(struct dp_routes *r, const struct ha_config_route *add,
 		    const struct ha_config_route *del, struct dp_route_table **out)
 {
 	const struct dp_route_table *cur = r->cur;
-	unsigned n = cur ? cur->n : 0;
 	struct ha_config_route want = add ? *add : *del;
 	int rc = valid(&want);
 	if (rc < 0)
 		return rc;
 	mask_prefix(&want);
-	unsigned found = n;
-	for (unsigned i = 0; i < n && found == n; i++)
-		if (same_prefix(&cur->rule[i], &want))
-			found = i;
-	if (del && found == n)
+	unsigned end = cur ? cur->end : 0, slot = end, free_slot = end;
+	for (unsigned i = 0; i < end && slot == end; i++) {
+		if (cur->rule[i].prefix.family == 0) {
+			if (free_slot == end)
+				free_slot = i;
+		} else if (same_prefix(&cur->rule[i], &want)) {
+			slot = i;
+		}
+	}
+	if (del && slot == end)
 		return -ENOENT;
-	if (add && found == n && n + 1 > r->max)
+	unsigned n = cur ? cur->n : 0;
+	if (add && slot == end && n + 1 > r->max)
 		return -ENOSPC;
-	struct ha_config_route *rules = rte_malloc(NULL, (n + 1) * sizeof(*rules), 0);
-	if (!rules)
-		return -ENOMEM;
-	unsigned k = 0;
-	for (unsigned i = 0; i < n; i++)
-		if (i != found)
-			rules[k++] = cur->rule[i];
-	if (add)
-		rules[k++] = want;
 	*out = NULL;
-	rc = k ? table_create(r, rules, k, out) : 0;
-	rte_free(rules);
-	return rc;
+	if (del && n == 1)
+		return 0; /* none left: the port's next hop again */
+	struct dp_route_table *t = table_alloc(r);
+	if (!t)
+		return -ENOMEM;
+	if (cur) {
+		memcpy(t->rule, cur->rule, end * sizeof(t->rule[0]));
+		memcpy(t->next_hop, cur->next_hop, end * sizeof(t->next_hop[0]));
+		t->v4 = cur->v4; /* shared, still cur's, until published (dp_routes_publish) */
+		t->v6 = cur->v6;
+	}
+	t->n = n;
+	t->end = end;
+	bool rebuild = true;
+	if (del) {
+		memset(&t->rule[slot], 0, sizeof(t->rule[slot]));
+		t->next_hop[slot].word = 0;
+		t->n--;
+		while (t->end && t->rule[t->end - 1].prefix.family == 0)
+			t->end--;
+	} else if (slot != end) {
+		t->rule[slot] = want; /* another next hop for the prefix: the lpm tables stay */
+		set_next_hop(t, slot);
+		rebuild = false;
+	} else {
+		slot = free_slot;
+		t->rule[slot] = want;
+		set_next_hop(t, slot);
+		t->n++;
+		t->end = slot + 1 > t->end ? slot + 1 : t->end;
+	}
+	if (rebuild) {
+		if (want.prefix.family == AF_INET)
+			t->v4 = NULL;
+		else
+			t->v6 = NULL;
+		rc = lpm_build(r, t, want.prefix.family);
+		/* the first table since there were none has both */
+		if (!rc && !t->v4)
+			rc = lpm_build(r, t, AF_INET);
+		if (!rc && !t->v6)
+			rc = lpm_build(r, t, AF_INET6);
+		if (rc) {
+			dp_route_table_free(t);
+			return rc;
+		}
+	}
+	*out = t;
+	return 0;
 }
 
 void dp_routes_publish(struct dp_routes *r, struct dp_route_table *t)
@@ -166,6 +232,15 @@ void dp_routes_publish(struct dp_routes *r, struct dp_route_table *t)
 	rte_spinlock_unlock(&r->show_lock);
 	if (!old)
 		return;
+	/* the lpm tables the new one shares are its own from now on */
+	if (t && t->v4 == old->v4 && old->owns_v4) {
+		t->owns_v4 = true;
+		old->owns_v4 = false;
+	}
+	if (t && t->v6 == old->v6 && old->owns_v6) {
+		t->owns_v6 = true;
+		old->owns_v6 = false;
+	}
 	/* the workers report a quiescent state once per loop: a few microseconds */
 	if (r->qsbr)
 		rte_rcu_qsbr_synchronize(r->qsbr, RTE_QSBR_THRID_INVALID);
@@ -182,9 +257,11 @@ unsigned dp_routes_show(struct dp_routes *r, char (*text)[DP_ROUTE_TEXT], unsign
 {
 	rte_spinlock_lock(&r->show_lock);
 	const struct dp_route_table *t = r->cur;
-	unsigned n = t ? t->n : 0;
-	for (unsigned i = 0; i < n && i < max; i++) {
+	unsigned n = t ? t->n : 0, k = 0;
+	for (unsigned i = 0; t && i < t->end && k < max; i++) {
 		const struct ha_config_route *c = &t->rule[i];
+		if (!c->prefix.family)
+			continue;
 		char a[INET6_ADDRSTRLEN], router[INET6_ADDRSTRLEN + 1] = "";
 		char mac[RTE_ETHER_ADDR_FMT_SIZE] = "unresolved";
 		union dp_next_hop nh = { .word = __atomic_load_n(&t->next_hop[i].word,
@@ -198,7 +275,7 @@ unsigned dp_routes_show(struct dp_routes *r, char (*text)[DP_ROUTE_TEXT], unsign
 			addr_text(&c->next_hop, router, sizeof(router) - 1);
 			strcat(router, " ");
 		}
-		snprintf(text[i], DP_ROUTE_TEXT, "%s/%u via %s%s", a, c->prefix_len, router, mac);
+		snprintf(text[k++], DP_ROUTE_TEXT, "%s/%u via %s%s", a, c->prefix_len, router, mac);
 	}
 	rte_spinlock_unlock(&r->show_lock);
 	return n;

@@ -43,13 +43,19 @@ static inline bool dp_nh_valid(uint64_t word)
 
 #define DP_ROUTE_TEXT 128
 
-/* One version of the routes. Rule i's next hop is next_hop[i] (the lpm tables' next-hop ids). */
+/* One version of the routes. A route keeps its slot from table to table: slot i's next hop is
+ * next_hop[i] (the lpm tables' next-hop id), so a change of one family's routes leaves the other
+ * family's lpm table as it is (shared with the next table), and a new next hop for a prefix
+ * changes no lpm table at all. */
 struct dp_route_table {
-	unsigned n;
+	unsigned n;                    /* routes */
+	unsigned end;                  /* slots in use are below it */
 	struct rte_lpm *v4;
 	struct rte_lpm6 *v6;
-	struct ha_config_route *rule;  /* n, prefixes masked to their length */
-	union dp_next_hop *next_hop;   /* n */
+	bool owns_v4, owns_v6;         /* else the lpm table is the previous table's, shared */
+	struct ha_config_route *rule;  /* tables.max_routes slots, prefixes masked to their
+	                                  length; family 0: a free slot */
+	union dp_next_hop *next_hop;   /* tables.max_routes slots */
 };
 
 struct dp_routes {
@@ -67,7 +73,8 @@ int dp_routes_create(struct dp_routes *r, const struct ha_config_dataplane *dp, 
 void dp_routes_free(struct dp_routes *r);
 
 /** Control thread: the next table, the current one with add put in (replacing a route to the
- *  same prefix) or del taken out (one of them non-NULL). Not published yet.
+ *  same prefix) or del taken out (one of them non-NULL). Not published yet; freed with
+ *  dp_route_table_free if it is not published.
  *  @return 0, -ENOENT (del: no such route), -ENOSPC (tables.max_routes), -EINVAL, -ENOMEM. */
 int dp_routes_build(struct dp_routes *r, const struct ha_config_route *add,
 		    const struct ha_config_route *del, struct dp_route_table **out);

@@ -106,6 +106,8 @@ struct ha_config_port {
 	uint16_t rx_queues;                /**< default: number of worker lcores */
 	uint16_t tx_queues;
 	uint8_t next_hop_mac[6];           /**< destination MAC of frames sent on this port */
+	bool has_next_hop;                 /**< next_hop given: its MAC resolved, next_hop_mac unused */
+	struct ha_cfg_addr next_hop;       /**< the port's router, by address */
 };
 
 /** A core-side route: traffic to prefix goes to next_hop_mac, or to the MAC address hadp

@@ -178,7 +178,12 @@ static void em_port(struct em *e, const char *key, const struct ha_config_port *
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", p->next_hop_mac[0],
 		 p->next_hop_mac[1], p->next_hop_mac[2], p->next_hop_mac[3], p->next_hop_mac[4],
 		 p->next_hop_mac[5]);
-	em_str(e, "next_hop_mac", mac);
+	if (p->has_next_hop)
+		em_addr(e, "next_hop", p->next_hop.family,
+			p->next_hop.family == AF_INET ? (const void *)&p->next_hop.v4
+						      : (const void *)&p->next_hop.v6);
+	else
+		em_str(e, "next_hop_mac", mac);
 	em_close(e);
 }
 

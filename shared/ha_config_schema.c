@@ -412,13 +412,14 @@ static int check_mac(struct cfg_ctx *c, const struct ynode *n)
 
 static int walk_port(struct cfg_ctx *c, const struct ynode *n, struct ha_config_port *p, unsigned workers)
 {
-	static const char *const keys[] = {"device", "devargs", "rx_queues", "tx_queues", "next_hop_mac"};
-	enum { K_DEVICE, K_DEVARGS, K_RXQ, K_TXQ, K_NHMAC };
+	static const char *const keys[] = {"device", "devargs", "rx_queues", "tx_queues", "next_hop_mac",
+					   "next_hop"};
+	enum { K_DEVICE, K_DEVARGS, K_RXQ, K_TXQ, K_NHMAC, K_NH };
 	struct cfg_mapv m;
 	int64_t v;
 	char mac[18];
 
-	if (cfg_map(c, n, keys, 5, &m) < 0)
+	if (cfg_map(c, n, keys, 6, &m) < 0)
 		return -1;
 	if (f_str(c, &m, K_DEVICE, true, p->device, sizeof(p->device), NULL, NULL) < 0)
 		return -1;
@@ -443,6 +444,14 @@ static int walk_port(struct cfg_ctx *c, const struct ynode *n, struct ha_config_
 	if (f_int(c, &m, K_TXQ, false, 1, HA_CFG_MAX_QUEUES, workers, &v) < 0)
 		return -1;
 	p->tx_queues = (uint16_t)v;
+	/* the port's router by address: hadp resolves its MAC (dataplane/dp_neigh.h) */
+	if (m.v[K_NH]) {
+		if (m.v[K_NHMAC])
+			return field_fail(c, &m, K_NH, "give next_hop or next_hop_mac, not both");
+		if (f_addr(c, &m, K_NH, true, 0, &p->next_hop, NULL) < 0)
+			return -1;
+		p->has_next_hop = true;
+	}
 	if (f_str(c, &m, K_NHMAC, false, mac, sizeof(mac), "ff:ff:ff:ff:ff:ff", check_mac) < 0)
 		return -1;
 	unsigned b[6];

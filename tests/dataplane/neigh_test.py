@@ -3,7 +3,9 @@
 network namespace plays the PDN's router on hadp's core port (net_pcap on a veth). hadp's
 routes name the router by address (dataplane.routes[].next_hop); hadp asks for its MAC (ARP,
 RFC 826; neighbour solicitation, RFC 4861 7.2.2), the kernel answers, and the UE's uplink,
-injected on the access port's veth, leaves the core port to that MAC. A route whose router
+injected on the access port's veth, leaves the core port to that MAC. The access port names its
+router by address too (ports.access.next_hop): the kernel of the access namespace answers, and
+the downlink to the UE's care-of address leaves to its MAC. A route whose router
 never answers drops its packets as drop-next-hop-unresolved and keeps asking.
 
 Then the routes change at run time (hactl route add/delete through hacpd and hadp's command
@@ -29,6 +31,7 @@ HA6, HA4 = "2001:db8:ffff::1", "192.0.2.1"
 COA, HOA, HOA4 = "2001:db8:aaaa::2", "2001:db8:100:1::55", "10.45.0.2"
 ROUTER6, ROUTER4 = "2001:db8:c::fe", "198.51.100.254"
 SILENT6 = "2001:db8:c::99"          # a router that never answers
+ACCESS_ROUTER = "2001:db8:a::fe"    # the access port's router (ports.access.next_hop)
 CN6, CN4, CN_SILENT = "2001:db8:9::1", "203.0.113.9", "2001:db8:7::1"
 CN_NEW, HAND_MAC = "2001:db8:5::1", "02:00:00:00:0c:77"  # a route added by hand, to a MAC
 
@@ -140,6 +143,10 @@ def main():
         sh("ip", "route", "add", f"{HA4}/32", "dev", "core0", ns=ns_core)
         sh("ip", "-6", "route", "add", f"{HA6}/128", "dev", "core0", ns=ns_core)
         router_mac = sh("cat", "/sys/class/net/core0/address", ns=ns_core).stdout.strip()
+        # the access router: the UEs' care-of addresses are behind it
+        sh("ip", "addr", "add", f"{ACCESS_ROUTER}/64", "dev", "acc0", "nodad", ns=ns_acc)
+        sh("ip", "-6", "route", "add", f"{HA6}/128", "dev", "acc0", ns=ns_acc)
+        access_router_mac = sh("cat", "/sys/class/net/acc0/address", ns=ns_acc).stdout.strip()
         cfg = f"{work}/hadp.yaml"
         with open(cfg, "w") as f:
             f.write(f"""dataplane:
@@ -148,7 +155,7 @@ def main():
   mempool: {{ mbufs: 2047, cache: 32 }}
   ports:
     access: {{ device: net_pcap0, devargs: "rx_iface_in={link_a},tx_iface={link_a},tx_iface={link_a}",
-              next_hop_mac: "02:00:00:00:0a:01" }}
+              next_hop: "{ACCESS_ROUTER}" }}
     core: {{ device: net_pcap1, devargs: "rx_iface_in={link_c},tx_iface={link_c},tx_iface={link_c}" }}
   tables: {{ max_bindings: 64, max_sas: 16, max_routes: 4 }}
   routes:
@@ -177,18 +184,24 @@ cli: {{ socket: "{work}/hactl.sock", mode: 0660, group: root }}
         time.sleep(2.5)  # hadp asks at once and every second until answered
         hadp_mac = open(f"/sys/class/net/{link_a}/address").read().strip()
 
-        def uplink(name, packets, marks):
-            """The UE's uplink into the access veth; what of it leaves on the core side."""
-            cap = subprocess.Popen(["ip", "netns", "exec", ns_core, "dumpcap", "-q", "-i",
-                                    "core0", "-w", f"{work}/{name}.pcap"],
+        hadp_core_mac = open(f"/sys/class/net/{link_c}/address").read().strip()
+
+        def uplink(name, packets, marks, downlink=False):
+            """The UE's uplink into the access veth and what of it leaves on the core side (or
+            the PDN's downlink into the core veth and what leaves on the access side)."""
+            into, out = (ns_core, "core0") if downlink else (ns_acc, "acc0")
+            cap_ns, cap_dev = (ns_acc, "acc0") if downlink else (ns_core, "core0")
+            cap = subprocess.Popen(["ip", "netns", "exec", cap_ns, "dumpcap", "-q", "-i",
+                                    cap_dev, "-w", f"{work}/{name}.pcap"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(1.0)
-            frames = [raw(Ether(src="02:00:00:00:ee:01", dst=hadp_mac) / p).hex() for p in packets]
+            dst = hadp_core_mac if downlink else hadp_mac
+            frames = [raw(Ether(src="02:00:00:00:ee:01", dst=dst) / p).hex() for p in packets]
             sh("/usr/bin/python3", "-c", f"""
 from scapy.all import Ether, sendp
 for h in {frames!r}:
-    sendp(Ether(bytes.fromhex(h)), iface="acc0", verbose=False)
-""", ns=ns_acc)
+    sendp(Ether(bytes.fromhex(h)), iface="{out}", verbose=False)
+""", ns=into)
             time.sleep(1.0)
             cap.send_signal(signal.SIGINT)
             cap.wait(timeout=10)
@@ -196,7 +209,7 @@ for h in {frames!r}:
             for p in rdpcap(f"{work}/{name}.pcap"):
                 for mark in marks:
                     if mark in raw(p):
-                        got[mark] = p
+                        got.setdefault(mark, p)  # hadp's, not a router's ICMP error after it
             return got
 
         up = [
@@ -205,6 +218,12 @@ for h in {frames!r}:
             IPv6(src=COA, dst=HA6) / IPv6(src=HOA, dst=CN_SILENT) / UDP() / Raw(b"up-silent"),
         ]
         got = uplink("core", up, (b"up-six", b"up-four", b"up-silent"))
+        down = uplink("access", [IPv6(src=CN6, dst=HOA) / UDP(sport=7, dport=9) / Raw(b"down-six")],
+                      (b"down-six",), downlink=True).get(b"down-six")
+        check(down is not None and down[Ether].dst == access_router_mac and
+              down[IPv6].dst == COA and IPv6 in down[IPv6].payload,
+              f"the downlink left the access port to the access router's MAC, resolved from "
+              f"ports.access.next_hop ({down[Ether].dst if down else None} vs {access_router_mac})")
         six, four = got.get(b"up-six"), got.get(b"up-four")
         check(six is not None and six[Ether].dst == router_mac and IPv6 in six and
               six[IPv6].src == HOA and IPv6 not in six[IPv6].payload,
@@ -221,8 +240,8 @@ for h in {frames!r}:
         hadp.send_signal(signal.SIGINT)
         hadp.wait(timeout=30)
         c = json.load(open(f"{work}/hadp.json"))["counters"]
-        check(c.get("next-hop-macs-learned") == 2 and c.get("drop-next-hop-unresolved") == 1 and
-              c.get("uplink-decapsulated") == 4 and c.get("next-hop-requests", 0) >= 4 and
+        check(c.get("next-hop-macs-learned") == 3 and c.get("drop-next-hop-unresolved") == 1 and
+              c.get("uplink-decapsulated") == 4 and c.get("downlink-encapsulated") == 1 and c.get("next-hop-requests", 0) >= 4 and
               c.get("drop-no-route") == 1,
               f"counters: learned {c.get('next-hop-macs-learned')}, requests "
               f"{c.get('next-hop-requests')}, unresolved drops {c.get('drop-next-hop-unresolved')}, "

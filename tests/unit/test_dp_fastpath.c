@@ -60,11 +60,12 @@ static void setup(void)
 	ctx.punt_burst = 2;
 	ctx.ports[DP_PORT_ACCESS].port_id = 0;
 	ctx.ports[DP_PORT_CORE].port_id = 1;
-	/* the core router's MAC, as hadp's start-up writes it (dp_route.h's next-hop word) */
+	/* the routers' MACs, as hadp's start-up writes them (dp_route.h's next-hop words) */
 	union dp_next_hop nh = { .mac = { { 0x02, 0, 0, 0, 0x0c, 0x01 } } };
 	nh.octet[DP_NH_VALID_OCTET] = nh.octet[DP_NH_ROUTE_OCTET] = 1;
-	ctx.ports[DP_PORT_CORE].next_hop = nh.mac;
 	ctx.ports[DP_PORT_CORE].next_hop_word = nh.word;
+	nh.mac.addr_bytes[4] = 0x0a;
+	ctx.ports[DP_PORT_ACCESS].next_hop_word = nh.word;
 	memset(&stats, 0, sizeof(stats));
 	worker = (struct dp_worker){ .stats = &stats };
 	for (unsigned r = 0; r < HA_PUNT__COUNT; r++)
