@@ -244,6 +244,29 @@ int ha_config_dump(FILE *f, const struct ha_config *cfg, unsigned flags)
 	em_uint(e, "max_sas", dp->max_sas);
 	em_uint(e, "max_routes", dp->max_routes);
 	em_close(e);
+	if (dp->n_routes) {
+		em_open(e, "routes", true);
+		for (unsigned i = 0; i < dp->n_routes; i++) {
+			const struct ha_config_route *r = &dp->routes[i];
+			int fam = r->prefix.family;
+			em_open(e, NULL, false);
+			em_prefix6(e, "prefix", fam == AF_INET ? (const void *)&r->prefix.v4
+							       : (const void *)&r->prefix.v6,
+				   r->prefix_len, fam);
+			if (r->has_next_hop) {
+				em_addr(e, "next_hop", fam, fam == AF_INET ? (const void *)&r->next_hop.v4
+									   : (const void *)&r->next_hop.v6);
+			} else {
+				char mac[18];
+				const uint8_t *m = r->next_hop_mac;
+				snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
+					 m[2], m[3], m[4], m[5]);
+				em_str(e, "next_hop_mac", mac);
+			}
+			em_close(e);
+		}
+		em_close(e);
+	}
 	em_close(e);
 
 	em_open(e, "home_agent", false);

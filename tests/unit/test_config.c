@@ -273,7 +273,13 @@ Test(config, all_optional_fields)
 	cr_expect_eq(dp->access.rx_queues, 2);
 	cr_expect_eq(dp->access.tx_queues, 4);
 	cr_expect_eq(dp->access.next_hop_mac[5], 0xfe);
-	cr_expect_eq(dp->core.next_hop_mac[0], 0xff, "default: broadcast");
+	cr_expect(dp->core.has_next_hop && dp->core.next_hop.family == AF_INET6,
+		  "the core port's router by address");
+	cr_expect_not(dp->access.has_next_hop);
+	cr_assert_eq(dp->n_routes, 2);
+	cr_expect(dp->routes[0].has_next_hop);
+	cr_expect_eq(dp->routes[1].prefix_len, 0);
+	cr_expect_eq(dp->routes[1].next_hop_mac[5], 0x01);
 	cr_expect_eq(dp->core.rx_queues, 3);
 	cr_expect_eq(dp->main_lcore, 2);
 	cr_expect_eq(dp->mbuf_cache, 0);
@@ -528,6 +534,8 @@ static void round_trip(const char *rel)
 	char *y2 = dump(&b, HA_CFG_DUMP_SECRETS);
 	/* the first line names the source */
 	cr_expect_str_eq(strchr(y1, '\n'), strchr(y2, '\n'), "%s", rel);
+	cr_expect_eq(b.dataplane.n_routes, a->dataplane.n_routes, "%s: the routes dumped", rel);
+	cr_expect_eq(b.dataplane.core.has_next_hop, a->dataplane.core.has_next_hop, "%s", rel);
 	char *redacted = dump(a, 0);
 	cr_expect_null(strstr(redacted, "000102030405"), "%s: keys printed without --secrets", rel);
 	char *json = dump(a, HA_CFG_DUMP_JSON);
