@@ -2,11 +2,12 @@
  * ESP encrypt and decrypt bursts on Intel IPsec-MB (see dp_esp.h for the contract).
  *
  * Each burst is cut into rounds of DP_ESP_CHUNK packets. A round prepares every packet (checks,
- * headroom/tailroom, sequence number, ESP header and trailer), takes one IPsec-MB job per good
- * packet from the lcore's manager and submits them as one burst (IPsec-MB 1.3 burst API:
- * IMB_GET_NEXT_BURST, IMB_SUBMIT_BURST_NOCHECK, then IMB_FLUSH_BURST for the jobs still in
- * multi-buffer lanes), and finishes each packet as its job completes: ICV check, anti-replay,
- * header removal. Jobs carry the packet's index in user_data, so the completion order does not
+ * headroom/tailroom, sequence number, ESP header and trailer). AES-GCM packets then go straight
+ * through IPsec-MB's GCM functions (IMB_AES128_GCM_ENC and the like: single-buffer code either
+ * way, without the job manager's bookkeeping); the others take one IPsec-MB job each from the
+ * lcore's manager, submitted as one burst (IPsec-MB 1.3 burst API: IMB_GET_NEXT_BURST,
+ * IMB_SUBMIT_BURST_NOCHECK, then IMB_FLUSH_BURST for the jobs still in multi-buffer lanes).
+ * Each packet is finished as its cipher completes: ICV check, anti-replay, header removal. Jobs carry the packet's index in user_data, so the completion order does not
  * matter, and every round leaves the manager empty.
  *
  * IVs (never repeated under one key):
@@ -392,13 +393,13 @@ static uint8_t enc_prepare(struct rte_mbuf *m, struct dp_sa *sa, struct dp_esp_p
 	return DP_ESP_OK;
 }
 
-static inline uint8_t enc_complete(struct dp_esp_ctx *ctx, const IMB_JOB *job, uint16_t i,
+static inline uint8_t enc_complete(struct dp_esp_ctx *ctx, bool completed, uint16_t i,
 				   struct dp_sa *const *sas, struct rte_mbuf **pkts)
 {
 	struct dp_sa *sa = sas[i];
 	const struct dp_esp_pkt_state *st = &ctx->st[i];
 
-	if (unlikely(job->status != IMB_STATUS_COMPLETED))
+	if (unlikely(!completed))
 		return DP_ESP_E_CRYPTO;
 	if (sa->auth != DP_SA_AUTH_NONE)
 		memcpy(st->esp + ESP_HDR_LEN + sa->iv_len + st->ct_len, st->icv, sa->icv_len);
@@ -469,7 +470,7 @@ static uint8_t dec_prepare(struct rte_mbuf *m, struct dp_sa *sa, uint16_t esp_of
 	return DP_ESP_OK;
 }
 
-static inline uint8_t dec_complete(struct dp_esp_ctx *ctx, const IMB_JOB *job, uint16_t i,
+static inline uint8_t dec_complete(struct dp_esp_ctx *ctx, bool completed, uint16_t i,
 				   struct dp_sa *const *sas, struct rte_mbuf **pkts)
 {
 	struct dp_sa *sa = sas[i];
@@ -479,7 +480,7 @@ static inline uint8_t dec_complete(struct dp_esp_ctx *ctx, const IMB_JOB *job, u
 	const uint8_t *rx_icv = (sa->esn && sa->auth != DP_SA_AUTH_NONE)
 					? st->rx_icv : st->esp + hdr + st->ct_len;
 
-	if (unlikely(job->status != IMB_STATUS_COMPLETED))
+	if (unlikely(!completed))
 		return DP_ESP_E_CRYPTO;
 	if (unlikely(!icv_equal(st->icv, rx_icv, sa->icv_len)))
 		return DP_ESP_E_ICV;
@@ -526,6 +527,34 @@ static inline uint8_t dec_complete(struct dp_esp_ctx *ctx, const IMB_JOB *job, u
 	return DP_ESP_OK;
 }
 
+/* AES-GCM straight through IPsec-MB's GCM functions, in place: for a tunnel's small packets the
+ * job manager's bookkeeping costs about as much as the cipher (docs/performance.md). The tag
+ * goes after the ciphertext (encrypt) or into st->icv for the check (decrypt). */
+static void gcm_direct(IMB_MGR *mgr, const struct dp_sa *sa, struct dp_esp_pkt_state *st,
+		       int encrypt)
+{
+	struct gcm_context_data gctx;
+	uint8_t *ct = st->esp + ESP_HDR_LEN + sa->iv_len;
+	uint8_t *tag = encrypt ? ct + st->ct_len : st->icv;
+	const uint64_t aad_len = sa->esn ? 12 : 8;
+
+	if (sa->key_len == 16) {
+		if (encrypt)
+			IMB_AES128_GCM_ENC(mgr, &sa->k.gcm, &gctx, ct, ct, st->ct_len, st->iv,
+					   st->aad, aad_len, tag, 16);
+		else
+			IMB_AES128_GCM_DEC(mgr, &sa->k.gcm, &gctx, ct, ct, st->ct_len, st->iv,
+					   st->aad, aad_len, tag, 16);
+	} else {
+		if (encrypt)
+			IMB_AES256_GCM_ENC(mgr, &sa->k.gcm, &gctx, ct, ct, st->ct_len, st->iv,
+					   st->aad, aad_len, tag, 16);
+		else
+			IMB_AES256_GCM_DEC(mgr, &sa->k.gcm, &gctx, ct, ct, st->ct_len, st->iv,
+					   st->aad, aad_len, tag, 16);
+	}
+}
+
 /*
  * One submission round of at most DP_ESP_CHUNK packets whose prepare step succeeded (idx[0..k)
  * are their positions): one IPsec-MB burst, then the flush of the jobs still in the
@@ -541,27 +570,42 @@ static uint16_t run_jobs(struct dp_esp_ctx *ctx, struct rte_mbuf **pkts, struct 
 
 	if (k == 0)
 		return 0;
-	for (uint16_t j = 0; j < k; j++)
-		drop[idx[j]] = DP_ESP_E_CRYPTO;
-	/* Every round drains the manager, so its queue has room for a whole round. */
-	if (unlikely(IMB_GET_NEXT_BURST(mgr, k, jobs) < k))
-		return 0;
+	/* AES-GCM packets are done here; the others become jobs */
+	uint16_t nj = 0, job_idx[DP_ESP_CHUNK];
 	for (uint16_t j = 0; j < k; j++) {
 		const uint16_t i = idx[j];
+		if (sas[i]->cipher == DP_SA_CIPHER_AES_GCM) {
+			gcm_direct(mgr, sas[i], &ctx->st[i], encrypt);
+			drop[i] = encrypt ? enc_complete(ctx, true, i, sas, pkts)
+					  : dec_complete(ctx, true, i, sas, pkts);
+			ok += drop[i] == DP_ESP_OK;
+		} else {
+			drop[i] = DP_ESP_E_CRYPTO;
+			job_idx[nj++] = i;
+		}
+	}
+	if (nj == 0)
+		return ok;
+	/* Every round drains the manager, so its queue has room for a whole round. */
+	if (unlikely(IMB_GET_NEXT_BURST(mgr, nj, jobs) < nj))
+		return ok;
+	for (uint16_t j = 0; j < nj; j++) {
+		const uint16_t i = job_idx[j];
 
 		job_fill(jobs[j], sas[i], &ctx->st[i], ctx->st[i].esp, encrypt);
 		jobs[j]->user_data = (void *)(uintptr_t)i;
 	}
-	n = DP_ESP_SUBMIT_BURST(mgr, k, jobs);
+	n = DP_ESP_SUBMIT_BURST(mgr, nj, jobs);
 	for (;;) {
 		for (uint32_t j = 0; j < n; j++) {
 			const uint16_t i = (uint16_t)(uintptr_t)jobs[j]->user_data;
+			const bool done = jobs[j]->status == IMB_STATUS_COMPLETED;
 
-			drop[i] = encrypt ? enc_complete(ctx, jobs[j], i, sas, pkts)
-					  : dec_complete(ctx, jobs[j], i, sas, pkts);
+			drop[i] = encrypt ? enc_complete(ctx, done, i, sas, pkts)
+					  : dec_complete(ctx, done, i, sas, pkts);
 			ok += drop[i] == DP_ESP_OK;
 		}
-		n = IMB_FLUSH_BURST(mgr, k, jobs);
+		n = IMB_FLUSH_BURST(mgr, nj, jobs);
 		if (n == 0)
 			break;
 	}
