@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -121,6 +122,11 @@ def run_testpmd(pcap, seconds, mbufs):
     time.sleep(seconds + 2)
     p.send_signal(signal.SIGINT)
     out, _ = p.communicate(timeout=60)
+    # testpmd leaves its EAL runtime directory and hugepage files behind
+    shutil.rmtree(f"/var/run/dpdk/tp-bench-{os.getpid()}", ignore_errors=True)
+    for f in os.listdir("/dev/hugepages"):
+        if f.startswith(f"tp-bench-{os.getpid()}"):
+            os.unlink(f"/dev/hugepages/{f}")
     # "Rx-pps:" lines, port 0 is the replay: take the last few once it runs at full speed
     rates = [int(x) for x in re.findall(r"Rx-pps:\s+(\d+)", out)]
     port0 = rates[0::2]

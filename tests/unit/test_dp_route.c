@@ -18,6 +18,7 @@
 #include "dp_ctx.h"
 #include "dp_neigh.h"
 #include "dp_route.h"
+#include "dp_runtime_dir.h"
 
 static struct dp_routes routes;
 static struct rte_rcu_qsbr *qsbr;
@@ -38,7 +39,7 @@ static void teardown(void)
 {
 	dp_routes_free(&routes);
 	rte_free(qsbr);
-	rte_eal_cleanup();
+	dp_eal_cleanup(); /* and its runtime directory */
 }
 
 TestSuite(routes, .init = setup, .fini = teardown);
