@@ -735,6 +735,10 @@ int main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 1;
 	}
+	unsigned adopted = cp_mbuf_adopt_ring(h.punt);
+	if (adopted)
+		fprintf(stderr, "hacpd: %u punted packets the previous hacpd was reading are served "
+				"again\n", adopted);
 	h.cp.ctr[CP_C_MBUF_RECLAIMED] = cp_mbuf_reclaim(h.pool);
 	if (h.cp.ctr[CP_C_MBUF_RECLAIMED])
 		fprintf(stderr, "hacpd: took back %llu mbufs the previous hacpd died holding\n",
@@ -797,9 +801,7 @@ int main(int argc, char **argv)
 		void *pkts[32];
 		uint64_t t0 = thread_cpu_ns();
 		unsigned flushed = tx_flush(&h);
-		unsigned n = rte_ring_sc_dequeue_burst(h.punt, pkts, 32, NULL);
-		for (unsigned i = 0; i < n; i++)
-			cp_mbuf_hold(pkts[i]);
+		unsigned n = cp_mbuf_dequeue(h.punt, pkts, 32);
 		for (unsigned i = 0; i < n; i++) {
 			handle_punt(&h, pkts[i]);
 			cp_mbuf_free(pkts[i]);

@@ -1,4 +1,6 @@
 /* The mbufs hacpd holds (cp_mbuf.h). */
+#include <stdlib.h>
+
 #include "cp_mbuf.h"
 #include "ha_ring.h"
 
@@ -6,12 +8,12 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_mempool.h>
 
-static int holder_off = -1;
-static uint32_t holder_gen;
+int cp_mbuf_holder_off = -1;
+uint32_t cp_mbuf_holder_gen;
 
 static inline uint32_t *holder(struct rte_mbuf *m)
 {
-	return RTE_MBUF_DYNFIELD(m, holder_off, uint32_t *);
+	return RTE_MBUF_DYNFIELD(m, cp_mbuf_holder_off, uint32_t *);
 }
 
 int cp_mbuf_init(uint32_t generation)
@@ -21,27 +23,29 @@ int cp_mbuf_init(uint32_t generation)
 	int off = rte_mbuf_dynfield_lookup(HA_MBUF_HOLDER_FIELD, NULL);
 	if (off < 0)
 		return -rte_errno;
-	holder_off = off;
-	holder_gen = generation;
+	cp_mbuf_holder_off = off;
+	cp_mbuf_holder_gen = generation;
 	return 0;
 }
 
-void cp_mbuf_hold(struct rte_mbuf *m)
+unsigned cp_mbuf_adopt_ring(struct rte_ring *r)
 {
-	*holder(m) = holder_gen;
-}
-
-void cp_mbuf_release(struct rte_mbuf *m)
-{
-	*holder(m) = 0;
-}
-
-void cp_mbuf_free(struct rte_mbuf *m)
-{
-	if (!m)
-		return;
-	cp_mbuf_release(m);
-	rte_pktmbuf_free(m);
+	unsigned size = rte_ring_get_capacity(r), adopted = 0;
+	void **objs = malloc(size * sizeof(*objs));
+	if (!objs)
+		return 0;
+	/* look without taking: hadp may add more behind, unmarked */
+	unsigned n = rte_ring_dequeue_burst_start(r, objs, size, NULL);
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t *h = holder(objs[i]);
+		if (*h != 0 && *h != cp_mbuf_holder_gen) {
+			*h = cp_mbuf_holder_gen;
+			adopted++;
+		}
+	}
+	rte_ring_dequeue_finish(r, 0);
+	free(objs);
+	return adopted;
 }
 
 struct reclaim {
@@ -56,7 +60,7 @@ static void reclaim_one(struct rte_mempool *mp, void *arg, void *obj, unsigned i
 	(void)idx;
 	/* hadp never writes this field and hacpd clears it before an mbuf leaves, so another
 	 * run's mark is on an mbuf that run died holding (a chain is marked on its head) */
-	if (*holder(m) != 0 && *holder(m) != holder_gen) {
+	if (*holder(m) != 0 && *holder(m) != cp_mbuf_holder_gen) {
 		cp_mbuf_free(m);
 		r->n++;
 	}

@@ -14,7 +14,8 @@ answered get no BA, as a UE would see. Checks:
   - every UE gets a BA with status 0 for sequence number 2: sequence numbers continue (the
     adopted bindings take 2 as newer);
   - hadp and the new hacpd agree: 2,000 bindings each after the sync, the old run's swept;
-  - no mbuf leaked in hadp, and hadp never stopped.
+  - no mbuf leaked in hadp (at most the one a kill may catch between hacpd clearing its mark
+    and the pool taking it: controlplane/cp_mbuf.h), and hadp never stopped.
 
 usage: storm_restart_test.py BUILD_DIR WORK_DIR
 """
@@ -176,9 +177,12 @@ def main():
         check(tables["bindings"] == UES and cs["generation"] == 2,
               f"hadp and hacpd agree: hadp {tables['bindings']} bindings, generation "
               f"{cs['generation']}")
-        check(h.returncode == 0 and hs["mbufs_in_use"] == 0,
-              f"hadp ran throughout and stopped cleanly, no mbuf held ({hs['mbufs_in_use']}; "
-              f"{cs['mbufs-reclaimed']} the killed hacpd held taken back by the new one)")
+        # what the killed hacpd held comes back (cp_mbuf.h); the one thing a kill can still
+        # lose is the mbuf hacpd was between clearing its mark and the pool or tx ring taking it
+        check(h.returncode == 0 and hs["mbufs_in_use"] <= 1,
+              f"hadp ran throughout and stopped cleanly, no mbuf held but the one a kill may "
+              f"catch in flight ({hs['mbufs_in_use']}; {cs['mbufs-reclaimed']} the killed hacpd "
+              f"held taken back by the new one)")
     finally:
         for p in procs:
             if p.poll() is None:
