@@ -6,10 +6,11 @@
  *
  * A table is never changed in place: the control thread builds the next one beside it, publishes
  * it with one pointer store and frees the old one once every worker has passed a quiescent state
- * (RCU QSBR). Route changes are operator actions, rare next to packets; a rebuild costs a few
- * milliseconds at thousands of routes. The one thing written in a published table is a next
- * hop's MAC, which the control thread resolves for a router's address (dp_neigh.h) and writes as
- * one 64-bit word while the workers read it. Owner: the control thread.
+ * (RCU QSBR). Route changes are operator actions, rare next to packets; building a family's lpm
+ * table anew clears its 64 MiB first level (tens of milliseconds). The one thing written in a
+ * published table is a next hop's MAC, which the control thread resolves for a router's address
+ * (dp_neigh.h) and writes as one 64-bit word while the workers read it. Owner: the control
+ * thread.
  */
 #ifndef DP_ROUTE_H
 #define DP_ROUTE_H
