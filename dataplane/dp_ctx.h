@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_ethdev.h>
 #include <rte_ether.h>
 
 #include "dp_neigh.h"
@@ -77,6 +78,19 @@ static inline void dp_drop(struct dp_stats *st, enum dp_counter reason, struct r
 {
 	st->c[reason]++;
 	rte_pktmbuf_free(m);
+}
+
+/* The control thread's own packets (answers, requests) out of port p's last tx queue, the
+ * control thread's; what the queue does not take is dropped as tx-full. @return sent. */
+static inline uint16_t dp_ctl_send(const struct dp_port *p, struct rte_mbuf **m, unsigned n,
+				   struct dp_stats *st)
+{
+	if (!n)
+		return 0;
+	uint16_t sent = rte_eth_tx_burst(p->port_id, (uint16_t)(p->n_txq - 1), m, (uint16_t)n);
+	for (unsigned i = sent; i < n; i++)
+		dp_drop(st, DP_D_TX_FULL, m[i]);
+	return sent;
 }
 
 int dp_worker_main(void *arg);   /* lcore entry: struct dp_worker * */

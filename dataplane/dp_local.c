@@ -120,14 +120,7 @@ unsigned dp_local_answer(struct dp_ctx *ctx, struct dp_stats *st)
 		}
 		out[role][k[role]++] = m;
 	}
-	for (unsigned r = 0; r < DP_PORT__COUNT; r++) {
-		if (!k[r])
-			continue;
-		const struct dp_port *p = &ctx->ports[r];
-		uint16_t sent = rte_eth_tx_burst(p->port_id, (uint16_t)(p->n_txq - 1), out[r],
-						 (uint16_t)k[r]);
-		for (unsigned i = sent; i < k[r]; i++)
-			dp_drop(st, DP_D_TX_FULL, out[r][i]);
-	}
+	for (unsigned r = 0; r < DP_PORT__COUNT; r++)
+		dp_ctl_send(&ctx->ports[r], out[r], k[r], st);
 	return n;
 }

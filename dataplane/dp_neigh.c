@@ -256,14 +256,7 @@ unsigned dp_neigh_tick(struct dp_ctx *ctx, struct dp_stats *st)
 			out[n->port][k[n->port]++] = m;
 	}
 	for (unsigned r = 0; r < DP_PORT__COUNT; r++) {
-		if (!k[r])
-			continue;
-		const struct dp_port *p = &ctx->ports[r];
-		uint16_t sent = rte_eth_tx_burst(p->port_id, (uint16_t)(p->n_txq - 1), out[r],
-						 (uint16_t)k[r]);
-		st->c[DP_C_NEIGH_ASKED] += sent;
-		for (unsigned i = sent; i < k[r]; i++)
-			dp_drop(st, DP_D_TX_FULL, out[r][i]);
+		st->c[DP_C_NEIGH_ASKED] += dp_ctl_send(&ctx->ports[r], out[r], k[r], st);
 		asked += k[r];
 	}
 	return asked;
