@@ -735,11 +735,15 @@ int main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 1;
 	}
-	unsigned adopted = cp_mbuf_adopt_ring(h.punt);
-	if (adopted)
-		fprintf(stderr, "hacpd: %u punted packets the previous hacpd was reading are served "
+	int adopted = cp_mbuf_adopt_ring(h.punt);
+	if (adopted > 0)
+		fprintf(stderr, "hacpd: %d punted packets the previous hacpd was reading are served "
 				"again\n", adopted);
-	h.cp.ctr[CP_C_MBUF_RECLAIMED] = cp_mbuf_reclaim(h.pool);
+	if (adopted < 0) /* freeing what the ring still holds would be worse than a leak */
+		fprintf(stderr, "hacpd: no memory to look at the punt ring; what a previous hacpd "
+				"held is not taken back\n");
+	else
+		h.cp.ctr[CP_C_MBUF_RECLAIMED] = cp_mbuf_reclaim(h.pool);
 	if (h.cp.ctr[CP_C_MBUF_RECLAIMED])
 		fprintf(stderr, "hacpd: took back %llu mbufs the previous hacpd died holding\n",
 			(unsigned long long)h.cp.ctr[CP_C_MBUF_RECLAIMED]);

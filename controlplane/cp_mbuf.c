@@ -1,4 +1,5 @@
 /* The mbufs hacpd holds (cp_mbuf.h). */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "cp_mbuf.h"
@@ -28,12 +29,13 @@ int cp_mbuf_init(uint32_t generation)
 	return 0;
 }
 
-unsigned cp_mbuf_adopt_ring(struct rte_ring *r)
+int cp_mbuf_adopt_ring(struct rte_ring *r)
 {
-	unsigned size = rte_ring_get_capacity(r), adopted = 0;
+	unsigned size = rte_ring_get_capacity(r);
+	int adopted = 0;
 	void **objs = malloc(size * sizeof(*objs));
 	if (!objs)
-		return 0;
+		return -ENOMEM;
 	/* look without taking: hadp may add more behind, unmarked */
 	unsigned n = rte_ring_dequeue_burst_start(r, objs, size, NULL);
 	for (unsigned i = 0; i < n; i++) {

@@ -65,8 +65,9 @@ static inline unsigned cp_mbuf_dequeue(struct rte_ring *r, void **objs, unsigned
 }
 
 /** At start, before cp_mbuf_reclaim: the mbufs a killed hacpd had marked but left in ring r
- *  become this run's (served as the rest). @return how many. */
-unsigned cp_mbuf_adopt_ring(struct rte_ring *r);
+ *  become this run's (served as the rest). @return how many, or -ENOMEM: then nothing may be
+ *  reclaimed (it would free what the ring still holds). */
+int cp_mbuf_adopt_ring(struct rte_ring *r);
 
 /** Free every mbuf of pool a previous hacpd died holding. @return how many. */
 unsigned cp_mbuf_reclaim(struct rte_mempool *pool);
