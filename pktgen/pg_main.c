@@ -7,10 +7,13 @@
  *             [--seed S]   (bindings I .. I+K-1 of the configuration)
  *       down: what the PDN sends to the UEs (to a home address), to replay into hadp's core
  *       port; up: what the UEs send, tunnelled from their care-of address as their binding
- *       says (IPv6, IPv4, IPv4/UDP 4191), to replay into the access port.
+ *       says (IPv6, IPv4, IPv4/UDP 4191), or sealed in ESP under the binding's payload SA
+ *       (AES-GCM; in UDP 4500 when the SA names the NAT's port), to replay into the access
+ *       port. Each SA's sequence numbers start at 1 in every file.
  *   ha-pktgen verify -c CONFIG --direction down|up FILE.pcap
  *       the sink: every packet hadp sent must be the right tunnel (down) or the bare user
- *       packet (up) of a binding of the configuration; prints counts, exits 1 on any bad one.
+ *       packet (up) of a binding of the configuration, payload ESP opened under the binding's
+ *       outbound SA; prints counts, exits 1 on any bad one.
  *
  * Sizes are Ethernet frame lengths without the FCS; imix is 64, 594 and 1514 in 7:4:1.
  */
@@ -24,6 +27,7 @@
 #include "ha_bytes.h"
 #include "ha_config.h"
 #include "ha_pkt.h"
+#include "pg_esp.h"
 
 #define CN6 "2001:db8:9::1" /* the correspondent on the PDN side */
 #define CN4 "198.51.100.1"
@@ -46,6 +50,7 @@ struct gen {
 	unsigned long first; /* index of the first one */
 	struct in6_addr cn6;
 	struct in_addr cn4;
+	struct pg_esp *esp;  /* the UEs' ends of the static payload SAs */
 };
 
 /* Binding i of the configuration: static ones first, then the ranges in order. */
@@ -141,6 +146,54 @@ static size_t put_user(uint8_t *p, int family, bool up, const struct ha_config_b
 	return len;
 }
 
+/* Ethernet from the generator's MAC to hadp's port, of the given type. */
+static void put_eth(uint8_t *f, uint16_t type)
+{
+	memset(f, 0, 14);
+	f[0] = 0x02;
+	f[5] = 0x01;
+	f[6] = 0x02;
+	f[11] = 0x02;
+	ha_wr16(f + 12, type);
+}
+
+/* Uplink under the binding's payload SA (RFC 4877 tunnel mode): the user packet sealed in ESP
+ * from the care-of address to the HA, in UDP 4500 when IKE set the SA up across a NAT
+ * (RFC 3948). Frame lengths grow by the 0..3 octets of ESP padding. */
+static size_t build_esp_frame(uint8_t *f, size_t frame_len, int family, const struct gen *g,
+			      const struct ha_config_binding *b)
+{
+	const struct ha_config_home_agent *ha = &g->cfg->home_agent;
+	const struct ha_config_sa *sa = &g->cfg->static_sas[b->sa_in_index];
+	bool v4out = b->care_of.family == AF_INET;
+	size_t outer = !v4out ? 40 : sa->udp_encap_port ? 28 : 20;
+	size_t esp_fixed = 8 + 8 + 2 + 16; /* header, IV, trailer, ICV */
+	size_t min = 14 + outer + esp_fixed + (family == 6 ? 48 : 28);
+	uint8_t user[2048];
+
+	if (frame_len < min)
+		frame_len = min;
+	size_t ulen = frame_len - 14 - outer - esp_fixed;
+	put_user(user, family, true, b, g, ulen);
+	uint8_t *p = f + 14;
+	size_t esp_len = pg_esp_seal(g->esp, b->sa_in_index, family == 6 ? 41 : 4, user, ulen,
+				     p + outer);
+	put_eth(f, v4out ? 0x0800 : 0x86DD);
+	if (!v4out) {
+		put_ip6(p, HA_IPPROTO_ESP, &b->care_of.v6, &ha->ipv6_address, (uint16_t)esp_len);
+	} else if (!sa->udp_encap_port) {
+		put_ip4(p, HA_IPPROTO_ESP, &b->care_of.v4, &ha->ipv4_address,
+			(uint16_t)(20 + esp_len));
+	} else {
+		put_ip4(p, 17, &b->care_of.v4, &ha->ipv4_address, (uint16_t)(28 + esp_len));
+		ha_wr16(p + 20, sa->udp_encap_port);
+		ha_wr16(p + 22, HA_UDP_PORT_IKE_NATT);
+		ha_wr16(p + 24, (uint16_t)(8 + esp_len));
+		ha_wr16(p + 26, 0);
+	}
+	return 14 + outer + esp_len;
+}
+
 /* One frame of frame_len octets for binding b. @return its length, 0 if it cannot be made. */
 static size_t build_frame(uint8_t *f, size_t frame_len, const struct opts *o, const struct gen *g,
 			  const struct ha_config_binding *b)
@@ -149,21 +202,18 @@ static size_t build_frame(uint8_t *f, size_t frame_len, const struct opts *o, co
 	int family = o->family == 4 && b->has_ipv4_home_address ? 4 : 6;
 	size_t outer = 0;
 
+	if (o->up && b->has_sa)
+		return build_esp_frame(f, frame_len, family, g, b);
 	if (o->up)
 		outer = b->care_of.family == AF_INET6 ? 40 : b->has_udp_port ? 28 : 20;
 	size_t min = 14 + outer + (family == 6 ? 48 : 28);
 	if (frame_len < min)
 		frame_len = min; /* the smallest packet of that shape */
-	memset(f, 0, 14);
-	f[0] = 0x02;
-	f[5] = 0x01;
-	f[6] = 0x02;
-	f[11] = 0x02;
 	uint8_t *p = f + 14;
 	size_t user = frame_len - 14 - outer;
 	if (o->up) {
 		bool v4out = b->care_of.family == AF_INET;
-		ha_wr16(f + 12, v4out ? 0x0800 : 0x86DD);
+		put_eth(f, v4out ? 0x0800 : 0x86DD);
 		uint8_t proto = family == 6 ? 41 : 4;
 		if (!v4out) {
 			put_ip6(p, proto, &b->care_of.v6, &ha->ipv6_address, (uint16_t)user);
@@ -178,7 +228,7 @@ static size_t build_frame(uint8_t *f, size_t frame_len, const struct opts *o, co
 		}
 		p += outer;
 	} else {
-		ha_wr16(f + 12, family == 6 ? 0x86DD : 0x0800);
+		put_eth(f, family == 6 ? 0x86DD : 0x0800);
 	}
 	put_user(p, family, o->up, b, g, user);
 	return frame_len;
@@ -212,14 +262,14 @@ static int cmd_pcap(const struct opts *o, struct gen *g)
 		return 2;
 	}
 	unsigned long skipped = 0;
+	char why[160] = "";
 	for (unsigned long i = 0, tries = 0; i < o->packets; tries++) {
 		unsigned long k = o->random ? rng_next(&seed) % g->n : tries % g->n;
 		binding_at(g->cfg, g->first + k, &b);
-		/* uplink under a payload SA would need the UE's ESP keys: those bindings are
-		 * left out (tests/dataplane/replay_test.py sends them with scapy) */
-		if (o->up && b.has_sa) {
+		/* uplink under a payload SA this generator cannot seal: that binding is left out */
+		if (o->up && b.has_sa && !pg_esp_usable(g->esp, b.sa_in_index, why, sizeof(why))) {
 			if (++skipped > 64 * (o->packets + g->n))
-				break; /* every binding has an SA */
+				break; /* no binding can be sent for */
 			continue;
 		}
 		i++;
@@ -231,9 +281,74 @@ static int cmd_pcap(const struct opts *o, struct gen *g)
 	}
 	pcap_dump_close(d);
 	pcap_close(dead);
+	if (skipped)
+		fprintf(stderr, "ha-pktgen: left out bindings whose SA it cannot seal (%s)\n", why);
+	if (skipped > 64 * (o->packets + g->n)) {
+		fprintf(stderr, "ha-pktgen: no binding to send for\n");
+		return 1;
+	}
 	printf("ha-pktgen: %lu %s packets for %lu bindings (%s) -> %s\n", o->packets,
 	       o->up ? "uplink" : "downlink", g->n, o->random ? "random order" : "in order", o->out);
 	return 0;
+}
+
+/* RFC 3948 ESP in UDP as the HA sends it, from its port 4500 (the classifier reads UDP as the
+ * HA receives it, to 4500): p becomes HA_PKT_ESP. */
+static bool natt_esp(const uint8_t *frame, struct ha_pkt *p)
+{
+	if (p->cls != HA_PKT_IP || !p->udp || p->sport != HA_UDP_PORT_IKE_NATT ||
+	    p->outer.ver != 4 || p->outer.end < p->udp_off + 8 + 8 ||
+	    ha_rd32(frame + p->udp_off + 8) == 0 /* the non-ESP marker: IKE */)
+		return false;
+	p->cls = HA_PKT_ESP;
+	p->esp_off = p->udp_off + 8;
+	p->esp_spi = ha_rd32(frame + p->esp_off);
+	return true;
+}
+
+/* Downlink payload ESP: from the HA to the care-of address of the binding whose outbound SA
+ * it names, and, opened under that SA, the user packet from the correspondent to that
+ * binding's home address. */
+static bool esp_down_ok(const struct gen *g, const uint8_t *frame, const struct ha_pkt *p)
+{
+	const struct ha_config_home_agent *ha = &g->cfg->home_agent;
+	const struct ha_config_binding *b = NULL;
+	uint8_t plain[2048], nh;
+	char why[160];
+
+	for (size_t i = 0; i < g->cfg->n_static_bindings && !b; i++)
+		if (g->cfg->static_bindings[i].has_sa &&
+		    g->cfg->static_bindings[i].sa_out == p->esp_spi)
+			b = &g->cfg->static_bindings[i];
+	if (!b)
+		return false;
+	/* in UDP exactly when IKE set the SA up across a NAT, to the NAT's port */
+	uint16_t natp = g->cfg->static_sas[b->sa_out_index].udp_encap_port;
+	if (p->udp ? p->dport != natp : natp != 0)
+		return false;
+	if (p->outer.ver == 6 ? memcmp(&p->outer.src6, &ha->ipv6_address, 16) ||
+					memcmp(&p->outer.dst6, &b->care_of.v6, 16)
+			      : p->outer.src4.s_addr != ha->ipv4_address.s_addr ||
+					p->outer.dst4.s_addr != b->care_of.v4.s_addr)
+		return false;
+	if (!pg_esp_usable(g->esp, b->sa_out_index, why, sizeof(why))) {
+		fprintf(stderr, "ha-pktgen verify: SPI 0x%x not opened: %s\n", p->esp_spi, why);
+		return false;
+	}
+	size_t esp_len = p->outer.end - p->esp_off;
+	if (esp_len > sizeof(plain))
+		return false;
+	long n = pg_esp_open(g->esp, b->sa_out_index, frame + p->esp_off, esp_len, plain, &nh);
+	if (n < 0 || (nh != 41 && nh != 4))
+		return false;
+	struct ha_pkt in;
+	if (ha_pkt_classify(plain, (size_t)n, &in) != HA_OK || in.outer.ver != (nh == 41 ? 6 : 4))
+		return false;
+	if (in.outer.ver == 4)
+		return in.outer.src4.s_addr == g->cn4.s_addr &&
+		       in.outer.dst4.s_addr == b->ipv4_home_address.s_addr;
+	struct in6_addr hoa = home_address(b);
+	return !memcmp(&in.outer.src6, &g->cn6, 16) && !memcmp(&in.outer.dst6, &hoa, 16);
 }
 
 /* The sink: every packet must be what hadp makes of the traffic of some binding. */
@@ -259,15 +374,8 @@ static int cmd_verify(const struct opts *o, struct gen *g)
 				good = p.cls == HA_PKT_IP &&
 				       (p.outer.ver == 6 ? !memcmp(&p.outer.dst6, &g->cn6, 16)
 							 : p.outer.dst4.s_addr == g->cn4.s_addr);
-			} else if (p.cls == HA_PKT_ESP) {
-				/* payload ESP (tunnel mode) from the HA under a binding's outbound SA */
-				bool sa_ok = false;
-				for (size_t i = 0; i < g->cfg->n_static_bindings && !sa_ok; i++)
-					sa_ok = g->cfg->static_bindings[i].has_sa &&
-						g->cfg->static_bindings[i].sa_out == p.esp_spi;
-				good = sa_ok && (p.outer.ver == 6
-						 ? !memcmp(&p.outer.src6, &ha->ipv6_address, 16)
-						 : p.outer.src4.s_addr == ha->ipv4_address.s_addr);
+			} else if (p.cls == HA_PKT_ESP || natt_esp(data, &p)) {
+				good = esp_down_ok(g, data, &p);
 			} else if (p.cls == HA_PKT_TUNNEL) {
 				/* from the HA to a care-of address, the user packet to a home address */
 				good = p.outer.ver == 6
@@ -355,7 +463,7 @@ int main(int argc, char **argv)
 		free(cfg);
 		return 1;
 	}
-	struct gen g = { .cfg = cfg, .n = total_bindings(cfg) };
+	struct gen g = { .cfg = cfg, .n = total_bindings(cfg), .esp = pg_esp_create(cfg) };
 	inet_pton(AF_INET6, CN6, &g.cn6);
 	inet_pton(AF_INET, CN4, &g.cn4);
 	g.first = o.first < g.n ? o.first : g.n;
@@ -363,12 +471,16 @@ int main(int argc, char **argv)
 	if (o.bindings && o.bindings < g.n)
 		g.n = o.bindings;
 	int rc;
-	if (!g.n) {
+	if (!g.esp) {
+		fprintf(stderr, "ha-pktgen: out of memory\n");
+		rc = 1;
+	} else if (!g.n) {
 		fprintf(stderr, "ha-pktgen: %s has no static bindings\n", o.config);
 		rc = 1;
 	} else {
 		rc = verify ? cmd_verify(&o, &g) : cmd_pcap(&o, &g);
 	}
+	pg_esp_free(g.esp);
 	ha_config_free(cfg);
 	free(cfg);
 	return rc;
