@@ -22,15 +22,16 @@ MILLION = 1_000_000
 
 
 def esp_bindings(n):
-    """n bindings each with an AES-GCM-128 payload SA pair (tunnel mode)."""
+    """n bindings each with an AES-GCM-128 payload SA pair (tunnel mode). The inbound SAs have
+    no anti-replay window: the replay sends ha-pktgen's sequence numbers again on every loop."""
     sas, binds = [], []
     for i in range(1, n + 1):
         coa = f"2001:db8:bbbb::{i:x}"
         key = (i.to_bytes(4, "big") * 5).hex()
-        for spi, d in ((0x100000 + i, "out"), (0x200000 + i, "in")):
+        for spi, d, rw in ((0x100000 + i, "out", ""), (0x200000 + i, "in", ", replay_window: 0")):
             sas.append(f"  - {{ spi: {spi}, direction: {d}, mode: tunnel, local: {HA6}, "
                        f"peer: \"{coa}\", encryption: aes-gcm-128, integrity: none, "
-                       f"key: \"{key}\" }}\n")
+                       f"key: \"{key}\"{rw} }}\n")
         binds.append(f"  - {{ pdn: internet, home_prefix: \"2001:db8:1f0:{i:x}::/64\", "
                      f"care_of: \"{coa}\", sa_in: {0x200000 + i}, sa_out: {0x100000 + i} }}\n")
     return "static_sas:\n" + "".join(sas) + "static_bindings:\n" + "".join(binds)
@@ -98,6 +99,9 @@ SCENARIOS = [
     ("down-esp-1k-64", "down", 0, 1000, "64", "downlink ESP AES-GCM-128 tunnel, 64 B"),
     ("down-esp-1k-imix", "down", 0, 1000, "imix", "downlink ESP AES-GCM-128 tunnel, IMIX"),
     ("down-esp-1k-1400", "down", 0, 1000, "1400", "downlink ESP AES-GCM-128 tunnel, 1400 B"),
+    ("up-esp-1k-64", "up", 0, 1000, "64", "uplink ESP AES-GCM-128 decryption, 64 B"),
+    ("up-esp-1k-imix", "up", 0, 1000, "imix", "uplink ESP AES-GCM-128 decryption, IMIX"),
+    ("up-esp-1k-1400", "up", 0, 1000, "1400", "uplink ESP AES-GCM-128 decryption, 1400 B"),
 ]
 
 
