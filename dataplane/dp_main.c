@@ -466,8 +466,8 @@ int main(int argc, char **argv)
 	}
 	ctx->cfg = cfg;
 	ctx->n_workers = cfg->dataplane.n_workers;
-	ctx->punt_rate_pps = 100000;
-	ctx->punt_burst = 4096;
+	ctx->punt_rate_pps = cfg->dataplane.punt_rate_pps;
+	ctx->punt_burst = cfg->dataplane.punt_burst;
 	memcpy(ctx->ha6, &cfg->home_agent.ipv6_address, 16);
 	ctx->ha4 = cfg->home_agent.has_ipv4_address ? cfg->home_agent.ipv4_address.s_addr : 0;
 	dp_global = ctx;

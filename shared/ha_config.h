@@ -136,6 +136,8 @@ struct ha_config_dataplane {
 	uint32_t max_bindings;
 	uint32_t max_sas;
 	uint32_t max_routes;
+	uint32_t punt_rate_pps;            /**< per worker, per punt reason */
+	uint32_t punt_burst;
 	unsigned n_routes;
 	struct ha_config_route routes[HA_CFG_MAX_ROUTES];
 };

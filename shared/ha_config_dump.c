@@ -244,6 +244,10 @@ int ha_config_dump(FILE *f, const struct ha_config *cfg, unsigned flags)
 	em_uint(e, "max_sas", dp->max_sas);
 	em_uint(e, "max_routes", dp->max_routes);
 	em_close(e);
+	em_open(e, "punt", false);
+	em_uint(e, "rate_pps", dp->punt_rate_pps);
+	em_uint(e, "burst", dp->punt_burst);
+	em_close(e);
 	if (dp->n_routes) {
 		em_open(e, "routes", true);
 		for (unsigned i = 0; i < dp->n_routes; i++) {

@@ -513,6 +513,28 @@ static int walk_tables(struct cfg_ctx *c, const struct ynode *n, struct ha_confi
 	return 0;
 }
 
+/* punt: each worker's token bucket per punt reason (a flood of one kind cannot starve the
+ * control plane of the others). */
+static int walk_punt(struct cfg_ctx *c, const struct ynode *n, struct ha_config_dataplane *dp)
+{
+	static const char *const keys[] = {"rate_pps", "burst"};
+	enum { K_RATE, K_BURST };
+	struct cfg_mapv m;
+	int64_t v;
+	int rc;
+
+	opt_map(c, n, keys, 2, &m, &rc);
+	if (rc < 0)
+		return -1;
+	if (f_int(c, &m, K_RATE, false, 1, 100000000, 100000, &v) < 0)
+		return -1;
+	dp->punt_rate_pps = (uint32_t)v;
+	if (f_int(c, &m, K_BURST, false, 1, 1048576, 4096, &v) < 0)
+		return -1;
+	dp->punt_burst = (uint32_t)v;
+	return 0;
+}
+
 static bool addr_eq(const struct ha_cfg_addr *a, const struct ha_cfg_addr *b);
 
 /* routes: where the core port sends what it forwards, by destination (longest prefix). */
@@ -569,12 +591,12 @@ static int walk_routes(struct cfg_ctx *c, const struct ynode *n, struct ha_confi
 static int walk_dataplane(struct cfg_ctx *c, const struct ynode *n, struct ha_config_dataplane *dp)
 {
 	static const char *const keys[] = {"eal_args", "lcores", "mempool", "ports", "tables",
-					   "routes"};
-	enum { K_EAL, K_LCORES, K_MEMPOOL, K_PORTS, K_TABLES, K_ROUTES };
+					   "routes", "punt"};
+	enum { K_EAL, K_LCORES, K_MEMPOOL, K_PORTS, K_TABLES, K_ROUTES, K_PUNT };
 	struct cfg_mapv m;
 	size_t o;
 
-	if (cfg_map(c, n, keys, 6, &m) < 0)
+	if (cfg_map(c, n, keys, 7, &m) < 0)
 		return -1;
 	if (m.v[K_EAL]) {
 		o = cfg_push_key(c, "eal_args");
@@ -608,6 +630,10 @@ static int walk_dataplane(struct cfg_ctx *c, const struct ynode *n, struct ha_co
 			return -1;
 		cfg_pop(c, o);
 	}
+	o = cfg_push_key(c, "punt");
+	if (walk_punt(c, m.v[K_PUNT], dp) < 0)
+		return -1;
+	cfg_pop(c, o);
 	return 0;
 }
 
