@@ -14,11 +14,29 @@
 #include "ha_bytes.h"
 
 /* A home prefix key: the prefix, masked to its length. Each distinct home prefix length (one
- * per PDN at most, usually just /64) has its own table, so the key is 16 octets: CRC hashing
- * and the 16-octet vector compare. */
+ * per PDN at most, usually just /64) has its own table, so the key has a fixed length: the
+ * first 8 octets alone for lengths up to 64 (the table's key_len; rte_hash reads no further),
+ * all 16 beyond. 8-octet keys make 16-octet key-store slots, which never straddle two cache
+ * lines (24-octet ones do, one in four), and take a third less memory. */
 struct key6 {
 	uint64_t w[2];
 };
+
+static inline uint32_t key6_len(uint8_t prefix_len)
+{
+	return prefix_len <= 64 ? 8 : 16;
+}
+
+/* rte_hash's compare for 8-octet keys (its own is a memcmp call for that length). */
+static int key8_cmp(const void *a, const void *b, size_t len)
+{
+	uint64_t x, y;
+
+	(void)len;
+	memcpy(&x, a, 8);
+	memcpy(&y, b, 8);
+	return x != y;
+}
 
 /* What waits for a grace period: an entry and/or freed key slots (-1 = none). */
 struct deferred {
@@ -137,8 +155,11 @@ struct dp_bindings *dp_bindings_create(const struct dp_bindings_params *p)
 	for (unsigned i = 0; i < t->n_lens; i++) {
 		snprintf(name, sizeof(name), "hadp_bind6_%u", t->lens[i]);
 		hp.name = name;
+		hp.key_len = key6_len(t->lens[i]);
 		length_mask(t->lens[i], t->mask[i]);
 		ok &= (t->h6[i] = rte_hash_create(&hp)) != NULL;
+		if (t->h6[i] && hp.key_len == 8)
+			rte_hash_set_cmp_func(t->h6[i], key8_cmp);
 	}
 	hp.name = "hadp_bind4";
 	hp.key_len = sizeof(uint32_t);

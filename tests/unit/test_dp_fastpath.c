@@ -46,7 +46,7 @@ static void setup(void)
 	ctx.qsbr = rte_zmalloc(NULL, rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE);
 	cr_assert_eq(rte_rcu_qsbr_init(ctx.qsbr, 1), 0);
 	struct dp_bindings_params bp = { .max_bindings = 64, .socket_id = 0, .ha4 = ctx.ha4,
-					 .n_prefix_lens = 2, .prefix_lens = { 64, 56 },
+					 .n_prefix_lens = 3, .prefix_lens = { 64, 56, 96 },
 					 .qsbr = ctx.qsbr };
 	memcpy(bp.ha6, ctx.ha6, 16);
 	ctx.bindings = dp_bindings_create(&bp);
@@ -139,6 +139,27 @@ Test(bindings, lookup_by_prefix_of_any_pdn_length_and_by_ipv4)
 	cr_assert_null(find6("2001:db8:200:200::9"));
 	cr_assert_null(find6("2001:db8:100:2::1"));
 	cr_assert_null(find4("10.45.0.3"));
+}
+
+/* Keys are 8 octets up to /64 and 16 beyond (dp_binding.c): a /96 must tell apart addresses
+ * that differ only after their 64th bit, a /64 must not. */
+Test(bindings, prefixes_longer_than_64_bits_compare_the_whole_prefix)
+{
+	struct ha_binding_spec a = spec("2001:db8:300:1:aaaa:bbbb::", 96, "2001:db8:aaaa::3", NULL, 0);
+	struct ha_binding_spec b = spec("2001:db8:100:7::", 64, "2001:db8:aaaa::4", NULL, 0);
+	cr_assert_eq(dp_binding_upsert(ctx.bindings, &a, 1, NULL, NULL), 0);
+	cr_assert_eq(dp_binding_upsert(ctx.bindings, &b, 1, NULL, NULL), 0);
+	const struct dp_binding *x = find6("2001:db8:300:1:aaaa:bbbb:0:5");
+	cr_assert_not_null(x, "inside the /96");
+	cr_assert_null(find6("2001:db8:300:1:aaaa:cccc:0:5"), "same first 64 bits, outside the /96");
+	cr_assert_null(find6("2001:db8:300:1::5"), "same first 64 bits, outside the /96");
+	const struct dp_binding *y = find6("2001:db8:100:7:ffff:ffff:ffff:ffff");
+	cr_assert_not_null(y, "anywhere in the /64");
+	cr_assert_neq(x, y);
+	cr_assert_null(find6("2001:db8:100:6:ffff::1"), "the /64 next door");
+	cr_assert_eq(dp_binding_delete(ctx.bindings, a.home_prefix, 96), 0);
+	cr_assert_null(find6("2001:db8:300:1:aaaa:bbbb:0:5"));
+	cr_assert_not_null(find6("2001:db8:100:7::1"));
 }
 
 /* A changed binding is a new entry; the old one is freed only after a grace period. */
