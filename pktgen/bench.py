@@ -5,7 +5,7 @@ prints Mpps, the workers' own cycles per packet (TSC inside hadp, receive and tr
 excluded) and Gbit/s, and runs dpdk-testpmd in io mode on the same input as the harness
 ceiling. Writes results.json and results.png into the output directory.
 
-usage: pktgen/bench.py BUILD_DIR OUT_DIR [--seconds S] [--quick]
+usage: pktgen/bench.py BUILD_DIR OUT_DIR [--seconds S] [--quick] [--only NAME] [--no-testpmd]
 """
 import argparse
 import json
@@ -14,6 +14,7 @@ import re
 import shutil
 import signal
 import subprocess
+import struct
 import sys
 import time
 
@@ -138,8 +139,18 @@ def run_testpmd(pcap, seconds, mbufs):
     return sum(tail) / len(tail) / 1e6 if tail else 0.0
 
 
-def frame_bytes(size):
-    return {"64": 64, "1400": 1400, "imix": (7 * 64 + 4 * 594 + 1514) / 12}[size]
+def frame_bytes(pcap):
+    """Mean frame length of a pcap (classic format, as ha-pktgen writes it): the smallest
+    uplink packet of a shape is longer than the size asked for (outer header, ESP)."""
+    with open(pcap, "rb") as f:
+        data = f.read()
+    off, total, n = 24, 0, 0
+    while off + 16 <= len(data):
+        incl, orig = struct.unpack_from("<II", data, off + 8)
+        total += orig
+        n += 1
+        off += 16 + incl
+    return total / n if n else 0
 
 
 def main():
@@ -149,10 +160,11 @@ def main():
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="fewer packets, no testpmd")
     ap.add_argument("--only", help="run the scenarios whose name contains this")
+    ap.add_argument("--no-testpmd", action="store_true", help="skip the harness ceiling")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     results = []
-    print(f"{'scenario':22} {'Mpps':>7} {'cyc/pkt':>8} {'median':>7} {'Gbit/s':>7} {'core':>7} {'testpmd':>8}  note")
+    print(f"{'scenario':22} {'Mpps':>7} {'cyc/pkt':>8} {'median':>7} {'frame':>6} {'Gbit/s':>7} {'core':>7} {'testpmd':>8}  note")
     for name, direction, first, n, size, note in SCENARIOS:
         if a.only and a.only not in name:
             continue
@@ -173,17 +185,18 @@ def main():
         med = s.get("burst_cycles_per_packet_median", 0)
         fwd = c["downlink-encapsulated"] + c["uplink-decapsulated"]
         drops = {k: v for k, v in c.items() if k.startswith("drop-") and v}
-        gbps = mpps * frame_bytes(size) * 8 / 1000
+        frame = frame_bytes(pcap)
+        gbps = mpps * frame * 8 / 1000
         # what one core would carry if it did nothing but hadp's work (the harness excluded)
-        core_gbps = frame_bytes(size) * 8 * s["tsc_hz"] / cyc / 1e9 if cyc else 0
-        ceiling = 0.0 if a.quick else run_testpmd(pcap, a.seconds, packets + 16384)
+        core_gbps = frame * 8 * s["tsc_hz"] / cyc / 1e9 if cyc else 0
+        ceiling = 0.0 if a.quick or a.no_testpmd else run_testpmd(pcap, a.seconds, packets + 16384)
         results.append({"scenario": name, "note": note, "mpps": mpps, "cycles_per_packet": cyc,
-                        "burst_cycles_per_packet_median": med,
+                        "burst_cycles_per_packet_median": med, "frame_bytes": frame,
                         "gbit_s": gbps, "core_gbit_s": core_gbps, "testpmd_mpps": ceiling, "forwarded": fwd,
                         "processed": pkts, "drops": drops, "bindings": s["bindings"],
                         "bytes_per_binding": s["table_bytes"] / s["max_bindings"],
                         "tsc_hz": s["tsc_hz"]})
-        print(f"{name:22} {mpps:7.2f} {cyc:8.1f} {med:7d} {gbps:7.2f} {core_gbps:7.1f} {ceiling:8.2f}  {note}"
+        print(f"{name:22} {mpps:7.2f} {cyc:8.1f} {med:7d} {frame:6.0f} {gbps:7.2f} {core_gbps:7.1f} {ceiling:8.2f}  {note}"
               + (f"  DROPS {drops}" if drops else ""))
         os.unlink(pcap)
     if not results:
