@@ -19,7 +19,10 @@
 #include "dp_stats.h"
 #include "ha_config.h"
 
-#define DP_BURST 32
+/* Packets a worker takes per receive and processes together. 64 (rte_hash's bulk maximum):
+ * with 1M bindings the table's misses overlap twice as many lookups (interleaved runs: 1M
+ * downlink 148 -> 123, uplink 161 -> 134 median cycles per packet), for 2-5 more at 1k. */
+#define DP_BURST 64
 #define DP_MAX_WORKERS HA_CFG_MAX_WORKERS
 
 enum dp_port_role { DP_PORT_ACCESS, DP_PORT_CORE, DP_PORT__COUNT };
