@@ -84,8 +84,22 @@ static inline bool inner_ok(const uint8_t *d, uint32_t off, uint32_t end, struct
 	return true;
 }
 
+/* An ICMP or ICMPv6 echo request to one of the HA's own addresses, right after the IP header
+ * (RFC 1122 3.2.2.6, RFC 4443 4.1: every node answers them; dp_local.c does). */
+static bool is_echo_to_ha(const struct dp_ctx *ctx, const uint8_t *d, const struct ha_pkt *p)
+{
+	if (p->outer.end < p->outer.l4_off + 8)
+		return false;
+	if (p->outer.ver == 6)
+		return p->outer.proto == 58 && d[p->outer.l4_off] == 128 &&
+		       p->outer.l4_off == p->outer.off + 40 && !memcmp(&p->outer.dst6, ctx->ha6, 16);
+	return p->outer.proto == 1 && d[p->outer.l4_off] == 8 && ctx->ha4 &&
+	       p->outer.dst4.s_addr == ctx->ha4;
+}
+
 /* Everything the quick paths do not recognise: the full classifier decides. */
-static struct desc classify_slow_value(struct dp_worker *w, struct rte_mbuf *m, bool access)
+static struct desc classify_slow_value(struct dp_worker *w, const struct dp_ctx *ctx,
+				       struct rte_mbuf *m, bool access)
 {
 	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
 	struct ha_pkt p;
@@ -148,6 +162,11 @@ static struct desc classify_slow_value(struct dp_worker *w, struct rte_mbuf *m, 
 		x.verdict = V_LOOKUP;
 		return x;
 	case HA_PKT_IP:
+		if (is_echo_to_ha(ctx, d, &p)) {
+			x.verdict = V_PUNT;
+			x.punt_reason = HA_PUNT_ECHO;
+			return x;
+		}
 		if (access)
 			return drop_desc(DP_D_NOT_TUNNELLED);
 		if (p.outer.ver == 6 && p.outer.proto == MH_PROTO) {
@@ -173,9 +192,10 @@ static inline bool is_ha6(const uint8_t *a, const uint8_t *ha)
 	return x[0] == y[0] && x[1] == y[1];
 }
 
-static void classify_slow(struct dp_worker *w, struct rte_mbuf *m, bool access, struct desc *x)
+static void classify_slow(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mbuf *m,
+			  bool access, struct desc *x)
 {
-	*x = classify_slow_value(w, m, access);
+	*x = classify_slow_value(w, ctx, m, access);
 }
 
 /* An IPv4 header (20 octets) the quick paths may trust: not a fragment, and a checksum that is
@@ -197,7 +217,7 @@ static void parse_core(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 	uint32_t len = m->data_len;
 
 	if (len < ETH_HLEN + 20 || m->nb_segs != 1) {
-		classify_slow(w, m, false, x);
+		classify_slow(w, ctx, m, false, x);
 		return;
 	}
 	uint16_t et = *(const uint16_t *)(d + 12);
@@ -206,7 +226,7 @@ static void parse_core(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 		uint32_t end = ETH_HLEN + 40u + rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 4));
 		if (end > len || nh == MH_PROTO || nh == 58 /* ICMPv6: ND for the HA */ ||
 		    is_ha6(d + ETH_HLEN + 24, ctx->ha6)) {
-			classify_slow(w, m, false, x);
+			classify_slow(w, ctx, m, false, x);
 			return;
 		}
 		x->inner_ver = 6;
@@ -221,7 +241,7 @@ static void parse_core(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 		uint32_t dst = *(const uint32_t *)(d + ETH_HLEN + 16);
 		if (end > len || end < ETH_HLEN + 20 || dst == ctx->ha4 ||
 		    !ip4_quick_ok(m, d + ETH_HLEN)) {
-			classify_slow(w, m, false, x);
+			classify_slow(w, ctx, m, false, x);
 			return;
 		}
 		x->inner_ver = 4;
@@ -231,7 +251,7 @@ static void parse_core(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 		x->verdict = V_LOOKUP;
 		return;
 	}
-	classify_slow(w, m, false, x);
+	classify_slow(w, ctx, m, false, x);
 }
 
 /* Uplink ESP straight after the outer header (what the slow path's HA_PKT_ESP gives). */
@@ -251,13 +271,14 @@ static inline void esp_quick(struct desc *x, const uint8_t *d, uint8_t ver, uint
 }
 
 /* Uplink: a user packet tunnelled from a care-of address, looked up by its inner source. */
-static void parse_access(struct dp_worker *w, struct rte_mbuf *m, struct desc *x)
+static void parse_access(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mbuf *m,
+			 struct desc *x)
 {
 	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t len = m->data_len;
 
 	if (len < ETH_HLEN + 20 || m->nb_segs != 1) {
-		classify_slow(w, m, true, x);
+		classify_slow(w, ctx, m, true, x);
 		return;
 	}
 	uint16_t et = *(const uint16_t *)(d + 12);
@@ -270,7 +291,7 @@ static void parse_access(struct dp_worker *w, struct rte_mbuf *m, struct desc *x
 		}
 		if ((nh != IPPROTO_IPV6 && nh != IPPROTO_IPIP) || end > len ||
 		    !inner_ok(d, ETH_HLEN + 40, end, x) || (nh == IPPROTO_IPV6) != (x->inner_ver == 6)) {
-			classify_slow(w, m, true, x);
+			classify_slow(w, ctx, m, true, x);
 			return;
 		}
 		x->outer_ver = 6;
@@ -280,7 +301,7 @@ static void parse_access(struct dp_worker *w, struct rte_mbuf *m, struct desc *x
 		uint8_t proto = d[ETH_HLEN + 9];
 		uint32_t end = ETH_HLEN + (uint32_t)rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 2));
 		if (end > len || end < ETH_HLEN + 28 || !ip4_quick_ok(m, d + ETH_HLEN)) {
-			classify_slow(w, m, true, x);
+			classify_slow(w, ctx, m, true, x);
 			return;
 		}
 		x->outer_ver = 4;
@@ -303,7 +324,7 @@ static void parse_access(struct dp_worker *w, struct rte_mbuf *m, struct desc *x
 		if (proto == IPPROTO_IPV6 || proto == IPPROTO_IPIP) {
 			if (!inner_ok(d, ETH_HLEN + 20, end, x) ||
 			    (proto == IPPROTO_IPV6) != (x->inner_ver == 6)) {
-				classify_slow(w, m, true, x);
+				classify_slow(w, ctx, m, true, x);
 				return;
 			}
 			x->tunnel = DP_TUN_IP4;
@@ -317,11 +338,11 @@ static void parse_access(struct dp_worker *w, struct rte_mbuf *m, struct desc *x
 			x->tunnel = DP_TUN_UDP4;
 			x->udp_sport_be = *(const uint16_t *)(d + ETH_HLEN + 20);
 		} else {
-			classify_slow(w, m, true, x);
+			classify_slow(w, ctx, m, true, x);
 			return;
 		}
 	} else {
-		classify_slow(w, m, true, x);
+		classify_slow(w, ctx, m, true, x);
 		return;
 	}
 	x->verdict = V_LOOKUP;
@@ -802,7 +823,7 @@ void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
 		x[i].verdict = V_LOOKUP;
 		if (from_access)
-			parse_access(w, pkts[i], &x[i]);
+			parse_access(w, ctx, pkts[i], &x[i]);
 		else
 			parse_core(w, ctx, pkts[i], &x[i]);
 		if (x[i].verdict == V_ESP)
@@ -858,8 +879,9 @@ void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_
 						     : ctx->ports[DP_PORT_CORE].port_id,
 				      x[i].punt_reason, tsc);
 			w->stats->punt[x[i].punt_reason]++;
-			/* ARP and neighbour discovery the dataplane answers itself */
-			if (x[i].punt_reason == HA_PUNT_ARP || x[i].punt_reason == HA_PUNT_ND)
+			/* ARP, neighbour discovery and echo requests the dataplane answers itself */
+			if (x[i].punt_reason == HA_PUNT_ARP || x[i].punt_reason == HA_PUNT_ND ||
+			    x[i].punt_reason == HA_PUNT_ECHO)
 				local[nl++] = m;
 			else
 				punt[np++] = m;
@@ -896,6 +918,7 @@ void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_
 	punt_burst(w, ctx->punt, punt, np);
 	punt_burst(w, ctx->local, local, nl);
 }
+
 
 extern struct dp_ctx *dp_global;
 

@@ -1,8 +1,10 @@
 /*
  * What the dataplane answers itself, on the control thread: ARP requests (RFC 826) and IPv6
  * Neighbour Solicitations (RFC 4861 7.2.3/7.2.4) for the Home Agent's own addresses, so the
- * routers beside it can reach it without the control plane. Workers hand these packets over on
- * the local ring; anything else that arrives there is dropped and counted.
+ * routers beside it can reach it without the control plane, and echo requests to those
+ * addresses (RFC 1122 3.2.2.6, RFC 4443 4.2), so operators can ping it. Workers hand these
+ * packets over on the local ring, policed per reason; anything else that arrives there is
+ * dropped and counted.
  */
 #include <string.h>
 
@@ -83,6 +85,61 @@ static bool answer_ns(const struct dp_ctx *ctx, const struct dp_port *p, struct 
 	return true;
 }
 
+/* RFC 4443 4.2 / RFC 1122 3.2.2.6: the echo reply carries the request's identifier, sequence
+ * number and data back, from the address it was sent to, to the link-layer address it came
+ * from. A request whose checksum fails is not answered (RFC 4443 2.4). */
+static bool answer_echo(const struct dp_ctx *ctx, const struct dp_port *p, struct rte_mbuf *m)
+{
+	uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *), *ip = e + ETH_HLEN;
+	uint32_t len = m->data_len, sum;
+	uint8_t *icmp;
+	size_t icmp_len;
+
+	if (len < ETH_HLEN + 20)
+		return false;
+	if (ha_rd16(e + 12) == 0x86DD) {
+		if (len < ETH_HLEN + 40 + 8 || ip[6] != 58 || memcmp(ip + 24, ctx->ha6, 16) != 0)
+			return false;
+		icmp = ip + 40;
+		icmp_len = ha_rd16(ip + 4);
+		if (icmp_len < 8 || ETH_HLEN + 40 + icmp_len > len || icmp[0] != 128 || icmp[1] != 0)
+			return false;
+		uint8_t tail[8] = { 0, 0, (uint8_t)(icmp_len >> 8), (uint8_t)icmp_len, 0, 0, 0, 58 };
+		sum = ha_csum_add(ha_csum_add(0, ip + 8, 32), tail, 8);
+		if (ha_csum_fold(ha_csum_add(sum, icmp, icmp_len)) != 0)
+			return false;
+		memcpy(ip + 24, ip + 8, 16);
+		memcpy(ip + 8, ctx->ha6, 16);
+		ip[7] = 64;
+		icmp[0] = 129;
+		ha_wr16(icmp + 2, 0);
+		ha_wr16(icmp + 2, ha_csum_fold(ha_csum_add(sum, icmp, icmp_len)));
+		rte_pktmbuf_trim(m, (uint16_t)(len - ETH_HLEN - 40 - icmp_len));
+	} else {
+		size_t ihl = (ip[0] & 0x0F) * 4u, tot = ha_rd16(ip + 2);
+		if (ha_rd16(e + 12) != 0x0800 || (ip[0] >> 4) != 4 || ihl != 20 || ip[9] != 1 ||
+		    tot < ihl + 8 || ETH_HLEN + tot > len || !ctx->ha4 ||
+		    memcmp(ip + 16, &ctx->ha4, 4) != 0 || (ha_rd16(ip + 6) & 0x3FFF) != 0)
+			return false;
+		icmp = ip + ihl;
+		icmp_len = tot - ihl;
+		if (icmp[0] != 8 || icmp[1] != 0 || ha_csum_fold(ha_csum_add(0, icmp, icmp_len)) != 0)
+			return false;
+		memcpy(ip + 16, ip + 12, 4);
+		memcpy(ip + 12, &ctx->ha4, 4);
+		ip[8] = 64;
+		ha_wr16(ip + 10, 0);
+		ha_wr16(ip + 10, ha_csum_fold(ha_csum_add(0, ip, 20)));
+		icmp[0] = 0;
+		ha_wr16(icmp + 2, 0);
+		ha_wr16(icmp + 2, ha_csum_fold(ha_csum_add(0, icmp, icmp_len)));
+		rte_pktmbuf_trim(m, (uint16_t)(len - ETH_HLEN - tot));
+	}
+	memcpy(e, e + 6, 6);
+	memcpy(e + 6, p->mac.addr_bytes, 6);
+	return true;
+}
+
 void dp_nd_checksum(uint8_t *ip)
 {
 	uint8_t *icmp = ip + 40;
@@ -114,6 +171,8 @@ unsigned dp_local_answer(struct dp_ctx *ctx, struct dp_stats *st)
 			st->c[DP_C_ARP_REPLIES]++;
 		} else if (meta->reason == HA_PUNT_ND && answer_ns(ctx, p, m)) {
 			st->c[DP_C_NA_SENT]++;
+		} else if (meta->reason == HA_PUNT_ECHO && answer_echo(ctx, p, m)) {
+			st->c[DP_C_ECHO_REPLIES]++;
 		} else {
 			dp_drop(st, DP_D_NOT_FOR_US, m);
 			continue;

@@ -40,7 +40,7 @@
 	X(HA_PUNT_IKE,      "ike") \
 	X(HA_PUNT_ND,       "neighbour-discovery") \
 	X(HA_PUNT_ARP,      "arp") \
-	X(HA_PUNT_LOCAL,    "local")
+	X(HA_PUNT_ECHO,     "echo")   /* ICMP/ICMPv6 echo requests to the HA: hadp answers */
 
 enum ha_punt_reason {
 #define X(e, n) e,

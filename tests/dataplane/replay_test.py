@@ -16,7 +16,8 @@ import subprocess
 import sys
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-from scapy.all import (ARP, ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptDstLLAddr, IP, UDP,  # noqa: E402
+from scapy.all import (ARP, ICMP, ICMPv6EchoReply, ICMPv6EchoRequest,  # noqa: E402
+                       ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptDstLLAddr, IP, UDP,
                        Ether, IPv6, Raw,
                        rdpcap, wrpcap, raw)
 from scapy.layers.inet6 import IPv6ExtHdrDestOpt, HAO, MIP6MH_BU  # noqa: E402
@@ -201,6 +202,10 @@ def esp_decapsulated(ue=ESP_UE):
     return check
 
 
+def coa4a_of():
+    return UE[1][2]
+
+
 def build_cases():
     # Downlink, TS 24.303 5.1.3.2: "tunnel all packets destined to the IPv6 home address and
     # the IPv4 home address to the UE's care-of address"; RFC 5555 4.1 table of tunnels.
@@ -288,6 +293,17 @@ def build_cases():
          ARP(hwsrc="02:00:00:00:0c:01", psrc="198.51.100.254", pdst=HA4), ("punt", "arp"))
     case("arp-other", "core", Ether(dst="ff:ff:ff:ff:ff:ff") / ARP(pdst="192.0.2.99"),
          ("punt", "arp"))
+    # RFC 4443 4.2, RFC 1122 3.2.2.6: echo requests to the HA's addresses, answered by the
+    # dataplane (checked below); one with a bad checksum is not answered (RFC 4443 2.4)
+    case("echo6-core", "core", Ether(src=MAC_CORE_NH, dst="02:00:00:00:ee:02") /
+         IPv6(src=CN6, dst=HA6) / ICMPv6EchoRequest(id=7, seq=1, data=marker("echo6-core")),
+         ("punt", "echo"))
+    case("echo4-access", "access", Ether(src=MAC_ACCESS_NH, dst="02:00:00:00:ee:02") /
+         IP(src=coa4a, dst=HA4) / ICMP(type=8, id=9, seq=2) / Raw(marker("echo4-access")),
+         ("punt", "echo"))
+    case("echo6-bad-checksum", "access", eth(IPv6(src=coa6, dst=HA6) /
+         ICMPv6EchoRequest(id=1, seq=1, cksum=0x1234, data=marker("echo6-bad-checksum"))),
+         ("punt", "echo"))
 
     # Payload ESP (issue 3; RFC 4303 tunnel mode, RFC 4106 AES-GCM): scapy is the UE.
     case("down-esp", "core",
@@ -529,13 +545,46 @@ def main():
         failed += 1
         print(f"FAIL ARP/NA answers: {[p.summary() for p in answers]}")
 
+    # echo replies: from the address asked, to the sender's link-layer address, data back
+    ok = True
+    r6 = [p for p in answers if ICMPv6EchoReply in p]
+    if len(r6) == 1:
+        r = r6[0]
+        chk = IPv6(raw(r[IPv6]))
+        del chk[ICMPv6EchoReply].cksum
+        ok = r[IPv6].src == HA6 and r[IPv6].dst == CN6 and r[Ether].dst == MAC_CORE_NH and \
+            (r[ICMPv6EchoReply].id, r[ICMPv6EchoReply].seq) == (7, 1) and \
+            r[ICMPv6EchoReply].data == marker("echo6-core") and \
+            IPv6(raw(chk))[ICMPv6EchoReply].cksum == r[ICMPv6EchoReply].cksum
+    else:
+        ok = False
+    r4 = [p for p in rdpcap(f"{work}/access_ctl.pcap") if ICMP in p and p[ICMP].type == 0]
+    if len(r4) == 1:
+        r = r4[0]
+        chk = IP(raw(r[IP]))
+        del chk.chksum
+        del chk[ICMP].chksum
+        chk = IP(raw(chk))
+        ok = ok and r[IP].src == HA4 and r[IP].dst == coa4a_of() and \
+            r[Ether].dst == MAC_ACCESS_NH and (r[ICMP].id, r[ICMP].seq) == (9, 2) and \
+            marker("echo4-access") in raw(r[ICMP].payload) and \
+            chk.chksum == r[IP].chksum and chk[ICMP].chksum == r[ICMP].chksum
+    else:
+        ok = False
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL echo replies: {[p.summary() for p in r6 + r4]}")
+
     # every packet is accounted for by exactly the expected counters
     c = stats["counters"]
     checks = [("rx-access", sum(1 for x in CASES if x[1] == "access")),
               ("rx-core", sum(1 for x in CASES if x[1] == "core")),
               ("punted", sum(want_punt.values()))]
-    want_counters["drop-not-for-home-agent"] = 1   # the ARP request for another address
-    checks += [("arp-replies", 1), ("neighbour-advertisements", 1),
+    # the ARP request for another address, the echo request with a bad checksum
+    want_counters["drop-not-for-home-agent"] = 2
+    checks += [("arp-replies", 1), ("neighbour-advertisements", 1), ("echo-replies", 2),
                # the other UE's was decrypted, and so was the one from a wrong care-of address:
                # the outer source is checked against the binding the inner source names
                # ... and across the NAT: the right one and the one from the wrong address
