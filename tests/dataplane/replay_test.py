@@ -265,6 +265,19 @@ def build_cases():
     case("spoof-other-ue", "access",
          eth(IPv6(src=coa6, dst=HA6) / user6(3, "spoof-other-ue")),
          ("drop", "drop-outer-source-not-care-of"))
+    # the same rules for IPv4 user packets (the IPv4 home address is the key, RFC 5555 4.1)
+    case("spoof-inner4", "access",
+         eth(IP(src=coa4a, dst=HA4) / IP(src="10.45.0.99", dst=CN4) / UDP() /
+             Raw(marker("spoof-inner4"))),
+         ("drop", "drop-inner-source-not-home"))
+    case("spoof-other-ue4", "access", eth(IP(src=coa4a, dst=HA4) / user4(0, "spoof-other-ue4")),
+         ("drop", "drop-tunnel-type-not-binding"))
+    case("spoof-other-ue4-udp", "access",
+         eth(IP(src=coa4a, dst=HA4) / UDP(sport=40001, dport=4191) / user4(2, "spoof-other-ue4-udp")),
+         ("drop", "drop-outer-source-not-care-of"))
+    case("spoof-tunnel-udp", "access",
+         eth(IP(src=coa4a, dst=HA4) / UDP(sport=40001, dport=4191) / user4(1, "spoof-tunnel-udp")),
+         ("drop", "drop-tunnel-type-not-binding"))
     case("not-tunnelled", "access", eth(user6(0, "not-tunnelled")),
          ("drop", "drop-access-not-tunnelled"))
     # dataplane.routes has no IPv6 route but 2001:db8:9::/48
