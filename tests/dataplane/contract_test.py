@@ -129,6 +129,7 @@ static_bindings:
         else:
             failed += 1
             print(f"FAIL counter {k}: {s['counters'][k]}, expected {want}")
+    # the two static bindings and the one re-asserted in the sync (the swept one is gone)
     if s["bindings"] != 3 or s["mbufs_in_use"] != 0:
         failed += 1
         print(f"FAIL bindings {s['bindings']} (expected 3), mbufs in use {s['mbufs_in_use']}")
