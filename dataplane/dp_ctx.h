@@ -32,6 +32,7 @@ struct dp_port {
 	uint16_t n_rxq;
 	uint16_t n_txq;              /* workers' queues, then one for the control thread */
 	bool started;
+	uint16_t mtu;                /* the largest IP packet sent on it (ports.X.mtu) */
 	struct rte_ether_addr mac;
 	/* where the port sends: a union dp_next_hop word (dp_route.h), read whole; written by the
 	 * control thread when the port's router is resolved (ports.X.next_hop, dp_neigh.h) */

@@ -23,6 +23,7 @@
 #include "dp_sa_table.h"
 #include "dp_ctx.h"
 #include "dp_fastpath.h"
+#include "dp_icmp.h"
 #include "ha_pkt.h"
 
 #define ETH_HLEN 14
@@ -513,6 +514,19 @@ static int decapsulate(const struct dp_ctx *ctx, const struct dp_binding *b,
 	return -1;
 }
 
+/* A downlink packet's size on the access link once in its tunnel (and ESP: header, IV,
+ * padding to the SA's alignment, trailer, ICV; RFC 3948 UDP instead of the binding's header
+ * when IKE found a NAT). */
+static inline uint32_t tunnelled_len(const struct dp_binding *b, uint32_t inner_len)
+{
+	const struct dp_sa *sa = b->sa_out;
+	if (!sa)
+		return b->hdr_len + inner_len;
+	uint32_t outer = __atomic_load_n(&sa->encap_port_be, __ATOMIC_RELAXED) ? 28 : b->hdr_len;
+	return outer + 8 + sa->iv_len + RTE_ALIGN_CEIL(inner_len + 2, sa->pad_align) +
+	       sa->icv_len;
+}
+
 /* Per-worker token bucket per punt reason. */
 static bool police(struct dp_worker *w, const struct dp_ctx *ctx, uint8_t reason)
 {
@@ -561,6 +575,35 @@ static void set_punt_meta(struct rte_mbuf *m, uint16_t port, uint8_t reason, uin
 		meta->udp_sport = p.sport;
 		meta->udp_dport = p.dport;
 	}
+}
+
+/* A downlink packet the access link cannot carry becomes the ICMP error about it, for the
+ * control thread to send on the core port (policed like a punt). @return true if so. */
+static bool too_big(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mbuf *m,
+		    const struct desc *x, uint32_t room)
+{
+	const struct dp_port *core = &ctx->ports[DP_PORT_CORE];
+
+	if (!police(w, ctx, HA_PUNT_TOO_BIG)) {
+		dp_drop(w->stats, DP_D_PUNT_POLICED, m);
+		return false;
+	}
+	if (!dp_icmp_too_big(m, x->inner_off, (uint16_t)RTE_MIN(room, (uint32_t)UINT16_MAX), ctx->ha6,
+			     ctx->ha4, core->mac.addr_bytes)) {
+		dp_drop(w->stats, DP_D_TOO_BIG, m);
+		return false;
+	}
+	/* routed like the uplink: the next hop towards the source */
+	uint8_t *e = rte_pktmbuf_mtod(m, uint8_t *);
+	uint64_t nh = core_next_hop(ctx, core, e + ETH_HLEN, e[ETH_HLEN] >> 4);
+	if (!nh || !dp_nh_valid(nh)) {
+		dp_drop(w->stats, nh ? DP_D_NH_UNRESOLVED : DP_D_NO_ROUTE, m);
+		return false;
+	}
+	memcpy(e, &nh, 6);
+	set_punt_meta(m, core->port_id, HA_PUNT_TOO_BIG, rte_rdtsc());
+	w->stats->punt[HA_PUNT_TOO_BIG]++;
+	return true;
 }
 
 /* ---- the loop ----------------------------------------------------------------------------- */
@@ -890,6 +933,15 @@ void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_
 		const struct dp_binding *b = bind[i];
 		if (!b) {
 			dp_drop(w->stats, from_access ? DP_D_SPOOF_INNER : DP_D_NO_BINDING, m);
+			continue;
+		}
+		uint32_t tlen;
+		if (!from_access && unlikely((tlen = tunnelled_len(b, x[i].inner_len)) > dst->mtu)) {
+			/* RFC 2473 7.1: tell the source what fits (largest ESP padding assumed) */
+			uint32_t room = dst->mtu - (tlen - x[i].inner_len) -
+					(b->sa_out ? b->sa_out->pad_align - 1u : 0u);
+			if (too_big(w, ctx, m, &x[i], room))
+				local[nl++] = m;
 			continue;
 		}
 		if (!from_access && b->sa_out) {

@@ -162,6 +162,12 @@ unsigned dp_local_answer(struct dp_ctx *ctx, struct dp_stats *st)
 		unsigned role = meta->port == ctx->ports[DP_PORT_CORE].port_id ? DP_PORT_CORE
 									       : DP_PORT_ACCESS;
 		const struct dp_port *p = &ctx->ports[role];
+		/* a worker's ICMP error about a downlink packet too big for its tunnel (dp_icmp.h) */
+		if (meta->reason == HA_PUNT_TOO_BIG) {
+			st->c[DP_C_TOO_BIG_SENT]++;
+			out[role][k[role]++] = m;
+			continue;
+		}
 		/* the routers' answers (and requests) tell the next hops' MACs (dp_neigh.h) */
 		if (dp_neigh_learn(ctx, st, m, role)) {
 			dp_drop(st, DP_D_NEIGH_ANSWER, m);

@@ -244,6 +244,12 @@ static int port_init(struct dp_ctx *ctx, enum dp_port_role role, const struct ha
 			return rc;
 	if ((rc = rte_eth_macaddr_get(p->port_id, &p->mac)) != 0)
 		return rc;
+	/* hadp enforces the MTU itself (the downlink's Packet Too Big); the device is told when its
+	 * driver takes it, so that it also receives frames that large */
+	p->mtu = pc->mtu;
+	if ((rc = rte_eth_dev_set_mtu(p->port_id, pc->mtu)) != 0)
+		RTE_LOG(NOTICE, USER1, "hadp: %s keeps its own MTU (%s); hadp sends at most %u\n",
+			pc->device, rte_strerror(-rc), pc->mtu);
 	union dp_next_hop nh = { .word = 0 };
 	memcpy(nh.mac.addr_bytes, pc->next_hop_mac, 6);
 	/* a router given by address has no MAC until dp_neigh resolves it */

@@ -105,6 +105,7 @@ struct ha_config_port {
 	enum ha_cfg_port_kind kind;
 	uint16_t rx_queues;                /**< default: number of worker lcores */
 	uint16_t tx_queues;
+	uint16_t mtu;                      /**< the link's IP MTU: the largest IP packet sent */
 	uint8_t next_hop_mac[6];           /**< destination MAC of frames sent on this port */
 	bool has_next_hop;                 /**< next_hop given: its MAC resolved, next_hop_mac unused */
 	struct ha_cfg_addr next_hop;       /**< the port's router, by address */

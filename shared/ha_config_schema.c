@@ -413,13 +413,13 @@ static int check_mac(struct cfg_ctx *c, const struct ynode *n)
 static int walk_port(struct cfg_ctx *c, const struct ynode *n, struct ha_config_port *p, unsigned workers)
 {
 	static const char *const keys[] = {"device", "devargs", "rx_queues", "tx_queues", "next_hop_mac",
-					   "next_hop"};
-	enum { K_DEVICE, K_DEVARGS, K_RXQ, K_TXQ, K_NHMAC, K_NH };
+					   "next_hop", "mtu"};
+	enum { K_DEVICE, K_DEVARGS, K_RXQ, K_TXQ, K_NHMAC, K_NH, K_MTU };
 	struct cfg_mapv m;
 	int64_t v;
 	char mac[18];
 
-	if (cfg_map(c, n, keys, 6, &m) < 0)
+	if (cfg_map(c, n, keys, 7, &m) < 0)
 		return -1;
 	if (f_str(c, &m, K_DEVICE, true, p->device, sizeof(p->device), NULL, NULL) < 0)
 		return -1;
@@ -444,6 +444,10 @@ static int walk_port(struct cfg_ctx *c, const struct ynode *n, struct ha_config_
 	if (f_int(c, &m, K_TXQ, false, 1, HA_CFG_MAX_QUEUES, workers, &v) < 0)
 		return -1;
 	p->tx_queues = (uint16_t)v;
+	/* the link's IP MTU: 1280 is IPv6's minimum (RFC 8200 5) */
+	if (f_int(c, &m, K_MTU, false, 1280, 9600, 1500, &v) < 0)
+		return -1;
+	p->mtu = (uint16_t)v;
 	/* the port's router by address: hadp resolves its MAC (dataplane/dp_neigh.h) */
 	if (m.v[K_NH]) {
 		if (m.v[K_NHMAC])

@@ -40,7 +40,8 @@
 	X(HA_PUNT_IKE,      "ike") \
 	X(HA_PUNT_ND,       "neighbour-discovery") \
 	X(HA_PUNT_ARP,      "arp") \
-	X(HA_PUNT_ECHO,     "echo")   /* ICMP/ICMPv6 echo requests to the HA: hadp answers */
+	X(HA_PUNT_ECHO,     "echo")   /* ICMP/ICMPv6 echo requests to the HA: hadp answers */ \
+	X(HA_PUNT_TOO_BIG,  "too-big") /* hadp's ICMP errors for downlink too big for the tunnel */
 
 enum ha_punt_reason {
 #define X(e, n) e,

@@ -17,6 +17,7 @@ import sys
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import (ARP, ICMP, ICMPv6EchoReply, ICMPv6EchoRequest,  # noqa: E402
+                       ICMPv6DestUnreach, ICMPv6PacketTooBig,
                        ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptDstLLAddr, IP, UDP,
                        Ether, IPv6, Raw,
                        rdpcap, wrpcap, raw)
@@ -116,6 +117,17 @@ def down6(ue, name, hlim=64):
 
 def down4(ue, name, ttl=64):
     return eth(IP(src=CN4, dst=UE[ue][1], ttl=ttl) / UDP(sport=7, dport=9) / Raw(marker(name)))
+
+
+def big6(ue, name, length):
+    """A downlink IPv6 packet of exactly length octets to the UE's home address."""
+    return eth(IPv6(src=CN6, dst=UE[ue][0], hlim=64) / UDP(sport=7, dport=9) /
+               Raw(marker(name).ljust(length - 48, b".")))
+
+
+def big4(ue, name, length, df=True):
+    return eth(IP(src=CN4, dst=UE[ue][1], ttl=64, flags="DF" if df else 0) /
+               UDP(sport=7, dport=9) / Raw(marker(name).ljust(length - 28, b".")))
 
 
 def user6(ue, name):
@@ -317,6 +329,24 @@ def build_cases():
     case("echo6-bad-checksum", "access", eth(IPv6(src=coa6, dst=HA6) /
          ICMPv6EchoRequest(id=1, seq=1, cksum=0x1234, data=marker("echo6-bad-checksum"))),
          ("punt", "echo"))
+
+    # The access link's MTU (ports.access.mtu, 1500 here): a downlink packet whose tunnel
+    # would exceed it is not sent; the source is told what fits (RFC 2473 7.1, RFC 4443 3.2,
+    # RFC 1191 4), checked below. IPv4 without DF is dropped, not fragmented.
+    case("mtu-fits6", "core", big6(0, "mtu-fits6", 1460), ("fwd", "access", tunnelled_to(0, 6, 6)))
+    case("too-big6", "core", big6(0, "too-big6", 1461), ("punt", "too-big"))
+    case("too-big6-udp", "core", big6(2, "too-big6-udp", 1473), ("punt", "too-big"))
+    case("mtu-fits4", "core", big4(1, "mtu-fits4", 1480), ("fwd", "access", tunnelled_to(1, 4, 4)))
+    case("too-big4-df", "core", big4(1, "too-big4-df", 1481), ("punt", "too-big"))
+    case("too-big4-no-df", "core", big4(1, "too-big4-no-df", 1481, df=False),
+         ("drop", "drop-too-big"))
+    # RFC 4443 2.4(e): no error about an error
+    case("too-big6-about-an-error", "core",
+         eth(IPv6(src=CN6, dst=UE[0][0], hlim=64) / ICMPv6DestUnreach() /
+             Raw(marker("too-big6-about-an-error").ljust(1461 - 48, b"."))), ("drop", "drop-too-big"))
+    case("too-big6-esp", "core",
+         eth(IPv6(src=CN6, dst=ESP_UE[0], hlim=64) / UDP(sport=7, dport=9) /
+             Raw(marker("too-big6-esp").ljust(1427 - 48, b"."))), ("punt", "too-big"))
 
     # Payload ESP (issue 3; RFC 4303 tunnel mode, RFC 4106 AES-GCM): scapy is the UE.
     case("down-esp", "core",
@@ -590,6 +620,56 @@ def main():
         failed += 1
         print(f"FAIL echo replies: {[p.summary() for p in r6 + r4]}")
 
+    # Packet Too Big / Fragmentation Needed: from the HA to the source, the MTU left inside
+    # the tunnel, as much of the packet as fits 1280 / 576 octets, routed to the source (the
+    # IPv6 route to 2001:db8:9::/48, the IPv4 default route)
+    want6 = {"too-big6": 1460, "too-big6-udp": 1472, "too-big6-esp": 1420}
+    for name, mtu in want6.items():
+        p = next((q for q in answers if ICMPv6PacketTooBig in q and
+                  marker(name) in raw(q[ICMPv6PacketTooBig].payload)), None)
+        errs = []
+        if p is None:
+            errs.append("no Packet Too Big")
+        else:
+            chk = IPv6(raw(p[IPv6]))
+            del chk[ICMPv6PacketTooBig].cksum
+            if (p[IPv6].src, p[IPv6].dst, p[Ether].dst) != (HA6, CN6, MAC_ROUTE6):
+                errs.append(f"{p[IPv6].src} -> {p[IPv6].dst} to {p[Ether].dst}")
+            if p[ICMPv6PacketTooBig].mtu != mtu:
+                errs.append(f"MTU {p[ICMPv6PacketTooBig].mtu}, want {mtu}")
+            if len(p[IPv6]) != 1280:
+                errs.append(f"{len(p[IPv6])} octets, want 1280 (as much as fits)")
+            if IPv6(raw(chk))[ICMPv6PacketTooBig].cksum != p[ICMPv6PacketTooBig].cksum:
+                errs.append("checksum")
+        if errs:
+            failed += 1
+            print(f"FAIL {name}: " + "; ".join(errs))
+        else:
+            passed += 1
+    fn = [q for q in answers if ICMP in q and q[ICMP].type == 3]
+    errs = []
+    if len(fn) != 1:
+        errs.append(f"{len(fn)} Fragmentation Needed, want 1")
+    else:
+        p = fn[0]
+        chk = IP(raw(p[IP]))
+        del chk.chksum
+        del chk[ICMP].chksum
+        chk = IP(raw(chk))
+        if (p[IP].src, p[IP].dst, p[ICMP].code, p[ICMP].nexthopmtu, p[Ether].dst) != \
+                (HA4, CN4, 4, 1480, MAC_CORE_NH):
+            errs.append(f"{p[IP].src} -> {p[IP].dst} code {p[ICMP].code} MTU {p[ICMP].nexthopmtu}"
+                        f" to {p[Ether].dst}")
+        if len(p[IP]) != 576 or marker("too-big4-df") not in raw(p[ICMP].payload):
+            errs.append(f"{len(p[IP])} octets, want 576 with the packet's start")
+        if chk.chksum != p[IP].chksum or chk[ICMP].chksum != p[ICMP].chksum:
+            errs.append("checksums")
+    if errs:
+        failed += 1
+        print("FAIL too-big4-df: " + "; ".join(errs))
+    else:
+        passed += 1
+
     # every packet is accounted for by exactly the expected counters
     c = stats["counters"]
     checks = [("rx-access", sum(1 for x in CASES if x[1] == "access")),
@@ -598,6 +678,7 @@ def main():
     # the ARP request for another address, the echo request with a bad checksum
     want_counters["drop-not-for-home-agent"] = 2
     checks += [("arp-replies", 1), ("neighbour-advertisements", 1), ("echo-replies", 2),
+               ("icmp-too-big-sent", 4),
                # the other UE's was decrypted, and so was the one from a wrong care-of address:
                # the outer source is checked against the binding the inner source names
                # ... and across the NAT: the right one and the one from the wrong address

@@ -395,7 +395,8 @@ Test(config, load_file_names_the_path)
 	snprintf(path, sizeof(path), "%s/tests/config/bad/unknown_key_nested.yaml", HA_SOURCE_ROOT);
 	cr_assert_eq(ha_config_load_file(path, &cfg, &err), -1);
 	snprintf(want, sizeof(want), "%s:4:15: dataplane.ports.access.devce: unknown key 'devce' "
-		 "(expected one of: device, devargs, rx_queues, tx_queues, next_hop_mac, next_hop)", path);
+		 "(expected one of: device, devargs, rx_queues, tx_queues, next_hop_mac, next_hop, mtu)",
+		 path);
 	cr_expect_str_eq(err.msg, want);
 
 	snprintf(path, sizeof(path), "%s/tests/config/bad/does-not-exist.yaml", HA_SOURCE_ROOT);

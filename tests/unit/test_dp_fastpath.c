@@ -60,6 +60,7 @@ static void setup(void)
 	ctx.punt_burst = 2;
 	ctx.ports[DP_PORT_ACCESS].port_id = 0;
 	ctx.ports[DP_PORT_CORE].port_id = 1;
+	ctx.ports[DP_PORT_ACCESS].mtu = ctx.ports[DP_PORT_CORE].mtu = 1500;
 	/* the routers' MACs, as hadp's start-up writes them (dp_route.h's next-hop words) */
 	union dp_next_hop nh = { .mac = { { 0x02, 0, 0, 0, 0x0c, 0x01 } } };
 	nh.octet[DP_NH_VALID_OCTET] = nh.octet[DP_NH_ROUTE_OCTET] = 1;
