@@ -11,6 +11,14 @@
 #define IP6_ICMP_MAX 1280 /* RFC 4443 2.4(c): the error fits the minimum IPv6 MTU */
 #define IP4_ICMP_MAX 576  /* RFC 1812 4.3.2.3 */
 
+/* Ethernet from port_mac; the destination is the caller's (the route's next hop). */
+static void put_eth(uint8_t *e, const uint8_t mac[6], uint16_t type)
+{
+	memset(e, 0, 6);
+	memcpy(e + 6, mac, 6);
+	ha_wr16(e + 12, type);
+}
+
 /* Drop what is outside the user packet, keep at most keep octets of it, and put room for the
  * new headers (hdr octets after Ethernet) in front. @return the new frame, or NULL. */
 static uint8_t *reframe(struct rte_mbuf *m, uint16_t inner_off, uint32_t keep, uint16_t hdr)
@@ -38,9 +46,7 @@ static bool too_big6(struct rte_mbuf *m, uint16_t inner_off, uint16_t mtu, const
 		return false;
 	uint8_t *o = e + ETH_HLEN, *icmp = o + 40;
 	uint16_t len = (uint16_t)(m->data_len - ETH_HLEN - 40);
-	memset(e, 0, 6); /* the caller's: the route's next hop */
-	memcpy(e + 6, mac, 6);
-	ha_wr16(e + 12, 0x86DD);
+	put_eth(e, mac, 0x86DD);
 	memset(o, 0, 8);
 	o[0] = 0x60;
 	ha_wr16(o + 4, len);
@@ -81,9 +87,7 @@ static bool too_big4(struct rte_mbuf *m, uint16_t inner_off, uint16_t mtu, uint3
 		return false;
 	uint8_t *o = e + ETH_HLEN, *icmp = o + 20;
 	uint16_t tot = (uint16_t)(m->data_len - ETH_HLEN);
-	memset(e, 0, 6); /* the caller's: the route's next hop */
-	memcpy(e + 6, mac, 6);
-	ha_wr16(e + 12, 0x0800);
+	put_eth(e, mac, 0x0800);
 	memset(o, 0, 20);
 	o[0] = 0x45;
 	ha_wr16(o + 2, tot);

@@ -17,19 +17,19 @@ tests/esp/scapy_esp.py covers ESN with HMAC against the engine itself.)
 
 usage: esp_algos_test.py HADP WORKDIR
 """
-import json
 import logging
 import os
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from hadp_harness import (HA4, HA6, MAC_ACCESS_NH, MAC_CORE_NH, Checks,  # noqa: E402
+                          pcap_config, run_hadp)
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import IP, UDP, Ether, IPv6, Raw, raw, rdpcap, wrpcap  # noqa: E402
 from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
 
-HA6, HA4 = "2001:db8:ffff::1", "192.0.2.1"
 CN6, CN4 = "2001:db8:9::1", "198.51.100.1"
-MAC_ACCESS_NH, MAC_CORE_NH = "02:00:00:00:0a:01", "02:00:00:00:0c:01"
 
 # name, encryption, integrity, key octets, auth key octets, esn, care-of, home prefix, IPv4 HoA
 UES = [
@@ -42,15 +42,7 @@ UES = [
 SCAPY = {"aes-gcm-128": "AES-GCM", "aes-gcm-256": "AES-GCM", "aes-cbc-128": "AES-CBC",
          "aes-cbc-256": "AES-CBC", "null": "NULL", "none": None, "hmac-sha1-96": "HMAC-SHA1-96",
          "hmac-sha256-128": "SHA2-256-128"}
-failures = checks = 0
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print("FAIL:", what)
+check = Checks()
 
 
 def spis(i):
@@ -92,31 +84,8 @@ def config(work):
                        f"{k}{ak}, esn: {str(esn).lower()} }}\n")
         binds.append(f"  - {{ pdn: internet, home_prefix: \"{prefix}/64\", ipv4_home_address: {hoa4}, "
                      f"care_of: \"{coa}\", sa_in: {sin}, sa_out: {sout} }}\n")
-    return f"""dataplane:
-  eal_args: ["--no-pci", "--file-prefix=hadp-espalg-{os.getpid()}", "--log-level=*:warning"]
-  lcores: {{ main: 0, workers: [1] }}
-  mempool: {{ mbufs: 4095, cache: 64 }}
-  ports:
-    access:
-      device: net_pcap0
-      devargs: "rx_pcap={work}/access_in.pcap,tx_pcap={work}/access_out.pcap,tx_pcap={work}/access_ctl.pcap"
-      next_hop_mac: "{MAC_ACCESS_NH}"
-    core:
-      device: net_pcap1
-      devargs: "rx_pcap={work}/core_in.pcap,tx_pcap={work}/core_out.pcap,tx_pcap={work}/core_ctl.pcap"
-      next_hop_mac: "{MAC_CORE_NH}"
-  tables: {{ max_bindings: 64, max_sas: 64 }}
-home_agent:
-  ipv6_address: {HA6}
-  ipv4_address: {HA4}
-pdns:
-  - name: internet
-    home_prefix_pool: 2001:db8:100::/48
-    home_prefix_length: 64
-    ipv4_pool: 10.45.0.0/16
-ike: {{ enabled: false }}
-static_sas:
-""" + "".join(sas) + "static_bindings:\n" + "".join(binds)
+    return pcap_config(work, "hadp-espalg", rest="static_sas:\n" + "".join(sas) +
+                       "static_bindings:\n" + "".join(binds))
 
 
 def eth(p):
@@ -139,14 +108,10 @@ def main():
             up.append(eth(s.encrypt(inner)))
     wrpcap(f"{work}/core_in.pcap", down)
     wrpcap(f"{work}/access_in.pcap", up)
-    with open(f"{work}/hadp.yaml", "w") as f:
-        f.write(config(work))
-    r = subprocess.run([hadp, "-c", f"{work}/hadp.yaml", "--exit-idle", "300", "--max-seconds", "30",
-                        "--stats-file", f"{work}/stats.json"], capture_output=True, text=True, timeout=90)
-    if r.returncode != 0:
-        print(f"FAIL: hadp exited {r.returncode}: {r.stderr[-800:]}")
+    rc, err, stats = run_hadp(hadp, work, config(work))
+    if rc != 0:
+        print(f"FAIL: hadp exited {rc}: {err[-800:]}")
         return 1
-    stats = json.load(open(f"{work}/stats.json"))
 
     access_out = rdpcap(f"{work}/access_out.pcap")
     core_out = rdpcap(f"{work}/core_out.pcap")
@@ -195,8 +160,7 @@ def main():
     drops = {k: v for k, v in c.items() if k.startswith("drop-") and v}
     check(not drops, f"no drop: {drops} {stats['esp_errors']}")
     check(stats["mbufs_in_use"] == 0, f"{stats['mbufs_in_use']} mbufs in use after shutdown")
-    print(f"ESP algorithms through hadp: {checks - failures} passed, {failures} failed")
-    return 1 if failures else 0
+    return check.summary("ESP algorithms through hadp")
 
 
 if __name__ == "__main__":

@@ -12,27 +12,19 @@ Both runs end with no mbuf in use (hadp frees what the ring still holds at shutd
 
 usage: punt_police_test.py HADP WORKDIR
 """
-import json
 import logging
 import os
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from hadp_harness import HA4, HA6, Checks, pcap_config, run_hadp  # noqa: E402
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import IP, UDP, Ether, IPv6, Raw, wrpcap  # noqa: E402
 from scapy.layers.inet6 import MIP6MH_BU  # noqa: E402
 
-HA6, HA4 = "2001:db8:ffff::1", "192.0.2.1"
 ETH = dict(src="02:00:00:00:0a:01", dst="02:00:00:00:00:01")  # explicit: no ND on the host
-failures = checks = 0
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print("FAIL:", what)
+check = Checks()
 
 
 def ike(i):
@@ -49,40 +41,12 @@ def run(hadp, work, name, pkts, rate, burst):
     os.makedirs(d, exist_ok=True)
     wrpcap(f"{d}/access_in.pcap", pkts)
     wrpcap(f"{d}/core_in.pcap", [])
-    with open(f"{d}/hadp.yaml", "w") as f:
-        f.write(f"""dataplane:
-  eal_args: ["--no-pci", "--file-prefix=hadp-punt-{os.getpid()}", "--log-level=*:warning"]
-  lcores: {{ main: 0, workers: [1] }}
-  mempool: {{ mbufs: 8191, cache: 64 }}
-  ports:
-    access:
-      device: net_pcap0
-      devargs: "rx_pcap={d}/access_in.pcap,tx_pcap={d}/access_out.pcap,tx_pcap={d}/access_ctl.pcap"
-      next_hop_mac: "02:00:00:00:0a:01"
-    core:
-      device: net_pcap1
-      devargs: "rx_pcap={d}/core_in.pcap,tx_pcap={d}/core_out.pcap,tx_pcap={d}/core_ctl.pcap"
-      next_hop_mac: "02:00:00:00:0c:01"
-  tables: {{ max_bindings: 16, max_sas: 16 }}
-  punt: {{ rate_pps: {rate}, burst: {burst} }}
-home_agent:
-  ipv6_address: {HA6}
-  ipv4_address: {HA4}
-pdns:
-  - name: internet
-    home_prefix_pool: 2001:db8:100::/48
-    home_prefix_length: 64
-    ipv4_pool: 10.45.0.0/16
-ike: {{ enabled: false }}
-""")
-    r = subprocess.run([hadp, "-c", f"{d}/hadp.yaml", "--exit-idle", "300", "--max-seconds", "30",
-                        "--stats-file", f"{d}/stats.json"], capture_output=True, text=True,
-                       timeout=90)
-    check(r.returncode == 0, f"{name}: hadp exited {r.returncode}: {r.stderr[-500:]}")
-    if r.returncode:
-        return None
-    s = json.load(open(f"{d}/stats.json"))
-    check(s["mbufs_in_use"] == 0, f"{name}: {s['mbufs_in_use']} mbufs in use after shutdown")
+    rc, err, s = run_hadp(hadp, d, pcap_config(
+        d, "hadp-punt", mbufs=8191, tables="{ max_bindings: 16, max_sas: 16 }",
+        dataplane_extra=f"  punt: {{ rate_pps: {rate}, burst: {burst} }}\n"))
+    check(rc == 0, f"{name}: hadp exited {rc}: {err[-500:]}")
+    if s:
+        check(s["mbufs_in_use"] == 0, f"{name}: {s['mbufs_in_use']} mbufs in use after shutdown")
     return s
 
 
@@ -110,8 +74,7 @@ def main():
         check(c["punted"] + c["drop-punt-ring-full"] == n,
               f"overflow: punted {c['punted']} + ring full {c['drop-punt-ring-full']} != {n}")
         check(c["drop-punt-policed"] == 0, f"overflow: drop-punt-policed {c['drop-punt-policed']}")
-    print(f"punt policing: {checks - failures} passed, {failures} failed")
-    return 1 if failures else 0
+    return check.summary("punt policing")
 
 
 if __name__ == "__main__":

@@ -19,13 +19,14 @@ import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from hadp_harness import HA4, HA6, Checks  # noqa: E402
 from scapy.layers.inet import IP, UDP
 from scapy.layers.inet6 import IPv6
 from scapy.layers.ipsec import ESP, SecurityAssociation
 from scapy.layers.l2 import Ether
 from scapy.utils import rdpcap, wrpcap
 
-HA6, HA4 = "2001:db8:ffff::1", "192.0.2.1"
 CN6, CN4 = "2001:db8:9::1", "198.51.100.1"  # ha-pktgen's correspondent
 
 # spi_in, spi_out, algorithm, key octets, esn, care-of, NAT port, home prefix, IPv4 HoA
@@ -38,15 +39,7 @@ UES = [
 CBC_UE = (0x1105, 0x2105, "2001:db8:aaaa::15", "2001:db8:100:15::")
 
 ETH = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")  # explicit: no ND on the host
-failures = checks = 0
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print("FAIL:", what)
+check = Checks()
 
 
 def key_for(spi, n):
@@ -195,8 +188,7 @@ def main():
     config(cfg)
     uplink(pktgen, cfg, work)
     downlink(pktgen, cfg, work)
-    print(f"pktgen ESP against scapy: {checks - failures} passed, {failures} failed")
-    return 1 if failures else 0
+    return check.summary("pktgen ESP against scapy")
 
 
 if __name__ == "__main__":
