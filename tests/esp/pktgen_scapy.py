@@ -20,7 +20,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from hadp_harness import HA4, HA6, Checks  # noqa: E402
+from hadp_harness import HA4, HA6, Checks, pcap_config  # noqa: E402
 from scapy.layers.inet import IP, UDP
 from scapy.layers.inet6 import IPv6
 from scapy.layers.ipsec import ESP, SecurityAssociation
@@ -64,24 +64,9 @@ def config(path):
                    f"auth_key: \"{key_for(spi + 1, 32).hex()}\" }}\n")
     binds.append(f"  - {{ pdn: internet, home_prefix: \"{prefix}/64\", care_of: \"{coa}\", "
                  f"sa_in: {spi_in}, sa_out: {spi_out} }}\n")
-    with open(path, "w") as f:
-        f.write(f"""dataplane:
-  eal_args: ["--no-pci"]
-  lcores: {{ main: 0, workers: [1] }}
-  ports:
-    access: {{ device: net_null0 }}
-    core: {{ device: net_null1 }}
-home_agent:
-  ipv6_address: {HA6}
-  ipv4_address: {HA4}
-pdns:
-  - name: internet
-    home_prefix_pool: 2001:db8:100::/48
-    home_prefix_length: 64
-    ipv4_pool: 10.45.0.0/16
-ike: {{ enabled: false }}
-static_sas:
-""" + "".join(sas) + "static_bindings:\n" + "".join(binds))
+    with open(path, "w") as f:  # the ports are never opened: ha-pktgen reads the bindings
+        f.write(pcap_config(os.path.dirname(path), "pg-esp", rest="static_sas:\n" + "".join(sas) +
+                            "static_bindings:\n" + "".join(binds)))
 
 
 def scapy_sa(spi, algo, klen, esn, coa, natp, outbound):
