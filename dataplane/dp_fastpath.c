@@ -95,7 +95,7 @@ static bool is_echo_to_ha(const struct dp_ctx *ctx, const uint8_t *d, const stru
 		return p->outer.proto == 58 && d[p->outer.l4_off] == 128 &&
 		       p->outer.l4_off == p->outer.off + 40 && !memcmp(&p->outer.dst6, ctx->ha6, 16);
 	return p->outer.proto == 1 && d[p->outer.l4_off] == 8 && ctx->ha4 &&
-	       p->outer.dst4.s_addr == ctx->ha4;
+	       p->outer.l4_off == p->outer.off + 20 && p->outer.dst4.s_addr == ctx->ha4;
 }
 
 /* Everything the quick paths do not recognise: the full classifier decides. */
@@ -262,10 +262,8 @@ static inline void esp_quick(struct desc *x, const uint8_t *d, uint8_t ver, uint
 	x->verdict = V_ESP;
 	x->esp_udp = 0;
 	x->outer_ver = ver;
-	if (ver == 6)
-		x->outer_src6 = d + l3_off + 8;
-	else
-		x->outer_src4 = *(const uint32_t *)(d + l3_off + 12);
+	x->outer_src4 = ver == 4 ? *(const uint32_t *)(d + l3_off + 12) : 0;
+	x->outer_src6 = ver == 6 ? d + l3_off + 8 : NULL;
 	x->esp_off = esp_off;
 	x->l3_off = l3_off;
 	x->spi = rte_be_to_cpu_32(*(const uint32_t *)(d + esp_off));
@@ -311,15 +309,18 @@ static void parse_access(struct dp_worker *w, const struct dp_ctx *ctx, struct r
 			esp_quick(x, d, 4, ETH_HLEN, ETH_HLEN + 20);
 			return;
 		}
+		uint16_t sport_be = *(const uint16_t *)(d + ETH_HLEN + 20);
 		if (proto == IPPROTO_UDP &&
 		    *(const uint16_t *)(d + ETH_HLEN + 22) == RTE_BE16(HA_UDP_PORT_IKE_NATT) &&
+		    /* from 500 or 4191 the classifier reads IKE or RFC 5555 first */
+		    sport_be != RTE_BE16(HA_UDP_PORT_IKE) && sport_be != RTE_BE16(HA_UDP_PORT_DSMIP) &&
 		    *(const uint16_t *)(d + ETH_HLEN + 26) == 0 && /* else the slow path checks it */
 		    ETH_HLEN + 20u + rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 24)) == end &&
 		    end >= ETH_HLEN + 28 + 8 && *(const uint32_t *)(d + ETH_HLEN + 28) != 0) {
 			/* RFC 3948: ESP in UDP, not IKE's zero non-ESP marker */
 			esp_quick(x, d, 4, ETH_HLEN, ETH_HLEN + 28);
 			x->esp_udp = 1;
-			x->udp_sport_be = *(const uint16_t *)(d + ETH_HLEN + 20);
+			x->udp_sport_be = sport_be;
 			return;
 		}
 		if (proto == IPPROTO_IPV6 || proto == IPPROTO_IPIP) {
@@ -527,6 +528,17 @@ static inline uint32_t tunnelled_len(const struct dp_binding *b, uint32_t inner_
 	       sa->icv_len;
 }
 
+/* The largest user packet the binding's tunnel carries on a link of this MTU (RFC 2473 7.1):
+ * with ESP, what the padding to the SA's alignment and the trailer leave. */
+static inline uint32_t tunnel_room(const struct dp_binding *b, uint32_t mtu)
+{
+	const struct dp_sa *sa = b->sa_out;
+	if (!sa)
+		return mtu - b->hdr_len;
+	uint32_t outer = __atomic_load_n(&sa->encap_port_be, __ATOMIC_RELAXED) ? 28 : b->hdr_len;
+	return RTE_ALIGN_FLOOR(mtu - (outer + 8u + sa->iv_len + sa->icv_len), sa->pad_align) - 2u;
+}
+
 /* Per-worker token bucket per punt reason. */
 static bool police(struct dp_worker *w, const struct dp_ctx *ctx, uint8_t reason)
 {
@@ -535,7 +547,8 @@ static bool police(struct dp_worker *w, const struct dp_ctx *ctx, uint8_t reason
 	uint64_t elapsed = now - p->last_tsc;
 
 	if (elapsed > hz / 1000) { /* refill at most every millisecond */
-		uint64_t add = elapsed * ctx->punt_rate_pps / hz;
+		/* a second or more refills the bucket whole; less cannot overflow the product */
+		uint64_t add = elapsed >= hz ? ctx->punt_burst : elapsed * ctx->punt_rate_pps / hz;
 		if (add) {
 			for (unsigned r = 0; r < HA_PUNT__COUNT; r++)
 				p->tokens[r] = (uint32_t)RTE_MIN(p->tokens[r] + add, ctx->punt_burst);
@@ -584,13 +597,18 @@ static bool too_big(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mb
 {
 	const struct dp_port *core = &ctx->ports[DP_PORT_CORE];
 
+	/* what may not be answered does not spend the bucket meant for what may */
+	if (!dp_icmp_may_report(m, x->inner_off, ctx->ha4)) {
+		dp_drop(w->stats, DP_D_TOO_BIG, m);
+		return false;
+	}
 	if (!police(w, ctx, HA_PUNT_TOO_BIG)) {
 		dp_drop(w->stats, DP_D_PUNT_POLICED, m);
 		return false;
 	}
 	if (!dp_icmp_too_big(m, x->inner_off, (uint16_t)RTE_MIN(room, (uint32_t)UINT16_MAX), ctx->ha6,
 			     ctx->ha4, core->mac.addr_bytes)) {
-		dp_drop(w->stats, DP_D_TOO_BIG, m);
+		dp_drop(w->stats, DP_D_NO_ROOM, m);
 		return false;
 	}
 	/* routed like the uplink: the next hop towards the source */
@@ -935,12 +953,8 @@ void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_
 			dp_drop(w->stats, from_access ? DP_D_SPOOF_INNER : DP_D_NO_BINDING, m);
 			continue;
 		}
-		uint32_t tlen;
-		if (!from_access && unlikely((tlen = tunnelled_len(b, x[i].inner_len)) > dst->mtu)) {
-			/* RFC 2473 7.1: tell the source what fits (largest ESP padding assumed) */
-			uint32_t room = dst->mtu - (tlen - x[i].inner_len) -
-					(b->sa_out ? b->sa_out->pad_align - 1u : 0u);
-			if (too_big(w, ctx, m, &x[i], room))
+		if (!from_access && unlikely(tunnelled_len(b, x[i].inner_len) > dst->mtu)) {
+			if (too_big(w, ctx, m, &x[i], tunnel_room(b, dst->mtu)))
 				local[nl++] = m;
 			continue;
 		}

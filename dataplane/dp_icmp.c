@@ -33,13 +33,8 @@ static bool too_big6(struct rte_mbuf *m, uint16_t inner_off, uint16_t mtu, const
 		     const uint8_t mac[6])
 {
 	const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, inner_off);
-	static const uint8_t unspecified[16];
 	uint8_t src[16];
 
-	/* 2.4(e): never about an ICMPv6 error; the source must name one node */
-	if (ip[8] == 0xff || !memcmp(ip + 8, unspecified, 16) ||
-	    (ip[6] == 58 && m->data_len >= inner_off + 41u && ip[40] < 128))
-		return false;
 	memcpy(src, ip + 8, 16);
 	uint8_t *e = reframe(m, inner_off, IP6_ICMP_MAX - 48, 48);
 	if (!e)
@@ -68,20 +63,9 @@ static bool too_big4(struct rte_mbuf *m, uint16_t inner_off, uint16_t mtu, uint3
 		     const uint8_t mac[6])
 {
 	const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, inner_off);
-	uint32_t ihl = (ip[0] & 0x0Fu) * 4u, src;
+	uint32_t src;
 
 	memcpy(&src, ip + 12, 4);
-	uint32_t s = rte_be_to_cpu_32(src);
-	/* DF set, the first fragment, a unicast source, not about an ICMP error (RFC 1812
-	 * 4.3.2.7); without DF the packet would be fragmented, not refused */
-	if (!ha4 || !(ha_rd16(ip + 6) & 0x4000) || (ha_rd16(ip + 6) & 0x1FFF) || s == 0 ||
-	    (s >> 28) == 0xE || s == 0xFFFFFFFFu)
-		return false;
-	if (ip[9] == 1 && m->data_len > inner_off + ihl) {
-		uint8_t t = ip[ihl];
-		if (t == 3 || t == 4 || t == 5 || t == 11 || t == 12)
-			return false;
-	}
 	uint8_t *e = reframe(m, inner_off, IP4_ICMP_MAX - 28, 28);
 	if (!e)
 		return false;
@@ -105,13 +89,37 @@ static bool too_big4(struct rte_mbuf *m, uint16_t inner_off, uint16_t mtu, uint3
 	return true;
 }
 
+bool dp_icmp_may_report(const struct rte_mbuf *m, uint16_t inner_off, uint32_t ha4)
+{
+	static const uint8_t unspecified[16];
+
+	if (m->nb_segs != 1 || m->data_len < inner_off + 28u)
+		return false;
+	const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, inner_off);
+	if (ip[0] >> 4 == 6)
+		/* never about an ICMPv6 error; the source must name one node */
+		return m->data_len >= inner_off + 41u && ip[8] != 0xff &&
+		       memcmp(ip + 8, unspecified, 16) != 0 && !(ip[6] == 58 && ip[40] < 128);
+	if (ip[0] >> 4 != 4 || !ha4)
+		return false;
+	uint32_t ihl = (ip[0] & 0x0Fu) * 4u, s = ha_rd32(ip + 12);
+	/* DF set, the first fragment; not from this network, loopback, multicast, class E or
+	 * broadcast */
+	if (!(ha_rd16(ip + 6) & 0x4000) || (ha_rd16(ip + 6) & 0x1FFF) || (s >> 24) == 0 ||
+	    (s >> 24) == 127 || (s >> 28) >= 0xE)
+		return false;
+	if (ip[9] == 1 && m->data_len > inner_off + ihl) {
+		uint8_t t = ip[ihl]; /* not about an ICMP error */
+		if (t == 3 || t == 4 || t == 5 || t == 11 || t == 12)
+			return false;
+	}
+	return true;
+}
+
 bool dp_icmp_too_big(struct rte_mbuf *m, uint16_t inner_off, uint16_t mtu, const uint8_t ha6[16],
 		     uint32_t ha4, const uint8_t port_mac[6])
 {
-	if (m->nb_segs != 1 || m->data_len < inner_off + 20u)
-		return false;
-	uint8_t v = rte_pktmbuf_mtod_offset(m, const uint8_t *, inner_off)[0] >> 4;
-	if (v == 6)
-		return m->data_len >= inner_off + 40u && too_big6(m, inner_off, mtu, ha6, port_mac);
-	return v == 4 && too_big4(m, inner_off, mtu, ha4, port_mac);
+	if (rte_pktmbuf_mtod_offset(m, const uint8_t *, inner_off)[0] >> 4 == 6)
+		return too_big6(m, inner_off, mtu, ha6, port_mac);
+	return too_big4(m, inner_off, mtu, ha4, port_mac);
 }

@@ -246,10 +246,17 @@ static int port_init(struct dp_ctx *ctx, enum dp_port_role role, const struct ha
 		return rc;
 	/* hadp enforces the MTU itself (the downlink's Packet Too Big); the device is told when its
 	 * driver takes it, so that it also receives frames that large */
+	/* a driver without an MTU (virtual devices: -ENOTSUP) carries what the link does, the
+	 * configured value; one that refuses it (beyond the NIC's maximum) keeps its own, which
+	 * then is the limit */
 	p->mtu = pc->mtu;
-	if ((rc = rte_eth_dev_set_mtu(p->port_id, pc->mtu)) != 0)
-		RTE_LOG(NOTICE, USER1, "hadp: %s keeps its own MTU (%s); hadp sends at most %u\n",
-			pc->device, rte_strerror(-rc), pc->mtu);
+	uint16_t dev_mtu;
+	if ((rc = rte_eth_dev_set_mtu(p->port_id, pc->mtu)) != 0 && rc != -ENOTSUP &&
+	    rte_eth_dev_get_mtu(p->port_id, &dev_mtu) == 0 && dev_mtu < pc->mtu) {
+		RTE_LOG(WARNING, USER1, "hadp: %s keeps its MTU of %u (%s), not %u: hadp sends at "
+			"most %u\n", pc->device, dev_mtu, rte_strerror(-rc), pc->mtu, dev_mtu);
+		p->mtu = dev_mtu;
+	}
 	union dp_next_hop nh = { .word = 0 };
 	memcpy(nh.mac.addr_bytes, pc->next_hop_mac, 6);
 	/* a router given by address has no MAC until dp_neigh resolves it */
@@ -371,9 +378,13 @@ static int shared_objects_init(struct dp_ctx *ctx)
 			rte_strerror(rte_errno));
 		return -1;
 	}
+	/* every frame in one mbuf (hadp never chains them): the largest port MTU's frame, with
+	 * a VLAN tag, fits the data room */
+	uint32_t frame = RTE_MAX(dp->access.mtu, dp->core.mtu) + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN;
+	uint16_t room = (uint16_t)(RTE_PKTMBUF_HEADROOM + RTE_MAX(frame, (uint32_t)RTE_MBUF_DEFAULT_DATAROOM));
 	ctx->pool = rte_pktmbuf_pool_create(HA_SHM_MBUF_POOL, dp->mbufs, dp->mbuf_cache,
 					    RTE_ALIGN(sizeof(struct ha_pkt_meta), RTE_MBUF_PRIV_ALIGN),
-					    RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+					    room, socket);
 	ctx->punt = rte_ring_create(HA_SHM_RING_PUNT, PUNT_RING_SIZE, socket, RING_F_SC_DEQ);
 	ctx->tx = rte_ring_create(HA_SHM_RING_TX, TX_RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	ctx->cmd = rte_ring_create_elem(HA_SHM_RING_CMD, sizeof(struct ha_cmd), CMD_RING_SIZE,
@@ -513,7 +524,7 @@ int main(int argc, char **argv)
 		w->lcore_id = lcore;
 		w->index = idx;
 		w->stats = &ctx->stats[idx];
-		w->policer.tokens[0] = 0;
+		w->policer.last_tsc = rte_rdtsc();
 		for (unsigned r = 0; r < HA_PUNT__COUNT; r++)
 			w->policer.tokens[r] = ctx->punt_burst;
 		idx++;

@@ -58,7 +58,7 @@ def config(work, name, rx_port, pcap, mbufs, esp=False):
   lcores: {{ main: 0, workers: [1] }}
   mempool: {{ mbufs: {mbufs}, cache: 512 }}
   ports:
-    access: {{ device: {dev['access']}, devargs: "{args['access']}", mtu: 9000 }}
+    access: {{ device: {dev['access']}, devargs: "{args['access']}", mtu: 1600 }}
     core: {{ device: {dev['core']}, devargs: "{args['core']}" }}
   tables: {{ max_bindings: 1048576, max_sas: 4096 }}
 home_agent:

@@ -292,20 +292,6 @@ static int cmd_pcap(const struct opts *o, struct gen *g)
 	return 0;
 }
 
-/* RFC 3948 ESP in UDP as the HA sends it, from its port 4500 (the classifier reads UDP as the
- * HA receives it, to 4500): p becomes HA_PKT_ESP. */
-static bool natt_esp(const uint8_t *frame, struct ha_pkt *p)
-{
-	if (p->cls != HA_PKT_IP || !p->udp || p->sport != HA_UDP_PORT_IKE_NATT ||
-	    p->outer.ver != 4 || p->outer.end < p->udp_off + 8 + 8 ||
-	    ha_rd32(frame + p->udp_off + 8) == 0 /* the non-ESP marker: IKE */)
-		return false;
-	p->cls = HA_PKT_ESP;
-	p->esp_off = p->udp_off + 8;
-	p->esp_spi = ha_rd32(frame + p->esp_off);
-	return true;
-}
-
 /* Downlink payload ESP: from the HA to the care-of address of the binding whose outbound SA
  * it names, and, opened under that SA, the user packet from the correspondent to that
  * binding's home address. */
@@ -374,7 +360,7 @@ static int cmd_verify(const struct opts *o, struct gen *g)
 				good = p.cls == HA_PKT_IP &&
 				       (p.outer.ver == 6 ? !memcmp(&p.outer.dst6, &g->cn6, 16)
 							 : p.outer.dst4.s_addr == g->cn4.s_addr);
-			} else if (p.cls == HA_PKT_ESP || natt_esp(data, &p)) {
+			} else if (p.cls == HA_PKT_ESP) { /* plain, or in UDP from 4500 (RFC 3948) */
 				good = esp_down_ok(g, data, &p);
 			} else if (p.cls == HA_PKT_TUNNEL) {
 				/* from the HA to a care-of address, the user packet to a home address */

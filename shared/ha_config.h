@@ -50,6 +50,7 @@
 #define HA_CFG_MAX_BINDING_RANGES  64
 #define HA_CFG_MAX_ROUTES          256
 #define HA_CFG_KEY_MAX             36      /**< ESP key incl. GCM salt */
+#define HA_CFG_ACCESS_MTU_MIN      1376    /**< 1280 inside IPv6 + ESP AES-CBC/HMAC-SHA256 */
 #define HA_CFG_AUTH_KEY_MAX        32
 
 /* ---- enumerations: one list each, names are the YAML spellings ---- */

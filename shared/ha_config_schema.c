@@ -480,6 +480,14 @@ static int walk_ports(struct cfg_ctx *c, const struct ynode *n, struct ha_config
 	size_t o = cfg_push_key(c, "access");
 	if (walk_port(c, m.v[K_ACCESS], &dp->access, dp->n_workers) < 0)
 		return -1;
+	/* IPv6's 1280 (RFC 8200 5) must fit the largest tunnel: an IPv6 outer header and ESP
+	 * with AES-CBC (8 + 16 IV + up to 15 padding + 2 + 16 ICV) */
+	if (dp->access.mtu < HA_CFG_ACCESS_MTU_MIN) {
+		cfg_push_key(c, "mtu");
+		return cfg_fail(c, ynode_map_get(m.v[K_ACCESS], "mtu"),
+				"mtu %u leaves less than IPv6's 1280 octets inside a tunnel with ESP; "
+				"at least %u", dp->access.mtu, HA_CFG_ACCESS_MTU_MIN);
+	}
 	cfg_pop(c, o);
 	o = cfg_push_key(c, "core");
 	if (walk_port(c, m.v[K_CORE], &dp->core, dp->n_workers) < 0)

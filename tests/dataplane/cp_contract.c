@@ -172,19 +172,24 @@ int main(int argc, char **argv)
 
 	/* a restarted control plane re-asserts what it holds between sync begin and end; what it
 	 * did not re-assert is swept, the YAML's static bindings (generation 0) stay */
-	c = (struct ha_cmd){ .type = HA_CMD_SYNC_BEGIN, .generation = 2 };
-	CHECK(command(&c) == 0, "sync begin");
-	c = (struct ha_cmd){ .type = HA_CMD_BINDING_UPSERT, .generation = 2 };
+	c = (struct ha_cmd){ .type = HA_CMD_BINDING_UPSERT, .generation = 1 };
 	inet_pton(AF_INET6, "2001:db8:100:a::", c.binding.home_prefix);
 	c.binding.home_prefix_len = 64;
 	inet_pton(AF_INET6, "2001:db8:aaaa::a", c.binding.coa);
-	CHECK(command(&c) == 0, "a binding re-asserted during the sync");
+	CHECK(command(&c) == 0, "a second binding of generation 1");
+	c = (struct ha_cmd){ .type = HA_CMD_SYNC_BEGIN, .generation = 2 };
+	CHECK(command(&c) == 0, "sync begin");
+	c = (struct ha_cmd){ .type = HA_CMD_BINDING_UPSERT, .generation = 2 };
+	inet_pton(AF_INET6, "2001:db8:100:9::", c.binding.home_prefix);
+	c.binding.home_prefix_len = 64;
+	inet_pton(AF_INET6, "2001:db8:aaaa::9", c.binding.coa);
+	CHECK(command(&c) == 0, "the first re-asserted during the sync");
 	c = (struct ha_cmd){ .type = HA_CMD_SYNC_END, .generation = 2 };
 	CHECK(command(&c) == 0, "sync end");
 	c = (struct ha_cmd){ .type = HA_CMD_BINDING_DELETE };
-	inet_pton(AF_INET6, "2001:db8:100:9::", c.binding.home_prefix);
+	inet_pton(AF_INET6, "2001:db8:100:a::", c.binding.home_prefix);
 	c.binding.home_prefix_len = 64;
-	CHECK(command(&c) == -ENOENT, "the binding of generation 1, not re-asserted, was swept");
+	CHECK(command(&c) == -ENOENT, "the second, not re-asserted, was swept");
 
 	/* the punted BU, with what the dataplane saw */
 	void *pm = NULL;

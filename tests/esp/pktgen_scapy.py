@@ -82,11 +82,12 @@ def scapy_sa(spi, algo, klen, esn, coa, natp, outbound):
     return SecurityAssociation(ESP, **kw)
 
 
-def uplink(pktgen, cfg, work):
-    out = f"{work}/up.pcap"
+def uplink(pktgen, cfg, work, family):
+    """family 6: IPv6 user packets from the home addresses; 4: IPv4 ones (next header 4)."""
+    out = f"{work}/up{family}.pcap"
     r = subprocess.run([pktgen, "pcap", "-c", cfg, "-o", out, "--direction", "up", "--size", "64",
-                        "--packets", "40", "--order", "seq", "--first", "0"],
-                       capture_output=True, text=True)
+                        "--packets", "40", "--order", "seq", "--first", "0",
+                        "--family", str(family)], capture_output=True, text=True)
     check(r.returncode == 0, f"ha-pktgen pcap: {r.returncode} {r.stderr}")
     check("cannot seal" in r.stderr and "aes-cbc-128" in r.stderr,
           f"the AES-CBC binding is left out and said so: {r.stderr!r}")
@@ -116,14 +117,14 @@ def uplink(pktgen, cfg, work):
         except Exception as e:  # scapy raises on a bad ICV
             check(False, f"packet {i}: scapy decrypts SPI {spi_in:#x} ({algo}, esn {esn}): {e}")
             continue
-        hoa = prefix + "1"
-        check(IPv6 in inner and inner[IPv6].src == hoa and inner[IPv6].dst == CN6,
-              f"packet {i}: the user packet from {hoa} to {CN6}: {inner.summary()}")
-        if UDP in inner:
+        L3, hoa, cn = (IPv6, prefix + "1", CN6) if family == 6 else (IP, hoa4, CN4)
+        check(L3 in inner and inner[L3].src == hoa and inner[L3].dst == cn,
+              f"packet {i}: the user packet from {hoa} to {cn}: {inner.summary()}")
+        if L3 in inner and UDP in inner:
             u = inner[UDP]
             chk = u.chksum
             u.chksum = None
-            check(IPv6(bytes(inner[IPv6]))[UDP].chksum == chk, f"packet {i}: the user packet's UDP checksum")
+            check(L3(bytes(inner[L3]))[UDP].chksum == chk, f"packet {i}: the user packet's UDP checksum")
         seqs.setdefault(spi_in, []).append(esp.seq)
     for u in UES:
         s = seqs.get(u[0], [])
@@ -171,7 +172,8 @@ def main():
     os.makedirs(work, exist_ok=True)
     cfg = f"{work}/esp.yaml"
     config(cfg)
-    uplink(pktgen, cfg, work)
+    uplink(pktgen, cfg, work, 6)
+    uplink(pktgen, cfg, work, 4)
     downlink(pktgen, cfg, work)
     return check.summary("pktgen ESP against scapy")
 
