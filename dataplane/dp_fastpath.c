@@ -590,6 +590,58 @@ static void set_punt_meta(struct rte_mbuf *m, uint16_t port, uint8_t reason, uin
 	}
 }
 
+#define DP_FRAGS_MAX 8 /* a 9,000-octet packet into a 1,280-octet tunnel */
+
+/* RFC 791 2.3: a router cuts an IPv4 packet without DF that the next link cannot carry; a
+ * packet with options is not cut (each fragment would need the options with the copy flag). */
+static inline bool may_fragment(const struct rte_mbuf *m, const struct desc *x)
+{
+	const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, x->inner_off);
+	return x->inner_ver == 4 && ip[0] == 0x45 && !(ip[6] & 0x40);
+}
+
+/* The IPv4 packet starting m (user_packet() done) cut into fragments of at most room octets,
+ * each a whole IPv4 packet (RFC 791 3.2: offsets in 8-octet units, MF on all but the last,
+ * which keeps the packet's own), m the first. @return how many are in out; 0 when it was
+ * dropped (more than max fragments, no mbufs), the reason counted. */
+static unsigned fragment4(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mbuf *m,
+			  uint32_t room, struct rte_mbuf **out, unsigned max)
+{
+	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t data = rte_be_to_cpu_16(*(uint16_t *)(ip + 2)) - 20u;
+	uint32_t chunk = room >= 28 ? (room - 20u) / 8u * 8u : 0;
+	unsigned nf = chunk ? (data + chunk - 1u) / chunk : UINT32_MAX;
+
+	if (nf > max) {
+		dp_drop(w->stats, DP_D_TOO_BIG, m);
+		return 0;
+	}
+	if (nf > 1 && rte_pktmbuf_alloc_bulk(ctx->pool, out + 1, nf - 1) != 0) {
+		dp_drop(w->stats, DP_D_NO_ROOM, m);
+		return 0;
+	}
+	uint16_t frag = rte_be_to_cpu_16(*(uint16_t *)(ip + 6));
+	uint16_t off0 = frag & 0x1FFF, mf0 = frag & 0x2000;
+	out[0] = m;
+	for (unsigned k = nf; k-- > 0;) { /* the first last: its data moves from under the others */
+		uint32_t len = RTE_MIN(chunk, data - k * chunk);
+		uint8_t *f = k ? (uint8_t *)rte_pktmbuf_append(out[k], (uint16_t)(20 + len)) : ip;
+		if (k) {
+			memcpy(f, ip, 20);
+			memcpy(f + 20, ip + 20 + k * chunk, len);
+		} else {
+			rte_pktmbuf_trim(m, (uint16_t)(m->data_len - 20 - len));
+		}
+		*(uint16_t *)(f + 2) = rte_cpu_to_be_16((uint16_t)(20 + len));
+		uint16_t mf = k + 1 < nf ? 0x2000 : mf0;
+		*(uint16_t *)(f + 6) = rte_cpu_to_be_16((uint16_t)(mf | (off0 + k * chunk / 8)));
+		*(uint16_t *)(f + 10) = 0;
+		*(uint16_t *)(f + 10) = (uint16_t)~rte_raw_cksum(f, 20);
+	}
+	w->stats->c[DP_C_FRAGMENTED]++;
+	return nf;
+}
+
 /* A downlink packet the access link cannot carry becomes the ICMP error about it, for the
  * control thread to send on the core port (policed like a punt). @return true if so. */
 static bool too_big(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mbuf *m,
@@ -836,7 +888,7 @@ static void esp_downlink(struct dp_worker *w, const struct dp_ctx *ctx, struct r
 			 const struct dp_binding *const *b, struct dp_sa **sa, unsigned n,
 			 struct txq *t)
 {
-	uint8_t reason[DP_BURST];
+	uint8_t reason[DP_OUT_MAX];
 
 	if (!n)
 		return;
@@ -870,9 +922,9 @@ void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_
 	uint32_t k4[DP_BURST];
 	uint8_t i6[DP_BURST], i4[DP_BURST], ie[DP_BURST];
 	const struct dp_binding *b6[DP_BURST], *b4[DP_BURST], *bind[DP_BURST];
-	struct rte_mbuf *punt[DP_BURST], *local[DP_BURST], *enc[DP_BURST];
-	const struct dp_binding *enc_b[DP_BURST];
-	struct dp_sa *enc_sa[DP_BURST];
+	struct rte_mbuf *punt[DP_BURST], *local[DP_BURST], *enc[DP_OUT_MAX];
+	const struct dp_binding *enc_b[DP_OUT_MAX];
+	struct dp_sa *enc_sa[DP_OUT_MAX];
 	unsigned n6 = 0, n4 = 0, np = 0, nl = 0, ne = 0, nenc = 0;
 	uint64_t tsc = 0;
 
@@ -954,8 +1006,37 @@ void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_
 			continue;
 		}
 		if (!from_access && unlikely(tunnelled_len(b, x[i].inner_len) > dst->mtu)) {
-			if (too_big(w, ctx, m, &x[i], tunnel_room(b, dst->mtu)))
-				local[nl++] = m;
+			uint32_t room = tunnel_room(b, dst->mtu);
+			if (!may_fragment(m, &x[i])) {
+				if (too_big(w, ctx, m, &x[i], room))
+					local[nl++] = m;
+				continue;
+			}
+			if (b->sa_out && b->sa_out->owner != w->index) {
+				handoff(w, ctx, m, b->sa_out->owner); /* its owner cuts it */
+				continue;
+			}
+			if ((why = user_packet(m, &x[i])) >= 0) {
+				dp_drop(w->stats, (enum dp_counter)why, m);
+				continue;
+			}
+			/* room for the fragments and a packet for each one still to come */
+			unsigned used = t->n + nenc + (n - i - 1u);
+			struct rte_mbuf *f[DP_FRAGS_MAX];
+			unsigned nf = fragment4(w, ctx, m, room, f,
+						RTE_MIN((unsigned)DP_FRAGS_MAX, DP_OUT_MAX - used));
+			for (unsigned k = 0; k < nf; k++) {
+				if (b->sa_out) {
+					enc[nenc] = f[k];
+					enc_b[nenc] = b;
+					enc_sa[nenc++] = b->sa_out;
+				} else if ((why = outer_header(b, dst, f[k], IPPROTO_IPIP)) >= 0) {
+					dp_drop(w->stats, (enum dp_counter)why, f[k]);
+				} else {
+					w->stats->c[DP_C_DOWNLINK]++;
+					t->pkts[t->n++] = f[k];
+				}
+			}
 			continue;
 		}
 		if (!from_access && b->sa_out) {

@@ -6,9 +6,13 @@
 
 #include "dp_ctx.h"
 
+/* What one burst may send on a port: a packet each, and the fragments of the downlink's IPv4
+ * packets that their tunnel cannot carry whole. */
+#define DP_OUT_MAX (2 * DP_BURST)
+
 struct txq {
 	uint16_t n;
-	struct rte_mbuf *pkts[DP_BURST];
+	struct rte_mbuf *pkts[DP_OUT_MAX];
 };
 
 /* Packets a burst sends, per egress port; the caller transmits them. */

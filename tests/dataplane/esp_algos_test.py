@@ -11,6 +11,9 @@ packet each way:
     under the UE's inbound SA and finds the user packet, hop limit / TTL spent;
   - uplink: scapy encrypts what the UE sends; hadp decrypts, checks it against the binding and
     forwards the user packet to the core side.
+A 1,481-octet IPv4 packet without DF to each UE does not fit its ESP tunnel on the 1500-octet
+access link: hadp cuts it (RFC 791) and encrypts each fragment; scapy decrypts both and puts the
+packet back together.
 Every packet is accounted for (esp-encrypted, esp-decrypted, no drop), and no mbuf is left in
 use. (scapy 2.5 leaves the ESN high bits out of HMAC ICVs, so ESN is tried with AES-GCM only;
 tests/esp/scapy_esp.py covers ESN with HMAC against the engine itself.)
@@ -26,7 +29,7 @@ from hadp_harness import (HA4, HA6, MAC_ACCESS_NH, MAC_CORE_NH, Checks,  # noqa:
                           pcap_config, run_hadp)
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-from scapy.all import IP, UDP, Ether, IPv6, Raw, raw, rdpcap, wrpcap  # noqa: E402
+from scapy.all import IP, UDP, Ether, IPv6, Raw, defragment, raw, rdpcap, wrpcap  # noqa: E402
 from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
 
 CN6, CN4 = "2001:db8:9::1", "198.51.100.1"
@@ -101,6 +104,10 @@ def main():
         hoa6 = prefix + "1"
         down.append(eth(IPv6(src=CN6, dst=hoa6, hlim=64) / UDP(sport=7, dport=9) / Raw(marker(name + "-down6"))))
         down.append(eth(IP(src=CN4, dst=hoa4, ttl=64) / UDP(sport=7, dport=9) / Raw(marker(name + "-down4"))))
+        # a 1,481-octet IPv4 packet without DF: too big for an ESP tunnel on a 1500 link, so
+        # cut first (RFC 791), each fragment encrypted
+        down.append(eth(IP(src=CN4, dst=hoa4, ttl=64, id=0x5100 + i, flags=0) / UDP(sport=7, dport=9) /
+                        Raw(marker(name + "-frag").ljust(1481 - 28, b"."))))
         s = scapy_sa(ue, spis(i)[0], False)
         for seq, inner in ((1, IPv6(src=hoa6, dst=CN6, hlim=64) / UDP(sport=9, dport=7) / Raw(marker(name + "-up6"))),
                            (2, IP(src=hoa4, dst=CN4, ttl=64) / UDP(sport=9, dport=7) / Raw(marker(name + "-up4")))):
@@ -119,8 +126,9 @@ def main():
         name, coa = ue[0], ue[6]
         sout = spis(i)[1]
         mine = [p for p in access_out if ESP in p and p[ESP].spi == sout]
-        check(len(mine) == 2, f"{name}: {len(mine)} downlink ESP packets under SPI {sout:#x}, want 2")
-        got = {}
+        check(len(mine) == 4, f"{name}: {len(mine)} downlink ESP packets under SPI {sout:#x}, "
+              "want 4 (two packets, two fragments)")
+        got, frags = {}, []
         for p in mine:
             outer = p[IPv6] if ":" in coa else p[IP]
             check(outer.src == (HA6 if ":" in coa else HA4) and outer.dst == coa,
@@ -134,7 +142,14 @@ def main():
             for v in ("6", "4"):
                 if marker(f"{name}-down{v}") in raw(d):
                     got[v] = d
+            check(len(outer) <= 1500, f"{name}: {len(outer)} octets on the 1500 access link")
+            if IP in d and d[IP].id == 0x5100 + i:
+                frags.append(d[IP])
         check(set(got) == {"6", "4"}, f"{name}: downlink user packets scapy found: {sorted(got)}")
+        whole = defragment(frags)
+        check(len(frags) == 2 and len(whole) == 1 and len(whole[0]) == 1481 and
+              marker(name + "-frag") in raw(whole[0]) and whole[0].ttl == 63,
+              f"{name}: the 1,481-octet packet in {len(frags)} encrypted fragments, put back whole")
         if "6" in got:
             check(got["6"][IPv6].dst == ue[7] + "1" and got["6"][IPv6].hlim == 63,
                   f"{name}: the IPv6 user packet to its home address, hop limit 63")
@@ -154,8 +169,8 @@ def main():
 
     c = stats["counters"]
     n = 2 * len(UES)
-    for k, v in (("esp-encrypted", n), ("esp-decrypted", n), ("downlink-encapsulated", n),
-                 ("uplink-decapsulated", n)):
+    for k, v in (("esp-encrypted", 2 * n), ("esp-decrypted", n), ("downlink-encapsulated", 2 * n),
+                 ("uplink-decapsulated", n), ("ipv4-fragmented", len(UES))):
         check(c.get(k) == v, f"counter {k}: {c.get(k)}, want {v}")
     drops = {k: v for k, v in c.items() if k.startswith("drop-") and v}
     check(not drops, f"no drop: {drops} {stats['esp_errors']}")

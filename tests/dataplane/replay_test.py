@@ -19,7 +19,7 @@ logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import (ARP, ICMP, ICMPv6EchoReply, ICMPv6EchoRequest,  # noqa: E402
                        ICMPv6DestUnreach, ICMPv6PacketTooBig,
                        ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptDstLLAddr, IP, UDP,
-                       Ether, IPv6, Raw,
+                       Ether, IPOption_NOP, IPv6, Raw, defragment,
                        rdpcap, wrpcap, raw)
 from scapy.layers.inet6 import IPv6ExtHdrDestOpt, HAO, MIP6MH_BU  # noqa: E402
 from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
@@ -125,8 +125,8 @@ def big6(ue, name, length):
                Raw(marker(name).ljust(length - 48, b".")))
 
 
-def big4(ue, name, length, df=True):
-    return eth(IP(src=CN4, dst=UE[ue][1], ttl=64, flags="DF" if df else 0) /
+def big4(ue, name, length, df=True, ident=1):
+    return eth(IP(src=CN4, dst=UE[ue][1], ttl=64, id=ident, flags="DF" if df else 0) /
                UDP(sport=7, dport=9) / Raw(marker(name).ljust(length - 28, b".")))
 
 
@@ -338,8 +338,14 @@ def build_cases():
     case("too-big6-udp", "core", big6(2, "too-big6-udp", 1473), ("punt", "too-big"))
     case("mtu-fits4", "core", big4(1, "mtu-fits4", 1480), ("fwd", "access", tunnelled_to(1, 4, 4)))
     case("too-big4-df", "core", big4(1, "too-big4-df", 1481), ("punt", "too-big"))
-    case("too-big4-no-df", "core", big4(1, "too-big4-no-df", 1481, df=False),
-         ("drop", "drop-too-big"))
+    # RFC 791 2.3 / 3.2: without DF the packet is cut to fit the tunnel, each fragment tunnelled
+    case("frag4", "core", big4(1, "frag4", 1481, df=False, ident=0x4242),
+         ("frag", "access", 1, 0x4242, 2))
+    case("frag4-udp", "core", big4(2, "frag4-udp", 1500, df=False, ident=0x4343),
+         ("frag", "access", 2, 0x4343, 2))
+    bad_opt = eth(IP(src=CN4, dst=UE[1][1], ttl=64, flags=0, options=[IPOption_NOP()] * 4) /
+                  UDP(sport=7, dport=9) / Raw(marker("too-big4-options").ljust(1481 - 32, b".")))
+    case("too-big4-options", "core", bad_opt, ("drop", "drop-too-big"))
     # RFC 4443 2.4(e): no error about an error
     case("too-big6-about-an-error", "core",
          eth(IPv6(src=CN6, dst=UE[0][0], hlim=64) / ICMPv6DestUnreach() /
@@ -540,6 +546,43 @@ def main():
                     errs.append(f"outer {p[IPv6].src} -> {p[IPv6].dst} nh {p[IPv6].nh}")
                 if d[IPv6].hlim != 63 or d[IPv6].dst != ESP_UE[0]:
                     errs.append(f"inner {d.summary()} hop limit {d[IPv6].hlim}")
+            if errs:
+                failed += 1
+                print(f"FAIL {name}: " + "; ".join(errs))
+            else:
+                passed += 1
+            continue
+        if expect[0] == "frag":
+            # the fragments, each in the binding's tunnel, put back together by scapy
+            _, oport, ue, ident, nfrags = expect
+            want_counters["downlink-encapsulated"] = want_counters.get("downlink-encapsulated", 0) + nfrags
+            want_counters["ipv4-fragmented"] = want_counters.get("ipv4-fragmented", 0) + 1
+            frags = []
+            for p in out[oport]:
+                if IP not in p or p[IP].dst != UE[ue][2]:
+                    continue
+                inner = p[IP].payload
+                if UE[ue][3]:
+                    inner = inner.payload  # after UDP 4191
+                inner = IP(raw(inner))
+                if inner.id == ident and inner.src == CN4:
+                    frags.append((p, inner))
+            if len(frags) != nfrags:
+                errs.append(f"{len(frags)} fragments, want {nfrags}")
+            else:
+                for p, f in frags:
+                    if len(p[IP]) > 1500 or f.ttl != 63:
+                        errs.append(f"fragment of {len(p[IP])} octets in its tunnel, TTL {f.ttl}")
+                    chk = IP(raw(f))
+                    del chk.chksum
+                    if IP(raw(chk)).chksum != f.chksum:
+                        errs.append("fragment header checksum")
+                whole = defragment([f for _, f in frags])
+                orig = pkt[IP].copy()
+                orig.ttl = 63
+                del orig.chksum
+                if len(whole) != 1 or raw(whole[0][IP].payload) != raw(IP(raw(orig)).payload):
+                    errs.append("reassembled, the fragments are not the packet")
             if errs:
                 failed += 1
                 print(f"FAIL {name}: " + "; ".join(errs))
