@@ -537,23 +537,11 @@ static void gcm_direct(IMB_MGR *mgr, const struct dp_sa *sa, struct dp_esp_pkt_s
 	struct gcm_context_data gctx;
 	uint8_t *ct = st->esp + ESP_HDR_LEN + sa->iv_len;
 	uint8_t *tag = encrypt ? ct + st->ct_len : st->icv;
-	const uint64_t aad_len = sa->esn ? 12 : 8;
+	/* the manager's single-buffer GCM for this key size and direction (IMB_AES*_GCM_ENC/DEC) */
+	aes_gcm_enc_dec_t gcm = sa->key_len == 16 ? (encrypt ? mgr->gcm128_enc : mgr->gcm128_dec)
+						   : (encrypt ? mgr->gcm256_enc : mgr->gcm256_dec);
 
-	if (sa->key_len == 16) {
-		if (encrypt)
-			IMB_AES128_GCM_ENC(mgr, &sa->k.gcm, &gctx, ct, ct, st->ct_len, st->iv,
-					   st->aad, aad_len, tag, 16);
-		else
-			IMB_AES128_GCM_DEC(mgr, &sa->k.gcm, &gctx, ct, ct, st->ct_len, st->iv,
-					   st->aad, aad_len, tag, 16);
-	} else {
-		if (encrypt)
-			IMB_AES256_GCM_ENC(mgr, &sa->k.gcm, &gctx, ct, ct, st->ct_len, st->iv,
-					   st->aad, aad_len, tag, 16);
-		else
-			IMB_AES256_GCM_DEC(mgr, &sa->k.gcm, &gctx, ct, ct, st->ct_len, st->iv,
-					   st->aad, aad_len, tag, 16);
-	}
+	gcm(&sa->k.gcm, &gctx, ct, ct, st->ct_len, st->iv, st->aad, sa->esn ? 12 : 8, tag, 16);
 }
 
 /*

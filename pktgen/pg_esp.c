@@ -101,22 +101,12 @@ static void gcm(struct pg_esp *e, const struct ha_config_sa *c, struct pg_esp_sa
 		uint64_t aad_len, uint8_t *tag)
 {
 	struct gcm_context_data ctx;
+	/* the manager's single-buffer GCM for this key size and direction (IMB_AES*_GCM_ENC/DEC) */
+	aes_gcm_enc_dec_t fn = c->encryption == HA_CFG_ENC_AES_GCM_128
+				       ? (enc ? e->mgr->gcm128_enc : e->mgr->gcm128_dec)
+				       : (enc ? e->mgr->gcm256_enc : e->mgr->gcm256_dec);
 
-	if (c->encryption == HA_CFG_ENC_AES_GCM_128) {
-		if (enc)
-			IMB_AES128_GCM_ENC(e->mgr, &s->key, &ctx, text, text, len, nonce, aad,
-					   aad_len, tag, 16);
-		else
-			IMB_AES128_GCM_DEC(e->mgr, &s->key, &ctx, text, text, len, nonce, aad,
-					   aad_len, tag, 16);
-	} else {
-		if (enc)
-			IMB_AES256_GCM_ENC(e->mgr, &s->key, &ctx, text, text, len, nonce, aad,
-					   aad_len, tag, 16);
-		else
-			IMB_AES256_GCM_DEC(e->mgr, &s->key, &ctx, text, text, len, nonce, aad,
-					   aad_len, tag, 16);
-	}
+	fn(&s->key, &ctx, text, text, len, nonce, aad, aad_len, tag, 16);
 }
 
 size_t pg_esp_seal(struct pg_esp *e, uint32_t sa_index, uint8_t nh, const uint8_t *plain,
