@@ -15,6 +15,9 @@ import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from hadp_harness import Checks  # noqa: E402
+
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import (ARP, ICMP, ICMPv6EchoReply, ICMPv6EchoRequest,  # noqa: E402
                        ICMPv6DestUnreach, ICMPv6PacketTooBig,
@@ -501,7 +504,7 @@ def main():
     stats = json.load(open(stats_path))
     out = {port: rdpcap(f"{work}/{port}_out.pcap") for port in ("access", "core")}
 
-    passed = failed = 0
+    check = Checks()
     want_counters, want_errors, want_punt, want_esp = {}, {}, {}, {}
     for name, port, pkt, expect in CASES:
         errs = []
@@ -546,11 +549,7 @@ def main():
                     errs.append(f"outer {p[IPv6].src} -> {p[IPv6].dst} nh {p[IPv6].nh}")
                 if d[IPv6].hlim != 63 or d[IPv6].dst != ESP_UE[0]:
                     errs.append(f"inner {d.summary()} hop limit {d[IPv6].hlim}")
-            if errs:
-                failed += 1
-                print(f"FAIL {name}: " + "; ".join(errs))
-            else:
-                passed += 1
+            check(not errs, f"{name}: " + "; ".join(errs))
             continue
         if expect[0] == "frag":
             # the fragments, each in the binding's tunnel, put back together by scapy
@@ -583,11 +582,7 @@ def main():
                 del orig.chksum
                 if len(whole) != 1 or raw(whole[0][IP].payload) != raw(IP(raw(orig)).payload):
                     errs.append("reassembled, the fragments are not the packet")
-            if errs:
-                failed += 1
-                print(f"FAIL {name}: " + "; ".join(errs))
-            else:
-                passed += 1
+            check(not errs, f"{name}: " + "; ".join(errs))
             continue
         if expect[0] == "fwd":
             want_counters[{"access": "downlink-encapsulated", "core": "uplink-decapsulated"}[expect[1]]] = \
@@ -607,11 +602,7 @@ def main():
                     want_esp[expect[3]] = want_esp.get(expect[3], 0) + 1
             else:
                 want_punt[expect[1]] = want_punt.get(expect[1], 0) + 1
-        if errs:
-            failed += 1
-            print(f"FAIL {name}: " + "; ".join(errs))
-        else:
-            passed += 1
+        check(not errs, f"{name}: " + "; ".join(errs))
 
     # the dataplane's own answers, on the control thread's queue of the core port
     answers = rdpcap(f"{work}/core_ctl.pcap")
@@ -630,11 +621,7 @@ def main():
             IPv6(raw(chk))[ICMPv6ND_NA].cksum == n[ICMPv6ND_NA].cksum
     else:
         ok = False
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL ARP/NA answers: {[p.summary() for p in answers]}")
+    check(ok, f"ARP/NA answers: {[p.summary() for p in answers]}")
 
     # echo replies: from the address asked, to the sender's link-layer address, data back
     ok = True
@@ -662,11 +649,7 @@ def main():
             chk.chksum == r[IP].chksum and chk[ICMP].chksum == r[ICMP].chksum
     else:
         ok = False
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL echo replies: {[p.summary() for p in r6 + r4]}")
+    check(ok, f"echo replies: {[p.summary() for p in r6 + r4]}")
 
     # Packet Too Big / Fragmentation Needed: from the HA to the source, the MTU left inside
     # the tunnel, as much of the packet as fits 1280 / 576 octets, routed to the source (the
@@ -689,11 +672,7 @@ def main():
                 errs.append(f"{len(p[IPv6])} octets, want 1280 (as much as fits)")
             if IPv6(raw(chk))[ICMPv6PacketTooBig].cksum != p[ICMPv6PacketTooBig].cksum:
                 errs.append("checksum")
-        if errs:
-            failed += 1
-            print(f"FAIL {name}: " + "; ".join(errs))
-        else:
-            passed += 1
+        check(not errs, f"{name}: " + "; ".join(errs))
     fn = [q for q in answers if ICMP in q and q[ICMP].type == 3]
     errs = []
     if len(fn) != 1:
@@ -712,11 +691,7 @@ def main():
             errs.append(f"{len(p[IP])} octets, want 576 with the packet's start")
         if chk.chksum != p[IP].chksum or chk[ICMP].chksum != p[ICMP].chksum:
             errs.append("checksums")
-    if errs:
-        failed += 1
-        print("FAIL too-big4-df: " + "; ".join(errs))
-    else:
-        passed += 1
+    check(not errs, "too-big4-df: " + "; ".join(errs))
 
     # every packet is accounted for by exactly the expected counters
     c = stats["counters"]
@@ -734,28 +709,17 @@ def main():
     checks += [(k, v) for k, v in want_counters.items()]
     checks += [(k, 0) for k in c if k.startswith("drop-") and k not in want_counters]
     for k, v in checks:
-        if c.get(k) != v:
-            failed += 1
-            print(f"FAIL counter {k}: {c.get(k)}, expected {v}")
-        else:
-            passed += 1
-    if stats["decode_errors"] != want_errors:
-        failed += 1
-        print(f"FAIL decode errors {stats['decode_errors']}, expected {want_errors}")
-    if stats["esp_errors"] != want_esp:
-        failed += 1
-        print(f"FAIL ESP errors {stats['esp_errors']}, expected {want_esp}")
-    if {k: v for k, v in stats["punt"].items() if v} != want_punt:
-        failed += 1
-        print(f"FAIL punt reasons {stats['punt']}, expected {want_punt}")
-    if stats["mbufs_in_use"] != 0:
-        failed += 1
-        print(f"FAIL mbuf leak: {stats['mbufs_in_use']} mbufs still in use after shutdown")
-    if any(f.startswith(f"hadp-replay-{os.getpid()}map_") for f in os.listdir("/dev/hugepages")):
-        failed += 1
-        print("FAIL hugepage files left behind")
-    print(f"hadp replay: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+        check(c.get(k) == v, f"counter {k}: {c.get(k)}, expected {v}")
+    check(stats["decode_errors"] == want_errors,
+          f"decode errors {stats['decode_errors']}, expected {want_errors}")
+    check(stats["esp_errors"] == want_esp, f"ESP errors {stats['esp_errors']}, expected {want_esp}")
+    check({k: v for k, v in stats["punt"].items() if v} == want_punt,
+          f"punt reasons {stats['punt']}, expected {want_punt}")
+    check(stats["mbufs_in_use"] == 0,
+          f"mbuf leak: {stats['mbufs_in_use']} mbufs still in use after shutdown")
+    check(not any(f.startswith(f"hadp-replay-{os.getpid()}map_") for f in os.listdir("/dev/hugepages")),
+          "hugepage files left behind")
+    return check.summary("hadp replay")
 
 
 if __name__ == "__main__":
