@@ -511,8 +511,11 @@ static struct cp_binding *find_hoa(struct cp_ctx *c, const struct in6_addr *hoa)
 }
 
 /* The BRI: RFC 5846 layout, Revocation Trigger 1, P, V and G clear, no mobility option; to the
- * UE's care-of address with its home address in a HAO, as 004 5.4.3.1 says, in UDP when its BUs
- * come that way (to the port they come from: RFC 5555 4.1), under its signalling SA. 004 names
+ * UE's care-of address with a type 2 routing header to its home address, as a BA (RFC 5846,
+ * RFC 6275 6.4; 004 5.4.3.1's Home Address option is not sent: RFC 6275 6.3 and 9.3.1 make the
+ * UE answer a HAO naming an address it has no binding for with a Binding Error, see
+ * docs/controlplane.md), in UDP when its BUs come that way (to the port they come from: RFC 5555
+ * 4.1), under its signalling SA. 004 names
  * trigger 1 "Unspecified" after the revocation draft; RFC 5846 6.1 (and IANA) name value 1
  * "Administrative Reason" (0 is Unspecified): the value 004 asks for is kept, with the RFC's
  * name, which fits an operator's or the AAA's detach (docs/controlplane.md). */
@@ -523,12 +526,12 @@ static void bri_for(const struct cp_ctx *c, const struct cp_binding *b, struct c
 	memset(o, 0, sizeof(*o));
 	o->msg.type = MH_TYPE_BR;
 	o->msg.br = (struct mh_br){ .br_type = MH_BR_BRI, .trigger_status = 1, .seq = b->bri_seq };
-	o->hao = true;
-	o->hoa = b->hoa;
 	o->port = b->port;
 	o->spi_out = sab ? sab->spi_out : 0;
 	if (b->coa.family == AF_INET6) {
 		o->dst6 = b->coa.v6;
+		o->rh2 = true;
+		o->rh2_hoa = b->hoa;
 	} else {
 		o->dst6 = b->hoa;
 		o->udp = true;

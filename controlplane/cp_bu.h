@@ -163,8 +163,8 @@ struct cp_msg_out {
 	struct mh_msg msg;
 	uint16_t port;
 	struct in6_addr dst6;
-	bool hao;                    /* 004 5.4.3.1: the BRI carries the UE's home address in a HAO */
-	struct in6_addr hoa;
+	bool rh2;                    /* to a care-of address, with RH2 to the home address, as a BA */
+	struct in6_addr rh2_hoa;
 	bool udp;
 	struct in_addr udp_dst;
 	uint16_t udp_port;
@@ -173,7 +173,8 @@ struct cp_msg_out {
 
 /**
  * Network-initiated detach (004 5.4.3.1, RFC 5846 layout): start revoking the binding of hoa;
- * out gets the BRI (trigger 1, Administrative Reason; P V G clear, no options). The binding
+ * out gets the BRI (trigger 1, Administrative Reason; P V G clear, no options), addressed as a
+ * BA is (RFC 5846 / RFC 6275 6.4: RH2 to the home address; docs/controlplane.md). The binding
  * stays until the BRA, a lifetime-0 BU or its lifetime's end, never removed for want of a BRA.
  * @return 0, -ENOENT (no binding), -EALREADY.
  */

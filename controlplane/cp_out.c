@@ -96,7 +96,7 @@ void cp_out_bri(struct cp_out *o, const struct cp_msg_out *m)
 	if (!protected_or_lab(o, m->spi_out))
 		return;
 	struct ha_pkt_spec s = { .src6 = o->cfg->home_agent.ipv6_address, .dst6 = m->dst6,
-				 .hao = m->hao, .hoa = m->hoa };
+				 .rh2 = m->rh2, .rh2_hoa = m->rh2_hoa };
 	cp_out_mh(o, m->port, &m->msg, &s, m->udp, m->udp_dst, m->udp_port, m->spi_out);
 }
 

@@ -287,23 +287,17 @@ def main():
         if IPv6ExtHdrDestOpt not in p and IPv6ExtHdrRouting not in p and p[IPv6].nh == 135:
             bes.append(p)
             continue
-        if IPv6ExtHdrDestOpt in p:
-            d = p[IPv6ExtHdrDestOpt]
-            hao = [o for o in d.options if isinstance(o, HAO)]
-            check(p[IPv6].dst == COA and hao and hao[0].hoa == HOA and d.nh == 50,
-                  f"BRI to the care-of address with the home address in a HAO: {p.summary()}")
-            spi, mh, nh = esp_open(raw(d.payload), KEY_OUT)
-            check(spi == 0x6001 and nh == 135, f"BRI under SA 0x6001 ({spi:#x}, nh {nh})")
-            bris.append(mh)
-            continue
         if IPv6ExtHdrRouting not in p:
             continue
         rh = p[IPv6ExtHdrRouting]
-        check(p[IPv6].dst == COA and rh.addresses == [HOA] and rh.nh == 50,
-              f"BA to the care-of address with RH2 to the home address, in ESP: {p.summary()}")
+        # BA and BRI alike (RFC 6275 6.1.8, RFC 5846): to the care-of address, RH2 to the home
+        # address, in ESP under the HA's SA 0x6001
+        check(p[IPv6].dst == COA and rh.addresses == [HOA] and rh.nh == 50 and
+              IPv6ExtHdrDestOpt not in p,
+              f"BA/BRI to the care-of address with RH2 to the home address, in ESP: {p.summary()}")
         spi, mh, nh = esp_open(raw(rh.payload), KEY_OUT)
-        check(spi == 0x6001 and nh == 135, f"BA under the HA's SA 0x6001 ({spi:#x}, nh {nh})")
-        bas.append(mh)
+        check(spi == 0x6001 and nh == 135, f"under the HA's SA 0x6001 ({spi:#x}, nh {nh})")
+        (bris if mh[2] == 16 else bas).append(mh)
     check(len(bas) == 2, f"two BAs (the clear BU gets none), got {len(bas)}")
     # the rejection leaves at once, the acceptance once hadp has acknowledged the binding
     bas.sort(key=lambda mh: mh[6])

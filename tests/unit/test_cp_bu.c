@@ -461,7 +461,7 @@ static void register_ue(void)
 }
 
 /* The BRI: RFC 5846 layout, trigger 1, P V G clear, no options, to the care-of address with
- * the home address in a HAO, under the UE's SA; the binding stays until the BRA. */
+ * RH2 to the home address, under the UE's SA; the binding stays until the BRA. */
 Test(bu, detach_sends_a_bri_and_keeps_the_binding_until_the_bra)
 {
 	struct cp_msg_out bri;
@@ -476,8 +476,8 @@ Test(bu, detach_sends_a_bri_and_keeps_the_binding_until_the_bra)
 	cr_assert_eq(bri.msg.br.flags, 0);
 	cr_assert_eq(bri.msg.opts.present, 0, "no mobility option");
 	cr_assert_arr_eq(&bri.dst6, &coa, 16);
-	cr_assert(bri.hao);
-	cr_assert_arr_eq(&bri.hoa, &hoa, 16);
+	cr_assert(bri.rh2, "RH2 to the home address, as a BA (RFC 5846, RFC 6275 6.4)");
+	cr_assert_arr_eq(&bri.rh2_hoa, &hoa, 16);
 	cr_assert_eq(bri.spi_out, 0x6001);
 	cr_assert_eq(cp_detach_start(&ctx, &hoa, 10000, &bri), -EALREADY);
 	cr_assert_eq(ctx.cache.count, 1, "kept until the BRA");
