@@ -21,3 +21,19 @@ class Checks:
         """Prints "label: N passed, M failed"; returns the exit status."""
         print(f"{label}: {self.passed} passed, {self.failed} failed", flush=True)
         return 1 if self.failed else 0
+
+
+def run_scenarios(check, scenarios, *args):
+    """Runs each scenario fn(check, *args) in turn, timing it; an exception is one failed
+    check naming the scenario, and the next scenario still runs."""
+    import time
+    import traceback
+    for fn in scenarios:
+        t0 = time.time()
+        before = check.failed
+        try:
+            fn(check, *args)
+        except Exception:  # noqa: BLE001
+            check(False, f"{fn.__name__} raised: {traceback.format_exc()}")
+        print(f"  {fn.__name__}: {time.time() - t0:.1f} s"
+              f"{'' if check.failed == before else ' (FAILED)'}", flush=True)
