@@ -430,6 +430,16 @@ cli: {{ socket: "{self.work}/hactl.sock", mode: 0660, group: root }}
     def log(self, name):
         return self.daemons.log(name)
 
+    def mbufs_in_use(self):
+        """hadp's packet buffers not in its pool now (telemetry /hadp/rings)."""
+        return self.telemetry("/hadp/rings")["mbufs_in_use"]
+
+    def check_mbufs(self, check, name, timeout=10):
+        """After a step: every mbuf back in hadp's pool once the rings are idle."""
+        n = wait_until(lambda: self.mbufs_in_use() == 0 and "0", timeout, 0.1)
+        check(n == "0", f"{name}: hadp's mbufs all back in the pool: {self.mbufs_in_use()} "
+              f"in use")
+
 
 class Delta:
     """Counters' change over a step: d = Delta(app); ...; d.cp("bu-accepted") == 1."""

@@ -23,9 +23,10 @@ class Checks:
         return 1 if self.failed else 0
 
 
-def run_scenarios(check, scenarios, *args):
+def run_scenarios(check, scenarios, *args, after=None):
     """Runs each scenario fn(check, *args) in turn, timing it; an exception is one failed
-    check naming the scenario, and the next scenario still runs."""
+    check naming the scenario, and the next scenario still runs. after(check, name), when
+    given, runs after each one (e.g. the appliance's mbufs back in its pool)."""
     import time
     import traceback
     for fn in scenarios:
@@ -35,5 +36,7 @@ def run_scenarios(check, scenarios, *args):
             fn(check, *args)
         except Exception:  # noqa: BLE001
             check(False, f"{fn.__name__} raised: {traceback.format_exc()}")
+        if after:
+            after(check, fn.__name__)
         print(f"  {fn.__name__}: {time.time() - t0:.1f} s"
               f"{'' if check.failed == before else ' (FAILED)'}", flush=True)

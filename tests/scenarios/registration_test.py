@@ -24,6 +24,7 @@ from appliance import HA6, PDNS, Appliance, Delta, wait_until  # noqa: E402
 from checks import Checks, run_scenarios  # noqa: E402
 import mh  # noqa: E402
 import tshark  # noqa: E402
+from steps import SEEN, check_ba, data_both_ways  # noqa: E402
 from ue import UE, Correspondent  # noqa: E402
 
 REFRESH_PERCENT = 50
@@ -43,33 +44,10 @@ ue_expiry = UE(14)
 ue_be = UE(15)
 ALL = [ue_v4, ue_v6, ue_other4, ue_out_of_pool, ue_plen0, ue_ims, *tiny, ue_wrong_sa, ue_pdn1,
        ue_pdn2, ue_dereg, ue_expiry, ue_be]
-SEEN = []  # every message the HA sent, for tshark
 
 
 def coa(ue):
     return f"2001:db8:aaaa::{ue.n:x}"
-
-
-def check_ba(check, ue, ba, seq, what, status=0):
-    """The BA's header and where it went (RFC 6275 6.1.8 / 9.5.4, RFC 4877 4): to the
-    care-of address with a type 2 routing header holding the home address, under the UE's
-    outbound SA, checksum over the home address, options aligned."""
-    if not check(ba is not None, f"{what}: a BA for sequence {seq}"):
-        return False
-    SEEN.append(ba)
-    w = ba.where
-    check(ba.type == mh.BA and ba.status == status and ba.seq == seq and not ba.errors,
-          f"{what}: BA status {ba.status} (want {status}) seq {ba.seq} (want {seq}) "
-          f"errors {ba.errors}")
-    check(w.outer == "ipv6" and w.ip6_src == HA6 and w.ip6_dst == ue.coa6,
-          f"{what}: BA from the HA to the care-of address (RFC 6275 6.1.8): {w.__dict__}")
-    check(w.rh2 is not None and w.rh2[0] == 2 and w.rh2[1] == 1 and w.rh2[2] == [ue.hoa],
-          f"{what}: type 2 routing header, segments left 1, the home address (RFC 6275 6.4): "
-          f"{w.rh2}")
-    check(w.esp is not None and w.esp[0] == ue.spi_ba,
-          f"{what}: under the UE's outbound SA {ue.spi_ba:#x} (RFC 4877 4.3): {w.esp}")
-    check(ba.checksum_ok, f"{what}: MH checksum over the home address (RFC 6275 6.1.1)")
-    return True
 
 
 def s_initial_registration(check, app, cn):
@@ -105,35 +83,6 @@ def s_initial_registration(check, app, cn):
           f"{app.cp_stats()}")
     check(d.dp("punted") == 2 and d.dp("esp-decrypted") == 2 and d.dp("esp-encrypted") == 2,
           f"002 5.1.3.2: hadp punted and decrypted 2 BUs, encrypted 2 BAs: {app.dp_stats()}")
-
-
-def data_both_ways(check, app, cn, ue, what, v4=False, tunnel=None):
-    """Downlink from the correspondent tunnelled to the UE's care-of address, uplink through
-    the tunnel decapsulated to the correspondent (RFC 6275 10.4.1 / 10.4.5, RFC 5555 4.2/4.3)."""
-    dst = ue.hoa4 if v4 else ue.hoa
-    tag = f"{what}-{ue.n}-{'v4' if v4 else 'v6'}-{os.urandom(4).hex()}".encode()
-    m = app.access.mark()
-    cn.send(dst, b"down " + tag)
-    t = ue.wait_down(b"down " + tag, m)
-    if check(t is not None, f"{what}: downlink to {dst} tunnelled to the UE"):
-        if ue.coa4 is None:
-            want = ("ipv6", HA6, ue.coa6, 4 if v4 else 41, None)
-        elif ue.udp:
-            want = ("ipv4", "192.0.2.1", ue.outer4()[0], 17, (4191, ue.outer4()[1]))
-        else:
-            want = ("ipv4", "192.0.2.1", ue.coa4, 4 if v4 else 41, None)
-        got = (t.outer, t.src, t.dst, t.proto, t.udp)
-        check(got == want and t.inner_dst == dst and t.inner_hlim == 63,
-              f"{what}: downlink tunnel (outer, source, destination, protocol, UDP ports) "
-              f"{got}, want {want}; inner to {t.inner_dst} hop limit {t.inner_hlim}")
-    m = app.core.mark()
-    ue.send_up(b"up " + tag, v4=v4)
-    up = cn.wait_up(b"up " + tag, m)
-    if check(up is not None, f"{what}: uplink from {dst} through the tunnel reaches the PDN"):
-        ip = up.payload
-        check(ip.src == dst and ip.dst == (cn.addr4 if v4 else cn.addr6) and
-              ip.payload.name == "UDP",
-              f"{what}: uplink decapsulated, inner header only: {up.summary()}")
 
 
 def s_ipv4_ack_statuses(check, app, cn):
@@ -320,7 +269,8 @@ def main():
         cn = Correspondent(app)
         run_scenarios(check, [s_expiry_start, s_initial_registration, s_ipv4_ack_statuses,
                               s_refresh_advice, s_wrong_sa, s_second_pdn, s_binding_errors,
-                              s_deregistration, s_expiry_end], app, cn)
+                              s_deregistration, s_expiry_end], app, cn,
+                      after=app.check_mbufs)
         hs, cs = app.stop()
     check(hs is not None and cs is not None, "both daemons wrote their stats at exit")
     if hs:
