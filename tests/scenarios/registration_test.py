@@ -263,7 +263,7 @@ def s_expiry_end(check, app, cn):
 def main():
     build, work = sys.argv[1], sys.argv[2]
     check = Checks()
-    ha = {"binding_lifetime": {"max": 3600, "min": 4},
+    ha = {"binding_lifetime": {"max": 3600},
           "refresh_advice_percent": REFRESH_PERCENT}
     with Appliance(build, work, ues=ALL, home_agent=ha, pdns=PDNS + [TINY]) as app:
         cn = Correspondent(app)
