@@ -18,11 +18,14 @@ static inline uint32_t min_u32(uint32_t a, uint32_t b)
 	return a < b ? a : b;
 }
 
-/* IPv4 Address Acknowledgement status (RFC 5555 3.2.1) */
+/* IPv4 Address Acknowledgement status (RFC 5555 3.2.1). 128 (failure, reason unspecified) is
+ * never sent: every refusal the HA knows has its own code. */
 #define V4ACK_SUCCESS           0
+#define V4ACK_PROHIBITED        129
 #define V4ACK_INCORRECT_HOA     130
 #define V4ACK_INVALID_ADDRESS   131
 #define V4ACK_NO_DYNAMIC        132
+#define V4ACK_PREFIX_REFUSED    133
 
 const char *cp_counter_name(unsigned c)
 {
@@ -153,7 +156,13 @@ static void ipv4_hoa(struct cp_ctx *c, struct cp_binding *b, const struct mh_opt
 
 	MH_SET_OPT(&out->ba.opts, MH_OPT_IPV4_ACK);
 	*ack = (struct mh_ipv4_ack){ .status = V4ACK_SUCCESS, .prefix_len = 32 };
-	if (o->ipv4_hoa.prefix_len == 0 || o->ipv4_hoa.prefix_len > 32) {
+	if (o->ipv4_hoa.p) {
+		/* a mobile network prefix (NEMO): the HA serves UEs, never a mobile router's prefix */
+		ack->status = V4ACK_PREFIX_REFUSED;
+	} else if (!by_ike && !cp_pool4_ready(pool)) {
+		/* the operator gave this PDN no IPv4 service (no ipv4_pool, no address from IKEv2) */
+		ack->status = V4ACK_PROHIBITED;
+	} else if (o->ipv4_hoa.prefix_len == 0 || o->ipv4_hoa.prefix_len > 32) {
 		ack->status = V4ACK_INVALID_ADDRESS;
 	} else if (by_ike && (want.s_addr == 0 || want.s_addr == ike4.s_addr)) {
 		/* RFC 5555 3.1.1 with TS 24.303 5.1.2.2: the one IKEv2 assigned */
@@ -167,8 +176,8 @@ static void ipv4_hoa(struct cp_ctx *c, struct cp_binding *b, const struct mh_opt
 		/* dynamic assignment; a refresh keeps what the UE has */
 		if (b->has_hoa4) {
 			got = b->hoa4;
-		} else if (!cp_pool4_ready(pool) || cp_pool4_alloc(pool, &got) < 0) {
-			ack->status = V4ACK_NO_DYNAMIC;
+		} else if (cp_pool4_alloc(pool, &got) < 0) {
+			ack->status = V4ACK_NO_DYNAMIC; /* the pool has run dry */
 		} else {
 			cp_bcache_set_hoa4(&c->cache, b, true, got);
 			c->ctr[CP_C_IPV4_ASSIGNED]++;

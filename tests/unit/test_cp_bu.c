@@ -934,3 +934,29 @@ Test(bu, bri_to_an_ipv4_care_of_address_goes_to_the_bus_port)
 	cr_assert_eq(bri.udp_dst.s_addr, a4("198.51.100.7").s_addr);
 	cr_assert_eq(bri.udp_port, 50123, "the port of the UE's BUs, not 4191");
 }
+
+/* RFC 5555 3.2.1: 129 (administratively prohibited) for a PDN the operator gave no IPv4 service
+ * (it said 132, "dynamic assignment not available", as for a pool run dry); 133 (prefix
+ * allocation unauthorized) for a mobile network prefix (P set): the HA serves UEs, not mobile
+ * routers (it assigned a /32 as if P were clear). */
+Test(bu, ipv4_home_address_prohibited_and_prefix_refused)
+{
+	load(true);
+	struct cp_bu_out out;
+	struct mh_msg m = bu_msg(1, 100);
+	m.opts.ipv4_hoa = (struct mh_ipv4_hoa){ .prefix_len = 32 };
+	MH_SET_OPT(&m.opts, MH_OPT_IPV4_HOA);
+	struct cp_bu_in in = from6(&m, "2001:db8:200:1::55", COA, 0); /* ims: no IPv4 pool */
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+	cr_assert_eq(out.ba.opts.ipv4_ack.status, 129);
+	cr_assert_eq(out.ba.opts.ipv4_ack.prefix_len, 0);
+	m = bu_msg(1, 100);
+	m.opts.ipv4_hoa = (struct mh_ipv4_hoa){ .prefix_len = 24, .p = true };
+	MH_SET_OPT(&m.opts, MH_OPT_IPV4_HOA);
+	in = from6(&m, HOA, COA, 0);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+	cr_assert_eq(out.ba.opts.ipv4_ack.status, 133);
+	cr_assert_eq(cp_pool4_used(&ctx.pool4[0]), 0, "nothing taken from the pool");
+}
