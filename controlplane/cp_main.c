@@ -29,6 +29,7 @@
 #include "cp_bu.h"
 #include "ha_bytes.h"
 #include "cp_cli.h"
+#include "cp_ike_guard.h"
 #include "cp_ike_srv.h"
 #include "cp_mbuf.h"
 #include "ha_ring.h"
@@ -85,6 +86,7 @@ struct hacpd {
 	int wait_result;
 	struct cp_ike_srv *ike_srv;  /* charon's plugin (NULL without IKE) */
 	struct cp_ike *ike;
+	struct cp_ike_guard ike_guard; /* detached UEs whose IKE SA the HA waits to see deleted */
 };
 
 #define HELD_MAX (sizeof(((struct hacpd *)0)->held) / sizeof(struct rte_mbuf *))
@@ -308,16 +310,50 @@ static void handle_bu(struct hacpd *h, const struct ha_pkt_meta *meta, const str
 	*pe = (struct pending){ .seq = seq, .used = out.send_ba, .port = meta->port, .out = out };
 }
 
-/* A network-initiated detach is over (BRA, or no answer): the binding goes from hadp and, 004
- * 5.4.3.1, the UE's IKE SA from charon (whose DELETE then ends the session here). */
+/* A network-initiated detach is over (BRA, or no answer): the binding goes from hadp. The IKE
+ * SA is the UE's to close (003 8.4.3.1: "always initiated by the UE"; 004 5.4.2.1: after the BRI
+ * it deletes its SAs), and its DELETE ends the session here (cp_ike_srv.c). The HA deletes the
+ * IKE SA itself only when the UE has not within ike.detach_guard_s (cp_ike_guard.h). */
 static void detached(struct hacpd *h, const struct ha_binding_spec *gone)
 {
 	uint32_t seq;
 	send_cmd(h, HA_CMD_BINDING_DELETE, gone, &seq);
 	const struct cp_ike_session *s = h->ike ? cp_ike_session_by_prefix(h->ike, gone->home_prefix)
 						: NULL;
-	if (s)
+	if (!s)
+		return;
+	h->ike->ctr[CP_IKE_DETACH_WAIT]++;
+	if (cp_ike_guard_arm(&h->ike_guard, s->ike_sa, now_ms()) < 0) {
+		/* more detaches waiting than UE sessions: no room to wait for this one */
+		h->ike->ctr[CP_IKE_DETACH_GUARD]++;
 		cp_ike_srv_notify_delete(h->ike_srv, s->ike_sa);
+	}
+}
+
+/* The detach guards that ran out: an IKE SA whose UE has not deleted it goes (forced: the UE
+ * need not answer); one the UE deleted is gone already, one whose UE registered again since
+ * (a binding for its prefix) stays. */
+static void ike_guard_tick(struct hacpd *h)
+{
+	uint32_t due[16];
+	unsigned n;
+
+	if (!h->ike)
+		return;
+	while ((n = cp_ike_guard_due(&h->ike_guard, now_ms(), due, 16)) > 0) {
+		for (unsigned i = 0; i < n; i++) {
+			const struct cp_ike_session *s = cp_ike_session_of(h->ike, due[i]);
+			if (!s) {
+				h->ike->ctr[CP_IKE_DETACH_UE_DONE]++;
+				continue;
+			}
+			if (cp_bcache_find(&h->cp.cache, &s->prefix,
+					   h->cfg->pdns[s->pdn].home_prefix_len))
+				continue;
+			h->ike->ctr[CP_IKE_DETACH_GUARD]++;
+			cp_ike_srv_notify_delete(h->ike_srv, due[i]);
+		}
+	}
 }
 
 /* IKE through the dataplane: an IKE message hadp punted (UDP 500, or UDP 4500 with the non-ESP
@@ -635,6 +671,7 @@ static void detach_timers(struct hacpd *h)
 		send_bri(h, &again[i]);
 	for (unsigned i = 0; i < n_gone; i++)
 		detached(h, &gone[i]);
+	ike_guard_tick(h);
 }
 
 static const char *file_prefix(const struct ha_config *cfg)
@@ -787,6 +824,11 @@ int main(int argc, char **argv)
 		}
 		if (ike_adopt)
 			fprintf(stderr, "hacpd: adopted %u IKE sessions\n", ike.adopted);
+		if (cp_ike_guard_init(&h.ike_guard, cfg->ike.max_sessions, cfg->ike.detach_guard_s) < 0) {
+			fprintf(stderr, "hacpd: no memory for the detach guards\n");
+			rte_eal_cleanup();
+			return 1;
+		}
 		int irc = cp_ike_srv_open(&ike_srv, &ike, cfg->ike.socket);
 		ike_srv.install = ike_install;
 		ike_srv.send_packet = ike_out;
@@ -890,6 +932,7 @@ int main(int argc, char **argv)
 	cp_ike_srv_close(&ike_srv, cfg->ike.socket);
 	if (cfg->ike.enabled && rc == 0)
 		cp_ike_free(&ike);
+	cp_ike_guard_free(&h.ike_guard);
 	if (rc == 0)
 		cp_ctx_free(&h.cp); /* with hadp gone, its memory is not ours to touch any more */
 	rte_eal_cleanup();
