@@ -30,6 +30,7 @@
 #include "ha_bytes.h"
 #include "cp_cli.h"
 #include "cp_ike_guard.h"
+#include "cp_ike_path.h"
 #include "cp_ike_srv.h"
 #include "cp_mbuf.h"
 #include "ha_ring.h"
@@ -86,6 +87,7 @@ struct hacpd {
 	int wait_result;
 	struct cp_ike_srv *ike_srv;  /* charon's plugin (NULL without IKE) */
 	struct cp_ike *ike;
+	struct cp_ike_path ike_path; /* the port each IKE peer is on (access, or core at home) */
 	struct cp_ike_guard ike_guard; /* detached UEs whose IKE SA the HA waits to see deleted */
 };
 
@@ -290,12 +292,28 @@ static void handle_bu(struct hacpd *h, const struct ha_pkt_meta *meta, const str
 	if (out.drop)
 		return;
 	if (out.moved && h->ike_srv) {
-		/* RFC 4877 4.4: the IKE SA that made the BU's SA follows the UE. Its port stays: the
-		 * BU's UDP port behind a NAT is the NAT's mapping for UDP 4191, not for IKE's 4500
-		 * (charon takes a new IKE mapping from the UE's next IKE message, RFC 7296 2.23) */
+		/* RFC 4877 4.4: the IKE SA that made the BU's SA follows the UE, to its care-of
+		 * address or (a de-registration, RFC 6275 11.7.1) its home address, and the HA's end
+		 * to the HA's own address of that family (001 5.2.3.2: IPv6 or IPv4 access alike).
+		 * Behind a NAT (the BU came in UDP with a port) IKE goes to UDP 4500: the BU's port is
+		 * the NAT's mapping for UDP 4191, not IKE's, which charon takes from the UE's next
+		 * IKE message (RFC 7296 2.23) */
 		const struct cp_sigsa *sa = cp_sigsa_of(&h->cp.sigsa, in.sa_spi);
-		if (sa && sa->ike_sa)
-			cp_ike_srv_notify_move(h->ike_srv, sa->ike_sa, &out.coa, 0);
+		struct ha_cfg_addr local = { .family = out.coa.family };
+		if (out.coa.family == AF_INET6)
+			local.v6 = h->cfg->home_agent.ipv6_address;
+		else if (h->cfg->home_agent.has_ipv4_address)
+			local.v4 = h->cfg->home_agent.ipv4_address;
+		else
+			local.family = 0; /* no IPv4 address: the IKE SA cannot follow (refused) */
+		if (sa && sa->ike_sa) {
+			/* the HA's IKE towards it leaves by the port the BU came in on (the core
+			 * port for a UE at home, 001 5.2.3.3) */
+			cp_ike_path_learn(&h->ike_path, out.coa.family, out.coa.family == AF_INET
+					  ? (const uint8_t *)&out.coa.v4 : out.coa.v6.s6_addr, meta->port);
+			cp_ike_srv_notify_move(h->ike_srv, sa->ike_sa, &out.coa, &local,
+					       out.coa_port ? HA_IKE_MOVE_F_NATT : 0);
+		}
 	}
 	if (out.action == CP_ACT_NONE) {
 		if (out.send_ba)
@@ -393,6 +411,7 @@ static void ike_in(struct hacpd *h, struct rte_mbuf *mb)
 		memcpy(pk.dst, &p.outer.dst6, 16);
 	}
 	memcpy(pk.data, d + off, pk.len);
+	cp_ike_path_learn(&h->ike_path, pk.family, pk.src, meta->port);
 	cp_ike_srv_notify_packet(h->ike_srv, &pk);
 }
 
@@ -453,7 +472,7 @@ static int ike_out(void *arg, const struct ha_ike_packet *pk)
 	struct ha_pkt_meta *meta = rte_mbuf_to_priv(m);
 	memset(meta, 0, sizeof(*meta));
 	meta->version = HA_RING_VERSION;
-	meta->port = pk->port;
+	meta->port = cp_ike_path_port(&h->ike_path, pk->family, pk->dst);
 	meta->flags = v4 ? HA_META_F_RAW4 : 0;
 	return tx_send(h, m) ? 0 : -ENOBUFS;
 }

@@ -11,6 +11,7 @@
 
 #include "cp_ike.h"
 #include "cp_ike_guard.h"
+#include "cp_ike_path.h"
 #include "cp_ike_srv.h"
 
 static const char *yaml =
@@ -547,4 +548,24 @@ Test(cp_ike, detach_guard_waits_its_time)
 	cr_expect_eq(due[0], 11);
 	cr_expect_eq(cp_ike_guard_due(&g, 100000, due, 8), 0);
 	cp_ike_guard_free(&g);
+}
+
+/* 001 5.2.3.3: the HA's IKE to a UE leaves by the port it was last seen on (the core port for
+ * a UE at home), the access port for a peer never seen; IPv4 and IPv6 apart. */
+Test(cp_ike, path_follows_the_peer)
+{
+	static struct cp_ike_path t;
+	uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, 1 }, b6[16] = { 0x20, 0x01, 0x0d, 0xb8, 2 };
+	uint8_t a4[4] = { 192, 0, 2, 20 };
+
+	t.default_port = 0;
+	cr_expect_eq(cp_ike_path_port(&t, AF_INET6, a6), 0);
+	cp_ike_path_learn(&t, AF_INET6, a6, 1);
+	cp_ike_path_learn(&t, AF_INET, a4, 0);
+	cr_expect_eq(cp_ike_path_port(&t, AF_INET6, a6), 1);
+	cr_expect_eq(cp_ike_path_port(&t, AF_INET6, b6), 0, "another address: the access port");
+	cr_expect_eq(cp_ike_path_port(&t, AF_INET, a6), 0, "the same octets in another family");
+	cp_ike_path_learn(&t, AF_INET6, a6, 0);
+	cr_expect_eq(cp_ike_path_port(&t, AF_INET6, a6), 0, "it left home again");
+	cr_expect_eq(cp_ike_path_port(&t, 99, a6), 0);
 }
