@@ -24,10 +24,13 @@ one initiated by the HA (CREATE_CHILD_SA rekeying the BU/BA child SA) must succe
      no HAO, under ESP: the BA (status 0, K) comes back through the core port; the HA's IKE SA
      moves to the home address; both exchanges through the core port;
   5. network-initiated detach closed by the UE (003 8.4.3.1 and 8.4.3.3, 004 5.4.2.1 /
-     5.4.3.1): away again (care-of address 1, a new binding), `hactl detach NAI`; once the
-     binding is gone the HA waits (ike.detach_guard_s) and the UE's own DELETE closes the IKE
-     SA: the HA never sent one.
-(The guard closing an IKE SA whose UE does not delete it: ike_e2e step 12.)
+     5.4.3.1): away again (care-of address 1, a new binding), `hactl detach NAI`; the UE answers
+     the BRI (decrypted here) with a BRA under its SA: the binding goes, the HA waits, and the
+     UE's own DELETE closes the IKE SA: the HA never sent one;
+  6. the guard (ike.detach_guard_s, 6 s here): a new IKE SA and binding (the pool's next
+     prefix), `hactl detach NAI`, the UE's de-registration crossing the BRI (004 5.4.3.1: it
+     counts as the BRA), and no DELETE from the UE: the HA keeps the IKE SA for the guard's
+     time, then deletes it itself.
 
 usage: ike_handover_test.py BUILD_DIR WORK_DIR
 """
@@ -52,8 +55,17 @@ HA6, HA4, HOA = e2e.HA6, "192.0.2.1", e2e.HOA
 COA1, COA2, ROUTER6 = "2001:db8:ffff:a::a", "2001:db8:ffff:a::b", "2001:db8:ffff:a::1"
 ACC6 = "2001:db8:ffff::2"
 UE4, NAT_IN, NAT_OUT = "10.0.0.2", "10.0.0.1", "192.0.2.20"
-GUARD_S = 20
+GUARD_S = 6
+HOA2 = e2e.HOA2  # the pool's next prefix, for the second IKE SA
 check = e2e.check
+
+
+def bra_mh(hoa, seq):
+    """RFC 5846 6.2: the Binding Revocation Acknowledgement, status 0, answering BRI seq."""
+    body = bytes([59, 1, 16, 0, 0, 0, 2, 0]) + seq.to_bytes(2, "big") + bytes([0, 0, 1, 2, 0, 0])
+    mh = MIP6MH_Generic(body)
+    mh.cksum = None
+    return raw(IPv6(src=hoa, dst=HA6) / mh)[40:]
 
 
 def bu_mh(hoa, seq, lifetime_s, coa4=None):
@@ -75,7 +87,7 @@ class Ue:
     numbers used under each."""
 
     def __init__(self, sa_log):
-        self.sa_log, self.seq = sa_log, {}
+        self.sa_log, self.seq, self.hoa = sa_log, {}, HOA
 
     def lines(self):
         return open(self.sa_log).read().split("\n") if os.path.exists(self.sa_log) else []
@@ -84,7 +96,7 @@ class Ue:
         k = {}
         for line in self.lines():
             f = line.split()
-            if len(f) == 8 and f[2] == "transport" and f[7] == f"{HOA}/128":
+            if len(f) == 8 and f[2] == "transport" and f[7] == f"{self.hoa}/128":
                 k[f[1]] = (int(f[0], 16), bytes.fromhex(f[5]))
         return k
 
@@ -93,16 +105,21 @@ class Ue:
         self.seq[spi] = self.seq.get(spi, 0) + 1
         return mip.esp_seal(spi, self.seq[spi], key, mh, 135)
 
-    def open_ba(self, esp):
-        """The BA under the newest inbound SA: (spi, status, flags) or None."""
+    def open_mh(self, esp, mh_type):
+        """A Mobility Header of mh_type under the newest inbound SA, or None."""
         spi, key = self.keys()["in"]
         try:
             got, mh, nh = mip.esp_open(esp, key)
         except Exception:  # noqa: BLE001 - not under this key
             return None
-        if got != spi or nh != 135 or len(mh) < 12 or mh[2] != 6:
+        if got != spi or nh != 135 or len(mh) < 12 or mh[2] != mh_type:
             return None
-        return spi, mh[6], mh[7]
+        return mh
+
+    def open_ba(self, esp):
+        """The BA under the newest inbound SA: (spi, status, flags) or None."""
+        mh = self.open_mh(esp, 6)
+        return (self.keys()["in"][0], mh[6], mh[7]) if mh else None
 
 
 def in_ns(ns, code):
@@ -130,6 +147,21 @@ for p in s.results or []:
         return None
     ip = bytes.fromhex(out[0])
     return ip[40 + ba_esp_at:]
+
+
+def ns_capture(ns, iface):
+    """Start capturing, inside ns, the first IPv6 packet from the HA that is not UDP (BA, BRI);
+    its IPv6 header on, in hex, is on the process's stdout when it ends."""
+    return subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c", f"""
+from scapy.all import AsyncSniffer, IPv6, UDP, raw
+s = AsyncSniffer(iface="{iface}", count=1, timeout=15,
+                 lfilter=lambda p: IPv6 in p and p[IPv6].src == "{HA6}" and UDP not in p)
+s.start()
+print("ready", flush=True)
+s.join()
+for p in s.results or []:
+    print(raw(p[IPv6]).hex())
+"""], stdout=subprocess.PIPE, text=True)
 
 
 def main():
@@ -352,13 +384,29 @@ print(src[0], src[1], data.hex())
             Raw(ue.seal(bu_mh(HOA, 5, 400)))
         esp = l2_exchange(ns_ue, "ue0", router_mac, raw(bu), 24)
         ba_ok("5. 001 5.2.3.1 home to a foreign link", esp and ue.open_ba(esp))
+        cap = ns_capture(ns_ue, "ue0")
+        cap.stdout.readline()  # the sniffer is up
+        time.sleep(0.5)
         hactl("detach", e2e.NAI)
-        for _ in range(100):  # no BRA: the binding goes after the last BRI (~1 s)
+        out = cap.communicate(timeout=30)[0].split()
+        bri = ue.open_mh(bytes.fromhex(out[0])[40 + 24:], 16) if out else None
+        check(bri is not None and bri[6] == 1,
+              "5. 004 5.4.3.1: the BRI reached the UE at its care-of address, under its SA")
+        if bri is not None:
+            bra = IPv6(src=COA1, dst=HA6) / IPv6ExtHdrDestOpt(nh=50, options=[HAO(hoa=HOA)]) / \
+                Raw(ue.seal(bra_mh(HOA, int.from_bytes(bri[8:10], "big"))))
+            in_ns(ns_ue, f"""
+from scapy.all import Ether, IPv6, sendp
+sendp(Ether(dst="{router_mac}") / IPv6(bytes.fromhex("{raw(bra).hex()}")), iface="ue0",
+      verbose=False)
+""")
+        for _ in range(100):
             if HOA not in hactl("show", "bindings"):
                 break
             time.sleep(0.1)
         gone_at = time.monotonic()
-        check(HOA not in hactl("show", "bindings"), "5. 004 5.4.3.1: the detached binding is gone")
+        check(HOA not in hactl("show", "bindings"),
+              "5. 004 5.4.2.1 / 5.4.3.1: the UE's BRA ended the binding")
         time.sleep(1.0)
         check("ESTABLISHED" in ha.swanctl("--list-sas", "--ike", "ue").stdout,
               "5. 003 8.4.3.1: the HA waits for the UE to close its IKE SA")
@@ -377,6 +425,38 @@ print(src[0], src[1], data.hex())
               "5. 003 8.4.3.1: the HA never sent a DELETE of its own")
         check(f"{e2e.NAI}" not in hactl("show", "ike"), "5. and hacpd ended the UE's session")
 
+        # 6. the guard: a UE that does not delete its IKE SA after a detach
+        r = uec.swanctl("--initiate", "--ike", "ha", "--timeout", "30", check_rc=False)
+        r2 = uec.swanctl("--initiate", "--child", "bu2", "--timeout", "30", check_rc=False)
+        ue.hoa = HOA2
+        check(r.returncode == 0 and r2.returncode == 0 and "in" in ue.keys(),
+              "6. a new IKE SA, and the BU/BA child SA of the pool's next prefix")
+        bu = IPv6(src=COA1, dst=HA6) / IPv6ExtHdrDestOpt(nh=50, options=[HAO(hoa=HOA2)]) / \
+            Raw(ue.seal(bu_mh(HOA2, 1, 400)))
+        esp = l2_exchange(ns_ue, "ue0", router_mac, raw(bu), 24)
+        ba_ok("6. its registration", esp and ue.open_ba(esp))
+        hactl("detach", e2e.NAI)
+        time.sleep(1.5)  # the BRI and its retransmission have gone by
+        bu = IPv6(src=COA1, dst=HA6) / IPv6ExtHdrDestOpt(nh=50, options=[HAO(hoa=HOA2)]) / \
+            Raw(ue.seal(bu_mh(HOA2, 2, 0)))
+        esp = l2_exchange(ns_ue, "ue0", router_mac, raw(bu), 24)
+        ba_ok("6. 004 5.4.3.1: the de-registration crossing the BRI", esp and ue.open_ba(esp))
+        gone_at = time.monotonic()
+        check(HOA2 not in hactl("show", "bindings"), "6. it ended the binding as a BRA would")
+        time.sleep(GUARD_S / 2)
+        check("ESTABLISHED" in ha.swanctl("--list-sas", "--ike", "ue").stdout,
+              f"6. the HA keeps the IKE SA {GUARD_S / 2:.0f} s on (guard {GUARD_S} s)")
+        closed = False
+        for _ in range(200):
+            if "ESTABLISHED" not in ha.swanctl("--list-sas", "--ike", "ue").stdout:
+                closed = True
+                break
+            time.sleep(0.1)
+        waited = time.monotonic() - gone_at
+        check(closed and waited >= GUARD_S - 1.5 and "hacpd detached the UE" in open(ha.log).read(),
+              f"6. no DELETE from the UE: the HA deleted the IKE SA itself when the guard ran out "
+              f"({waited:.1f} s after the binding went)")
+
         uec.stop()
         charons.remove(uec)
         for p in reversed(procs):
@@ -384,11 +464,13 @@ print(src[0], src[1], data.hex())
             p.wait(timeout=30)
         hs = json.load(open(f"{work}/hadp.json"))
         cs = json.load(open(f"{work}/hacpd.json"))
-        check(cs["ike"]["peer-moves"] >= 4 and cs["ike"]["ike-detach-waiting-for-ue-delete"] == 1
-              and cs["ike"]["ike-detach-deleted-by-guard"] == 0,
-              f"hacpd: {cs['ike']['peer-moves']} IKE SA moves, 1 detach waiting, no guard deletion")
+        ci = cs["ike"]
+        check(ci["peer-moves"] >= 5 and ci["ike-detach-waiting-for-ue-delete"] == 2 and
+              ci["ike-detach-closed-by-ue"] == 1 and ci["ike-detach-deleted-by-guard"] == 1,
+              f"hacpd: {ci['peer-moves']} IKE SA moves; 2 detaches waited for, 1 closed by the "
+              f"UE, 1 by the guard ({ci})")
         check(hs["counters"].get("drop-esp-core-not-signalling", 0) == 0 and
-              hs["punt"].get("mobility-header-esp", 0) >= 5,
+              hs["punt"].get("mobility-header-esp", 0) >= 8,
               f"hadp: every BU punted after ESP ({hs['punt'].get('mobility-header-esp')})")
         check(hadp.returncode == 0 and hs["mbufs_in_use"] == 0, "hadp stopped cleanly, no mbuf held")
     finally:
