@@ -8,7 +8,7 @@ here, scapy at its other end):
   1. the lifetime-0 BU under ESP is decrypted by hadp and punted with the core port as its
      ingress; hacpd accepts it: the binding goes, and the BA (status 0, K echoed, sequence 2)
      leaves by the core port to the home address, without a type 2 routing header, under the
-     HA's SA (decrypted here);
+     HA's SA (decrypted here), K clear (static SAs: no IKE SA to move);
   2. a Mobility Header in the clear from the core port is still dropped (RFC 4877:
      bu-dropped-not-protected), without an answer;
   3. ESP to the HA on the core port under an SPI it does not know is dropped and counted
@@ -117,9 +117,11 @@ def main():
             spi, mh, nh = mip.esp_open(raw(ip.payload), mip.KEY_OUT)
             bas.append((ip.dst, IPv6ExtHdrRouting in p, spi, nh, mh[2], mh[6], mh[7] & 0x80,
                         int.from_bytes(mh[8:10], "big")))
-        check(bas == [(HOA, False, 0x6001, 135, 6, 0, 0x80, 2)],
+        # K is not echoed: the SA is a static one, no IKE SA could follow (RFC 6275 10.3.1;
+        # the IKE SA's move home is ike_handover's step 4)
+        check(bas == [(HOA, False, 0x6001, 135, 6, 0, 0, 2)],
               f"1. RFC 6275 11.7.1: its BA left by the core port to the home address, no RH2, "
-              f"under SA 0x6001: status 0, K, sequence 2 ({bas})")
+              f"under SA 0x6001: status 0, sequence 2 ({bas})")
         c.send_signal(2)  # hacpd first: it is attached to hadp
         c_out, _ = c.communicate(timeout=60)
         h.send_signal(2)
