@@ -12,7 +12,8 @@ here, scapy at its other end):
   2. a Mobility Header in the clear from the core port is still dropped (RFC 4877:
      bu-dropped-not-protected), without an answer;
   3. ESP to the HA on the core port under an SPI it does not know is dropped and counted
-     (drop-esp-unknown-spi);
+     (drop-esp-unknown-spi), and under a payload (tunnel mode) SA too: a UE at home only
+     signals (drop-esp-core-not-signalling);
   4. nothing leaked: hadp ends with no mbuf in use.
 
 usage: home_link_test.py HADP HACPD HACTL WORKDIR
@@ -63,6 +64,10 @@ def main():
         assert old in text
         text = text.replace(old, f'      devargs: "rx_iface_in={ours},tx_iface={ours},tx_iface={ours}"\n'
                                  f'      next_hop_mac: "{peer_mac}"\n')
+        # a payload SA (tunnel mode), which the core port must not take
+        text += (f'  - {{ spi: 0x5002, direction: in, mode: tunnel, local: {HA6}, '
+                 f'peer: "{mip.COA}", encryption: aes-gcm-128, integrity: none, '
+                 f'key: "{mip.KEY_IN.hex()}", replay_window: 64 }}\n')
         open(cfg, "w").write(text)
         h = subprocess.Popen([hadp, "-c", cfg, "--max-seconds", "40", "--stats-file",
                               f"{work}/hadp.json"], stdout=subprocess.PIPE,
@@ -101,7 +106,9 @@ def main():
         # 1. the de-registration under the UE's SA (its second packet under it), K set
         dereg = eth / IPv6(src=HOA, dst=HA6, nh=50) / \
             Raw(mip.esp_seal(0x5001, 2, mip.KEY_IN, mip.mh_bu(2, 0, ipv4_hoa=False), 135))
-        sendp([clear, stranger, dereg], iface=peer, verbose=False)
+        payload = eth / IPv6(src=HOA, dst=HA6, nh=50) / \
+            Raw(mip.esp_seal(0x5002, 1, mip.KEY_IN, raw(IPv6(src=HOA, dst="2001:db8:9::1")), 41))
+        sendp([clear, stranger, payload, dereg], iface=peer, verbose=False)
         deadline = time.monotonic() + 15
         while HOA in bindings() and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -142,6 +149,9 @@ def main():
         check(hc.get("drop-esp-unknown-spi") == 1,
               f"3. ESP to the HA under an unknown SPI on the core port: drop-esp-unknown-spi "
               f"({hc.get('drop-esp-unknown-spi')})")
+        check(hc.get("drop-esp-core-not-signalling") == 1,
+              f"3. ESP to the HA under a payload SA on the core port: drop-esp-core-not-signalling "
+              f"({hc.get('drop-esp-core-not-signalling')})")
         check(hs["mbufs_in_use"] == 0, f"4. no mbuf in use at the end ({hs['mbufs_in_use']})")
     finally:
         for p in procs:
