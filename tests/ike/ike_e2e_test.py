@@ -37,8 +37,10 @@ TS 24.303 5.1.3.1 / RFC 5026 / RFC 4877 with hacpd and hadp:
  13. the UE's INTERNAL_IP4_ADDRESS request gets an address of the PDN's IPv4 pool, which its BU
      (IPv4 Home Address option 0.0.0.0) then gets in the BA's IPv4 Address Acknowledgement;
  12. hactl show ike and show binding by NAI; network-initiated detach by NAI (hactl detach NAI,
-     004 5.4.3.1): without a BRA the binding goes after
-     the last BRI, and the HA deletes the UE's IKE SA; hadp and hacpd are left with nothing of it.
+     004 5.4.3.1): without a BRA the binding stays after the last BRI, and the HA does not
+     delete the UE's IKE SA (003 8.4.3.1: the UE's to close); the UE's DELETE then leaves
+     nothing of it in hadp or hacpd. (The detach completed by a BRA, the UE's DELETE after it
+     and the guard for a UE that does not delete: ike_handover steps 5 and 6.)
 
 usage: ike_e2e_test.py BUILD_DIR WORK_DIR
 """
@@ -266,6 +268,7 @@ ike:
   private_key: {pki}/ha.key
   ca_certificate: {pki}/ca.crt
 {aaa}  ike_lifetime: 7200
+  detach_guard_s: 2
   socket: {work}/ike.sock
 cli: {{ socket: "{work}/hactl.sock", mode: 0660, group: root }}
 """)
@@ -522,20 +525,21 @@ def main():
                   f"{NAI} pdn internet prefix 2001:db8:100::/64" in ike,
                   f"14. a second PDN (IDr ims): its own IKE SA and prefix beside the first ({ike.strip()})")
             # 12. 004 5.4.3.1: network-initiated detach; no BRA comes back (nobody answers on
-            # the access side now), so the binding goes after the last BRI and the HA deletes
-            # the UE's IKE SA
+            # the access side now): the binding stays after the last BRI, and so does the IKE
+            # SA: closing it is the UE's (003 8.4.3.1); the HA's guard only starts once the
+            # binding has gone (ike_handover steps 5 and 6). Then the UE's DELETE ends it all.
             ike = hactl("show", "ike", "--json")
             check(f'"nai":"{NAI}","pdn":"internet","home_prefix":"2001:db8:100::/64"' in ike,
                   f"12. hactl show ike lists the UE's session ({ike.strip()})")
             check(HOA in hactl("show", "binding", NAI), "12. hactl show binding NAI finds it")
             out = hactl("detach", NAI)
-            gone = False
-            for _ in range(60):
-                time.sleep(0.1)
-                if "ESTABLISHED" not in ha.swanctl("--list-sas", "--ike", "ue").stdout:
-                    gone = True
-                    break
-            check(gone, f"12. after hactl detach ({out.strip()}), the HA deleted the UE's IKE SA")
+            time.sleep(3.5)  # the BRI, its retransmission after 500 ms, and the 2 s guard
+            check(HOA in hactl("show", "bindings") and
+                  "ESTABLISHED" in ha.swanctl("--list-sas", "--ike", "ue").stdout and
+                  "hacpd detached the UE" not in open(ha.log).read(),
+                  f"12. after hactl detach ({out.strip()}) and no BRA, the binding stays (004 "
+                  f"5.4.3.1) and the HA does not delete the UE's IKE SA (003 8.4.3.1)")
+            ue.swanctl("--terminate", "--ike", "ha", "--timeout", "20", check_rc=False)
             for _ in range(30):
                 t = telemetry(prefix, "/hadp/tables")
                 if t["bindings"] == 0 and t["sas"] == 0:
