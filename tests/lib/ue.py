@@ -130,7 +130,9 @@ class UE:
 
     # ---- signalling ----
     def eth(self):
-        return Ether(src=self.mac, dst=self.app.access.mac_peer)
+        """The Ethernet header towards hadp (a replay, without an appliance: a fixed MAC)."""
+        dst = self.app.access.mac_peer if self.app else "02:00:00:00:ee:02"
+        return Ether(src=self.mac, dst=dst)
 
     def frame(self, mh_bytes, esp_on=True, sa=None, hao=None):
         """The frame carrying mh_bytes from where the UE is: ESP transport mode under sa (a
