@@ -86,13 +86,13 @@ def wait_until(cond, timeout, step=0.05):
 
 def pcap_config(work, prefix, dataplane_extra="", tables="{ max_bindings: 64, max_sas: 64 }",
                 mbufs=4095, rest="", cache=64, home_agent=None, pdns=None, ports=None,
-                pid_suffix=True):
+                pid_suffix=True, lcores="{ main: 0, workers: [1] }"):
     """hadp's YAML: one worker, the access and core ports replaying WORK/access_in.pcap and
     WORK/core_in.pcap and writing WORK/<port>_out.pcap (workers) and WORK/<port>_ctl.pcap (the
     control thread), the HA's addresses, one PDN (2001:db8:100::/48, 10.45.0.0/16), IKE off;
     dataplane_extra goes inside `dataplane:`, home_agent (a dict) adds keys to home_agent,
     pdns (a list of dicts) replaces the PDNs, ports ({"access": "{ device: ... }", "core":
-    ...}) replaces the ports, rest (static_sas, static_bindings...) goes after. The
+    ...}) replaces the ports, lcores the lcore layout, rest (static_sas, static_bindings...) goes after. The
     --file-prefix is PREFIX-PID (PREFIX when pid_suffix is False)."""
     fp = f"{prefix}-{os.getpid()}" if pid_suffix else prefix
     ports = ports or {
@@ -106,7 +106,7 @@ def pcap_config(work, prefix, dataplane_extra="", tables="{ max_bindings: 64, ma
     pdn_text = "".join(f"  - {flow(p)}\n" for p in (pdns or PDNS[:1]))
     return f"""dataplane:
   eal_args: ["--no-pci", "--file-prefix={fp}", "--log-level=*:warning"]
-  lcores: {{ main: 0, workers: [1] }}
+  lcores: {lcores}
   mempool: {{ mbufs: {mbufs}, cache: {cache} }}
   ports:
     access: {ports["access"]}
