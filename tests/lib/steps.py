@@ -70,3 +70,16 @@ def data_both_ways(check, app, cn, ue, what, v4=False):
         check(ip.src == dst and ip.dst == (cn.addr4 if v4 else cn.addr6) and
               ip.payload.name == "UDP",
               f"{what}: uplink decapsulated, inner header only: {up.summary()}")
+
+
+def stop_and_check(check, app):
+    """Stops the appliance; both daemons wrote their stats, hadp ends with no mbuf in use and
+    read nothing it counted malformed. @return (hadp stats, hacpd stats), None where missing."""
+    hs, cs = app.stop()
+    check(hs is not None and cs is not None,
+          f"both daemons stopped and wrote their stats (hadp {app.daemons.hadp_rc}, hacpd "
+          f"{app.daemons.hacpd_rc}): {app.log('hadp')[-500:]} {app.log('hacpd')[-500:]}")
+    if hs:
+        check(hs["mbufs_in_use"] == 0, f"hadp ends with no mbuf in use: {hs['mbufs_in_use']}")
+        check(hs["counters"]["drop-malformed"] == 0, f"nothing malformed: {hs['decode_errors']}")
+    return hs, cs

@@ -24,7 +24,7 @@ from appliance import HA6, PDNS, Appliance, Delta, wait_until  # noqa: E402
 from checks import Checks, run_scenarios  # noqa: E402
 import mh  # noqa: E402
 import tshark  # noqa: E402
-from steps import SEEN, check_ba, data_both_ways  # noqa: E402
+from steps import SEEN, check_ba, data_both_ways, stop_and_check  # noqa: E402
 from ue import UE, Correspondent  # noqa: E402
 
 REFRESH_PERCENT = 50
@@ -271,11 +271,7 @@ def main():
                               s_refresh_advice, s_wrong_sa, s_second_pdn, s_binding_errors,
                               s_deregistration, s_expiry_end], app, cn,
                       after=app.check_mbufs)
-        hs, cs = app.stop()
-    check(hs is not None and cs is not None, "both daemons wrote their stats at exit")
-    if hs:
-        check(hs["mbufs_in_use"] == 0, f"hadp ends with no mbuf in use: {hs['mbufs_in_use']}")
-        check(hs["counters"]["drop-malformed"] == 0, f"nothing malformed: {hs['decode_errors']}")
+        hs, cs = stop_and_check(check, app)
     if cs:
         check(cs["bu-dropped-not-protected"] == 0 and cs["malformed"] == 1 and
               cs["not-bu"] == 1 and cs["binding-error-sent"] == 2,
