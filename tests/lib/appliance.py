@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -367,6 +368,8 @@ cli: {{ socket: "{self.work}/hactl.sock", mode: 0660, group: root }}
 {sa_text}{self.extra}"""
 
     def __enter__(self):
+        # meson's timeout sends SIGTERM: leave through __exit__, which cleans up
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(f"{self.prefix}: SIGTERM"))
         shutil.rmtree(self.work, ignore_errors=True)
         os.makedirs(self.work)
         try:

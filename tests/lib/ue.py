@@ -226,8 +226,10 @@ class UE:
             return None
         m = mh.Msg(bytes(rest))
         m.where, m.frame = w, e
+        # RFC 6275 6.1.1: the pseudo-header's source is the HAO's address when there is one,
+        # its destination the final one (the RH2's last address)
         final = w.rh2[2][-1] if w.rh2 and w.rh2[2] else w.ip6_dst
-        m.checksum_ok = mh.checksum_ok(m.data, w.ip6_src, final)
+        m.checksum_ok = mh.checksum_ok(m.data, w.hao or w.ip6_src, final)
         return m
 
     def mark(self):
