@@ -61,6 +61,9 @@ def s_ipv4_coa_no_nat(check, app, cn):
     data_both_ways(check, app, cn, ue_v4, "RFC 5555 4.3 IPv4 care-of", v4=True)
     check(d.cp("nat-detected") == 0 and d.cp("bu-accepted") == 1,
           f"RFC 5555 4.1: accepted, no NAT counted: {app.cp_stats()}")
+    check(d.dp("downlink-encapsulated") == 2 and d.dp("uplink-decapsulated") == 2 and
+          d.dp("esp-decrypted") == 1 and d.dp("esp-encrypted") == 1,
+          f"RFC 5555 4.1: hadp: the BU and BA, 2 packets each way: {app.dp_stats()}")
 
 
 def s_nat(check, app, cn):
@@ -86,7 +89,11 @@ def s_nat(check, app, cn):
           b["udp_port"] == 40022, f"RFC 5555 4.1: tunnel to the mapping, UDP, NAT: {b}")
     data_both_ways(check, app, cn, ue_nat, "RFC 5555 4.1 behind a NAT")
     data_both_ways(check, app, cn, ue_nat, "RFC 5555 4.1 behind a NAT", v4=True)
-    check(d.cp("nat-detected") == 1, f"nat-detected counted once: {app.cp_stats()}")
+    check(d.cp("nat-detected") == 1 and d.cp("bu-accepted") == 1,
+          f"nat-detected counted once: {app.cp_stats()}")
+    check(d.dp("downlink-encapsulated") == 2 and d.dp("uplink-decapsulated") == 2 and
+          d.dp("esp-decrypted") == 1 and d.dp("esp-encrypted") == 1,
+          f"RFC 5555 4.1: hadp: the BU and BA, 2 packets each way in UDP: {app.dp_stats()}")
 
 
 def s_force_udp(check, app, cn):
@@ -104,7 +111,9 @@ def s_force_udp(check, app, cn):
     check(b and b["care_of"] == "203.0.113.23" and b["udp"] and not b["nat"] and
           b["udp_port"] == 50023, f"RFC 5555 4.1: UDP to the UE's own port, no NAT: {b}")
     data_both_ways(check, app, cn, ue_f, "RFC 5555 4.1 F forced")
-    check(d.cp("nat-detected") == 0, "no NAT counted for F")
+    check(d.cp("nat-detected") == 0 and d.cp("bu-accepted") == 1, "no NAT counted for F")
+    check(d.dp("downlink-encapsulated") == 1 and d.dp("uplink-decapsulated") == 1,
+          f"RFC 5555 4.1: hadp: one packet each way in UDP: {app.dp_stats()}")
 
 
 def s_nat_port_change(check, app, cn):
@@ -147,6 +156,8 @@ def s_alternate_coa(check, app, cn):
           f"001 5.2.3.2: the binding unchanged after the refusal: {b}")
     check(d.cp("bu-rejected") == 1 and d.cp("ba_status", "174") == 1,
           f"counted BA status 174: {app.cp_stats()}")
+    check(d.dp("esp-encrypted") == 1 and d.dp("control-plane-sent") == 1,
+          f"hadp sent the rejection under ESP: {app.dp_stats()}")
     data_both_ways(check, app, cn, ue_alt, "001 5.2.3.2 after the refused Alternate CoA")
 
 
@@ -213,7 +224,10 @@ def s_home_agent_switch(check, app, cn):
               f"002 5.4.3: the HAS right after the BA (ESP sequence {w.esp} after "
               f"{ba and ba.where.esp})")
         check(has.checksum_ok, "RFC 6275 6.1.1: HAS checksum over the home address")
-    check(d.cp("home-agent-switch-sent") == 1, f"counted: {app.cp_stats()}")
+    check(d.cp("home-agent-switch-sent") == 1 and d.cp("ba-sent") == 1,
+          f"counted: {app.cp_stats()}")
+    check(d.dp("esp-encrypted") == 2 and d.dp("control-plane-sent") == 2,
+          f"hadp sent the BA and the HAS, both under ESP: {app.dp_stats()}")
 
 
 def s_deregistration_behind_nat(check, app, cn):
