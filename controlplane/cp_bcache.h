@@ -32,7 +32,9 @@ struct cp_binding {
 	struct ha_cfg_addr coa;        /* IPv6 or IPv4 care-of address */
 	bool udp;                      /* RFC 5555 UDP encapsulation (NAT, or F agreed) */
 	bool nat;
-	uint16_t udp_port;             /* the UE's observed (NAT) port */
+	uint16_t udp_port;             /* the UE's observed (NAT) port, when udp */
+	uint16_t sig_port;             /* the UDP source port of the UE's BUs from an IPv4 care-of
+	                                  address (RFC 5555 4.1): the BRI goes there too */
 	bool has_hoa4;
 	struct in_addr hoa4;
 	uint16_t seq;                  /* last accepted sequence number */

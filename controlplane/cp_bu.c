@@ -13,11 +13,19 @@ static inline uint64_t min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-/* IPv4 Address Acknowledgement status (RFC 5555 3.2.1) */
+static inline uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+/* IPv4 Address Acknowledgement status (RFC 5555 3.2.1). 128 (failure, reason unspecified) is
+ * never sent: every refusal the HA knows has its own code. */
 #define V4ACK_SUCCESS           0
+#define V4ACK_PROHIBITED        129
 #define V4ACK_INCORRECT_HOA     130
 #define V4ACK_INVALID_ADDRESS   131
 #define V4ACK_NO_DYNAMIC        132
+#define V4ACK_PREFIX_REFUSED    133
 
 const char *cp_counter_name(unsigned c)
 {
@@ -148,7 +156,13 @@ static void ipv4_hoa(struct cp_ctx *c, struct cp_binding *b, const struct mh_opt
 
 	MH_SET_OPT(&out->ba.opts, MH_OPT_IPV4_ACK);
 	*ack = (struct mh_ipv4_ack){ .status = V4ACK_SUCCESS, .prefix_len = 32 };
-	if (o->ipv4_hoa.prefix_len == 0 || o->ipv4_hoa.prefix_len > 32) {
+	if (o->ipv4_hoa.p) {
+		/* a mobile network prefix (NEMO): the HA serves UEs, never a mobile router's prefix */
+		ack->status = V4ACK_PREFIX_REFUSED;
+	} else if (!by_ike && !cp_pool4_ready(pool)) {
+		/* the operator gave this PDN no IPv4 service (no ipv4_pool, no address from IKEv2) */
+		ack->status = V4ACK_PROHIBITED;
+	} else if (o->ipv4_hoa.prefix_len == 0 || o->ipv4_hoa.prefix_len > 32) {
 		ack->status = V4ACK_INVALID_ADDRESS;
 	} else if (by_ike && (want.s_addr == 0 || want.s_addr == ike4.s_addr)) {
 		/* RFC 5555 3.1.1 with TS 24.303 5.1.2.2: the one IKEv2 assigned */
@@ -162,8 +176,8 @@ static void ipv4_hoa(struct cp_ctx *c, struct cp_binding *b, const struct mh_opt
 		/* dynamic assignment; a refresh keeps what the UE has */
 		if (b->has_hoa4) {
 			got = b->hoa4;
-		} else if (!cp_pool4_ready(pool) || cp_pool4_alloc(pool, &got) < 0) {
-			ack->status = V4ACK_NO_DYNAMIC;
+		} else if (cp_pool4_alloc(pool, &got) < 0) {
+			ack->status = V4ACK_NO_DYNAMIC; /* the pool has run dry */
 		} else {
 			cp_bcache_set_hoa4(&c->cache, b, true, got);
 			c->ctr[CP_C_IPV4_ASSIGNED]++;
@@ -212,6 +226,7 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 	memset(out, 0, sizeof(*out));
 	c->ctr[CP_C_BU]++;
 	out->ba.type = MH_TYPE_BA;
+	out->hoa = in->hoa;
 
 	/* RFC 4877 4.4 / RFC 6275 10.3.1: a BU not protected by the SA of the home address it
 	 * registers is discarded without an answer */
@@ -259,22 +274,37 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 	if (b && (b->flags & MH_BU_R) != (bu->flags & MH_BU_R))
 		return reject(c, in, out, MH_BA_REG_TYPE_CHANGE, bu->seq);
 
+	/* RFC 6275 10.3.1: K in the BA only when the IKE SA can follow the care-of address, i.e.
+	 * the BU came under a child SA of an IKE SA (not a static SA, not in the clear) */
+	bool k = (bu->flags & MH_BU_K) && in->esp && sab && sab->ike_sa;
 	out->ba.ba.seq = bu->seq;
-	out->ba.ba.flags = (uint8_t)((bu->flags & MH_BU_K ? MH_BA_K : 0) |
-				     (bu->flags & MH_BU_R ? MH_BA_R : 0));
-	/* 5.2.3.3 / 5.4.3.2: lifetime 0 removes the binding */
-	if (bu->lifetime == 0) {
+	out->ba.ba.flags = (uint8_t)((k ? MH_BA_K : 0) | (bu->flags & MH_BU_R ? MH_BA_R : 0));
+
+	/* the care-of address: the Alternate CoA option, else the IPv6 source (RFC 6275 9.5.1);
+	 * for a BU in UDP over IPv4 the IPv4 Care-of Address option (RFC 5555 4.1, below) */
+	const struct in6_addr *coa6 = MH_HAS_OPT(o, MH_OPT_ALTCOA) ? &o->alt_coa : &in->src6;
+	/* RFC 6275 9.5.1: lifetime 0 or a care-of address equal to the home address is a
+	 * de-registration (001 5.2.3.3 / 004 5.4.3.2: the UE returning home, or detaching) */
+	if (bu->lifetime == 0 || (!in->via_udp && !memcmp(coa6, &in->hoa, 16))) {
 		if (!b)
 			return reject(c, in, out, MH_BA_NOT_HOME_AGENT, bu->seq);
 		cp_binding_spec(b, &out->spec);
 		out->action = CP_ACT_DELETE;
-		/* 004 5.4.3.1: a lifetime-0 BU crossing our BRI counts as its BRA */
+		/* 004 5.4.3.1: a de-registration crossing our BRI counts as its BRA */
 		if (b->revoking)
 			c->ctr[CP_C_BU_CROSSED_BRI]++;
+		/* 000 / RFC 6275 10.3.2, 11.7.1: with K the IKE SA moves to the home address, so
+		 * the UE keeps its IKE session at home */
+		if (k) {
+			out->moved = true;
+			out->coa = (struct ha_cfg_addr){ .family = AF_INET6, .v6 = in->hoa };
+			out->coa_port = 0;
+		}
 		if (b->has_hoa4)
 			release_hoa4(c, b);
 		cp_bcache_remove(&c->cache, b);
 		out->ba.ba.status = MH_BA_ACCEPTED;
+		out->ba.ba.lifetime = 0;
 		out->send_ba = true;
 		c->ctr[CP_C_BU_DEREG]++;
 		return;
@@ -302,17 +332,24 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 			return reject(c, in, out, MH_BA_INVALID_COA, bu->seq); /* RFC 5555 4.2 */
 		/* the Alternate CoA must be the address the BU came from (RFC 6275 11.7.1 with the
 		 * alternate-CoA check of 001 5.2.3.2) */
-		if (MH_HAS_OPT(o, MH_OPT_ALTCOA) && memcmp(&o->alt_coa, &in->src6, 16))
+		if (memcmp(coa6, &in->src6, 16))
 			return reject(c, in, out, MH_BA_INVALID_COA, bu->seq);
 		coa.family = AF_INET6;
 		coa.v6 = in->src6;
 	}
 
-	/* lifetime from operator policy (5.1.3.2) */
-	uint32_t asked = (uint32_t)bu->lifetime * MH_LIFETIME_UNIT;
-	uint32_t granted = asked > cfg->home_agent.lifetime_max ? cfg->home_agent.lifetime_max : asked;
-	if (granted < cfg->home_agent.lifetime_min)
-		granted = cfg->home_agent.lifetime_min;
+	/* RFC 6275 10.3.1: the HA may shorten the lifetime asked for, never lengthen it: policy's
+	 * maximum, and the prefix lifetime IKEv2 gave with the home prefix (RFC 5026 4.2.1) */
+	uint32_t granted = min_u32((uint32_t)bu->lifetime * MH_LIFETIME_UNIT,
+				   cfg->home_agent.lifetime_max);
+	uint32_t prefix_life;
+	struct cp_bkey key;
+	cp_bkey_make(&key, &in->hoa, plen);
+	if (c->ike_prefix_lifetime_for &&
+	    c->ike_prefix_lifetime_for(c->ike_arg, key.prefix, &prefix_life))
+		granted = min_u32(granted, prefix_life / MH_LIFETIME_UNIT * MH_LIFETIME_UNIT);
+	if (granted == 0) /* a prefix lifetime under 4 s: nothing left to bind it for */
+		return reject(c, in, out, MH_BA_UNSPECIFIED, bu->seq);
 
 	bool created = false;
 	if (!b) {
@@ -324,9 +361,8 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 		cp_bcache_insert(&c->cache, b);
 		created = true;
 	}
-	/* RFC 4877 4.4 / 000: with K set, a new care-of address moves the IKE SA too */
-	out->moved = (bu->flags & MH_BU_K) && in->esp &&
-		     (created || memcmp(&b->coa, &coa, sizeof(coa)) || b->udp_port != udp_port);
+	/* RFC 4877 4.4 / 000: with K, a new care-of address moves the IKE SA too */
+	out->moved = k && (created || memcmp(&b->coa, &coa, sizeof(coa)) || b->udp_port != udp_port);
 	out->coa = coa;
 	out->coa_port = udp_port;
 	b->hoa = in->hoa;
@@ -334,6 +370,7 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 	b->udp = udp;
 	b->nat = nat;
 	b->udp_port = udp_port;
+	b->sig_port = in->via_udp ? in->outer_sport : 0;
 	b->seq = bu->seq;
 	b->flags = bu->flags;
 	b->lifetime = granted;
@@ -365,15 +402,12 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 	out->send_ba = (bu->flags & MH_BU_A) != 0;
 	/* 002 5.4.3: the BA, then at once the Home Agent Switch (RFC 5142) with the target HA and
 	 * no Binding Refresh Advice; the UE then de-registers, which is acknowledged as usual */
-	struct cp_realloc *ra = realloc_of(c, &in->hoa, cfg->pdns[pdn].home_prefix_len);
-	if (ra) {
+	struct cp_realloc *ra = out->send_ba ? realloc_of(c, &in->hoa, plen) : NULL;
+	if (ra) { /* kept until the Switch has left (cp_realloc_sent): hadp may refuse the binding */
 		out->send_has = true;
 		out->has.type = MH_TYPE_HAS;
 		out->has.has.n_addrs = 1;
 		out->has.has.addrs[0] = ra->target;
-		HASH_DEL(c->realloc, ra);
-		free(ra);
-		c->ctr[CP_C_HAS_SENT]++;
 	}
 	out->action = CP_ACT_UPSERT;
 	cp_binding_spec_ctx(c, b, &out->spec);
@@ -445,6 +479,17 @@ int cp_reallocate_prefix(struct cp_ctx *c, const struct in6_addr *prefix, uint8_
 	return 0;
 }
 
+void cp_realloc_sent(struct cp_ctx *c, const struct in6_addr *hoa)
+{
+	int pdn = pdn_of(c->cfg, hoa);
+	struct cp_realloc *r = pdn < 0 ? NULL : realloc_of(c, hoa, c->cfg->pdns[pdn].home_prefix_len);
+	if (!r)
+		return;
+	HASH_DEL(c->realloc, r);
+	free(r);
+	c->ctr[CP_C_HAS_SENT]++;
+}
+
 int cp_reallocate(struct cp_ctx *c, const struct in6_addr *hoa, const struct in6_addr *target)
 {
 	return cp_reallocate_prefix(c, hoa, 128, target);
@@ -474,9 +519,15 @@ static struct cp_binding *find_hoa(struct cp_ctx *c, const struct in6_addr *hoa)
 	return b && !memcmp(&b->hoa, hoa, 16) ? b : NULL;
 }
 
-/* The BRI: RFC 5846 layout, trigger 1 (unspecified), P, V and G clear, no mobility option;
- * to the UE's care-of address with its home address in a HAO, as 004 5.4.3.1 says, in UDP when
- * its BUs come that way, under its signalling SA. */
+/* The BRI: RFC 5846 layout, Revocation Trigger 1, P, V and G clear, no mobility option; to the
+ * UE's care-of address with a type 2 routing header to its home address, as a BA (RFC 5846,
+ * RFC 6275 6.4; 004 5.4.3.1's Home Address option is not sent: RFC 6275 6.3 and 9.3.1 make the
+ * UE answer a HAO naming an address it has no binding for with a Binding Error, see
+ * docs/controlplane.md), in UDP when its BUs come that way (to the port they come from: RFC 5555
+ * 4.1), under its signalling SA. 004 names
+ * trigger 1 "Unspecified" after the revocation draft; RFC 5846 6.1 (and IANA) name value 1
+ * "Administrative Reason" (0 is Unspecified): the value 004 asks for is kept, with the RFC's
+ * name, which fits an operator's or the AAA's detach (docs/controlplane.md). */
 static void bri_for(const struct cp_ctx *c, const struct cp_binding *b, struct cp_msg_out *o)
 {
 	const struct cp_sigsa *sab = sa_for_hoa(c, &b->hoa);
@@ -484,17 +535,17 @@ static void bri_for(const struct cp_ctx *c, const struct cp_binding *b, struct c
 	memset(o, 0, sizeof(*o));
 	o->msg.type = MH_TYPE_BR;
 	o->msg.br = (struct mh_br){ .br_type = MH_BR_BRI, .trigger_status = 1, .seq = b->bri_seq };
-	o->hao = true;
-	o->hoa = b->hoa;
 	o->port = b->port;
 	o->spi_out = sab ? sab->spi_out : 0;
 	if (b->coa.family == AF_INET6) {
 		o->dst6 = b->coa.v6;
+		o->rh2 = true;
+		o->rh2_hoa = b->hoa;
 	} else {
 		o->dst6 = b->hoa;
 		o->udp = true;
 		o->udp_dst = b->coa.v4;
-		o->udp_port = b->udp ? b->udp_port : HA_UDP_PORT_DSMIP;
+		o->udp_port = b->udp ? b->udp_port : b->sig_port ? b->sig_port : HA_UDP_PORT_DSMIP;
 	}
 }
 
@@ -518,25 +569,24 @@ int cp_detach_start(struct cp_ctx *c, const struct in6_addr *hoa, uint64_t now_m
 }
 
 unsigned cp_detach_tick(struct cp_ctx *c, uint64_t now_ms, struct cp_msg_out *resend,
-			struct ha_binding_spec *gone, unsigned max, unsigned *n_gone)
+			unsigned max)
 {
 	struct cp_binding *b, *tmp;
 	unsigned n = 0;
 	uint64_t due = UINT64_MAX;
 
-	*n_gone = 0;
 	/* revocations are rare: the cache (up to millions of bindings) is walked only when the
 	 * earliest of their timers is due, not at every turn of hacpd's loop */
 	if (now_ms < c->bri_due_ms)
 		return 0;
 	HASH_ITER(hh, c->cache.by_prefix, b, tmp) {
-		if (!b->revoking)
+		if (!b->revoking || b->bri_next_ms == UINT64_MAX)
 			continue;
 		if (b->bri_next_ms > now_ms) {
 			due = min_u64(due, b->bri_next_ms);
 			continue;
 		}
-		if (n == max || *n_gone == max) {
+		if (n == max) {
 			due = now_ms; /* more are due: the next tick goes on */
 			break;
 		}
@@ -548,12 +598,11 @@ unsigned cp_detach_tick(struct cp_ctx *c, uint64_t now_ms, struct cp_msg_out *re
 			c->ctr[CP_C_BRI_RETRANSMIT]++;
 			continue;
 		}
-		/* no BRA after the last retransmission: the binding goes all the same */
-		cp_binding_spec(b, &gone[(*n_gone)++]);
-		if (b->has_hoa4)
-			release_hoa4(c, b);
-		cp_bcache_remove(&c->cache, b);
-		c->ctr[CP_C_REVOKED_NO_BRA]++;
+		/* 004 5.4.3.1: "shall not remove the entry from its binding cache before receiving
+		 * the BRA": no more BRIs; the binding stays (and forwards) until the BRA, a
+		 * lifetime-0 BU or its lifetime's end */
+		b->bri_next_ms = UINT64_MAX;
+		c->ctr[CP_C_BRI_UNANSWERED]++;
 	}
 	c->bri_due_ms = due;
 	return n;

@@ -57,6 +57,9 @@ struct cp_ctx {
 	/* the payload SA pair IKEv2 made for a home prefix (tunnel mode child SA), if any */
 	bool (*ike_payload_for)(void *arg, const uint8_t prefix[16], uint32_t *sa_in,
 				uint32_t *sa_out);
+	/* the prefix lifetime IKEv2 gave with that home prefix (RFC 5026 4.2.1), in seconds: no
+	 * binding of the prefix is granted longer */
+	bool (*ike_prefix_lifetime_for)(void *arg, const uint8_t prefix[16], uint32_t *secs);
 	void *ike_arg;
 };
 
@@ -77,9 +80,12 @@ struct cp_ctx {
 	X(CP_C_BRA,              "bra-received") \
 	X(CP_C_BRA_UNMATCHED,    "bra-unmatched") \
 	X(CP_C_BRA_INSECURE,     "bra-dropped-not-protected") \
-	X(CP_C_REVOKED_NO_BRA,   "revoked-without-bra") \
+	X(CP_C_BRI_UNANSWERED,   "bri-unanswered") \
 	X(CP_C_BU_CROSSED_BRI,   "deregistration-crossed-bri") \
 	X(CP_C_HAS_SENT,         "home-agent-switch-sent") \
+	X(CP_C_SIG_NO_SA,        "signalling-dropped-no-outbound-sa") \
+	X(CP_C_PARAM_PROBLEM,    "parameter-problem-sent") \
+	X(CP_C_PARAM_PROBLEM_RL, "parameter-problem-rate-limited") \
 	X(CP_C_BE_SENT,          "binding-error-sent") \
 	X(CP_C_BE_RATE_LIMITED,  "binding-error-rate-limited") \
 	X(CP_C_MBUF_RECLAIMED,   "mbufs-reclaimed")
@@ -114,6 +120,7 @@ struct cp_bu_out {
 	bool drop;                   /* silently discarded (RFC 4877 / RFC 6275 10.3.1) */
 	bool send_ba;
 	struct mh_msg ba;
+	struct in6_addr hoa;         /* the home address the BU was about */
 	enum cp_action action;       /* the dataplane change */
 	struct ha_binding_spec spec;
 	/* where the BA goes: IPv6 to dst6 (with RH2 to the home address when rh2), or inside
@@ -125,11 +132,13 @@ struct cp_bu_out {
 	struct in_addr udp_dst;
 	uint16_t udp_port;
 	uint32_t spi_out;
-	/* 002 5.4.3: right after the BA, a Home Agent Switch (same destination) */
+	/* 002 5.4.3: right after the BA, a Home Agent Switch (same destination); the indication
+	 * stays until the caller has sent it (cp_realloc_sent) */
 	bool send_has;
 	struct mh_msg has;
-	/* RFC 4877 4.4: K set and the care-of address changed: the IKE SA of the BU's SA must move
-	 * to coa (and the UE's UDP port behind a NAT) */
+	/* RFC 4877 4.4 / RFC 6275 10.3.1: K set, the BU came under an IKE SA's child SA, and the
+	 * care-of address changed: that IKE SA must move to coa (and the UE's UDP port behind a
+	 * NAT). A de-registration moves it to the home address (RFC 6275 10.3.2, 11.7.1; 000). */
 	bool moved;
 	struct ha_cfg_addr coa;
 	uint16_t coa_port;
@@ -154,8 +163,8 @@ struct cp_msg_out {
 	struct mh_msg msg;
 	uint16_t port;
 	struct in6_addr dst6;
-	bool hao;                    /* 004 5.4.3.1: the BRI carries the UE's home address in a HAO */
-	struct in6_addr hoa;
+	bool rh2;                    /* to a care-of address, with RH2 to the home address, as a BA */
+	struct in6_addr rh2_hoa;
 	bool udp;
 	struct in_addr udp_dst;
 	uint16_t udp_port;
@@ -164,19 +173,22 @@ struct cp_msg_out {
 
 /**
  * Network-initiated detach (004 5.4.3.1, RFC 5846 layout): start revoking the binding of hoa;
- * out gets the BRI (trigger 1, P V G clear, no options). The binding stays until the BRA, a
- * lifetime-0 BU, or the last retransmission. @return 0, -ENOENT (no binding), -EALREADY.
+ * out gets the BRI (trigger 1, Administrative Reason; P V G clear, no options), addressed as a
+ * BA is (RFC 5846 / RFC 6275 6.4: RH2 to the home address; docs/controlplane.md). The binding
+ * stays until the BRA, a lifetime-0 BU or its lifetime's end, never removed for want of a BRA.
+ * @return 0, -ENOENT (no binding), -EALREADY.
  */
 int cp_detach_start(struct cp_ctx *c, const struct in6_addr *hoa, uint64_t now_ms,
 		    struct cp_msg_out *out);
 
 /**
  * Timers of the detaches in progress: BRIs to send again every MINDelayBRIs, up to the
- * configured count; after the last one, the binding goes. Fills resend[] and gone[] (each up
- * to max). @return the number of BRIs in resend; *n_gone the bindings removed.
+ * configured count (fills resend[], up to max). After the last one the binding stays (004
+ * 5.4.3.1: not removed before the BRA) until a BRA, a lifetime-0 BU or its expiry.
+ * @return the number of BRIs in resend.
  */
 unsigned cp_detach_tick(struct cp_ctx *c, uint64_t now_ms, struct cp_msg_out *resend,
-			struct ha_binding_spec *gone, unsigned max, unsigned *n_gone);
+			unsigned max);
 
 /** A BRA from the UE (its home address from the HAO or the source), verified under sa_spi
  *  when esp (RFC 4877, as a BU). @return 1 and the delete in *gone when it completes a detach,
@@ -186,6 +198,10 @@ int cp_bra_process(struct cp_ctx *c, const struct mh_msg *bra, const struct in6_
 
 /** Is there a binding for this home address? (RFC 6275 9.3.1: a HAO without one gets BE 1) */
 bool cp_has_binding(struct cp_ctx *c, const struct in6_addr *hoa);
+
+/** The Home Agent Switch that cp_bu_process asked for (send_has) has left: its reallocation
+ *  indication is used (002 5.4.3). Until then it stays, for the UE's next BU. */
+void cp_realloc_sent(struct cp_ctx *c, const struct in6_addr *hoa);
 
 /** Record a reallocation indication for a UE (002 5.4.3). 0 or -ENOMEM. */
 int cp_reallocate(struct cp_ctx *c, const struct in6_addr *hoa, const struct in6_addr *target);

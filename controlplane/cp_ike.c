@@ -37,6 +37,17 @@ static bool payload_for(void *arg, const uint8_t prefix[16], uint32_t *in, uint3
 	return true;
 }
 
+/* RFC 5026 4.2.1: the prefix lifetime MIP6_HOME_PREFIX gave with a session's prefix (the same
+ * for every session: cp_ike_prefix). */
+static bool prefix_lifetime_for(void *arg, const uint8_t prefix[16], uint32_t *secs)
+{
+	const struct cp_ike *k = arg;
+	if (!cp_ike_session_by_prefix(arg, prefix))
+		return false;
+	*secs = k->cp->cfg->ike.ike_lifetime;
+	return true;
+}
+
 /* The binding of the session's prefix, as hadp must have it now. */
 static bool binding_of(struct cp_ike *k, const struct cp_ike_session *s, struct ha_binding_spec *b)
 {
@@ -105,6 +116,7 @@ int cp_ike_init_store(struct cp_ike *k, struct cp_ctx *cp, struct cp_ike_session
 	cp->ike_ip4_for = ip4_for;
 	cp->ike_ip4_owned = ip4_owned;
 	cp->ike_payload_for = payload_for;
+	cp->ike_prefix_lifetime_for = prefix_lifetime_for;
 	cp->ike_arg = k;
 	for (unsigned i = 0; i < cfg->n_pdns; i++) {
 		const struct ha_config_pdn *p = &cfg->pdns[i];
@@ -192,6 +204,7 @@ void cp_ike_free(struct cp_ike *k)
 	k->cp->ike_ip4_for = NULL;
 	k->cp->ike_ip4_owned = NULL;
 	k->cp->ike_payload_for = NULL;
+	k->cp->ike_prefix_lifetime_for = NULL;
 }
 
 const struct cp_ike_session *cp_ike_session_of(const struct cp_ike *k, uint32_t ike_sa)

@@ -31,6 +31,7 @@
 #include "cp_cli.h"
 #include "cp_ike_srv.h"
 #include "cp_mbuf.h"
+#include "cp_out.h"
 #include "ha_ring.h"
 
 #define PENDING_MAX 4096
@@ -40,7 +41,7 @@
 #define CP_STORE_NAME "hacpd_bindings"
 #define CP_IKE_STORE_NAME "hacpd_ike_sessions"
 #define CP_STORE_MAGIC 0x48414350u /* "HACP" */
-#define CP_STORE_VERSION 2 /* 2: cp_binding.expires_bucket */
+#define CP_STORE_VERSION 3 /* 2: cp_binding.expires_bucket; 3: cp_binding.sig_port */
 
 struct cp_store_hdr {
 	uint32_t magic;
@@ -66,13 +67,12 @@ struct hacpd {
 	struct rte_ring *punt, *tx, *cmd, *ack;
 	uint32_t next_seq;
 	struct pending pending[PENDING_MAX];
-	uint64_t sent_ba, tx_full, cmd_full, acks_failed, malformed, not_bu, no_mbuf;
+	uint64_t tx_full, cmd_full, acks_failed, malformed, not_bu, no_mbuf;
+	struct cp_out out;           /* what hacpd sends on its own (cp_out.c) */
 	/* what hadp's tx ring had no room for (a burst of BAs after a restart): sent first, in
 	 * order, on the next turns; dropped (tx-full) only when this is full too */
 	struct rte_mbuf *held[8192];
 	unsigned held_head, held_n;
-	uint64_t be_window_ms;
-	unsigned be_in_window;
 	uint32_t generation;
 	/* the re-assertion of the adopted cache to hadp after a restart (SYNC_BEGIN .. END) */
 	bool syncing;
@@ -114,6 +114,11 @@ static bool tx_send(struct hacpd *h, struct rte_mbuf *m)
 	return true;
 }
 
+static bool tx_send_cb(void *arg, struct rte_mbuf *m)
+{
+	return tx_send(arg, m);
+}
+
 /* Each turn: what waits, in order, as far as the ring has room. @return how many went. */
 static unsigned tx_flush(struct hacpd *h)
 {
@@ -146,85 +151,6 @@ static uint64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Hand hadp a Mobility Header message to send: IPv6 from the HA to dst6 [+ RH2 | HAO], under the
- * SA spi (RFC 4877) and inside IPv4/UDP to udp_dst:udp_port when udp (RFC 5555). */
-static void tx_mh(struct hacpd *h, uint16_t port, const struct mh_msg *msg,
-		  const struct ha_pkt_spec *s, bool udp, struct in_addr udp_dst, uint16_t udp_port,
-		  uint32_t spi)
-{
-	uint8_t buf[512];
-	int n = ha_pkt_build_mh(s, msg, buf, sizeof(buf));
-	struct rte_mbuf *m = n > 0 ? rte_pktmbuf_alloc(h->pool) : NULL;
-	char *d;
-
-	if (m)
-		cp_mbuf_hold(m);
-	if (!m || !(d = rte_pktmbuf_append(m, (uint16_t)n))) {
-		h->no_mbuf++;
-		cp_mbuf_free(m);
-		return;
-	}
-	memcpy(d, buf, (size_t)n);
-	struct ha_pkt_meta *meta = rte_mbuf_to_priv(m);
-	memset(meta, 0, sizeof(*meta));
-	meta->version = HA_RING_VERSION;
-	meta->port = port;
-	if (spi) {
-		meta->flags |= HA_META_F_ESP;
-		meta->sa_spi = spi;
-	}
-	if (udp) {
-		meta->flags |= HA_META_F_UDP | HA_META_F_OUTER4;
-		memcpy(meta->outer_dst, &udp_dst, 4);
-		meta->udp_sport = HA_UDP_PORT_DSMIP;
-		meta->udp_dport = udp_port;
-	}
-	tx_send(h, m);
-}
-
-/* The BA the procedure decided on. */
-static void send_ba(struct hacpd *h, uint16_t port, const struct cp_bu_out *o)
-{
-	struct ha_pkt_spec s = { .src6 = h->cfg->home_agent.ipv6_address, .dst6 = o->dst6,
-				 .rh2 = o->rh2, .rh2_hoa = o->rh2_hoa };
-	tx_mh(h, port, &o->ba, &s, o->udp, o->udp_dst, o->udp_port, o->spi_out);
-	h->sent_ba++;
-	h->cp.ctr[CP_C_BA_SENT]++;
-	h->cp.ba_status[o->ba.ba.status]++;
-	if (o->send_has) /* 002 5.4.3: right after the BA */
-		tx_mh(h, port, &o->has, &s, o->udp, o->udp_dst, o->udp_port, o->spi_out);
-}
-
-/* RFC 6275 9.2: an unknown MH type gets a Binding Error (status 2), at most be_rate a second
- * (RFC 6275 requires rate limiting; 10/s is this HA's choice). */
-static void send_be(struct hacpd *h, uint16_t port, const struct ha_pkt *p, uint8_t status)
-{
-	const struct ha_ip_hdr *ip = ha_pkt_carrier(p);
-	uint64_t now = now_ms();
-	if (now - h->be_window_ms >= 1000) {
-		h->be_window_ms = now;
-		h->be_in_window = 0;
-	}
-	if (h->be_in_window++ >= 10 || p->udp_encap) {
-		h->cp.ctr[CP_C_BE_RATE_LIMITED]++;
-		return;
-	}
-	struct mh_msg be = { .type = MH_TYPE_BE };
-	be.be.status = status;
-	if (ip->hao)
-		be.be.hoa = ip->hoa;
-	struct ha_pkt_spec s = { .src6 = h->cfg->home_agent.ipv6_address, .dst6 = ip->src6 };
-	tx_mh(h, port, &be, &s, false, (struct in_addr){ 0 }, 0, 0);
-	h->cp.ctr[CP_C_BE_SENT]++;
-}
-
-static void send_bri(struct hacpd *h, const struct cp_msg_out *o)
-{
-	struct ha_pkt_spec s = { .src6 = h->cfg->home_agent.ipv6_address, .dst6 = o->dst6,
-				 .hao = o->hao, .hoa = o->hoa };
-	tx_mh(h, o->port, &o->msg, &s, o->udp, o->udp_dst, o->udp_port, o->spi_out);
 }
 
 static int send_cmd(struct hacpd *h, uint16_t type, const struct ha_binding_spec *spec,
@@ -297,7 +223,7 @@ static void handle_bu(struct hacpd *h, const struct ha_pkt_meta *meta, const str
 	}
 	if (out.action == CP_ACT_NONE) {
 		if (out.send_ba)
-			send_ba(h, meta->port, &out);
+			cp_out_ba(&h->out, meta->port, &out);
 		return;
 	}
 	uint32_t seq;
@@ -449,8 +375,15 @@ static void handle_punt(struct hacpd *h, struct rte_mbuf *mb)
 	if (e != HA_OK) {
 		h->cp.mh_err[e]++;
 		struct ha_err_disposition act = ha_err_disposition(e);
+		const struct ha_ip_hdr *ip = ha_pkt_carrier(&p);
 		if (act.action == HA_ACT_BE)
-			send_be(h, meta->port, &p, act.code);
+			cp_out_be(&h->out, meta->port, &p, act.code);
+		/* RFC 6275 9.2: the pointer names the offending field of the carrier IPv6 packet */
+		if (act.action == HA_ACT_ICMP_PARAM && p.err_offset >= ip->off &&
+		    ip->end > ip->off && meta->l3_off + ip->end <= mb->data_len)
+			cp_out_param_problem(&h->out, meta->port, &p, d + meta->l3_off + ip->off,
+					     ip->end - ip->off, p.err_offset - ip->off,
+					     (meta->flags & HA_META_F_ESP) != 0, meta->sa_spi);
 		h->malformed++;
 		return;
 	}
@@ -466,7 +399,7 @@ static void handle_punt(struct hacpd *h, struct rte_mbuf *mb)
 		/* RFC 6275 9.3.1: a Home Address option with no binding behind it gets BE 1 */
 		const struct ha_ip_hdr *ip = ha_pkt_carrier(&p);
 		if (ip->hao && !cp_has_binding(&h->cp, &ip->hoa))
-			send_be(h, meta->port, &p, MH_BE_UNKNOWN_BINDING_HAO);
+			cp_out_be(&h->out, meta->port, &p, MH_BE_UNKNOWN_BINDING_HAO);
 		h->not_bu++;
 		return;
 	}
@@ -505,7 +438,7 @@ static unsigned handle_acks(struct hacpd *h)
 			pe->out.ba.ba.lifetime = 0;
 			pe->out.send_has = false;
 		}
-		send_ba(h, pe->port, &pe->out);
+		cp_out_ba(&h->out, pe->port, &pe->out);
 	}
 	return n;
 }
@@ -621,20 +554,17 @@ static int detach(void *arg, const struct in6_addr *hoa)
 	struct cp_msg_out bri;
 	int rc = cp_detach_start(&h->cp, hoa, now_ms(), &bri);
 	if (rc == 0)
-		send_bri(h, &bri);
+		cp_out_bri(&h->out, &bri);
 	return rc;
 }
 
-/* Retransmit BRIs, and remove the bindings whose UE never answered. */
+/* Retransmit BRIs (the bindings of UEs that never answer stay: cp_detach_tick). */
 static void detach_timers(struct hacpd *h)
 {
 	struct cp_msg_out again[16];
-	struct ha_binding_spec gone[16];
-	unsigned n_gone, n = cp_detach_tick(&h->cp, now_ms(), again, gone, 16, &n_gone);
+	unsigned n = cp_detach_tick(&h->cp, now_ms(), again, 16);
 	for (unsigned i = 0; i < n; i++)
-		send_bri(h, &again[i]);
-	for (unsigned i = 0; i < n_gone; i++)
-		detached(h, &gone[i]);
+		cp_out_bri(&h->out, &again[i]);
 }
 
 static const char *file_prefix(const struct ha_config *cfg)
@@ -755,6 +685,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hacpd: adopted %u bindings; re-asserting them to hadp (generation %u)\n",
 			h.cp.cache.count, h.generation);
 	}
+	h.out = (struct cp_out){ .cfg = cfg, .cp = &h.cp, .pool = h.pool, .send = tx_send_cb,
+				 .arg = &h, .now_ms = now_ms };
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN); /* an operator who closes hactl early must not stop hacpd */
@@ -864,7 +796,8 @@ int main(int argc, char **argv)
 				   "\"cmd-full\":%llu,\"acks-failed\":%llu,\"no-mbuf\":%llu",
 				(unsigned long long)h.malformed, (unsigned long long)h.not_bu,
 				(unsigned long long)h.tx_full, (unsigned long long)h.cmd_full,
-				(unsigned long long)h.acks_failed, (unsigned long long)h.no_mbuf);
+				(unsigned long long)h.acks_failed,
+				(unsigned long long)(h.no_mbuf + h.out.no_mbuf));
 			if (cfg->ike.enabled) {
 				fprintf(f, ",\"ike\":{\"sessions\":%u,\"messages\":%llu,"
 					   "\"bad-messages\":%llu,\"connects\":%llu,\"peer-moves\":%llu,"

@@ -39,7 +39,6 @@ int main(int argc, char **argv)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.dataplane.max_bindings = n;
 	cfg.home_agent.lifetime_max = 3600;
-	cfg.home_agent.lifetime_min = 60;
 	cfg.home_agent.refresh_advice_percent = 80;
 	cfg.n_pdns = 1;
 	inet_pton(AF_INET6, "2001:db8:100::", &cfg.pdns[0].pool6);

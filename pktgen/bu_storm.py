@@ -87,7 +87,7 @@ def config(work, prefix, n):
   tables: {{ max_bindings: {max(n, 64)}, max_sas: {max(2 * n, 64)} }}
 home_agent:
   ipv6_address: {HA6}
-  binding_lifetime: {{ max: 3600, min: 60 }}
+  binding_lifetime: {{ max: 3600 }}
 pdns:
   - {{ name: internet, home_prefix_pool: 2001:db8:100::/40, home_prefix_length: 64 }}
 ike: {{ enabled: false }}

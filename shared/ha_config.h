@@ -149,7 +149,6 @@ struct ha_config_home_agent {
 	bool has_ipv4_address;
 	struct in_addr ipv4_address;
 	uint32_t lifetime_max;            /**< seconds, multiple of 4 */
-	uint32_t lifetime_min;
 	uint8_t refresh_advice_percent;   /**< 0 = no Binding Refresh Advice */
 	uint32_t nat_keepalive_refresh;   /**< seconds (RFC 5555 NATKATIMEOUT) */
 	enum ha_cfg_force_udp force_udp;

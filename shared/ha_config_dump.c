@@ -280,7 +280,6 @@ int ha_config_dump(FILE *f, const struct ha_config *cfg, unsigned flags)
 		em_addr(e, "ipv4_address", AF_INET, &ha->ipv4_address);
 	em_open(e, "binding_lifetime", false);
 	em_uint(e, "max", ha->lifetime_max);
-	em_uint(e, "min", ha->lifetime_min);
 	em_close(e);
 	em_uint(e, "refresh_advice_percent", ha->refresh_advice_percent);
 	em_open(e, "nat", false);

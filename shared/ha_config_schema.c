@@ -658,7 +658,7 @@ static int walk_home_agent(struct cfg_ctx *c, const struct ynode *n, struct ha_c
 					   "refresh_advice_percent", "nat",	   "revocation",
 					   "insecure_lab_mode"};
 	enum { K_V6, K_V4, K_LIFE, K_BRA, K_NAT, K_REV, K_LAB };
-	static const char *const life_keys[] = {"max", "min"};
+	static const char *const life_keys[] = {"max"};
 	static const char *const nat_keys[] = {"keepalive_refresh", "force_udp"};
 	static const char *const force_names[] = {"allowed", "never"};
 	static const char *const rev_keys[] = {"min_delay_bris_ms", "max_retransmissions"};
@@ -679,7 +679,7 @@ static int walk_home_agent(struct cfg_ctx *c, const struct ynode *n, struct ha_c
 		ha->ipv4_address = a.v4;
 
 	o = cfg_push_key(c, "binding_lifetime");
-	opt_map(c, m.v[K_LIFE], life_keys, 2, &sm, &rc);
+	opt_map(c, m.v[K_LIFE], life_keys, 1, &sm, &rc);
 	if (rc < 0)
 		return -1;
 	if (f_int(c, &sm, 0, false, 4, 262140, 3600, &v) < 0)
@@ -688,19 +688,6 @@ static int walk_home_agent(struct cfg_ctx *c, const struct ynode *n, struct ha_c
 	if (v % 4)
 		return field_fail(c, &sm, 0, "value %lld is not a multiple of 4 (lifetimes are sent in 4 s units)",
 				  (long long)v);
-	if (f_int(c, &sm, 1, false, 4, 262140, 60, &v) < 0)
-		return -1;
-	ha->lifetime_min = (uint32_t)v;
-	if (v % 4)
-		return field_fail(c, &sm, 1, "value %lld is not a multiple of 4 (lifetimes are sent in 4 s units)",
-				  (long long)v);
-	if (ha->lifetime_min > ha->lifetime_max) {
-		if (sm.v[1])
-			return field_fail(c, &sm, 1, "min %u is greater than max %u", ha->lifetime_min,
-					  ha->lifetime_max);
-		return field_fail(c, &sm, 0, "max %u is less than min %u (the default)", ha->lifetime_max,
-				  ha->lifetime_min);
-	}
 	cfg_pop(c, o);
 
 	if (f_int(c, &m, K_BRA, false, 0, 99, 80, &v) < 0)

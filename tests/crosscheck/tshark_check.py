@@ -104,6 +104,17 @@ def main():
             failed += 1
             print(f"FAIL frame {i}: MH checksum {ours:#06x}, scapy computes {theirs:#06x}")
 
+    # RFC 5846 6.1 / IANA: the BRI's Revocation Trigger 1, which 004 5.4.3.1 calls "Unspecified"
+    # after the revocation draft, is "Administrative Reason" to tshark as to the RFC
+    # (docs/controlplane.md, Decisions)
+    text = subprocess.run(["tshark", "-r", pcap, "-V", "-Y", "mip6.bri_br.type == 1 && "
+                           "mip6.bri_r.trigger == 1"], capture_output=True, text=True).stdout
+    if "R. Trigger: Administrative Reason (1)" in text:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL: tshark does not name the BRI's trigger 1 Administrative Reason")
+
     # ha-decode reads every frame back without an error
     out = subprocess.run([decode, pcap], capture_output=True, text=True)
     objs = [json.loads(l) for l in out.stdout.splitlines()]

@@ -331,7 +331,7 @@ class Appliance:
                  mbufs=2047, dataplane_extra="", tag=None):
         self.build, self.work = build, os.path.abspath(work)
         self.ues = list(ues)
-        self.home_agent = {"binding_lifetime": {"max": 3600, "min": 60}, **(home_agent or {})}
+        self.home_agent = {"binding_lifetime": {"max": 3600}, **(home_agent or {})}
         self.pdns = pdns or PDNS
         self.extra, self.mbufs, self.dataplane_extra = extra, mbufs, dataplane_extra
         tag = tag or f"{os.getpid() % 100000}"

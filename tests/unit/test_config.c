@@ -127,7 +127,6 @@ Test(config, lab)
 	cr_expect(ha->has_ipv4_address);
 	expect_addr4(&ha->ipv4_address, "192.0.2.1");
 	cr_expect_eq(ha->lifetime_max, 3600);
-	cr_expect_eq(ha->lifetime_min, 60);
 	cr_expect_eq(ha->refresh_advice_percent, 80);
 	cr_expect_eq(ha->nat_keepalive_refresh, 110);
 	cr_expect_eq(ha->force_udp, HA_CFG_FORCE_UDP_ALLOWED);
@@ -244,7 +243,6 @@ Test(config, minimal_defaults)
 	cr_expect_eq(dp->max_routes, 4096);
 	cr_expect_not(cfg->home_agent.has_ipv4_address);
 	cr_expect_eq(cfg->home_agent.lifetime_max, 3600);
-	cr_expect_eq(cfg->home_agent.lifetime_min, 60);
 	cr_expect_eq(cfg->home_agent.refresh_advice_percent, 80);
 	cr_expect_eq(cfg->home_agent.nat_keepalive_refresh, 110);
 	cr_expect_eq(cfg->home_agent.bri_min_delay_ms, 1000);
@@ -284,7 +282,6 @@ Test(config, all_optional_fields)
 	cr_expect_eq(dp->main_lcore, 2);
 	cr_expect_eq(dp->mbuf_cache, 0);
 	cr_expect_eq(cfg->home_agent.lifetime_max, 262140);
-	cr_expect_eq(cfg->home_agent.lifetime_min, 4);
 	cr_expect_eq(cfg->home_agent.refresh_advice_percent, 0);
 	cr_expect_eq(cfg->home_agent.force_udp, HA_CFG_FORCE_UDP_NEVER);
 	cr_expect(cfg->home_agent.insecure_lab_mode);

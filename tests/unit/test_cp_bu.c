@@ -17,7 +17,7 @@ static const char *yaml =
 	"home_agent:\n"
 	"  ipv6_address: 2001:db8:ffff::1\n"
 	"  ipv4_address: 192.0.2.1\n"
-	"  binding_lifetime: { max: 3600, min: 60 }\n"
+	"  binding_lifetime: { max: 3600 }\n"
 	"  refresh_advice_percent: 80\n"
 	"%s" /* insecure_lab_mode */
 	"  nat: { keepalive_refresh: 110 }\n"
@@ -115,7 +115,8 @@ Test(bu, initial_registration)
 	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
 	cr_assert_eq(out.ba.ba.seq, 7);
 	cr_assert_eq(out.ba.ba.lifetime, 450, "1800 s asked, within the 3600 s policy");
-	cr_assert_eq(out.ba.ba.flags, MH_BA_K | MH_BA_R, "K and R echoed");
+	cr_assert_eq(out.ba.ba.flags, MH_BA_R,
+		     "R echoed; not K: a static SA has no key management to move (RFC 6275 10.3.1)");
 	/* RFC 6275 6.1.8: to the care-of address, with RH2 to the home address, under the SA */
 	struct in6_addr coa = a6(COA), hoa = a6(HOA);
 	cr_assert_arr_eq(&out.dst6, &coa, 16);
@@ -141,7 +142,7 @@ Test(bu, lifetime_is_bounded_by_policy)
 	cr_assert_eq(out.ba.ba.lifetime, 3600 / 4);
 	m = bu_msg(2, 1);
 	cp_bu_process(&ctx, &in, &out);
-	cr_assert_eq(out.ba.ba.lifetime, 60 / 4, "raised to the minimum");
+	cr_assert_eq(out.ba.ba.lifetime, 1, "4 s asked, 4 s granted: never lengthened (RFC 6275 10.3.1)");
 }
 
 /* 002 5.1.3.2 / RFC 5555 3.1.1: IPv4 Home Address option with 0.0.0.0: one is assigned. */
@@ -380,19 +381,33 @@ Test(bu, care_of_address_options)
 	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
 }
 
-/* 001 5.2.3.2: foreign link to another foreign link: the binding moves, K echoed. */
+/* An SA pair IKEv2 made for HOA's signalling (charon's IKE SA 42): key management exists. */
+static void ike_sigsa(void)
+{
+	struct in6_addr hoa = a6(HOA);
+	cr_assert_eq(cp_sigsa_add(&ctx.sigsa, 42, 1, &hoa, 0x7001, true), 0);
+	cr_assert_eq(cp_sigsa_add(&ctx.sigsa, 42, 1, &hoa, 0x7002, false), 0);
+}
+
+/* 001 5.2.3.2: foreign link to another foreign link: the binding moves, K echoed (the BU came
+ * under an IKE SA's child SA) and the IKE SA follows. */
 Test(bu, handover_foreign_to_foreign)
 {
 	struct mh_msg m = bu_msg(1, 100);
 	struct cp_bu_out out;
-	struct cp_bu_in in = from6(&m, HOA, COA, 0x5001);
+	ike_sigsa();
+	struct cp_bu_in in = from6(&m, HOA, COA, 0x7001);
 	cp_bu_process(&ctx, &in, &out);
 	m.bu.seq = 2;
-	in = from6(&m, HOA, "2001:db8:bbbb::7", 0x5001);
+	in = from6(&m, HOA, "2001:db8:bbbb::7", 0x7001);
 	cp_bu_process(&ctx, &in, &out);
 	struct in6_addr coa2 = a6("2001:db8:bbbb::7");
 	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
 	cr_assert(out.ba.ba.flags & MH_BA_K);
+	cr_assert(out.moved);
+	cr_assert_eq(out.coa.family, AF_INET6);
+	cr_assert_arr_eq(&out.coa.v6, &coa2, 16);
+	cr_assert_eq(out.spi_out, 0x7002);
 	cr_assert_arr_eq(out.spec.coa, &coa2, 16);
 	cr_assert_arr_eq(&out.dst6, &coa2, 16, "the BA goes to the new care-of address");
 	cr_assert_eq(ctx.cache.count, 1);
@@ -446,7 +461,7 @@ static void register_ue(void)
 }
 
 /* The BRI: RFC 5846 layout, trigger 1, P V G clear, no options, to the care-of address with
- * the home address in a HAO, under the UE's SA; the binding stays until the BRA. */
+ * RH2 to the home address, under the UE's SA; the binding stays until the BRA. */
 Test(bu, detach_sends_a_bri_and_keeps_the_binding_until_the_bra)
 {
 	struct cp_msg_out bri;
@@ -461,8 +476,8 @@ Test(bu, detach_sends_a_bri_and_keeps_the_binding_until_the_bra)
 	cr_assert_eq(bri.msg.br.flags, 0);
 	cr_assert_eq(bri.msg.opts.present, 0, "no mobility option");
 	cr_assert_arr_eq(&bri.dst6, &coa, 16);
-	cr_assert(bri.hao);
-	cr_assert_arr_eq(&bri.hoa, &hoa, 16);
+	cr_assert(bri.rh2, "RH2 to the home address, as a BA (RFC 5846, RFC 6275 6.4)");
+	cr_assert_arr_eq(&bri.rh2_hoa, &hoa, 16);
 	cr_assert_eq(bri.spi_out, 0x6001);
 	cr_assert_eq(cp_detach_start(&ctx, &hoa, 10000, &bri), -EALREADY);
 	cr_assert_eq(ctx.cache.count, 1, "kept until the BRA");
@@ -481,34 +496,56 @@ Test(bu, detach_sends_a_bri_and_keeps_the_binding_until_the_bra)
 }
 
 /* MINDelayBRIs (1000 ms by default) between retransmissions, BRIMaxRetransmitNumber (1) of
- * them; without an answer the binding is removed after the last. */
-Test(bu, detach_retransmits_then_removes)
+ * them. 004 5.4.3.1: "shall not remove the entry from its binding cache before receiving the
+ * BRA": after the last BRI the binding stays until the BRA, a lifetime-0 BU or its expiry
+ * (it was removed after the last retransmission). */
+Test(bu, detach_retransmits_then_keeps_the_binding)
 {
 	struct cp_msg_out bri, again[4];
-	struct ha_binding_spec gone[4];
+	struct ha_binding_spec gone;
 	struct in6_addr hoa = a6(HOA);
-	unsigned n_gone;
 
 	register_ue();
 	cr_assert_eq(cp_detach_start(&ctx, &hoa, 10000, &bri), 0);
-	cr_assert_eq(cp_detach_tick(&ctx, 10999, again, gone, 4, &n_gone), 0);
-	cr_assert_eq(cp_detach_tick(&ctx, 11000, again, gone, 4, &n_gone), 1);
+	cr_assert_eq(cp_detach_tick(&ctx, 10999, again, 4), 0);
+	cr_assert_eq(cp_detach_tick(&ctx, 11000, again, 4), 1);
 	cr_assert_eq(again[0].msg.br.seq, bri.msg.br.seq, "the same BRI again");
-	cr_assert_eq(n_gone, 0);
-	cr_assert_eq(cp_detach_tick(&ctx, 11500, again, gone, 4, &n_gone), 0);
-	cr_assert_eq(cp_detach_tick(&ctx, 12000, again, gone, 4, &n_gone), 0);
-	cr_assert_eq(n_gone, 1);
+	cr_assert_eq(cp_detach_tick(&ctx, 11500, again, 4), 0);
+	cr_assert_eq(cp_detach_tick(&ctx, 12000, again, 4), 0, "no third BRI");
+	cr_assert_eq(ctx.cache.count, 1, "kept without a BRA");
+	cr_assert_eq(ctx.ctr[CP_C_BRI_UNANSWERED], 1);
+	cr_assert_eq(cp_detach_tick(&ctx, 60000, again, 4), 0, "its timer is over");
+	cr_assert_eq(ctx.ctr[CP_C_BRI_UNANSWERED], 1);
+	/* a late BRA still completes the detach */
+	struct mh_msg bra = { .type = MH_TYPE_BR };
+	bra.br = (struct mh_br){ .br_type = MH_BR_BRA, .seq = bri.msg.br.seq };
+	cr_assert_eq(cp_bra_process(&ctx, &bra, &hoa, true, 0x5001, &gone), 1);
 	cr_assert_eq(ctx.cache.count, 0);
-	cr_assert_eq(ctx.ctr[CP_C_REVOKED_NO_BRA], 1);
+}
+
+/* The same UE never answering: its binding's lifetime ends it (register_ue: 1800 s at 1000). */
+Test(bu, unanswered_revocation_ends_with_the_lifetime)
+{
+	struct cp_msg_out bri, again[4];
+	struct ha_binding_spec del[4];
+	struct in6_addr hoa = a6(HOA);
+
+	register_ue();
+	cr_assert_eq(cp_detach_start(&ctx, &hoa, 10000, &bri), 0);
+	cp_detach_tick(&ctx, 11000, again, 4);
+	cp_detach_tick(&ctx, 12000, again, 4);
+	cr_assert_eq(cp_expire(&ctx, 2799, del, 4), 0);
+	cr_assert_eq(ctx.cache.count, 1);
+	cr_assert_eq(cp_expire(&ctx, 2800, del, 4), 1);
+	cr_assert_eq(ctx.cache.count, 0);
+	cr_assert_eq(cp_pool4_used(&ctx.pool4[0]), 0);
 }
 
 /* 004 5.4.3.1: a lifetime-0 BU crossing the BRI counts as the BRA and is acknowledged. */
 Test(bu, deregistration_crossing_the_bri)
 {
 	struct cp_msg_out bri, again[4];
-	struct ha_binding_spec gone[4];
 	struct in6_addr hoa = a6(HOA);
-	unsigned n_gone;
 
 	register_ue();
 	cr_assert_eq(cp_detach_start(&ctx, &hoa, 10000, &bri), 0);
@@ -520,8 +557,7 @@ Test(bu, deregistration_crossing_the_bri)
 	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
 	cr_assert_eq(out.action, CP_ACT_DELETE);
 	cr_assert_eq(ctx.ctr[CP_C_BU_CROSSED_BRI], 1);
-	cr_assert_eq(cp_detach_tick(&ctx, 20000, again, gone, 4, &n_gone), 0, "no timer left");
-	cr_assert_eq(n_gone, 0);
+	cr_assert_eq(cp_detach_tick(&ctx, 20000, again, 4), 0, "no timer left");
 }
 
 /* 002 5.4.3: with a reallocation indication, the BU is answered, then a Home Agent Switch
@@ -542,6 +578,8 @@ Test(bu, home_agent_reallocation)
 	cr_assert_eq(out.has.has.n_addrs, 1);
 	cr_assert_arr_eq(&out.has.has.addrs[0], &target, 16);
 	cr_assert_eq(out.has.opts.present, 0, "no Binding Refresh Advice in the HA Switch");
+	cr_assert_eq(ctx.ctr[CP_C_HAS_SENT], 0, "counted when it has left");
+	cp_realloc_sent(&ctx, &hoa); /* hacpd sent it */
 	cr_assert_eq(ctx.ctr[CP_C_HAS_SENT], 1);
 	m = bu_msg(2, 0);
 	cp_bu_process(&ctx, &in, &out);
@@ -602,6 +640,7 @@ Test(bu, home_agent_reallocation_by_prefix_before_the_first_bu)
 	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
 	cr_assert(out.send_has, "the HA Switch follows the BA");
 	cr_assert_arr_eq(&out.has.has.addrs[0], &target, 16);
+	cp_realloc_sent(&ctx, &hoa);
 	m = bu_msg(2, 450);
 	cp_bu_process(&ctx, &in, &out);
 	cr_assert_not(out.send_has, "the indication was used");
@@ -614,22 +653,19 @@ Test(bu, home_agent_reallocation_by_prefix_before_the_first_bu)
 Test(bu, bri_timers_walk_the_cache_only_when_due)
 {
 	struct cp_msg_out again[4];
-	struct ha_binding_spec gone[4];
-	unsigned n_gone;
 	struct cp_bu_out out;
 	struct mh_msg m = bu_msg(1, 450);
 	struct cp_bu_in in = from6(&m, HOA, COA, 0x5001);
 	cp_bu_process(&ctx, &in, &out);
-	cr_assert_eq(cp_detach_tick(&ctx, 1000, again, gone, 4, &n_gone), 0);
+	cr_assert_eq(cp_detach_tick(&ctx, 1000, again, 4), 0);
 	cr_assert_eq(ctx.bri_due_ms, UINT64_MAX, "nothing revoking: no walk until a detach");
 	struct in6_addr hoa = a6(HOA);
 	struct cp_msg_out bri;
 	cr_assert_eq(cp_detach_start(&ctx, &hoa, 2000, &bri), 0);
 	uint64_t due = 2000 + cfg.home_agent.bri_min_delay_ms;
 	cr_assert_eq(ctx.bri_due_ms, due);
-	cr_assert_eq(cp_detach_tick(&ctx, due - 1, again, gone, 4, &n_gone), 0, "not yet");
-	unsigned n = cp_detach_tick(&ctx, due, again, gone, 4, &n_gone);
-	cr_assert_eq(n + n_gone, 1, "due: the retransmission (or the removal) happens");
+	cr_assert_eq(cp_detach_tick(&ctx, due - 1, again, 4), 0, "not yet");
+	cr_assert_eq(cp_detach_tick(&ctx, due, again, 4), 1, "due: the retransmission happens");
 	cr_assert_geq(ctx.bri_due_ms, due);
 }
 
@@ -679,4 +715,248 @@ Test(bu, expiry_wheel)
 	cr_assert_eq(cp_bcache_expired(&again, 104 + CP_WHEEL_SIZE, due, 8), 0);
 	cr_assert_eq(cp_bcache_expired(&again, 105 + CP_WHEEL_SIZE, due, 8), 1, "the long one, a lap on");
 	cp_bcache_free(&again);
+}
+
+/* ---- the edges (issue: conformance at the edges) ------------------------------------------- */
+
+/* RFC 6275 9.5.1: "If the Lifetime ... is zero or the Care-of Address is equal to the home
+ * address, the receiving node MUST delete the binding": a BU from the home link (001 5.2.3.3:
+ * source = home address, no HAO) with a non-zero lifetime de-registers; it used to create a
+ * binding that tunnelled the prefix to the home address itself. The BA goes to the home address
+ * without a routing header, out of the port the BU came in on (the core side, at home). */
+Test(bu, care_of_address_equal_to_home_address_deregisters)
+{
+	struct in6_addr hoa = a6(HOA);
+	struct cp_bu_out out;
+	register_ue();
+	struct mh_msg m = bu_msg(2, 450);
+	struct cp_bu_in in = { .bu = &m, .src6 = hoa, .hoa = hoa, .esp = true, .sa_spi = 0x5001,
+			       .port = 1, .now = 1001 };
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert(out.send_ba);
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+	cr_assert_eq(out.ba.ba.lifetime, 0);
+	cr_assert_eq(out.action, CP_ACT_DELETE);
+	cr_assert_eq(ctx.cache.count, 0);
+	cr_assert_eq(ctx.ctr[CP_C_BU_DEREG], 1);
+	cr_assert_arr_eq(&out.dst6, &hoa, 16);
+	cr_assert_not(out.rh2);
+	cr_assert_not(out.udp);
+	cr_assert_eq(out.spi_out, 0x6001);
+	cr_assert_eq(cp_pool4_used(&ctx.pool4[0]), 0);
+	/* the same with the Alternate Care-of Address option naming the home address */
+	struct mh_msg r = bu_msg(3, 450);
+	struct cp_bu_in rin = from6(&r, HOA, COA, 0x5001);
+	cp_bu_process(&ctx, &rin, &out);
+	cr_assert_eq(ctx.cache.count, 1);
+	m = bu_msg(4, 450);
+	m.opts.alt_coa = hoa;
+	MH_SET_OPT(&m.opts, MH_OPT_ALTCOA);
+	in = from6(&m, HOA, COA, 0x5001);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+	cr_assert_eq(out.action, CP_ACT_DELETE);
+	cr_assert_eq(ctx.cache.count, 0);
+	/* from home without a binding: 133 (RFC 6275 10.3.2) */
+	m = bu_msg(5, 450);
+	in = (struct cp_bu_in){ .bu = &m, .src6 = hoa, .hoa = hoa, .esp = true, .sa_spi = 0x5001 };
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_NOT_HOME_AGENT);
+	cr_assert_eq(out.action, CP_ACT_NONE);
+}
+
+/* 000 (the UE sets K in the de-registration BU too) and RFC 6275 10.3.2 / 11.7.1: with K, the
+ * HA moves the IKE SA to the home address so the UE keeps its IKE session at home, and says so
+ * with K in the BA (it used to echo K without moving anything). */
+Test(bu, deregistration_with_k_moves_the_ike_sa_home)
+{
+	struct in6_addr hoa = a6(HOA);
+	struct cp_bu_out out;
+	ike_sigsa();
+	struct mh_msg m = bu_msg(1, 450);
+	struct cp_bu_in in = from6(&m, HOA, COA, 0x7001);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert(out.moved);
+	/* from a foreign link, lifetime 0 */
+	m = bu_msg(2, 0);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.action, CP_ACT_DELETE);
+	cr_assert(out.ba.ba.flags & MH_BA_K);
+	cr_assert(out.moved);
+	cr_assert_eq(out.coa.family, AF_INET6);
+	cr_assert_arr_eq(&out.coa.v6, &hoa, 16);
+	cr_assert_eq(out.coa_port, 0);
+	/* from home (001 5.2.3.3) */
+	m = bu_msg(3, 450);
+	cp_bu_process(&ctx, &in, &out);
+	m = bu_msg(4, 0);
+	in = (struct cp_bu_in){ .bu = &m, .src6 = hoa, .hoa = hoa, .esp = true, .sa_spi = 0x7001,
+				.port = 1 };
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.action, CP_ACT_DELETE);
+	cr_assert(out.moved);
+	cr_assert_arr_eq(&out.coa.v6, &hoa, 16);
+	/* without K: nothing moves */
+	m = bu_msg(5, 450);
+	in = from6(&m, HOA, COA, 0x7001);
+	cp_bu_process(&ctx, &in, &out);
+	m = bu_msg(6, 0);
+	m.bu.flags &= (uint16_t)~MH_BU_K;
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.action, CP_ACT_DELETE);
+	cr_assert_not(out.moved);
+	cr_assert_not(out.ba.ba.flags & MH_BA_K);
+}
+
+/* RFC 6275 10.3.1: K in the BA only when the IKE SA can follow the care-of address. Under a
+ * static SA there is no key management: K is not echoed and nothing is to move (it was echoed). */
+Test(bu, k_only_with_key_management)
+{
+	struct cp_bu_out out;
+	struct mh_msg m = bu_msg(1, 450);
+	struct cp_bu_in in = from6(&m, HOA, COA, 0x5001);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+	cr_assert_not(out.ba.ba.flags & MH_BA_K);
+	cr_assert_not(out.moved);
+	m = bu_msg(2, 450);
+	in = from6(&m, HOA, "2001:db8:bbbb::7", 0x5001);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_not(out.ba.ba.flags & MH_BA_K, "a move under a static SA: still no K");
+	cr_assert_not(out.moved);
+	/* lab mode, a BU in the clear: no key management either */
+	load(true);
+	m = bu_msg(1, 450);
+	in = from6(&m, HOA, COA, 0);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+	cr_assert_not(out.ba.ba.flags & MH_BA_K);
+	cr_assert_not(out.moved);
+}
+
+static uint32_t test_prefix_life;
+static bool prefix_life_for(void *arg, const uint8_t prefix[16], uint32_t *secs)
+{
+	(void)arg;
+	struct in6_addr p = a6("2001:db8:100:1::");
+	if (memcmp(prefix, &p, 16))
+		return false;
+	*secs = test_prefix_life;
+	return true;
+}
+
+/* RFC 6275 10.3.1: the HA may shorten the lifetime, never lengthen it (it used to raise a short
+ * one to binding_lifetime.min); and no binding of a prefix outlives the prefix lifetime IKEv2
+ * gave with it in MIP6_HOME_PREFIX (RFC 5026 4.2.1; it was not bounded by it). */
+Test(bu, lifetime_never_lengthened_and_bounded_by_the_prefix_lifetime)
+{
+	struct cp_bu_out out;
+	struct mh_msg m = bu_msg(1, 2); /* 8 s */
+	struct cp_bu_in in = from6(&m, HOA, COA, 0x5001);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.lifetime, 2);
+	cr_assert_eq(cp_bcache_find(&ctx.cache, &in.hoa, 64)->lifetime, 8);
+	cr_assert_not(MH_HAS_OPT(&out.ba.opts, MH_OPT_BRA), "no refresh advice under 4 s units");
+	ctx.ike_prefix_lifetime_for = prefix_life_for;
+	test_prefix_life = 1002; /* not a multiple of 4: 1000 */
+	m = bu_msg(2, 900);      /* 3600 s asked, the policy's maximum */
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.lifetime, 250, "bounded by the prefix lifetime, in 4 s units");
+	cr_assert(MH_HAS_OPT(&out.ba.opts, MH_OPT_BRA));
+	cr_assert_lt(out.ba.opts.refresh_advice, 250);
+	m = bu_msg(3, 100);      /* 400 s asked: below both */
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.lifetime, 100);
+	test_prefix_life = 3;    /* nothing left to grant */
+	m = bu_msg(4, 100);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_UNSPECIFIED);
+	/* another PDN's prefix is not the session's */
+	load(true);
+	ctx.ike_prefix_lifetime_for = prefix_life_for;
+	test_prefix_life = 8;
+	m = bu_msg(1, 900);
+	in = from6(&m, "2001:db8:200:1::55", COA, 0);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.lifetime, 900);
+}
+
+/* 002 5.4.3: the reallocation indication stays until a Home Agent Switch has left. A BU without
+ * A gets no BA, so no Switch; and when hadp refuses the binding hacpd drops the Switch: neither
+ * may use the indication up (both did). */
+Test(bu, reallocation_kept_until_the_switch_is_sent)
+{
+	struct in6_addr hoa = a6(HOA), target = a6("2001:db8:2::1");
+	struct cp_bu_out out;
+	cr_assert_eq(cp_reallocate(&ctx, &hoa, &target), 0);
+	struct mh_msg m = bu_msg(1, 450);
+	m.bu.flags &= (uint16_t)~MH_BU_A;
+	struct cp_bu_in in = from6(&m, HOA, COA, 0x5001);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+	cr_assert_not(out.send_ba);
+	cr_assert_not(out.send_has, "no BA, no Switch");
+	cr_assert_eq(HASH_COUNT(ctx.realloc), 1, "kept");
+	m = bu_msg(2, 450);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert(out.send_has);
+	cr_assert_arr_eq(&out.hoa, &hoa, 16);
+	/* hadp refused the binding: hacpd sends the BA with 130 and no Switch */
+	cr_assert_eq(HASH_COUNT(ctx.realloc), 1, "kept until it has left");
+	m = bu_msg(3, 450);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert(out.send_has, "the next BA brings it");
+	cp_realloc_sent(&ctx, &out.hoa);
+	cr_assert_eq(HASH_COUNT(ctx.realloc), 0);
+	cr_assert_eq(ctx.ctr[CP_C_HAS_SENT], 1);
+}
+
+/* 004 5.4.3.1 ("tunnelled in UDP ... as for Binding Update messages") and RFC 5555 4.1: a BRI to
+ * a UE with an IPv4 care-of address and no NAT goes to the UDP port its BUs come from (it went
+ * to 4191); behind a NAT to the mapping. */
+Test(bu, bri_to_an_ipv4_care_of_address_goes_to_the_bus_port)
+{
+	struct cp_bu_out out;
+	struct cp_msg_out bri;
+	struct in6_addr hoa = a6(HOA);
+	struct mh_msg m = bu_msg(1, 450);
+	m.opts.ipv4_coa = a4("198.51.100.7");
+	MH_SET_OPT(&m.opts, MH_OPT_IPV4_COA);
+	struct cp_bu_in in = { .bu = &m, .src6 = hoa, .hoa = hoa, .via_udp = true,
+			       .outer_src4 = a4("198.51.100.7"), .outer_sport = 50123, .esp = true,
+			       .sa_spi = 0x5001, .now = 10 };
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+	cr_assert_not(out.spec.flags & HA_BIND_F_UDP, "no NAT: IP in IPv4 for data");
+	cr_assert_eq(out.udp_port, 50123);
+	cr_assert_eq(cp_detach_start(&ctx, &hoa, 10000, &bri), 0);
+	cr_assert(bri.udp);
+	cr_assert_eq(bri.udp_dst.s_addr, a4("198.51.100.7").s_addr);
+	cr_assert_eq(bri.udp_port, 50123, "the port of the UE's BUs, not 4191");
+}
+
+/* RFC 5555 3.2.1: 129 (administratively prohibited) for a PDN the operator gave no IPv4 service
+ * (it said 132, "dynamic assignment not available", as for a pool run dry); 133 (prefix
+ * allocation unauthorized) for a mobile network prefix (P set): the HA serves UEs, not mobile
+ * routers (it assigned a /32 as if P were clear). */
+Test(bu, ipv4_home_address_prohibited_and_prefix_refused)
+{
+	load(true);
+	struct cp_bu_out out;
+	struct mh_msg m = bu_msg(1, 100);
+	m.opts.ipv4_hoa = (struct mh_ipv4_hoa){ .prefix_len = 32 };
+	MH_SET_OPT(&m.opts, MH_OPT_IPV4_HOA);
+	struct cp_bu_in in = from6(&m, "2001:db8:200:1::55", COA, 0); /* ims: no IPv4 pool */
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+	cr_assert_eq(out.ba.opts.ipv4_ack.status, 129);
+	cr_assert_eq(out.ba.opts.ipv4_ack.prefix_len, 0);
+	m = bu_msg(1, 100);
+	m.opts.ipv4_hoa = (struct mh_ipv4_hoa){ .prefix_len = 24, .p = true };
+	MH_SET_OPT(&m.opts, MH_OPT_IPV4_HOA);
+	in = from6(&m, HOA, COA, 0);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
+	cr_assert_eq(out.ba.opts.ipv4_ack.status, 133);
+	cr_assert_eq(cp_pool4_used(&ctx.pool4[0]), 0, "nothing taken from the pool");
 }
