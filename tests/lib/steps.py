@@ -103,3 +103,15 @@ def stop_and_check(check, app):
         check(hs["mbufs_in_use"] == 0, f"hadp ends with no mbuf in use: {hs['mbufs_in_use']}")
         check(hs["counters"]["drop-malformed"] == 0, f"nothing malformed: {hs['decode_errors']}")
     return hs, cs
+
+
+def data_both_families(check, app, cn, ue, what):
+    """data_both_ways for the home address and the IPv4 home address; hadp counts each packet
+    once: 2 downlink encapsulated, 2 uplink decapsulated."""
+    before = app.dp_stats()
+    data_both_ways(check, app, cn, ue, what)
+    data_both_ways(check, app, cn, ue, what, v4=True)
+    after = app.dp_stats()
+    got = tuple(after[k] - before[k] for k in ("downlink-encapsulated", "uplink-decapsulated"))
+    check(got == (2, 2), f"{what}: hadp tunnelled 2 downlink and decapsulated 2 uplink "
+          f"packets: {got}")
