@@ -24,9 +24,10 @@ import logging
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from hadp_harness import (HA4, HA6, MAC_ACCESS_NH, MAC_CORE_NH, Checks,  # noqa: E402
-                          pcap_config, run_hadp)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from appliance import (HA4, HA6, MAC_ACCESS_NH, MAC_CORE_NH,  # noqa: E402
+                       pcap_config, run_hadp)
+from checks import Checks  # noqa: E402
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import IP, UDP, Ether, IPv6, Raw, defragment, raw, rdpcap, wrpcap  # noqa: E402

@@ -24,10 +24,13 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from appliance import HA4, HA6, Daemons, pcap_config, telemetry, wait_until  # noqa: E402
+from checks import Checks  # noqa: E402
+
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import IP, UDP, Ether, IPv6, Raw, rdpcap, raw  # noqa: E402
 
-HA6, HA4 = "2001:db8:ffff::1", "192.0.2.1"
 COA, HOA, HOA4 = "2001:db8:aaaa::2", "2001:db8:100:1::55", "10.45.0.2"
 ROUTER6, ROUTER4 = "2001:db8:c::fe", "198.51.100.254"
 SILENT6 = "2001:db8:c::99"          # a router that never answers
@@ -35,13 +38,7 @@ ACCESS_ROUTER = "2001:db8:a::fe"    # the access port's router (ports.access.nex
 CN6, CN4, CN_SILENT = "2001:db8:9::1", "203.0.113.9", "2001:db8:7::1"
 CN_NEW, HAND_MAC = "2001:db8:5::1", "02:00:00:00:0c:77"  # a route added by hand, to a MAC
 
-failures = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        failures.append(what)
+check = Checks()
 
 
 def sh(*args, ns=None, check_rc=True):
@@ -52,20 +49,12 @@ def sh(*args, ns=None, check_rc=True):
     return r
 
 
-def routes_changed(build, work, prefix, uplink, router_mac):
+def routes_changed(d, work, prefix, uplink, router_mac):
     """Issue 3: route add and delete at run time, from hactl through hacpd's command to hadp."""
-    hacpd = subprocess.Popen([f"{build}/controlplane/hacpd", "-c", f"{work}/hadp.yaml",
-                              "--max-seconds", "30"], stdout=subprocess.DEVNULL,
-                             stderr=open(f"{work}/hacpd.log", "w"))
+    hacpd = d.start_hacpd(f"{work}/hactl.sock", args=["--max-seconds", "30"], stats=False)
     try:
-        for _ in range(200):
-            if os.path.exists(f"{work}/hactl.sock"):
-                break
-            time.sleep(0.05)
-
         def hactl(*a):
-            r = subprocess.run([f"{build}/controlplane/hactl", "-s", f"{work}/hactl.sock", *a],
-                               capture_output=True, text=True, timeout=20)
+            r = d.hactl(*a, timeout=20)
             r.stdout += r.stderr  # hactl's errors go to stderr
             return r
         moved = hactl("route", "add", "2001:db8:7::/48", "via", ROUTER6)
@@ -125,7 +114,7 @@ def main():
     ns_core, ns_acc = f"nh-core-{tag}", f"nh-acc-{tag}"
     link_c, link_a = f"nc{tag}"[:15], f"na{tag}"[:15]
     prefix = f"hadp-neigh-{tag}"
-    hadp = None
+    d = None
     try:
         for ns in (ns_core, ns_acc):
             sh("ip", "netns", "add", ns)
@@ -149,39 +138,29 @@ def main():
         access_router_mac = sh("cat", "/sys/class/net/acc0/address", ns=ns_acc).stdout.strip()
         cfg = f"{work}/hadp.yaml"
         with open(cfg, "w") as f:
-            f.write(f"""dataplane:
-  eal_args: ["--no-pci", "--file-prefix={prefix}", "--log-level=*:warning"]
-  lcores: {{ main: 0, workers: [1] }}
-  mempool: {{ mbufs: 2047, cache: 32 }}
-  ports:
-    access: {{ device: net_pcap0, devargs: "rx_iface_in={link_a},tx_iface={link_a},tx_iface={link_a}",
-              next_hop: "{ACCESS_ROUTER}" }}
-    core: {{ device: net_pcap1, devargs: "rx_iface_in={link_c},tx_iface={link_c},tx_iface={link_c}" }}
-  tables: {{ max_bindings: 64, max_sas: 16, max_routes: 4 }}
-  routes:
+            f.write(pcap_config(
+                work, prefix, pid_suffix=False, mbufs=2047, cache=32,
+                tables="{ max_bindings: 64, max_sas: 16, max_routes: 4 }",
+                ports={"access": f'{{ device: net_pcap0, devargs: "rx_iface_in={link_a},'
+                                 f'tx_iface={link_a},tx_iface={link_a}", next_hop: '
+                                 f'"{ACCESS_ROUTER}" }}',
+                       "core": f'{{ device: net_pcap1, devargs: "rx_iface_in={link_c},'
+                               f'tx_iface={link_c},tx_iface={link_c}" }}'},
+                dataplane_extra=f"""  routes:
     - {{ prefix: "2001:db8:9::/48", next_hop: "{ROUTER6}" }}
     - {{ prefix: "0.0.0.0/0", next_hop: "{ROUTER4}" }}
     - {{ prefix: "2001:db8:7::/48", next_hop: "{SILENT6}" }}
-home_agent:
-  ipv6_address: {HA6}
-  ipv4_address: {HA4}
-pdns:
-  - {{ name: internet, home_prefix_pool: 2001:db8:100::/48, home_prefix_length: 64,
-      ipv4_pool: 10.45.0.0/16 }}
-ike: {{ enabled: false }}
-static_bindings:
+""", rest=f"""static_bindings:
   - {{ pdn: internet, home_prefix: "2001:db8:100:1::/64", care_of: "{COA}",
       ipv4_home_address: {HOA4} }}
 cli: {{ socket: "{work}/hactl.sock", mode: 0660, group: root }}
-""")
-        hadp = subprocess.Popen([f"{build}/dataplane/hadp", "-c", cfg, "--max-seconds", "60",
-                                 "--stats-file", f"{work}/hadp.json"],
-                                stdout=subprocess.DEVNULL, stderr=open(f"{work}/hadp.log", "w"))
-        for _ in range(200):
-            if os.path.exists(f"/var/run/dpdk/{prefix}/mp_socket"):
-                break
-            time.sleep(0.05)
-        time.sleep(2.5)  # hadp asks at once and every second until answered
+"""))
+        d = Daemons(build, work, cfg, prefix, hadp_args=["--max-seconds", "60"])
+        d.start_hadp()
+        # hadp asks at once and every second until answered: the access router and the core
+        # router (IPv6 and IPv4) answer, the silent one never does
+        wait_until(lambda: telemetry(prefix, "/hadp/stats")["next_hop_macs_learned"] >= 3, 30,
+                   0.2)
         hadp_mac = open(f"/sys/class/net/{link_a}/address").read().strip()
 
         hadp_core_mac = open(f"/sys/class/net/{link_c}/address").read().strip()
@@ -236,30 +215,25 @@ for h in {frames!r}:
         asks = [p for p in rdpcap(f"{work}/core.pcap")
                 if p.haslayer("ICMPv6ND_NS") and p["ICMPv6ND_NS"].tgt == SILENT6]
         check(len(asks) >= 1, f"hadp keeps soliciting the silent router ({len(asks)} in 2 s)")
-        routes_changed(build, work, prefix, uplink, router_mac)
-        hadp.send_signal(signal.SIGINT)
-        hadp.wait(timeout=30)
-        c = json.load(open(f"{work}/hadp.json"))["counters"]
+        routes_changed(d, work, prefix, uplink, router_mac)
+        d.stop()
+        stats = d.hadp_stats
+        c = stats["counters"]
         check(c.get("next-hop-macs-learned") == 3 and c.get("drop-next-hop-unresolved") == 1 and
               c.get("uplink-decapsulated") == 4 and c.get("downlink-encapsulated") == 1 and c.get("next-hop-requests", 0) >= 4 and
               c.get("drop-no-route") == 1,
               f"counters: learned {c.get('next-hop-macs-learned')}, requests "
               f"{c.get('next-hop-requests')}, unresolved drops {c.get('drop-next-hop-unresolved')}, "
               f"uplink {c.get('uplink-decapsulated')}, no route {c.get('drop-no-route')}")
-        stats = json.load(open(f"{work}/hadp.json"))
-        check(hadp.returncode == 0 and stats["mbufs_in_use"] == 0, "hadp stopped cleanly, no mbuf held")
+        check(d.hadp_rc == 0 and stats["mbufs_in_use"] == 0, "hadp stopped cleanly, no mbuf held")
     finally:
-        if hadp and hadp.poll() is None:
-            hadp.kill()
+        if d:
+            d.stop()  # whatever still runs; DPDK's files removed
         for dev in (link_c, link_a):
             subprocess.run(["ip", "link", "del", dev], capture_output=True)
         for ns in (ns_core, ns_acc):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-        for f in os.listdir("/dev/hugepages"):
-            if f.startswith(prefix):
-                os.unlink(f"/dev/hugepages/{f}")
-    print(f"neigh: {len(failures)} failed" if failures else "neigh: all passed")
-    return 1 if failures else 0
+    return check.summary("neigh")
 
 
 if __name__ == "__main__":

@@ -16,8 +16,9 @@ import logging
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from hadp_harness import HA4, HA6, Checks, pcap_config, run_hadp  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from appliance import HA4, HA6, pcap_config, run_hadp  # noqa: E402
+from checks import Checks  # noqa: E402
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import IP, UDP, Ether, IPv6, Raw, wrpcap  # noqa: E402

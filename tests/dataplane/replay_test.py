@@ -9,14 +9,14 @@ matched to its case. After the run no mbuf may be in use (leak check).
 
 usage: replay_test.py HADP WORKDIR
 """
-import json
 import logging
 import os
-import subprocess
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from hadp_harness import Checks  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from appliance import MAC_ACCESS_NH, MAC_CORE_NH, PDNS, pcap_config, run_hadp  # noqa: E402
+from checks import Checks  # noqa: E402
+from esp import natt_fix, scapy_gcm_sa  # noqa: E402
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import (ARP, ICMP, ICMPv6EchoReply, ICMPv6EchoRequest,  # noqa: E402
@@ -25,11 +25,10 @@ from scapy.all import (ARP, ICMP, ICMPv6EchoReply, ICMPv6EchoRequest,  # noqa: E
                        Ether, IPOption_NOP, IPv6, Raw, defragment,
                        rdpcap, wrpcap, raw)
 from scapy.layers.inet6 import IPv6ExtHdrDestOpt, HAO, MIP6MH_BU  # noqa: E402
-from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
+from scapy.layers.ipsec import ESP  # noqa: E402
 
 HA6, HA4 = "2001:db8:ffff::1", "192.0.2.1"
 CN6, CN4 = "2001:db8:9::1", "198.51.100.1"
-MAC_ACCESS_NH, MAC_CORE_NH = "02:00:00:00:0a:01", "02:00:00:00:0c:01"
 MAC_ROUTE6 = "02:00:00:00:0c:09"  # dataplane.routes: 2001:db8:9::/48 (CN6) goes there
 
 # Bindings (TS 24.303 5.1.3.2: one per UE per PDN), one per tunnel type.
@@ -59,15 +58,11 @@ KEY_IN_N = bytes(range(0xa0, 0xb4))
 
 
 def sa(spi, key, src, dst, tunnel=True):
-    return SecurityAssociation(ESP, spi=spi, crypt_algo="AES-GCM", crypt_key=key,
-                               crypt_icv_size=16,
-                               tunnel_header=IPv6(src=src, dst=dst) if tunnel else None)
+    return scapy_gcm_sa(spi, key, IPv6(src=src, dst=dst) if tunnel else None)
 
 
 def sa_natt(spi, key, src, dst, sport, dport):
-    return SecurityAssociation(ESP, spi=spi, crypt_algo="AES-GCM", crypt_key=key,
-                               crypt_icv_size=16, tunnel_header=IP(src=src, dst=dst),
-                               nat_t_header=UDP(sport=sport, dport=dport))
+    return scapy_gcm_sa(spi, key, IP(src=src, dst=dst), UDP(sport=sport, dport=dport))
 
 
 def esp_up_natt(name, src=NAT_UE[1], sport=NAT_UE[3], spi=SA_IN_N, key=KEY_IN_N, seq=1,
@@ -75,20 +70,9 @@ def esp_up_natt(name, src=NAT_UE[1], sport=NAT_UE[3], spi=SA_IN_N, key=KEY_IN_N,
     """The UE behind the NAT: ESP tunnel mode in UDP 4500 (RFC 3948), as the NAT shows it."""
     inner = IPv6(src=NAT_UE[0], dst=CN6, hlim=64) / UDP(sport=9, dport=7) / Raw(marker(name))
     s = sa_natt(spi, key, src, HA4, sport, 4500) if udp else \
-        SecurityAssociation(ESP, spi=spi, crypt_algo="AES-GCM", crypt_key=key, crypt_icv_size=16,
-                            tunnel_header=IP(src=src, dst=HA4))
+        scapy_gcm_sa(spi, key, IP(src=src, dst=HA4))
     s.seq_num = seq
     return eth(natt_fix(s.encrypt(inner)))
-
-
-def natt_fix(p):
-    """scapy 2.5 leaves the NAT-T UDP header's length at 8 (its copy of nat_t_header was
-    measured before the ESP went in): set it from the packet, checksum zero (RFC 3948 3.1.1)"""
-    if UDP in p:
-        p[UDP].len = None
-        p[IP].len = None
-        p[IP].chksum = None
-    return IP(raw(p))
 
 
 def esp_up(name, src=None, inner_src=None, spi=SA_IN, key=KEY_IN, seq=1):
@@ -429,36 +413,12 @@ def config(work):
         b.append(f"  - pdn: {pdn}\n    home_prefix: {prefix}\n    care_of: {coa}\n" +
                  (f"    ipv4_home_address: {hoa4}\n" if hoa4 else "") +
                  (f"    udp_port: {port}\n" if port else ""))
-    return f"""dataplane:
-  eal_args: ["--no-pci", "--file-prefix=hadp-replay-{os.getpid()}", "--log-level=*:warning"]
-  lcores: {{ main: 0, workers: [1] }}
-  mempool: {{ mbufs: 4095, cache: 64 }}
-  ports:
-    access:
-      device: net_pcap0
-      devargs: "rx_pcap={work}/access_in.pcap,tx_pcap={work}/access_out.pcap,tx_pcap={work}/access_ctl.pcap"
-      next_hop_mac: "{MAC_ACCESS_NH}"
-    core:
-      device: net_pcap1
-      devargs: "rx_pcap={work}/core_in.pcap,tx_pcap={work}/core_out.pcap,tx_pcap={work}/core_ctl.pcap"
-      next_hop_mac: "{MAC_CORE_NH}"
-  tables: {{ max_bindings: 1024, max_sas: 64, max_routes: 16 }}
-  routes:
+    return pcap_config(
+        work, "hadp-replay", tables="{ max_bindings: 1024, max_sas: 64, max_routes: 16 }",
+        dataplane_extra=f"""  routes:
     - {{ prefix: "2001:db8:9::/48", next_hop_mac: "{MAC_ROUTE6}" }}
     - {{ prefix: "0.0.0.0/0", next_hop_mac: "{MAC_CORE_NH}" }}
-home_agent:
-  ipv6_address: {HA6}
-  ipv4_address: {HA4}
-pdns:
-  - name: internet
-    home_prefix_pool: 2001:db8:100::/48
-    home_prefix_length: 64
-    ipv4_pool: 10.45.0.0/16
-  - name: ims
-    home_prefix_pool: 2001:db8:200::/48
-    home_prefix_length: 64
-ike: {{ enabled: false }}
-static_sas:
+""", pdns=PDNS, rest=f"""static_sas:
   - {{ spi: {SA_OUT}, direction: out, mode: tunnel, local: {HA6}, peer: "{ESP_UE[1]}",
       encryption: aes-gcm-128, integrity: none, key: "{KEY_OUT.hex()}" }}
   - {{ spi: {SA_IN}, direction: in, mode: tunnel, local: {HA6}, peer: "{ESP_UE[1]}",
@@ -483,7 +443,7 @@ static_bindings:
     udp_port: {NAT_UE[2]}
     sa_in: {SA_IN_N}
     sa_out: {SA_OUT_N}
-""" + "".join(b)
+""" + "".join(b))
 
 
 def main():
@@ -492,16 +452,10 @@ def main():
     build_cases()
     for port in ("access", "core"):
         wrpcap(f"{work}/{port}_in.pcap", [c[2] for c in CASES if c[1] == port])
-    with open(f"{work}/hadp.yaml", "w") as f:
-        f.write(config(work))
-    stats_path = f"{work}/stats.json"
-    r = subprocess.run([hadp, "-c", f"{work}/hadp.yaml", "--exit-idle", "500",
-                        "--max-seconds", "60", "--stats-file", stats_path],
-                       capture_output=True, text=True, timeout=120)
-    if r.returncode != 0:
-        print(f"FAIL: hadp exited {r.returncode}: {r.stderr}")
+    rc, err, stats = run_hadp(hadp, work, config(work), exit_idle_ms=500, max_seconds=60)
+    if rc != 0:
+        print(f"FAIL: hadp exited {rc}: {err}")
         return 1
-    stats = json.load(open(stats_path))
     out = {port: rdpcap(f"{work}/{port}_out.pcap") for port in ("access", "core")}
 
     check = Checks()

@@ -23,38 +23,24 @@ import json
 import os
 import shutil
 import signal
-import socket
 import struct
 import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "pktgen"))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "deploy"))
 import bu_storm  # noqa: E402  its UEs, SAs and configuration
 import lab_ue  # noqa: E402
+from appliance import Daemons, sanitizer_env, telemetry, wait_until  # noqa: E402
+from checks import Checks  # noqa: E402
+from esp import gcm_open  # noqa: E402
 from scapy.all import UDP, Ether, IPv6, PcapReader, Raw, raw, wrpcap  # noqa: E402
 from scapy.layers.inet6 import IPv6ExtHdrRouting  # noqa: E402
 
 UES = 2000
-failures = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        failures.append(what)
-
-
-def telemetry(prefix, cmd):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    s.connect(f"/var/run/dpdk/{prefix}/dpdk_telemetry.v2")
-    s.recv(1024)
-    s.send(cmd.encode())
-    out = json.loads(s.recv(65536).decode())
-    s.close()
-    return out[cmd]
 
 
 def main():
@@ -70,29 +56,13 @@ def main():
         Ether(src="02:00:00:00:ee:03", dst="02:00:00:00:ee:04") /
         IPv6(src="2001:db8:9::1", dst=bu_storm.ue(i)["hoa"]) / UDP(sport=7, dport=9) /
         Raw(b"down-while-hacpd-down") for i in range(UES)])
-    procs = []
+    check = Checks()
+    d = Daemons(build, work, cfg, prefix, hadp_args=["--max-seconds", "60"],
+                hacpd_args=["--max-seconds", "40"])
+    g = None
     try:
-        h = subprocess.Popen([f"{build}/dataplane/hadp", "-c", cfg, "--max-seconds", "60",
-                              "--stats-file", f"{work}/hadp.json"],
-                             stdout=subprocess.DEVNULL, stderr=open(f"{work}/hadp.log", "w"))
-        procs.append(h)
-        for _ in range(200):
-            if os.path.exists(f"/var/run/dpdk/{prefix}/mp_socket"):
-                break
-            time.sleep(0.05)
-        time.sleep(0.5)
-
-        def hacpd(n):
-            return subprocess.Popen([f"{build}/controlplane/hacpd", "-c", cfg, "--max-seconds",
-                                     "40", "--stats-file", f"{work}/hacpd{n}.json"],
-                                    stdout=subprocess.DEVNULL,
-                                    stderr=open(f"{work}/hacpd{n}.log", "w"))
-        c1 = hacpd(1)
-        for _ in range(400):  # up (slow under ASan): its operator socket is there
-            if os.path.exists(f"{work}/hactl.sock"):
-                break
-            time.sleep(0.05)
-        time.sleep(0.2)
+        d.start_hadp()
+        c1 = d.start_hacpd(f"{work}/hactl.sock", stats=False)  # up: hactl gets an answer
         g = subprocess.Popen([f"{build}/pktgen/ha-pktgen-live", "--access-sock",
                               f"{work}/access.sock", "--core-sock", f"{work}/core.sock",
                               "--to-access", f"{work}/bu1.pcap", "--to-core", f"{work}/none.pcap",
@@ -100,8 +70,8 @@ def main():
                               f"{work}/down.pcap", "--pause-ms", "4000",
                               "--from-access", f"{work}/ba.pcap", "--from-core",
                               f"{work}/core.pcap", "--seconds", "120"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        procs.append(g)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=sanitizer_env())
         punted = 0
         deadline = time.time() + 20
         while time.time() < deadline:
@@ -121,30 +91,26 @@ def main():
             time.sleep(0.01)
         time.sleep(0.5)
         down_while = telemetry(prefix, "/hadp/stats").get("downlink_encapsulated", 0)
-        c2 = hacpd(2)
-        procs.append(c2)
+        d.start_hacpd(f"{work}/hactl.sock")
         # until the new hacpd has answered what waited in the ring (its BAs stop growing)
         last, still = -1, 0
-        for _ in range(60):
-            time.sleep(0.5)
-            r = subprocess.run([f"{build}/controlplane/hactl", "-s", f"{work}/hactl.sock",
-                                "show", "stats", "--json"], capture_output=True, text=True)
+
+        def settled():
+            nonlocal last, still
+            r = d.hactl("show", "stats", "--json")
             try:
                 sent = json.loads(r.stdout.splitlines()[0]).get("ba-sent", 0)
             except (ValueError, IndexError):
-                continue
+                return False
             still = still + 1 if sent == last and sent >= UES else 0
             last = sent
-            if still >= 2:
-                break
+            return still >= 2
+        wait_until(settled, 30, 0.5)
         time.sleep(0.5)
         g.send_signal(signal.SIGUSR1)  # stop polling, keep the link while hadp closes
         time.sleep(0.1)
         tables = telemetry(prefix, "/hadp/tables")
-        c2.send_signal(signal.SIGINT)
-        c2.wait(timeout=60)
-        h.send_signal(signal.SIGINT)
-        h.wait(timeout=60)
+        d.stop()  # SIGINT to hacpd, then hadp; their stats files
         g.send_signal(signal.SIGINT)
         g.communicate(timeout=60)
 
@@ -157,14 +123,13 @@ def main():
             i = struct.unpack("!I", body[:4])[0] - 0x200000
             if not 0 <= i < UES:
                 continue
-            _, mh, _ = bu_storm.esp_open(body, bu_storm.ue(i)["key_out"])
+            _, _, mh, _ = gcm_open(body, bu_storm.ue(i)["key_out"])
             status, seq = mh[6], struct.unpack("!H", mh[8:10])[0]
             if mh[2] != 6 or status != 0 or seq not in seen:
                 bad += 1
                 continue
             seen[seq].add(i)
-        cs = json.load(open(f"{work}/hacpd2.json"))
-        hs = json.load(open(f"{work}/hadp.json"))
+        cs, hs = d.hacpd_stats, d.hadp_stats
         check(down_while == mid["bindings"] and mid["bindings"] > 0,
               f"with no hacpd, hadp forwarded every bound UE's downlink through its tunnel "
               f"({down_while} for {mid['bindings']} bindings)")
@@ -179,19 +144,16 @@ def main():
               f"{cs['generation']}")
         # what the killed hacpd held comes back (cp_mbuf.h); the one thing a kill can still
         # lose is the mbuf hacpd was between clearing its mark and the pool or tx ring taking it
-        check(h.returncode == 0 and hs["mbufs_in_use"] <= 1,
+        check(d.hadp_rc == 0 and hs["mbufs_in_use"] <= 1,
               f"hadp ran throughout and stopped cleanly, no mbuf held but the one a kill may "
               f"catch in flight ({hs['mbufs_in_use']}; {cs['mbufs-reclaimed']} the killed hacpd "
               f"held taken back by the new one)")
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-        for f in os.listdir("/dev/hugepages"):
-            if f.startswith(prefix):
-                os.unlink(f"/dev/hugepages/{f}")
-    print(f"storm_restart: {len(failures)} failed" if failures else "storm_restart: all passed")
-    return 1 if failures else 0
+        if g and g.poll() is None:
+            g.kill()
+            g.wait()
+        d.stop()  # nothing left running, DPDK's files removed
+    return check.summary("storm_restart")
 
 
 if __name__ == "__main__":

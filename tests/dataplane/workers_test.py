@@ -7,15 +7,18 @@ sequence number and scapy decrypts all of them, and every uplink ESP packet is d
 
 usage: workers_test.py HADP WORKDIR
 """
-import json
 import logging
 import os
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from appliance import pcap_config, run_hadp  # noqa: E402
+from checks import Checks  # noqa: E402
+from esp import scapy_gcm_sa  # noqa: E402
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import UDP, Ether, IPv6, Raw, rdpcap, wrpcap, raw  # noqa: E402
-from scapy.layers.ipsec import ESP, SecurityAssociation  # noqa: E402
+from scapy.layers.ipsec import ESP  # noqa: E402
 
 HA6, CN6 = "2001:db8:ffff::1", "2001:db8:9::1"
 UE, COA = "2001:db8:100:8::55", "2001:db8:aaaa::8"
@@ -26,8 +29,7 @@ N = 40
 
 
 def sa(spi, key, src, dst):
-    return SecurityAssociation(ESP, spi=spi, crypt_algo="AES-GCM", crypt_key=key,
-                               crypt_icv_size=16, tunnel_header=IPv6(src=src, dst=dst))
+    return scapy_gcm_sa(spi, key, IPv6(src=src, dst=dst))
 
 
 def main():
@@ -50,21 +52,15 @@ def main():
     wrpcap(f"{work}/c0.pcap", down_plain)
     wrpcap(f"{work}/c1.pcap", down_esp)
     tx = lambda p: ",".join(f"tx_pcap={work}/{p}{i}.out.pcap" for i in range(3))  # noqa: E731
-    prefix = f"hadp-workers-{os.getpid()}"
-    with open(f"{work}/hadp.yaml", "w") as f:
-        f.write(f"""dataplane:
-  eal_args: ["--no-pci", "--file-prefix={prefix}", "--log-level=*:warning"]
-  lcores: {{ main: 0, workers: [1, 2], cpus: [0, 1, 1] }}
-  mempool: {{ mbufs: 4095, cache: 64 }}
-  ports:
-    access: {{ device: net_pcap0, devargs: "rx_pcap={work}/a0.pcap,rx_pcap={work}/a1.pcap,{tx('a')}" }}
-    core: {{ device: net_pcap1, devargs: "rx_pcap={work}/c0.pcap,rx_pcap={work}/c1.pcap,{tx('c')}" }}
-  tables: {{ max_bindings: 64, max_sas: 64 }}
-home_agent: {{ ipv6_address: {HA6} }}
-pdns:
-  - {{ name: internet, home_prefix_pool: 2001:db8:100::/48, home_prefix_length: 64 }}
-ike: {{ enabled: false }}
-static_sas:
+    text = pcap_config(
+        work, "hadp-workers", lcores="{ main: 0, workers: [1, 2], cpus: [0, 1, 1] }",
+        ports={"access": f'{{ device: net_pcap0, devargs: "rx_pcap={work}/a0.pcap,'
+                         f'rx_pcap={work}/a1.pcap,{tx("a")}" }}',
+               "core": f'{{ device: net_pcap1, devargs: "rx_pcap={work}/c0.pcap,'
+                       f'rx_pcap={work}/c1.pcap,{tx("c")}" }}'},
+        pdns=[{"name": "internet", "home_prefix_pool": "2001:db8:100::/48",
+               "home_prefix_length": 64}],
+        rest=f"""static_sas:
   - {{ spi: {SA_OUT}, direction: out, mode: tunnel, local: {HA6}, peer: "{COA}",
       encryption: aes-gcm-128, integrity: none, key: "{KEY_OUT.hex()}" }}
   - {{ spi: {SA_IN}, direction: in, mode: tunnel, local: {HA6}, peer: "{COA}",
@@ -74,23 +70,11 @@ static_bindings:
       sa_in: {SA_IN}, sa_out: {SA_OUT} }}
   - {{ pdn: internet, home_prefix: 2001:db8:100:1::/64, care_of: "{PLAIN_COA}" }}
 """)
-    r = subprocess.run([hadp, "-c", f"{work}/hadp.yaml", "--exit-idle", "500", "--max-seconds",
-                        "60", "--stats-file", f"{work}/stats.json"], capture_output=True,
-                       text=True, timeout=120)
-    passed = failed = 0
-
-    def check(ok, what):
-        nonlocal passed, failed
-        passed += bool(ok)
-        failed += not ok
-        if not ok:
-            print(f"FAIL {what}")
-
-    check(r.returncode == 0, f"hadp exited {r.returncode}: {r.stderr[-1500:]}")
-    if r.returncode:
-        print(f"two workers: {passed} passed, {failed} failed")
-        return 1
-    s = json.load(open(f"{work}/stats.json"))
+    rc, err, s = run_hadp(hadp, work, text, exit_idle_ms=500, max_seconds=60)
+    check = Checks()
+    check(rc == 0, f"hadp exited {rc}: {err[-1500:]}")
+    if rc:
+        return check.summary("two workers")
     c = s["counters"]
     access_out = [p for i in range(3) for p in rdpcap(f"{work}/a{i}.out.pcap")]
     core_out = [p for i in range(3) for p in rdpcap(f"{work}/c{i}.out.pcap")]
@@ -114,8 +98,7 @@ static_bindings:
     check(s["esp_errors"] == {} and all(v == 0 for k, v in c.items() if k.startswith("drop-")),
           f"no drop: {s['esp_errors']} {[k for k, v in c.items() if k.startswith('drop-') and v]}")
     check(s["mbufs_in_use"] == 0, f"mbufs in use {s['mbufs_in_use']}")
-    print(f"two workers: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return check.summary("two workers")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -85,35 +86,38 @@ def wait_until(cond, timeout, step=0.05):
 # ---- replay: net_pcap ports on captures ---------------------------------------------------
 
 def pcap_config(work, prefix, dataplane_extra="", tables="{ max_bindings: 64, max_sas: 64 }",
-                mbufs=4095, rest="", cache=64):
+                mbufs=4095, rest="", cache=64, home_agent=None, pdns=None, ports=None,
+                pid_suffix=True, lcores="{ main: 0, workers: [1] }"):
     """hadp's YAML: one worker, the access and core ports replaying WORK/access_in.pcap and
     WORK/core_in.pcap and writing WORK/<port>_out.pcap (workers) and WORK/<port>_ctl.pcap (the
     control thread), the HA's addresses, one PDN (2001:db8:100::/48, 10.45.0.0/16), IKE off;
-    dataplane_extra goes inside `dataplane:`, rest (static_sas, static_bindings...) after.
-    The --file-prefix is PREFIX-PID."""
+    dataplane_extra goes inside `dataplane:`, home_agent (a dict) adds keys to home_agent,
+    pdns (a list of dicts) replaces the PDNs, ports ({"access": "{ device: ... }", "core":
+    ...}) replaces the ports, lcores the lcore layout, rest (static_sas, static_bindings...) goes after. The
+    --file-prefix is PREFIX-PID (PREFIX when pid_suffix is False)."""
+    fp = f"{prefix}-{os.getpid()}" if pid_suffix else prefix
+    ports = ports or {
+        "access": f'{{ device: net_pcap0, devargs: "rx_pcap={work}/access_in.pcap,tx_pcap='
+                  f'{work}/access_out.pcap,tx_pcap={work}/access_ctl.pcap", next_hop_mac: '
+                  f'"{MAC_ACCESS_NH}" }}',
+        "core": f'{{ device: net_pcap1, devargs: "rx_pcap={work}/core_in.pcap,tx_pcap='
+                f'{work}/core_out.pcap,tx_pcap={work}/core_ctl.pcap", next_hop_mac: '
+                f'"{MAC_CORE_NH}" }}'}
+    ha = "".join(f"  {k}: {flow(v)}\n" for k, v in (home_agent or {}).items())
+    pdn_text = "".join(f"  - {flow(p)}\n" for p in (pdns or PDNS[:1]))
     return f"""dataplane:
-  eal_args: ["--no-pci", "--file-prefix={prefix}-{os.getpid()}", "--log-level=*:warning"]
-  lcores: {{ main: 0, workers: [1] }}
+  eal_args: ["--no-pci", "--file-prefix={fp}", "--log-level=*:warning"]
+  lcores: {lcores}
   mempool: {{ mbufs: {mbufs}, cache: {cache} }}
   ports:
-    access:
-      device: net_pcap0
-      devargs: "rx_pcap={work}/access_in.pcap,tx_pcap={work}/access_out.pcap,tx_pcap={work}/access_ctl.pcap"
-      next_hop_mac: "{MAC_ACCESS_NH}"
-    core:
-      device: net_pcap1
-      devargs: "rx_pcap={work}/core_in.pcap,tx_pcap={work}/core_out.pcap,tx_pcap={work}/core_ctl.pcap"
-      next_hop_mac: "{MAC_CORE_NH}"
+    access: {ports["access"]}
+    core: {ports["core"]}
   tables: {tables}
 {dataplane_extra}home_agent:
   ipv6_address: {HA6}
   ipv4_address: {HA4}
-pdns:
-  - name: internet
-    home_prefix_pool: 2001:db8:100::/48
-    home_prefix_length: 64
-    ipv4_pool: 10.45.0.0/16
-ike: {{ enabled: false }}
+{ha}pdns:
+{pdn_text}ike: {{ enabled: false }}
 {rest}"""
 
 
@@ -166,13 +170,20 @@ class Daemons:
         if not wait_until(up, timeout, 0.1):
             raise RuntimeError(f"hadp not up in {timeout} s: {self.log('hadp')}")
 
-    def start_hacpd(self, sock, timeout=60):
+    def start_hacpd(self, sock, timeout=60, args=None, stats=True):
+        """Starts hacpd (args: instead of the constructor's hacpd_args; stats: with
+        --stats-file WORK/hacpd.json) and waits until hactl gets an answer from it; the
+        Popen. Each call starts a new hacpd (a restart), its log appended to hacpd.log."""
         self.sock = sock
-        self.hacpd = subprocess.Popen(
-            [f"{self.build}/controlplane/hacpd", "-c", self.config, "--stats-file",
-             f"{self.work}/hacpd.json", *self.hacpd_args],
-            stdout=subprocess.DEVNULL, stderr=open(f"{self.work}/hacpd.log", "w"),
-            env=sanitizer_env())
+        if os.path.exists(sock):
+            os.unlink(sock)
+        cmd = [f"{self.build}/controlplane/hacpd", "-c", self.config]
+        if stats:
+            cmd += ["--stats-file", f"{self.work}/hacpd.json"]
+        self.hacpd = subprocess.Popen(cmd + list(self.hacpd_args if args is None else args),
+                                      stdout=subprocess.DEVNULL,
+                                      stderr=open(f"{self.work}/hacpd.log", "a"),
+                                      env=sanitizer_env())
 
         def up():
             if self.hacpd.poll() is not None:
@@ -180,6 +191,7 @@ class Daemons:
             return os.path.exists(sock) and self.hactl("show", "stats").returncode == 0
         if not wait_until(up, timeout, 0.1):
             raise RuntimeError(f"hacpd not up in {timeout} s: {self.log('hacpd')}")
+        return self.hacpd
 
     def log(self, name):
         try:
@@ -192,16 +204,19 @@ class Daemons:
         return subprocess.run([f"{self.build}/controlplane/hactl", "-s", self.sock, *args],
                               capture_output=True, text=True, timeout=timeout)
 
-    def stop(self):
-        """SIGINT to hacpd, then hadp; their stats files read (None when a daemon failed)."""
+    def stop(self, interrupt=True, timeout=60):
+        """SIGINT to hacpd, then hadp (interrupt False: waits up to timeout seconds for each
+        to stop on its own, its --max-seconds); their stats files read (None when a daemon
+        wrote none); exit statuses in hadp_rc / hacpd_rc; DPDK's files removed."""
         for name in ("hacpd", "hadp"):
             p = getattr(self, name)
             if p is None:
                 continue
             if p.poll() is None:
-                p.send_signal(signal.SIGINT)
+                if interrupt:
+                    p.send_signal(signal.SIGINT)
                 try:
-                    p.wait(timeout=60)
+                    p.wait(timeout=timeout)
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
@@ -354,6 +369,8 @@ cli: {{ socket: "{self.work}/hactl.sock", mode: 0660, group: root }}
 {sa_text}{self.extra}"""
 
     def __enter__(self):
+        # meson's timeout sends SIGTERM: leave through __exit__, which cleans up
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(f"{self.prefix}: SIGTERM"))
         shutil.rmtree(self.work, ignore_errors=True)
         os.makedirs(self.work)
         try:

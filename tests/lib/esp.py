@@ -26,3 +26,27 @@ def gcm_open(body, key):
         raise ValueError(f"ESP padding not 1, 2, 3...: {plain[-2 - pad:-2].hex()}")
     spi, seq = struct.unpack("!II", hdr)
     return spi, seq, plain[:-2 - pad], nh
+
+
+def scapy_gcm_sa(spi, key, tunnel_header=None, nat_t_header=None, seq=None):
+    """scapy's own SecurityAssociation for AES-GCM (16-octet ICV; key || salt), as the other
+    end of hadp's payload ESP: tunnel mode with tunnel_header (an IPv6() or IP()), transport
+    without; in UDP (RFC 3948) with nat_t_header; seq: the next sequence number."""
+    from scapy.layers.ipsec import ESP, SecurityAssociation
+    s = SecurityAssociation(ESP, spi=spi, crypt_algo="AES-GCM", crypt_key=key,
+                            crypt_icv_size=16, tunnel_header=tunnel_header,
+                            nat_t_header=nat_t_header)
+    if seq is not None:
+        s.seq_num = seq
+    return s
+
+
+def natt_fix(p):
+    """scapy 2.5 leaves the NAT-T UDP header's length at 8 (its copy of nat_t_header was
+    measured before the ESP went in): set it from the packet, checksum zero (RFC 3948 3.1.1)."""
+    from scapy.all import IP, UDP, raw
+    if UDP in p:
+        p[UDP].len = None
+        p[IP].len = None
+        p[IP].chksum = None
+    return IP(raw(p))

@@ -3,6 +3,8 @@ user data both ways through a UE's tunnel. Each takes the Checks tally and says 
 checks in its message."""
 import os
 
+from scapy.all import IP, UDP, raw
+
 import mh
 from appliance import HA4, HA6
 
@@ -35,10 +37,25 @@ def check_ba(check, ue, ba, seq, what, status=0):
               w.rh2 is None,
               f"{what}: BA in IPv4/UDP 4191 -> {addr}:{port}, IPv6 HA -> home address (RFC "
               f"5555 4.1): {w.__dict__}")
+        check(ipv4_checksums_ok(ba.frame),
+              f"{what}: IPv4 header checksum right, UDP checksum right or zero (RFC 768)")
     check(w.esp is not None and w.esp[0] == ue.spi_ba,
           f"{what}: under the UE's outbound SA {ue.spi_ba:#x} (RFC 4877 4.3): {w.esp}")
     check(ba.checksum_ok, f"{what}: MH checksum over HA -> home address (RFC 6275 6.1.1)")
     return True
+
+
+def ipv4_checksums_ok(frame):
+    """The outer IPv4 header's checksum, and its UDP checksum unless zero (RFC 768: none
+    computed), as scapy computes them."""
+    ip = frame[IP]
+    again = IP(raw(ip))
+    del again.chksum
+    if UDP in again:
+        del again[UDP].chksum
+    again = IP(raw(again))
+    return again.chksum == ip.chksum and (UDP not in ip or ip[UDP].chksum in
+                                           (0, again[UDP].chksum))
 
 
 def data_both_ways(check, app, cn, ue, what, v4=False):
@@ -62,6 +79,9 @@ def data_both_ways(check, app, cn, ue, what, v4=False):
         check(got == want and t.inner_dst == dst and t.inner_hlim == 63,
               f"{what}: downlink tunnel (outer, source, destination, protocol, UDP ports) "
               f"{got}, want {want}; inner to {t.inner_dst} hop limit {t.inner_hlim}")
+        if t.outer == "ipv4":
+            check(ipv4_checksums_ok(t.frame), f"{what}: downlink's outer IPv4 (and UDP) "
+                  f"checksums right (RFC 791, RFC 768)")
     m = app.core.mark()
     ue.send_up(b"up " + tag, v4=v4)
     up = cn.wait_up(b"up " + tag, m)
@@ -70,3 +90,28 @@ def data_both_ways(check, app, cn, ue, what, v4=False):
         check(ip.src == dst and ip.dst == (cn.addr4 if v4 else cn.addr6) and
               ip.payload.name == "UDP",
               f"{what}: uplink decapsulated, inner header only: {up.summary()}")
+
+
+def stop_and_check(check, app):
+    """Stops the appliance; both daemons wrote their stats, hadp ends with no mbuf in use and
+    read nothing it counted malformed. @return (hadp stats, hacpd stats), None where missing."""
+    hs, cs = app.stop()
+    check(hs is not None and cs is not None,
+          f"both daemons stopped and wrote their stats (hadp {app.daemons.hadp_rc}, hacpd "
+          f"{app.daemons.hacpd_rc}): {app.log('hadp')[-500:]} {app.log('hacpd')[-500:]}")
+    if hs:
+        check(hs["mbufs_in_use"] == 0, f"hadp ends with no mbuf in use: {hs['mbufs_in_use']}")
+        check(hs["counters"]["drop-malformed"] == 0, f"nothing malformed: {hs['decode_errors']}")
+    return hs, cs
+
+
+def data_both_families(check, app, cn, ue, what):
+    """data_both_ways for the home address and the IPv4 home address; hadp counts each packet
+    once: 2 downlink encapsulated, 2 uplink decapsulated."""
+    before = app.dp_stats()
+    data_both_ways(check, app, cn, ue, what)
+    data_both_ways(check, app, cn, ue, what, v4=True)
+    after = app.dp_stats()
+    got = tuple(after[k] - before[k] for k in ("downlink-encapsulated", "uplink-decapsulated"))
+    check(got == (2, 2), f"{what}: hadp tunnelled 2 downlink and decapsulated 2 uplink "
+          f"packets: {got}")

@@ -130,7 +130,9 @@ class UE:
 
     # ---- signalling ----
     def eth(self):
-        return Ether(src=self.mac, dst=self.app.access.mac_peer)
+        """The Ethernet header towards hadp (a replay, without an appliance: a fixed MAC)."""
+        dst = self.app.access.mac_peer if self.app else "02:00:00:00:ee:02"
+        return Ether(src=self.mac, dst=dst)
 
     def frame(self, mh_bytes, esp_on=True, sa=None, hao=None):
         """The frame carrying mh_bytes from where the UE is: ESP transport mode under sa (a
@@ -224,8 +226,10 @@ class UE:
             return None
         m = mh.Msg(bytes(rest))
         m.where, m.frame = w, e
+        # RFC 6275 6.1.1: the pseudo-header's source is the HAO's address when there is one,
+        # its destination the final one (the RH2's last address)
         final = w.rh2[2][-1] if w.rh2 and w.rh2[2] else w.ip6_dst
-        m.checksum_ok = mh.checksum_ok(m.data, w.ip6_src, final)
+        m.checksum_ok = mh.checksum_ok(m.data, w.hao or w.ip6_src, final)
         return m
 
     def mark(self):

@@ -13,6 +13,7 @@
                               both ways before and after each move
   002 5.4.3, RFC 5142        Home Agent Switch after hactl reallocate: BA, then HAS with the
                               target, to the same destination, under the same SA
+  001 5.2.3.3                de-registration from behind a NAT (BA in UDP to the mapping)
 
 Each check says its subclause; packets field by field and counters; hadp ends with no mbuf
 in use; tshark decodes every message the HA sent.
@@ -27,7 +28,7 @@ from appliance import HA6, Appliance, Delta, wait_until  # noqa: E402
 from checks import Checks, run_scenarios  # noqa: E402
 import mh  # noqa: E402
 import tshark  # noqa: E402
-from steps import SEEN, check_ba, data_both_ways  # noqa: E402
+from steps import SEEN, check_ba, data_both_families, data_both_ways, stop_and_check  # noqa: E402
 from ue import UE, Correspondent  # noqa: E402
 
 KEEPALIVE = 55
@@ -54,11 +55,12 @@ def s_ipv4_coa_no_nat(check, app, cn):
         check(ba.natd() is None, f"RFC 5555 4.1: no NAT Detection option without a NAT: {ba}")
         check(ba.ipv4_ack() and ba.ipv4_ack()[0] == 0, f"IPv4 home address assigned: {ba}")
     b = app.binding(ue_v4.hoa)
-    check(b and b["care_of"] == "203.0.113.21", f"001 5.2.3.2: care-of = the option's: {b}")
-    data_both_ways(check, app, cn, ue_v4, "RFC 5555 4.3 IPv4 care-of")
-    data_both_ways(check, app, cn, ue_v4, "RFC 5555 4.3 IPv4 care-of", v4=True)
-    check(d.cp("nat-detected") == 0 and d.cp("bu-accepted") == 1,
-          f"RFC 5555 4.1: accepted, no NAT counted: {app.cp_stats()}")
+    check(b and b["care_of"] == "203.0.113.21" and not b["udp"] and not b["nat"],
+          f"001 5.2.3.2: care-of = the option's, no UDP, no NAT: {b}")
+    data_both_families(check, app, cn, ue_v4, "RFC 5555 4.3 IPv4 care-of")
+    check(d.cp("nat-detected") == 0 and d.cp("bu-accepted") == 1 and
+          d.dp("esp-decrypted") == 1 and d.dp("esp-encrypted") == 1,
+          f"RFC 5555 4.1: accepted, no NAT counted; hadp: the BU and the BA: {app.cp_stats()}")
 
 
 def s_nat(check, app, cn):
@@ -76,11 +78,16 @@ def s_nat(check, app, cn):
               f"{KEEPALIVE}: {natd}")
         off = [o for (t, o, _) in ba.options if t == mh.OPT_NATD]
         check(off and off[0] % 4 == 0, f"RFC 5555 3.2.2: NAT Detection at 4n: {off}")
+        ack = ba.ipv4_ack()
+        check(ack and ack[0] == 0 and ack[1] == 32,
+              f"RFC 5555 3.2.1: the IPv4 home address assigned behind the NAT too: {ack}")
     b = app.binding(ue_nat.hoa)
-    check(b and b["care_of"] == "198.51.100.1", f"RFC 5555 4.1: tunnel to the mapping: {b}")
-    data_both_ways(check, app, cn, ue_nat, "RFC 5555 4.1 behind a NAT")
-    data_both_ways(check, app, cn, ue_nat, "RFC 5555 4.1 behind a NAT", v4=True)
-    check(d.cp("nat-detected") == 1, f"nat-detected counted once: {app.cp_stats()}")
+    check(b and b["care_of"] == "198.51.100.1" and b["udp"] and b["nat"] and
+          b["udp_port"] == 40022, f"RFC 5555 4.1: tunnel to the mapping, UDP, NAT: {b}")
+    data_both_families(check, app, cn, ue_nat, "RFC 5555 4.1 behind a NAT")
+    check(d.cp("nat-detected") == 1 and d.cp("bu-accepted") == 1 and
+          d.dp("esp-decrypted") == 1 and d.dp("esp-encrypted") == 1,
+          f"nat-detected counted once; hadp: the BU and the BA: {app.cp_stats()}")
 
 
 def s_force_udp(check, app, cn):
@@ -94,8 +101,13 @@ def s_force_udp(check, app, cn):
         check(ba.natd() == (True, 0, 0xFFFFFFFF),
               f"RFC 5555 3.2.2: F=1 and refresh 0xFFFFFFFF without a NAT: {ba.natd()}")
     check(ue_f.udp, "the UE takes UDP encapsulation from the BA")
+    b = app.binding(ue_f.hoa)
+    check(b and b["care_of"] == "203.0.113.23" and b["udp"] and not b["nat"] and
+          b["udp_port"] == 50023, f"RFC 5555 4.1: UDP to the UE's own port, no NAT: {b}")
     data_both_ways(check, app, cn, ue_f, "RFC 5555 4.1 F forced")
-    check(d.cp("nat-detected") == 0, "no NAT counted for F")
+    check(d.cp("nat-detected") == 0 and d.cp("bu-accepted") == 1, "no NAT counted for F")
+    check(d.dp("downlink-encapsulated") == 1 and d.dp("uplink-decapsulated") == 1,
+          f"RFC 5555 4.1: hadp: one packet each way in UDP: {app.dp_stats()}")
 
 
 def s_nat_port_change(check, app, cn):
@@ -110,7 +122,8 @@ def s_nat_port_change(check, app, cn):
     ba = ue_port.register()
     check_ba(check, ue_port, ba, 2, "RFC 5555 4.1 NAT port changed")
     b = app.binding(ue_port.hoa)
-    check(b and "40124" in str(b), f"RFC 5555 4.1: the binding follows the new port: {b}")
+    check(b and b["udp_port"] == 40124 and b["nat"] and b["sequence"] == 2,
+          f"RFC 5555 4.1: the binding follows the new port: {b}")
     data_both_ways(check, app, cn, ue_port, "RFC 5555 4.1 new port")
     ue_port.at4("10.9.0.24", nat=("198.51.100.1", 40024))
     ue_port.send_up(b"up from the old port")
@@ -137,6 +150,8 @@ def s_alternate_coa(check, app, cn):
           f"001 5.2.3.2: the binding unchanged after the refusal: {b}")
     check(d.cp("bu-rejected") == 1 and d.cp("ba_status", "174") == 1,
           f"counted BA status 174: {app.cp_stats()}")
+    check(d.dp("esp-encrypted") == 1 and d.dp("control-plane-sent") == 1,
+          f"hadp sent the rejection under ESP: {app.dp_stats()}")
     data_both_ways(check, app, cn, ue_alt, "001 5.2.3.2 after the refused Alternate CoA")
 
 
@@ -152,8 +167,7 @@ def s_handover(check, app, cn):
         ue.attach(app)
         places[pair[0]](ue, 1)
         check_ba(check, ue, ue.register(ipv4_hoa="0.0.0.0"), 1, f"{what} first")
-        data_both_ways(check, app, cn, ue, f"{what} before")
-        data_both_ways(check, app, cn, ue, f"{what} before", v4=True)
+        data_both_families(check, app, cn, ue, f"{what} before")
         old = ue.coa6 or ue.coa4
         d = Delta(app)
         places[pair[1]](ue, 2)
@@ -166,8 +180,7 @@ def s_handover(check, app, cn):
         b = app.binding(ue.hoa)
         check(b and b["care_of"] == new, f"{what}: the binding moved {old} -> {new}: {b}")
         m = app.access.mark()
-        data_both_ways(check, app, cn, ue, f"{what} after")
-        data_both_ways(check, app, cn, ue, f"{what} after", v4=True)
+        data_both_families(check, app, cn, ue, f"{what} after")
         check(not app.access.wait(lambda e: ue.read(e, to=old), m, timeout=0),
               f"{what}: nothing more to the old care-of address")
         check(d.cp("bu-accepted") == 1 and d.dp("downlink-encapsulated") == 2 and
@@ -203,7 +216,32 @@ def s_home_agent_switch(check, app, cn):
               f"002 5.4.3: the HAS right after the BA (ESP sequence {w.esp} after "
               f"{ba and ba.where.esp})")
         check(has.checksum_ok, "RFC 6275 6.1.1: HAS checksum over the home address")
-    check(d.cp("home-agent-switch-sent") == 1, f"counted: {app.cp_stats()}")
+    check(d.cp("home-agent-switch-sent") == 1 and d.cp("ba-sent") == 1,
+          f"counted: {app.cp_stats()}")
+    check(d.dp("esp-encrypted") == 2 and d.dp("control-plane-sent") == 2,
+          f"hadp sent the BA and the HAS, both under ESP: {app.dp_stats()}")
+
+
+def s_deregistration_behind_nat(check, app, cn):
+    """001 5.2.3.3 from an IPv4 foreign network behind a NAT (RFC 5555 4.1): the lifetime-0 BU
+    in UDP 4191 (with its IPv4 Care-of Address option) is acknowledged with status 0 and
+    lifetime 0 in UDP to the NAT's mapping; the binding and its IPv4 home address go; the
+    downlink is counted as a miss, nothing tunnelled."""
+    hoa4 = ue_nat.hoa4
+    d = Delta(app)
+    ba = ue_nat.register(lifetime=0, ipv4_hoa=hoa4)
+    if check_ba(check, ue_nat, ba, 2, "001 5.2.3.3 de-registration behind a NAT"):
+        check(ba.lifetime == 0 and ba.natd() is None,
+              f"001 5.2.3.3: lifetime 0, no NAT Detection for a removed binding: {ba}")
+    check(app.wait_binding(ue_nat.hoa, present=False), "001 5.2.3.3: the binding is gone")
+    m = app.access.mark()
+    cn.send(ue_nat.hoa, b"after-dereg-nat6")
+    cn.send(hoa4, b"after-dereg-nat4")
+    check(wait_until(lambda: d.dp("drop-no-binding") == 2, 20) and
+          not app.access.collect(lambda e: b"after-dereg-nat" in bytes(e) or None, m, 0.5),
+          f"001 5.2.3.3: both downlinks counted as misses: {d.dp('drop-no-binding')}")
+    check(d.cp("bu-deregistration") == 1 and d.cp("bindings") == -1,
+          f"001 5.2.3.3: counted: {app.cp_stats()}")
 
 
 def main():
@@ -213,13 +251,10 @@ def main():
     with Appliance(build, work, ues=ALL, home_agent=ha) as app:
         cn = Correspondent(app)
         run_scenarios(check, [s_ipv4_coa_no_nat, s_nat, s_force_udp, s_nat_port_change,
-                              s_alternate_coa, s_handover, s_home_agent_switch], app, cn,
+                              s_alternate_coa, s_handover, s_home_agent_switch,
+                              s_deregistration_behind_nat], app, cn,
                       after=app.check_mbufs)
-        hs, cs = app.stop()
-    check(hs is not None and cs is not None, "both daemons wrote their stats at exit")
-    if hs:
-        check(hs["mbufs_in_use"] == 0, f"hadp ends with no mbuf in use: {hs['mbufs_in_use']}")
-        check(hs["counters"]["drop-malformed"] == 0, f"nothing malformed: {hs['decode_errors']}")
+        hs, cs = stop_and_check(check, app)
     if cs:
         check(cs["bu-dropped-not-protected"] == 0 and cs["malformed"] == 0 and
               cs["bu-received"] == cs["ba-sent"],

@@ -24,7 +24,7 @@ from appliance import HA6, PDNS, Appliance, Delta, wait_until  # noqa: E402
 from checks import Checks, run_scenarios  # noqa: E402
 import mh  # noqa: E402
 import tshark  # noqa: E402
-from steps import SEEN, check_ba, data_both_ways  # noqa: E402
+from steps import SEEN, check_ba, data_both_ways, stop_and_check  # noqa: E402
 from ue import UE, Correspondent  # noqa: E402
 
 REFRESH_PERCENT = 50
@@ -43,8 +43,9 @@ ue_dereg = UE(13)
 ue_expiry = UE(14)
 ue_be = UE(15)
 ue_prefix = UE(16)
-ALL = [ue_prefix, ue_v4, ue_v6, ue_other4, ue_out_of_pool, ue_plen0, ue_ims, *tiny, ue_wrong_sa, ue_pdn1,
-       ue_pdn2, ue_dereg, ue_expiry, ue_be]
+ue_bra = UE(17)
+ALL = [ue_prefix, ue_bra, ue_v4, ue_v6, ue_other4, ue_out_of_pool, ue_plen0, ue_ims, *tiny,
+       ue_wrong_sa, ue_pdn1, ue_pdn2, ue_dereg, ue_expiry, ue_be]
 
 
 def coa(ue):
@@ -119,6 +120,8 @@ def s_ipv4_ack_statuses(check, app, cn):
                   f"{what}: IPv4 Address Acknowledgement status {status}, prefix length 0 "
                   f"(valid only on success): {ack}")
         check(app.binding(ue.hoa) is not None, f"{what}: the IPv6 binding is there all the same")
+    check(d.dp("punted") == 8 and d.dp("esp-decrypted") == 8 and d.dp("esp-encrypted") == 8,
+          f"RFC 5555 3.2.1: hadp decrypted 8 BUs, encrypted 8 BAs: {app.dp_stats()}")
     check(d.cp("bu-accepted") == 8 and d.cp("ipv4-home-address-refused") == 6 and
           d.cp("ipv4-home-address-assigned") == 2,
           f"RFC 5555 3.2.1: 8 accepted, 6 IPv4 refusals, 2 assignments: {app.cp_stats()}")
@@ -130,7 +133,12 @@ def s_ipv4_ack_statuses(check, app, cn):
 def s_refresh_advice(check, app, cn):
     """RFC 6275 6.2.4 / 11.7.1 with home_agent.refresh_advice_percent: the BA carries a
     Binding Refresh Advice of that share of the granted lifetime, in units of 4 s, at 2n."""
-    ba = next(m for m in SEEN if m.type == mh.BA and m.where.ip6_dst == ue_v6.coa6)
+    d = Delta(app)
+    ue_bra.attach(app).at6(coa(ue_bra))
+    ba = ue_bra.register(lifetime=300)  # 1200 s asked
+    if not check_ba(check, ue_bra, ba, 1, "RFC 6275 11.7.1 refresh advice"):
+        return
+    check(0 < ba.lifetime <= 300, f"RFC 6275 9.5.1: granted {ba.lifetime} <= asked 300 units")
     bra = ba.refresh_advice()
     want = ba.lifetime * 4 // 100 * REFRESH_PERCENT // 4
     check(bra == want and 0 < bra < ba.lifetime,
@@ -138,6 +146,9 @@ def s_refresh_advice(check, app, cn):
           f"units at {REFRESH_PERCENT}% (want {want})")
     off = [o for (t, o, _) in ba.options if t == mh.OPT_BRA]
     check(off and off[0] % 2 == 0, f"RFC 6275 6.2.4: Binding Refresh Advice at 2n: {off}")
+    check(d.cp("bu-accepted") == 1 and d.cp("ba-sent") == 1 and d.dp("esp-encrypted") == 1 and
+          d.dp("control-plane-sent") == 1,
+          f"RFC 6275 11.7.1: one BU accepted, one BA sent by hacpd and hadp: {app.cp_stats()}")
 
 
 def s_wrong_sa(check, app, cn):
@@ -154,6 +165,10 @@ def s_wrong_sa(check, app, cn):
     check(not got, f"RFC 4877 4.4: no answer to the BU under another UE's SA: {got}")
     check(app.binding(ue_wrong_sa.hoa) is None and d.cp("ba-sent") == 0,
           "RFC 4877 4.4: no binding, no BA")
+    check(d.dp("esp-decrypted") == 1 and d.dp("punted") == 1 and
+          d.dp("control-plane-sent") == 0,
+          f"RFC 4877 4.4: hadp decrypted it (a known SA) and punted it, sent nothing back: "
+          f"{app.dp_stats()}")
 
 
 def s_second_pdn(check, app, cn):
@@ -214,6 +229,9 @@ def s_binding_errors(check, app, cn):
           d.cp("received", "home-test-init") == 1,
           f"RFC 6275 9.2 / 9.3.1: 2 Binding Errors counted, the unknown type as a decode error: "
           f"{app.cp_stats()}")
+    check(d.dp("punted") == 2 and d.dp("control-plane-sent") == 2 and d.dp("esp-encrypted") == 0,
+          f"RFC 6275 9.2 / 9.3.1: hadp punted both, sent both Binding Errors in clear: "
+          f"{app.dp_stats()}")
 
 
 def s_deregistration(check, app, cn):
@@ -245,7 +263,7 @@ def s_expiry_start(check, app, cn):
     ue_expiry.attach(app).at6(coa(ue_expiry))
     ba = ue_expiry.register(lifetime=2)
     if check_ba(check, ue_expiry, ba, 1, "lifetime expiry register"):
-        check(ba.lifetime == 2, f"RFC 6275 9.5.1: granted 2 units (8 s; min 4 s): {ba.lifetime}")
+        check(ba.lifetime == 2, f"RFC 6275 9.5.1: granted the 2 units (8 s) asked: {ba.lifetime}")
     data_both_ways(check, app, cn, ue_expiry, "lifetime expiry before")
     global EXPIRY_DELTA
     EXPIRY_DELTA = Delta(app)
@@ -277,11 +295,7 @@ def main():
                               s_refresh_advice, s_wrong_sa, s_second_pdn, s_binding_errors,
                               s_deregistration, s_expiry_end], app, cn,
                       after=app.check_mbufs)
-        hs, cs = app.stop()
-    check(hs is not None and cs is not None, "both daemons wrote their stats at exit")
-    if hs:
-        check(hs["mbufs_in_use"] == 0, f"hadp ends with no mbuf in use: {hs['mbufs_in_use']}")
-        check(hs["counters"]["drop-malformed"] == 0, f"nothing malformed: {hs['decode_errors']}")
+        hs, cs = stop_and_check(check, app)
     if cs:
         check(cs["bu-dropped-not-protected"] == 0 and cs["malformed"] == 1 and
               cs["not-bu"] == 1 and cs["binding-error-sent"] == 2,
