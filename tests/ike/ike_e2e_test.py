@@ -54,9 +54,9 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../dataplane"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-import hacpd_test as mip  # noqa: E402  ESP with AES-GCM as RFC 4106 says
+import esp  # noqa: E402  the test UE's ESP (AES-GCM, RFC 4106), tests/lib
 from scapy.all import UDP, Ether, IPv6, Raw, rdpcap, wrpcap, raw  # noqa: E402
 from scapy.layers.inet6 import HAO, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting, MIP6MH_Generic  # noqa: E402
 
@@ -286,7 +286,7 @@ def bu_packet(hoa, coa, spi, key, seq):
     mh.cksum = None
     mh = raw(IPv6(src=hoa, dst=HA6) / mh)[40:]
     return Ether(src="02:00:00:00:ee:01", dst="02:00:00:00:ee:02") / IPv6(src=coa, dst=HA6) / \
-        IPv6ExtHdrDestOpt(nh=50, options=[HAO(hoa=hoa)]) / Raw(mip.esp_seal(spi, seq, key, mh, 135))
+        IPv6ExtHdrDestOpt(nh=50, options=[HAO(hoa=hoa)]) / Raw(esp.gcm_seal(spi, seq, key, mh, 135))
 
 
 def ipv4_ack(mh):
@@ -371,7 +371,7 @@ def main():
             got, v4ack = [], []
             for p in acc:
                 if IPv6ExtHdrRouting in p and p[IPv6ExtHdrRouting].type == 2:
-                    spi, mh, nh = mip.esp_open(raw(p[IPv6ExtHdrRouting].payload), sas["in"][1])
+                    spi, _, mh, nh = esp.gcm_open(raw(p[IPv6ExtHdrRouting].payload), sas["in"][1])
                     if mh[2] == 6:  # BA, not the BRIs of 12.
                         got.append((p[IPv6].dst, spi, mh[2], mh[6]))
                         v4ack.append(ipv4_ack(mh))
@@ -382,7 +382,7 @@ def main():
             down = []
             for p in acc:
                 if IPv6 in p and p[IPv6].nh == 50 and IPv6ExtHdrRouting not in p:
-                    spi, plain, nh = mip.esp_open(raw(p[IPv6].payload), pay["in"][1])
+                    spi, _, plain, nh = esp.gcm_open(raw(p[IPv6].payload), pay["in"][1])
                     if spi == pay["in"][0] and b"down-after-ike" in plain:
                         down.append((p[IPv6].dst, nh, IPv6(plain).dst))
             # the downlink crosses the handover BU: either care-of address is the UE's
@@ -486,7 +486,7 @@ def main():
                 coa2 = "2001:db8:aaaa::2"
                 inner = raw(IPv6(src=HOA, dst=cn) / UDP(sport=9, dport=7) / Raw(b"up-after-ike"))
                 wrpcap(f"{work}/up.pcap", [eth / IPv6(src=coa, dst=HA6, nh=50) /
-                                           Raw(mip.esp_seal(pay["out"][0], 1, pay["out"][1], inner, 41)),
+                                           Raw(esp.gcm_seal(pay["out"][0], 1, pay["out"][1], inner, 41)),
                                            bu_packet(HOA, coa2, sas["out"][0], sas["out"][1], 2)])
                 live.append(subprocess.Popen(
                     [f"{build}/pktgen/ha-pktgen-live", "--access-sock", f"{work}/access.sock",

@@ -44,9 +44,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "dataplane"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import ike_e2e_test as e2e  # noqa: E402
-import hacpd_test as mip  # noqa: E402
+import esp  # noqa: E402  the test UE's ESP (AES-GCM, RFC 4106), tests/lib
 
 from scapy.all import IPv6, Raw, raw  # noqa: E402
 from scapy.layers.inet6 import HAO, IPv6ExtHdrDestOpt, MIP6MH_Generic  # noqa: E402
@@ -103,13 +103,13 @@ class Ue:
     def seal(self, mh):
         spi, key = self.keys()["out"]
         self.seq[spi] = self.seq.get(spi, 0) + 1
-        return mip.esp_seal(spi, self.seq[spi], key, mh, 135)
+        return esp.gcm_seal(spi, self.seq[spi], key, mh, 135)
 
-    def open_mh(self, esp, mh_type):
+    def open_mh(self, body, mh_type):
         """A Mobility Header of mh_type under the newest inbound SA, or None."""
         spi, key = self.keys()["in"]
         try:
-            got, mh, nh = mip.esp_open(esp, key)
+            got, _, mh, nh = esp.gcm_open(body, key)
         except Exception:  # noqa: BLE001 - not under this key
             return None
         if got != spi or nh != 135 or len(mh) < 12 or mh[2] != mh_type:

@@ -29,7 +29,6 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from appliance import Appliance, wait_until  # noqa: E402
 from checks import Checks  # noqa: E402
-import mh  # noqa: E402
 from ue import UE  # noqa: E402
 
 BULK = 1500
