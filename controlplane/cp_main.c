@@ -81,10 +81,7 @@ struct hacpd {
 	uint32_t sync_cursor;
 	uint64_t synced;
 	uint64_t work_ns;      /* CPU time spent on punts and acks (signalling work) */
-	/* an operator's command waiting for hadp's answer (route add/delete) */
-	uint32_t wait_seq;
-	bool wait_done;
-	int wait_result;
+	struct cp_cli *cli;          /* the operator socket (its route commands wait for acks) */
 	struct cp_ike_srv *ike_srv;  /* charon's plugin (NULL without IKE) */
 	struct cp_ike *ike;
 	struct cp_ike_path ike_path; /* the port each IKE peer is on (access, or core at home) */
@@ -487,11 +484,8 @@ static unsigned handle_acks(struct hacpd *h)
 
 	for (unsigned i = 0; i < n; i++) {
 		struct pending *pe = &h->pending[acks[i].seq % PENDING_MAX];
-		if (h->wait_seq && acks[i].seq == h->wait_seq) {
-			h->wait_done = true;
-			h->wait_result = acks[i].result;
-			continue;
-		}
+		if (h->cli && cp_cli_ack(h->cli, acks[i].seq, acks[i].result))
+			continue; /* an operator's route command */
 		if (h->ike_srv && cp_ike_srv_ack(h->ike_srv, &acks[i]))
 			continue; /* a query_sa's answer, not a table change */
 		if (acks[i].result)
@@ -510,9 +504,9 @@ static unsigned handle_acks(struct hacpd *h)
 	return n;
 }
 
-/* hactl route add/delete: the command, then hadp's answer, waited for (2 s at most) while
- * the other acks are handled as they come; the operator gets the result. */
-static int route_change(void *arg, const struct ha_route_spec *spec, bool add)
+/* hactl route add/delete: the command on hadp's ring; hadp's answer reaches the operator's
+ * connection through cp_cli_ack (handle_acks), which never holds up signalling. */
+static int route_change(void *arg, const struct ha_route_spec *spec, bool add, uint32_t *seq)
 {
 	struct hacpd *h = arg;
 	struct ha_cmd c = { .version = HA_RING_VERSION,
@@ -522,15 +516,8 @@ static int route_change(void *arg, const struct ha_route_spec *spec, bool add)
 		h->cmd_full++;
 		return -ENOBUFS;
 	}
-	h->wait_seq = c.seq;
-	h->wait_done = false;
-	uint64_t deadline = now_ms() + 2000;
-	while (!h->wait_done && now_ms() < deadline) {
-		if (!handle_acks(h))
-			rte_delay_us_sleep(50);
-	}
-	h->wait_seq = 0;
-	return h->wait_done ? h->wait_result : -ETIMEDOUT;
+	*seq = c.seq;
+	return 0;
 }
 
 /* --lcores=ID@(CPUS): hacpd's own lcore id (never one of hadp's: DPDK's per-lcore mempool
@@ -759,7 +746,8 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN); /* an operator who closes hactl early must not stop hacpd */
 	static struct cp_cli cli;
-	int crc = cp_cli_open(&cli, &h.cp, config, now_s);
+	int crc = cp_cli_open(&cli, &h.cp, config, now_s, now_ms);
+	h.cli = &cli;
 	cli.detach = detach;
 	cli.detach_arg = &h;
 	cli.route = route_change;
@@ -865,6 +853,10 @@ int main(int argc, char **argv)
 			for (unsigned i = 0; i < CP_C__COUNT; i++)
 				fprintf(f, ",\"%s\":%llu", cp_counter_name(i),
 					(unsigned long long)h.cp.ctr[i]);
+			fprintf(f, ",\"cli-refused-busy\":%llu,\"cli-request-timeouts\":%llu,"
+				   "\"cli-dropped-stalled\":%llu", (unsigned long long)cli.refused_busy,
+				(unsigned long long)cli.timed_out,
+				(unsigned long long)cli.dropped_stalled);
 			fprintf(f, ",\"malformed\":%llu,\"not-bu\":%llu,\"tx-full\":%llu,"
 				   "\"cmd-full\":%llu,\"acks-failed\":%llu,\"no-mbuf\":%llu",
 				(unsigned long long)h.malformed, (unsigned long long)h.not_bu,
