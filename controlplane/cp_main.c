@@ -886,6 +886,7 @@ int main(int argc, char **argv)
 	}
 	cp_cli_close(&cli);
 	cp_ike_srv_close(&ike_srv, cfg->ike.socket);
+	cp_ike_path_free(&h.ike_path);
 	if (cfg->ike.enabled && rc == 0)
 		cp_ike_free(&ike);
 	cp_ike_guard_free(&h.ike_guard);

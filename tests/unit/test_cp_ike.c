@@ -568,4 +568,29 @@ Test(cp_ike, path_follows_the_peer)
 	cp_ike_path_learn(&t, AF_INET6, a6, 0);
 	cr_expect_eq(cp_ike_path_port(&t, AF_INET6, a6), 0, "it left home again");
 	cr_expect_eq(cp_ike_path_port(&t, 99, a6), 0);
+	cr_expect_eq(t.count, 0, "only the peers off the default port are kept");
+	cp_ike_path_free(&t);
+}
+
+/* Many UEs at home at once: none forgotten for another (a fixed table of 4,096 slots dropped
+ * the older of two colliding peers, so the HA's IKE to a UE at home left by the access port). */
+Test(cp_ike, path_keeps_every_ue_at_home)
+{
+	static struct cp_ike_path t;
+	uint8_t a[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+	t.default_port = 0;
+	for (unsigned i = 0; i < 20000; i++) {
+		a[14] = (uint8_t)(i >> 8);
+		a[15] = (uint8_t)i;
+		cp_ike_path_learn(&t, AF_INET6, a, 1);
+	}
+	unsigned wrong = 0;
+	for (unsigned i = 0; i < 20000; i++) {
+		a[14] = (uint8_t)(i >> 8);
+		a[15] = (uint8_t)i;
+		wrong += cp_ike_path_port(&t, AF_INET6, a) != 1;
+	}
+	cr_expect_eq(wrong, 0, "%u of 20000 UEs at home would be sent to by the access port", wrong);
+	cr_expect_eq(t.count, 20000);
+	cp_ike_path_free(&t);
 }
