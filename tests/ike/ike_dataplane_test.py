@@ -21,7 +21,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ike_e2e_test as e2e  # noqa: E402
@@ -70,23 +69,8 @@ def main():
             f'    core: {{ device: net_memif1, devargs: "role=server,id=0,rsize=12,socket={work}/core.sock" }}',
             '    core: { device: net_null1, devargs: "no-rx=1" }')
         open(cfg, "w").write(text)
-        hadp = subprocess.Popen([f"{build}/dataplane/hadp", "-c", cfg, "--max-seconds", "120",
-                                 "--stats-file", f"{work}/hadp.json"],
-                                stdout=subprocess.DEVNULL, stderr=open(f"{work}/hadp.log", "w"))
-        procs.append(hadp)
-        for _ in range(200):
-            if os.path.exists(f"/var/run/dpdk/{prefix}/mp_socket"):
-                break
-            time.sleep(0.05)
-        time.sleep(0.5)
-        hacpd = subprocess.Popen([f"{build}/controlplane/hacpd", "-c", cfg, "--max-seconds", "120",
-                                  "--stats-file", f"{work}/hacpd.json"], stdout=subprocess.DEVNULL,
-                                 stderr=open(f"{work}/hacpd.log", "w"))
-        procs.append(hacpd)
-        for _ in range(100):
-            if os.path.exists(f"{work}/ike.sock"):
-                break
-            time.sleep(0.05)
+        daemons = e2e.start_appliance(build, work, cfg, prefix, procs, 120)
+        hadp = daemons.hadp
 
         # the HA's charon: the generated configuration, IKE through the dataplane
         e2e.sh("/usr/bin/python3", f"{os.path.dirname(__file__)}/../../deploy/charon_conf.py",

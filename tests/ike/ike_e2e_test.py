@@ -57,6 +57,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 import esp  # noqa: E402  the test UE's ESP (AES-GCM, RFC 4106), tests/lib
+from appliance import Daemons, wait_until  # noqa: E402  hadp and hacpd started, tests/lib
 from scapy.all import UDP, Ether, IPv6, Raw, rdpcap, wrpcap, raw  # noqa: E402
 from scapy.layers.inet6 import HAO, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting, MIP6MH_Generic  # noqa: E402
 
@@ -237,6 +238,20 @@ def ue_swanctl(nai):
 """
 
 
+def start_appliance(build, work, cfg, prefix, procs, seconds):
+    """hadp, then hacpd attached to it with its IKE socket (tests/lib's Daemons: each waited
+    for, its log and stats file in WORK), both running at most seconds and appended to procs,
+    which the tests stop in reverse order. @return the Daemons (start_hacpd again after a kill)."""
+    d = Daemons(build, work, cfg, prefix, hadp_args=["--max-seconds", str(seconds)],
+                hacpd_args=["--max-seconds", str(seconds)])
+    d.start_hadp()
+    procs.append(d.hadp)
+    d.start_hacpd(f"{work}/hactl.sock")
+    procs.append(d.hacpd)
+    wait_until(lambda: os.path.exists(f"{work}/ike.sock"), 10)
+    return d
+
+
 def ha_config(work, prefix, pki, radius=None):
     """hadp with memif ports (ha-pktgen-live plays the UE's access and the PDN) and hacpd with
     IKE on a socket of our own; the AAA is the subscriber file, or radius=(server, port,
@@ -344,23 +359,8 @@ def main():
         # hadp, then hacpd attached to it with the IKE socket
         prefix = f"ike-e2e-{tag}"
         cfg = ha_config(work, prefix, pki)
-        env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")
-        hadp = subprocess.Popen([f"{build}/dataplane/hadp", "-c", cfg, "--max-seconds", "240"],
-                                stdout=subprocess.DEVNULL, stderr=open(f"{work}/hadp.log", "w"))
-        procs.append(hadp)
-        for _ in range(200):
-            if os.path.exists(f"/var/run/dpdk/{prefix}/mp_socket"):
-                break
-            time.sleep(0.05)
-        time.sleep(0.5)
-        hacpd = subprocess.Popen([f"{build}/controlplane/hacpd", "-c", cfg, "--max-seconds", "240",
-                                  "--stats-file", f"{work}/hacpd.json"], env=env,
-                                 stdout=subprocess.DEVNULL, stderr=open(f"{work}/hacpd.log", "w"))
-        procs.append(hacpd)
-        for _ in range(100):
-            if os.path.exists(f"{work}/ike.sock"):
-                break
-            time.sleep(0.05)
+        daemons = start_appliance(build, work, cfg, prefix, procs, 240)
+        hadp = daemons.hadp
         check(os.path.exists(f"{work}/ike.sock"), "hacpd listens on its IKE socket")
 
         live, later = [], []

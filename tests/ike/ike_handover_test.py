@@ -231,23 +231,8 @@ def main():
             f'tx_iface={clink}", next_hop_mac: "{uh_mac}" }}')
         text = re.sub(r"  detach_guard_s: \d+\n", f"  detach_guard_s: {GUARD_S}\n", text)
         open(cfg, "w").write(text)
-        hadp = subprocess.Popen([f"{build}/dataplane/hadp", "-c", cfg, "--max-seconds", "240",
-                                 "--stats-file", f"{work}/hadp.json"],
-                                stdout=subprocess.DEVNULL, stderr=open(f"{work}/hadp.log", "w"))
-        procs.append(hadp)
-        for _ in range(400):
-            if os.path.exists(f"/var/run/dpdk/{prefix}/mp_socket"):
-                break
-            time.sleep(0.05)
-        time.sleep(0.5)
-        hacpd = subprocess.Popen([f"{build}/controlplane/hacpd", "-c", cfg, "--max-seconds", "240",
-                                  "--stats-file", f"{work}/hacpd.json"], stdout=subprocess.DEVNULL,
-                                 stderr=open(f"{work}/hacpd.log", "w"))
-        procs.append(hacpd)
-        for _ in range(200):
-            if os.path.exists(f"{work}/ike.sock"):
-                break
-            time.sleep(0.05)
+        daemons = e2e.start_appliance(build, work, cfg, prefix, procs, 240)
+        hadp = daemons.hadp
 
         e2e.sh("/usr/bin/python3", f"{os.path.dirname(__file__)}/../../deploy/charon_conf.py",
                f"{build}/controlplane/ha-config", cfg, f"{work}/ha")

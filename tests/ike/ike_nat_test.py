@@ -162,23 +162,8 @@ def main():
             f'    core: {{ device: net_memif1, devargs: "role=server,id=0,rsize=12,socket={work}/core.sock" }}',
             f'    core: {{ device: net_pcap1, devargs: "rx_iface_in={clink},tx_iface={clink},tx_iface={clink}", next_hop_mac: "{core_mac}" }}')
         open(cfg, "w").write(text)
-        hadp = subprocess.Popen([f"{build}/dataplane/hadp", "-c", cfg, "--max-seconds", "150",
-                                 "--stats-file", f"{work}/hadp.json"],
-                                stdout=subprocess.DEVNULL, stderr=open(f"{work}/hadp.log", "w"))
-        procs.append(hadp)
-        for _ in range(200):
-            if os.path.exists(f"/var/run/dpdk/{prefix}/mp_socket"):
-                break
-            time.sleep(0.05)
-        time.sleep(0.5)
-        hacpd = subprocess.Popen([f"{build}/controlplane/hacpd", "-c", cfg, "--max-seconds", "150",
-                                  "--stats-file", f"{work}/hacpd.json"], stdout=subprocess.DEVNULL,
-                                 stderr=open(f"{work}/hacpd.log", "w"))
-        procs.append(hacpd)
-        for _ in range(100):
-            if os.path.exists(f"{work}/ike.sock"):
-                break
-            time.sleep(0.05)
+        daemons = e2e.start_appliance(build, work, cfg, prefix, procs, 150)
+        hadp, hacpd = daemons.hadp, daemons.hacpd
 
         e2e.sh("/usr/bin/python3", f"{os.path.dirname(__file__)}/../../deploy/charon_conf.py",
                f"{build}/controlplane/ha-config", cfg, f"{work}/ha")
@@ -313,9 +298,7 @@ send(IP(src="{UE4}", dst="{HA4}") / UDP(sport=4500, dport=4500, chksum=0) /
         hacpd.kill()
         hacpd.wait()
         procs.remove(hacpd)
-        hacpd = subprocess.Popen([f"{build}/controlplane/hacpd", "-c", cfg, "--max-seconds",
-                                  "150", "--stats-file", f"{work}/hacpd.json"],
-                                 stdout=subprocess.DEVNULL, stderr=open(f"{work}/hacpd2.log", "w"))
+        hacpd = daemons.start_hacpd(f"{work}/hactl.sock", args=["--max-seconds", "150"])
         procs.append(hacpd)
         for _ in range(100):  # the plugin reconnects within a second or so
             if open(ha.log).read().count("dsmip6: connected to hacpd") > connects:
@@ -338,7 +321,7 @@ print(data.hex())
                 spi, _, mh, nh = esp.gcm_open(ba[40:], keys["in"][1])
                 ok = (spi, mh[2], mh[6], struct.unpack("!H", mh[8:10])[0]) == \
                     (keys["in"][0], 6, 0, 2)
-            check(ok and "adopted 1 IKE sessions" in open(f"{work}/hacpd2.log").read(),
+            check(ok and "adopted 1 IKE sessions" in open(f"{work}/hacpd.log").read(),
                   "7. after hacpd's restart the refresh BU under the IKE SA's child SA is "
                   f"accepted (BA status 0, sequence 2): the session was adopted ({got[:1]})")
         sas_before = open(ha.log).read().count("in the dataplane")
@@ -358,9 +341,7 @@ print(data.hex())
         hacpd.wait()
         procs.remove(hacpd)
         ha.swanctl("--terminate", "--ike", "ue", "--force", "--timeout", "5", check_rc=False)
-        hacpd = subprocess.Popen([f"{build}/controlplane/hacpd", "-c", cfg, "--max-seconds",
-                                  "150", "--stats-file", f"{work}/hacpd.json"],
-                                 stdout=subprocess.DEVNULL, stderr=open(f"{work}/hacpd3.log", "w"))
+        hacpd = daemons.start_hacpd(f"{work}/hactl.sock", args=["--max-seconds", "150"])
         procs.append(hacpd)
         tables = {}
         for _ in range(100):

@@ -19,7 +19,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ike_e2e_test as e2e  # noqa: E402  the namespaces, charon and the UE's configuration
@@ -78,21 +77,7 @@ logger_stdout_level=1
 
         prefix = f"ike-rad-{tag}"
         cfg = e2e.ha_config(work, prefix, pki, radius=("127.0.0.1", 1812, SECRET))
-        hadp = subprocess.Popen([f"{build}/dataplane/hadp", "-c", cfg, "--max-seconds", "120"],
-                                stdout=subprocess.DEVNULL, stderr=open(f"{work}/hadp.log", "w"))
-        procs.append(hadp)
-        for _ in range(200):
-            if os.path.exists(f"/var/run/dpdk/{prefix}/mp_socket"):
-                break
-            time.sleep(0.05)
-        time.sleep(0.5)
-        procs.append(subprocess.Popen([f"{build}/controlplane/hacpd", "-c", cfg, "--max-seconds",
-                                       "120"], stdout=subprocess.DEVNULL,
-                                      stderr=open(f"{work}/hacpd.log", "w")))
-        for _ in range(100):
-            if os.path.exists(f"{work}/ike.sock"):
-                break
-            time.sleep(0.05)
+        e2e.start_appliance(build, work, cfg, prefix, procs, 120)
         e2e.sh("/usr/bin/python3", f"{os.path.dirname(__file__)}/../../deploy/charon_conf.py",
                f"{build}/controlplane/ha-config", cfg, f"{work}/ha", "--kernel-socket")
         ha = e2e.Charon(work, "ha", ns_ha, "", "", generated=True)
