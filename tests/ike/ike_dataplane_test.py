@@ -130,21 +130,11 @@ def main():
               f"(in {cs['ike']['ike-packets-in']}, out {cs['ike']['ike-packets-out']})")
         check(hadp.returncode == 0 and hs["mbufs_in_use"] == 0, "hadp stopped cleanly, no mbuf held")
     finally:
-        for c in charons:
-            c.stop()
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-                try:
-                    p.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        e2e.stop_all(charons, procs)
         subprocess.run(["ip", "link", "del", link], capture_output=True)
         for ns in (ns_ha, ns_ue):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-        for p in installed:
-            if p.endswith("-ue.so") and os.path.exists(p):
-                os.unlink(p)
+        e2e.uninstall_ue_plugin(installed)
     print(f"ike_dataplane: {len(e2e.failures)} failed" if e2e.failures else
           "ike_dataplane: all passed")
     return 1 if e2e.failures else 0

@@ -238,6 +238,27 @@ def ue_swanctl(nai):
 """
 
 
+def stop_all(charons, procs):
+    """The end of every IKE test: the charons stopped, then procs in reverse order (hacpd
+    before the hadp it is attached to), each asked with SIGINT, killed after 20 s."""
+    for c in charons:
+        c.stop()
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT)
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def uninstall_ue_plugin(installed):
+    """The test UE's plugin leaves charon's plugin folder (the appliance's stays installed)."""
+    for p in installed:
+        if p.endswith("-ue.so") and os.path.exists(p):
+            os.unlink(p)
+
+
 def start_appliance(build, work, cfg, prefix, procs, seconds):
     """hadp, then hacpd attached to it with its IKE socket (tests/lib's Daemons: each waited
     for, its log and stats file in WORK), both running at most seconds and appended to procs,
@@ -605,20 +626,10 @@ def main():
         for f in later:
             f()
     finally:
-        for c in charons:
-            c.stop()
-        for p in list(reversed(procs)) + live:
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-                try:
-                    p.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        stop_all(charons, procs + live[::-1])
         for ns in (ns_ha, ns_ue):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-        for p in installed:
-            if p.endswith("-ue.so") and os.path.exists(p):
-                os.unlink(p)
+        uninstall_ue_plugin(installed)
     print(f"ike_e2e: {len(failures)} failed" if failures else "ike_e2e: all passed")
     return 1 if failures else 0
 

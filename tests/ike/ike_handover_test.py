@@ -462,22 +462,12 @@ sendp(Ether(dst="{router_mac}") / IPv6(bytes.fromhex("{raw(bra).hex()}")), iface
               f"hadp: every BU punted after ESP ({hs['punt'].get('mobility-header-esp')})")
         check(hadp.returncode == 0 and hs["mbufs_in_use"] == 0, "hadp stopped cleanly, no mbuf held")
     finally:
-        for c in charons:
-            c.stop()
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-                try:
-                    p.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        e2e.stop_all(charons, procs)
         for dev in (link, clink):
             subprocess.run(["ip", "link", "del", dev], capture_output=True)
         for ns in (ns_ha, ns_ue, ns_acc):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-        for p in installed:
-            if p.endswith("-ue.so") and os.path.exists(p):
-                os.unlink(p)
+        e2e.uninstall_ue_plugin(installed)
     print(f"ike_handover: {len(e2e.failures)} failed" if e2e.failures else
           "ike_handover: all passed")
     return 1 if e2e.failures else 0

@@ -16,7 +16,6 @@ usage: ike_radius_test.py BUILD_DIR WORK_DIR
 """
 import os
 import shutil
-import signal
 import subprocess
 import sys
 
@@ -118,20 +117,10 @@ logger_stdout_level=1
               "the AAA accepted the subscriber once and rejected the other two")
         check("did not include valid AT_RES" in log, "3. because AT_RES was not the expected RES")
     finally:
-        for c in charons:
-            c.stop()
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-                try:
-                    p.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        e2e.stop_all(charons, procs)
         for ns in (ns_ha, ns_ue):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-        for p in installed:
-            if p.endswith("-ue.so") and os.path.exists(p):
-                os.unlink(p)
+        e2e.uninstall_ue_plugin(installed)
     print(f"ike_radius: {len(e2e.failures)} failed" if e2e.failures else "ike_radius: all passed")
     return 1 if e2e.failures else 0
 
