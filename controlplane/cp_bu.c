@@ -534,7 +534,8 @@ static void bri_for(const struct cp_ctx *c, const struct cp_binding *b, struct c
 
 	memset(o, 0, sizeof(*o));
 	o->msg.type = MH_TYPE_BR;
-	o->msg.br = (struct mh_br){ .br_type = MH_BR_BRI, .trigger_status = 1, .seq = b->bri_seq };
+	o->msg.br = (struct mh_br){ .br_type = MH_BR_BRI, .trigger_status = MH_BRI_ADMINISTRATIVE,
+				   .seq = b->bri_seq };
 	o->port = b->port;
 	o->spi_out = sab ? sab->spi_out : 0;
 	if (b->coa.family == AF_INET6) {

@@ -143,6 +143,8 @@ static void put_mh(struct ha_json *j, const struct mh_msg *m, bool complete)
 	case MH_TYPE_BR:
 		hj_str(j, "revocation", m->br.br_type == MH_BR_BRI ? "indication" : "acknowledgement");
 		hj_uint(j, m->br.br_type == MH_BR_BRI ? "trigger" : "status", m->br.trigger_status);
+		if (m->br.br_type == MH_BR_BRI && mh_revocation_trigger_name(m->br.trigger_status))
+			hj_str(j, "trigger_name", mh_revocation_trigger_name(m->br.trigger_status));
 		hj_uint(j, "sequence", m->br.seq);
 		put_flags16(j, m->br.flags, br_flag_names);
 		break;

@@ -49,6 +49,16 @@ const char *mh_ba_status_name(uint8_t status)
 	return NULL;
 }
 
+const char *mh_revocation_trigger_name(uint8_t trigger)
+{
+	switch (trigger) {
+#define X(e, v, nm) case v: return nm;
+#include "mh_revocation_trigger.def"
+#undef X
+	}
+	return NULL;
+}
+
 /* ---- options ---------------------------------------------------------------------------- */
 
 static void decode_opt(uint8_t type, const uint8_t *d, uint8_t len, struct mh_opts *o)

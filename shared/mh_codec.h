@@ -39,6 +39,12 @@ enum mh_ba_status {
 #undef X
 };
 
+enum mh_revocation_trigger {
+#define X(e, v, name) e = v,
+#include "mh_revocation_trigger.def"
+#undef X
+};
+
 /* Binding Update flags: the 16-bit word at MH offset 8 (IANA, protocol.md 2.1). */
 #define MH_BU_A 0x8000
 #define MH_BU_H 0x4000
@@ -229,5 +235,6 @@ static inline bool mh_seq_newer(uint16_t a, uint16_t b)
 const char *mh_type_name(uint8_t type);       /* "unknown" if not in mh_types.def */
 const char *mh_opt_name(uint8_t type);
 const char *mh_ba_status_name(uint8_t status); /* NULL if the HA never sends it */
+const char *mh_revocation_trigger_name(uint8_t trigger); /* NULL if RFC 5846 names none */
 
 #endif
