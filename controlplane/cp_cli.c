@@ -1,20 +1,12 @@
-/* hacpd's operator socket (see cp_cli.h). */
+/* hacpd's operator commands (see cp_cli.h); the connections are cp_cli_io.c's. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "cp_cli.h"
-#include "cp_sock.h"
 #include "ha_json.h"
 
 #define MAX_ARGS 8
@@ -23,7 +15,13 @@ struct request {
 	int argc;
 	char *argv[MAX_ARGS];
 	bool json;
+	struct cp_cli_job *job;    /* where a listing or a wait is left for the connection */
 };
+
+/* A command's return: 0 done (hacpd adds "= 0 ok"), -1 done with its own final line written,
+ * CMD_MORE a listing left in the job, CMD_WAIT hadp's answer awaited */
+#define CMD_MORE 1
+#define CMD_WAIT 2
 
 typedef int (*cmd_fn)(struct cp_cli *cli, const struct request *r, FILE *out);
 
@@ -152,13 +150,10 @@ static void put_binding(struct cp_cli *cli, const struct cp_binding *b, bool jso
 
 static int cmd_show_bindings(struct cp_cli *cli, const struct request *r, FILE *out)
 {
-	struct cp_binding *b, *tmp;
-	unsigned n = 0;
-	HASH_ITER(hh, cli->cp->cache.by_prefix, b, tmp) {
-		put_binding(cli, b, r->json, out);
-		n++;
-	}
-	return n ? 0 : 0;
+	(void)cli;
+	(void)out;
+	*r->job = (struct cp_cli_job){ .listing = CP_CLI_LIST_BINDINGS, .json = r->json };
+	return CMD_MORE;
 }
 
 /* A UE named by home address, or by NAI (its sessions' bindings, 002 4.3: one per PDN): the
@@ -212,27 +207,56 @@ static int cmd_show_binding(struct cp_cli *cli, const struct request *r, FILE *o
 
 static int cmd_show_ike(struct cp_cli *cli, const struct request *r, FILE *out)
 {
-	const struct cp_ike_session *s, *tmp;
 	if (!cli->ike) {
 		fprintf(out, "= 1 IKEv2 is not enabled (ike.enabled)\n");
 		return -1;
 	}
-	HASH_ITER(hh, cli->ike->by_id, s, tmp) {
-		char p[INET6_ADDRSTRLEN];
-		inet_ntop(AF_INET6, &s->prefix, p, sizeof(p));
-		const struct ha_config_pdn *pdn = &cli->cp->cfg->pdns[s->pdn];
-		char v4[INET_ADDRSTRLEN] = "";
-		if (s->has_ip4)
-			inet_ntop(AF_INET, &s->ip4, v4, sizeof(v4));
-		if (r->json)
-			line(out, "{\"nai\":\"%s\",\"pdn\":\"%s\",\"home_prefix\":\"%s/%u\","
-				  "\"ipv4_home_address\":\"%s\",\"ike_sa\":%u,\"child_sas\":%u}",
-			     s->nai, pdn->name, p, pdn->home_prefix_len, v4, s->ike_sa, s->n_sa);
-		else
-			line(out, "%s pdn %s prefix %s/%u%s%s ike-sa %u child-sas %u", s->nai, pdn->name,
-			     p, pdn->home_prefix_len, s->has_ip4 ? " ipv4 " : "", v4, s->ike_sa, s->n_sa);
+	*r->job = (struct cp_cli_job){ .listing = CP_CLI_LIST_IKE, .json = r->json };
+	return CMD_MORE;
+}
+
+static void put_session(struct cp_cli *cli, const struct cp_ike_session *s, bool json, FILE *out)
+{
+	char p[INET6_ADDRSTRLEN];
+	inet_ntop(AF_INET6, &s->prefix, p, sizeof(p));
+	const struct ha_config_pdn *pdn = &cli->cp->cfg->pdns[s->pdn];
+	char v4[INET_ADDRSTRLEN] = "";
+	if (s->has_ip4)
+		inet_ntop(AF_INET, &s->ip4, v4, sizeof(v4));
+	if (json)
+		line(out, "{\"nai\":\"%s\",\"pdn\":\"%s\",\"home_prefix\":\"%s/%u\","
+			  "\"ipv4_home_address\":\"%s\",\"ike_sa\":%u,\"child_sas\":%u}",
+		     s->nai, pdn->name, p, pdn->home_prefix_len, v4, s->ike_sa, s->n_sa);
+	else
+		line(out, "%s pdn %s prefix %s/%u%s%s ike-sa %u child-sas %u", s->nai, pdn->name,
+		     p, pdn->home_prefix_len, s->has_ip4 ? " ipv4 " : "", v4, s->ike_sa, s->n_sa);
+}
+
+/* Listings go by slot index, not by hash order: a cursor stays valid while entries come and
+ * go between slices (one added or removed meanwhile may be shown or not, none twice). */
+bool cp_cli_list_step(struct cp_cli *cli, struct cp_cli_job *job, FILE *out, unsigned max)
+{
+	unsigned rows = 0;
+	if (job->listing == CP_CLI_LIST_BINDINGS) {
+		const struct cp_bcache *bc = &cli->cp->cache;
+		for (; job->cursor < bc->capacity && rows < max; job->cursor++)
+			if (bc->slots[job->cursor].in_use) {
+				put_binding(cli, &bc->slots[job->cursor], job->json, out);
+				rows++;
+			}
+		if (job->cursor < bc->capacity)
+			return false;
+	} else if (job->listing == CP_CLI_LIST_IKE && cli->ike) {
+		for (; job->cursor < cli->ike->capacity && rows < max; job->cursor++)
+			if (cli->ike->slots[job->cursor].used) {
+				put_session(cli, &cli->ike->slots[job->cursor], job->json, out);
+				rows++;
+			}
+		if (job->cursor < cli->ike->capacity)
+			return false;
 	}
-	return 0;
+	fprintf(out, "= 0 ok\n");
+	return true;
 }
 
 static int cmd_show_stats(struct cp_cli *cli, const struct request *r, FILE *out)
@@ -247,6 +271,10 @@ static int cmd_show_stats(struct cp_cli *cli, const struct request *r, FILE *out
 		hj_init(&j, m);
 		hj_obj_begin(&j, NULL);
 		hj_uint(&j, "bindings", cli->cp->cache.count);
+		hj_uint(&j, "cli-connections", cli->n_conns);
+		hj_uint(&j, "cli-refused-busy", cli->refused_busy);
+		hj_uint(&j, "cli-request-timeouts", cli->timed_out);
+		hj_uint(&j, "cli-dropped-stalled", cli->dropped_stalled);
 		for (unsigned i = 0; i < CP_C__COUNT; i++)
 			hj_uint(&j, cp_counter_name(i), cli->cp->ctr[i]);
 		hj_obj_begin(&j, "received");
@@ -274,6 +302,9 @@ static int cmd_show_stats(struct cp_cli *cli, const struct request *r, FILE *out
 		return 0;
 	}
 	line(out, "bindings %u", cli->cp->cache.count);
+	line(out, "cli-connections %u refused-busy %llu request-timeouts %llu dropped-stalled %llu",
+	     cli->n_conns, (unsigned long long)cli->refused_busy,
+	     (unsigned long long)cli->timed_out, (unsigned long long)cli->dropped_stalled);
 	for (unsigned i = 0; i < CP_C__COUNT; i++)
 		line(out, "%s %llu", cp_counter_name(i), (unsigned long long)cli->cp->ctr[i]);
 	for (unsigned t = 0; t < 256; t++)
@@ -473,10 +504,42 @@ static int route_result(const char *what, int rc, FILE *out)
 	case -ETIMEDOUT:
 		fprintf(out, "= 1 %s: hadp did not answer; the change may still be made\n", what);
 		break;
+	case -ENOBUFS:
+		fprintf(out, "= 1 %s: hadp's command ring is full; try again\n", what);
+		break;
 	default:
 		fprintf(out, "= 1 %s: %s\n", what, strerror(-rc));
 	}
 	return -1;
+}
+
+void cp_cli_route_done(struct cp_cli *cli, const struct cp_cli_job *job, int result, FILE *out)
+{
+	if (route_result(job->what, result, out) < 0) {
+		cli->errors++;
+		return;
+	}
+	line(out, "%s", job->done_line);
+	fprintf(out, "= 0 ok\n");
+}
+
+/* The command goes to hadp; its answer comes later (cp_cli_ack) while the connection waits. */
+static int route_send(struct cp_cli *cli, const struct request *r,
+		      const struct ha_route_spec *spec, bool add, FILE *out)
+{
+	const char *what = add ? "route add" : "route delete";
+	uint32_t seq = 0;
+	int rc = cli->route ? cli->route(cli->route_arg, spec, add, &seq) : -ENOTSUP;
+	if (route_result(what, rc, out) < 0)
+		return -1;
+	*r->job = (struct cp_cli_job){ .wait_seq = seq };
+	snprintf(r->job->what, sizeof(r->job->what), "%s", what);
+	if (add)
+		snprintf(r->job->done_line, sizeof(r->job->done_line), "%s via %s", r->argv[2],
+			 r->argv[4]);
+	else
+		snprintf(r->job->done_line, sizeof(r->job->done_line), "%s removed", r->argv[2]);
+	return CMD_WAIT;
 }
 
 static int cmd_route_add(struct cp_cli *cli, const struct request *r, FILE *out)
@@ -503,11 +566,7 @@ static int cmd_route_add(struct cp_cli *cli, const struct request *r, FILE *out)
 			r->argv[4], spec.family == AF_INET ? "IPv4" : "IPv6");
 		return -1;
 	}
-	int rc = cli->route ? cli->route(cli->route_arg, &spec, true) : -ENOTSUP;
-	if (route_result("route add", rc, out) < 0)
-		return -1;
-	line(out, "%s via %s", r->argv[2], r->argv[4]);
-	return 0;
+	return route_send(cli, r, &spec, true, out);
 }
 
 static int cmd_route_delete(struct cp_cli *cli, const struct request *r, FILE *out)
@@ -515,17 +574,14 @@ static int cmd_route_delete(struct cp_cli *cli, const struct request *r, FILE *o
 	struct ha_route_spec spec = { 0 };
 	if (parse_prefix(r->argv[2], &spec, out) < 0)
 		return -1;
-	int rc = cli->route ? cli->route(cli->route_arg, &spec, false) : -ENOTSUP;
-	if (route_result("route delete", rc, out) < 0)
-		return -1;
-	line(out, "%s removed", r->argv[2]);
-	return 0;
+	return route_send(cli, r, &spec, false, out);
 }
 
-int cp_cli_execute(struct cp_cli *cli, const char *text, FILE *out)
+enum cp_cli_state cp_cli_run(struct cp_cli *cli, const char *text, FILE *out,
+			     struct cp_cli_job *job)
 {
-	struct request r = { 0 };
-	char buf[1024];
+	struct request r = { .job = job };
+	char buf[CP_CLI_REQUEST_MAX];
 
 	cli->requests++;
 	snprintf(buf, sizeof(buf), "%s", text);
@@ -540,7 +596,7 @@ int cp_cli_execute(struct cp_cli *cli, const char *text, FILE *out)
 		if (r.argc == MAX_ARGS) {
 			fprintf(out, "= 2 too many words\n");
 			cli->errors++;
-			return 2;
+			return CP_CLI_DONE;
 		}
 		r.argv[r.argc++] = t;
 	}
@@ -554,79 +610,20 @@ int cp_cli_execute(struct cp_cli *cli, const char *text, FILE *out)
 		if (r.argc != w + c->nargs) {
 			fprintf(out, "= 2 usage: %s\n", c->help);
 			cli->errors++;
-			return 2;
+			return CP_CLI_DONE;
 		}
-		if (c->fn(cli, &r, out) < 0) {
-			cli->errors++;
-			return 1; /* the command wrote its own final line */
-		}
-		fprintf(out, "= 0 ok\n");
-		return 0;
+		int rc = c->fn(cli, &r, out);
+		if (rc == CMD_MORE)
+			return CP_CLI_MORE;
+		if (rc == CMD_WAIT)
+			return CP_CLI_WAIT;
+		if (rc < 0)
+			cli->errors++; /* the command wrote its own final line */
+		else
+			fprintf(out, "= 0 ok\n");
+		return CP_CLI_DONE;
 	}
 	fprintf(out, "= 2 unknown command '%s' (try: help)\n", r.argc ? r.argv[0] : "");
 	cli->errors++;
-	return 2;
-}
-
-int cp_cli_open(struct cp_cli *cli, struct cp_ctx *cp, const char *config_path,
-		uint64_t (*now)(void))
-{
-	const struct ha_config_cli *c = &cp->cfg->cli;
-
-	memset(cli, 0, sizeof(*cli));
-	cli->cp = cp;
-	cli->config_path = config_path;
-	cli->now = now;
-	cli->path = c->socket;
-	cli->listen_fd = -1;
-	int fd = cp_sock_listen(c->socket, c->mode, c->group);
-	if (fd < 0)
-		return fd;
-	cli->listen_fd = fd;
-	return 0;
-}
-
-unsigned cp_cli_poll(struct cp_cli *cli)
-{
-	unsigned served = 0;
-
-	while (cli->listen_fd >= 0 && cp_sock_pending(cli->listen_fd)) {
-		int fd = accept4(cli->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			break;
-		/* one request line, read within a second: a client that sends nothing is dropped */
-		char req[1024];
-		size_t n = 0;
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		while (n < sizeof(req) - 1 && poll(&pfd, 1, 1000) > 0) {
-			ssize_t k = read(fd, req + n, sizeof(req) - 1 - n);
-			if (k <= 0)
-				break;
-			n += (size_t)k;
-			if (memchr(req, '\n', n))
-				break;
-		}
-		req[n] = '\0';
-		FILE *out = fdopen(fd, "w");
-		if (!out) {
-			close(fd);
-			continue;
-		}
-		if (!memchr(req, '\n', n))
-			fprintf(out, "= 2 a request is one line ending in a newline\n");
-		else
-			cp_cli_execute(cli, req, out);
-		fclose(out);
-		served++;
-	}
-	return served;
-}
-
-void cp_cli_close(struct cp_cli *cli)
-{
-	if (cli->listen_fd >= 0) {
-		close(cli->listen_fd);
-		unlink(cli->path);
-		cli->listen_fd = -1;
-	}
+	return CP_CLI_DONE;
 }

@@ -18,31 +18,81 @@
 #include "cp_ike.h"
 #include "ha_ring.h"
 
+/* Limits of the operator socket (cp_cli_io.c): no operator's tool can hold up signalling. */
+#define CP_CLI_MAX_CONNS     32       /* connections at once; more are told "busy" */
+#define CP_CLI_REQUEST_MAX   1024     /* a request line, newline included */
+#define CP_CLI_REQUEST_MS    2000     /* the request line must have come by then */
+#define CP_CLI_STALL_MS      30000    /* an answer nobody reads for this long is dropped */
+#define CP_CLI_OUT_HIGH      65536    /* a listing goes on only while less waits to be sent */
+#define CP_CLI_SLICE_ROWS    256      /* rows of a listing made per connection per turn */
+#define CP_CLI_ROUTE_MS      10000    /* how long a route command waits for hadp's answer */
+
+/* What a request still has to do after its first octets of answer: a listing to go on with,
+ * slice by slice, or hadp's answer to wait for. */
+enum cp_cli_state { CP_CLI_DONE, CP_CLI_MORE, CP_CLI_WAIT };
+enum cp_cli_listing { CP_CLI_LIST_NONE, CP_CLI_LIST_BINDINGS, CP_CLI_LIST_IKE };
+
+struct cp_cli_job {
+	enum cp_cli_listing listing;
+	uint32_t cursor;           /* the next slot of the table listed */
+	bool json;
+	uint32_t wait_seq;         /* a route command: the cmd ring sequence number */
+	char what[16];             /* "route add" / "route delete" */
+	char done_line[160];       /* the data line when hadp says yes */
+};
+
+/* One operator connection (cp_cli_io.c). */
+struct cp_cli_conn {
+	int fd;                    /* -1: the slot is free */
+	char req[CP_CLI_REQUEST_MAX];
+	size_t req_n;
+	bool ran;                  /* the request line came and ran */
+	enum cp_cli_state state;
+	struct cp_cli_job job;
+	char *out;                 /* the answer waiting to be sent: out[out_off, out_len) */
+	size_t out_len, out_off, out_cap;
+	uint64_t deadline_ms;      /* request, hadp's answer, or the reader's progress */
+};
+
 struct cp_cli {
 	int listen_fd;
 	const char *path;
 	struct cp_ctx *cp;
 	const struct cp_ike *ike;  /* IKEv2 sessions, for NAIs (NULL without IKE) */
 	const char *config_path;
-	uint64_t (*now)(void);
+	uint64_t (*now)(void);     /* seconds */
+	uint64_t (*now_ms)(void);
 	/* network-initiated detach, run by hacpd (it owns the rings): 0 or -errno */
 	int (*detach)(void *arg, const struct in6_addr *hoa);
 	void *detach_arg;
-	/* a core-side route in hadp, added (replacing one to the same prefix) or deleted, run by
-	 * hacpd: hadp's answer, 0 or -errno (-ETIMEDOUT: none) */
-	int (*route)(void *arg, const struct ha_route_spec *spec, bool add);
+	/* a core-side route in hadp, added (replacing one to the same prefix) or deleted: the
+	 * command goes on hadp's ring (0, its sequence number in *seq, or -errno); hadp's answer
+	 * comes back through cp_cli_ack */
+	int (*route)(void *arg, const struct ha_route_spec *spec, bool add, uint32_t *seq);
 	void *route_arg;
+	struct cp_cli_conn conns[CP_CLI_MAX_CONNS];
+	unsigned n_conns;
 	uint64_t requests, errors;
+	uint64_t refused_busy, timed_out, dropped_stalled; /* connections the limits ended */
 };
 
 /** Create the socket at cfg->cli.socket with its mode and group. 0 or -errno. */
 int cp_cli_open(struct cp_cli *cli, struct cp_ctx *cp, const char *config_path,
-		uint64_t (*now)(void));
-/** Serve the connections waiting (non-blocking accept). @return requests served. */
+		uint64_t (*now)(void), uint64_t (*now_ms)(void));
+/** One turn: accept, read requests, make a slice of each long answer, send what the readers
+ *  take; never blocks. @return connections that made progress. */
 unsigned cp_cli_poll(struct cp_cli *cli);
+/** hadp's answer to a command of sequence number seq: true when it was a route command's. */
+bool cp_cli_ack(struct cp_cli *cli, uint32_t seq, int result);
 void cp_cli_close(struct cp_cli *cli);
 
-/** Run one request line and write the answer (exposed for tests). @return the exit code. */
-int cp_cli_execute(struct cp_cli *cli, const char *line, FILE *out);
+/* Between the commands (cp_cli.c) and the connections (cp_cli_io.c). */
+/** Run one request line, its answer (or the beginning of it) to out. */
+enum cp_cli_state cp_cli_run(struct cp_cli *cli, const char *line, FILE *out,
+			     struct cp_cli_job *job);
+/** Up to max rows more of a listing; its final line when it is over. @return true then. */
+bool cp_cli_list_step(struct cp_cli *cli, struct cp_cli_job *job, FILE *out, unsigned max);
+/** The end of a route command's answer: hadp's result (0 or -errno; -ETIMEDOUT: none). */
+void cp_cli_route_done(struct cp_cli *cli, const struct cp_cli_job *job, int result, FILE *out);
 
 #endif

@@ -66,7 +66,10 @@ struct cp_ike_session {
 	X(CP_IKE_SA_DELETED,      "ike-sa-deleted") \
 	X(CP_IKE_SA_ENCAP,        "ike-sa-nat-port-changed") \
 	X(CP_IKE_DOWN,            "ike-sa-down") \
-	X(CP_IKE_STALE,           "ike-sessions-of-a-previous-charon")
+	X(CP_IKE_STALE,           "ike-sessions-of-a-previous-charon") \
+	X(CP_IKE_DETACH_WAIT,     "ike-detach-waiting-for-ue-delete") \
+	X(CP_IKE_DETACH_UE_DONE,  "ike-detach-closed-by-ue") \
+	X(CP_IKE_DETACH_GUARD,    "ike-detach-deleted-by-guard")
 
 enum cp_ike_counter {
 #define X(e, s) e,

@@ -212,14 +212,18 @@ int cp_ike_srv_notify_delete(struct cp_ike_srv *s, uint32_t ike_sa)
 }
 
 int cp_ike_srv_notify_move(struct cp_ike_srv *s, uint32_t ike_sa, const struct ha_cfg_addr *coa,
-			   uint16_t port)
+			   const struct ha_cfg_addr *local, uint8_t flags)
 {
 	struct ha_ike_peer_move m = { .h = { .version = HA_IKE_VERSION, .type = HA_IKE_PEER_MOVE,
 					     .len = sizeof(m), .ike_sa = ike_sa },
-				      .family = (uint8_t)coa->family, .port = port };
+				      .family = (uint8_t)coa->family, .flags = flags };
 
-	memcpy(m.addr, coa->family == AF_INET ? (const void *)&coa->v4 : (const void *)&coa->v6,
-	       coa->family == AF_INET ? 4 : 16);
+	if ((coa->family != AF_INET && coa->family != AF_INET6) || local->family != coa->family)
+		return -EAFNOSUPPORT;
+	size_t n = coa->family == AF_INET ? 4 : 16;
+	memcpy(m.addr, coa->family == AF_INET ? (const void *)&coa->v4 : (const void *)&coa->v6, n);
+	memcpy(m.local, local->family == AF_INET ? (const void *)&local->v4 : (const void *)&local->v6,
+	       n);
 	int rc = notify(s, &m, sizeof(m));
 	s->moves += rc == 0;
 	return rc;

@@ -37,10 +37,13 @@ int cp_ike_srv_open(struct cp_ike_srv *s, struct cp_ike *ike, const char *path);
 unsigned cp_ike_srv_poll(struct cp_ike_srv *s);
 void cp_ike_srv_close(struct cp_ike_srv *s, const char *path);
 
-/** RFC 4877 4.4: tell charon the IKE SA's peer moved to coa (port: the UE's UDP port behind a
- *  NAT, else 0). Nothing happens without a connection. @return 0 or -errno. */
+/** RFC 4877 4.4: tell charon the IKE SA moves: its peer to coa (a care-of address, or the
+ *  home address when the UE came home), its local end to local, the HA's own address of coa's
+ *  family; flags HA_IKE_MOVE_F_NATT when the UE is behind a NAT (IKE on UDP 4500). -EAFNOSUPPORT
+ *  when local's family is not coa's (the HA has no address of that family). Nothing happens
+ *  without a connection. @return 0 or -errno. */
 int cp_ike_srv_notify_move(struct cp_ike_srv *s, uint32_t ike_sa, const struct ha_cfg_addr *coa,
-			   uint16_t port);
+			   const struct ha_cfg_addr *local, uint8_t flags);
 
 /** An IKE message hadp punted, for charon's socket. Dropped (and counted) without a
  *  connection. @return 0 or -errno. */

@@ -29,6 +29,8 @@
 #include "cp_bu.h"
 #include "ha_bytes.h"
 #include "cp_cli.h"
+#include "cp_ike_guard.h"
+#include "cp_ike_path.h"
 #include "cp_ike_srv.h"
 #include "cp_mbuf.h"
 #include "cp_out.h"
@@ -79,12 +81,11 @@ struct hacpd {
 	uint32_t sync_cursor;
 	uint64_t synced;
 	uint64_t work_ns;      /* CPU time spent on punts and acks (signalling work) */
-	/* an operator's command waiting for hadp's answer (route add/delete) */
-	uint32_t wait_seq;
-	bool wait_done;
-	int wait_result;
+	struct cp_cli *cli;          /* the operator socket (its route commands wait for acks) */
 	struct cp_ike_srv *ike_srv;  /* charon's plugin (NULL without IKE) */
 	struct cp_ike *ike;
+	struct cp_ike_path ike_path; /* the port each IKE peer is on (access, or core at home) */
+	struct cp_ike_guard ike_guard; /* detached UEs whose IKE SA the HA waits to see deleted */
 };
 
 #define HELD_MAX (sizeof(((struct hacpd *)0)->held) / sizeof(struct rte_mbuf *))
@@ -196,6 +197,8 @@ static void from_udp_tunnel(const struct ha_pkt_meta *meta, struct ha_pkt *p)
 	p->dport = meta->udp_dport;
 }
 
+static void ike_guard_arm(struct hacpd *h, const uint8_t prefix[16]);
+
 static void handle_bu(struct hacpd *h, const struct ha_pkt_meta *meta, const struct ha_pkt *p,
 		      const struct mh_msg *m)
 {
@@ -210,16 +213,37 @@ static void handle_bu(struct hacpd *h, const struct ha_pkt_meta *meta, const str
 
 	if (in.via_udp)
 		memcpy(&in.outer_src4, meta->outer_src, 4);
+	uint64_t crossed = h->cp.ctr[CP_C_BU_CROSSED_BRI];
 	cp_bu_process(&h->cp, &in, &out);
 	if (out.drop)
 		return;
+	/* 004 5.4.3.1: a de-registration crossing the HA's BRI completes the detach as its BRA
+	 * would; the IKE SA is then the UE's to close (detached()) */
+	if (h->cp.ctr[CP_C_BU_CROSSED_BRI] != crossed)
+		ike_guard_arm(h, out.spec.home_prefix);
 	if (out.moved && h->ike_srv) {
-		/* RFC 4877 4.4: the IKE SA that made the BU's SA follows the UE. Its port stays: the
-		 * BU's UDP port behind a NAT is the NAT's mapping for UDP 4191, not for IKE's 4500
-		 * (charon takes a new IKE mapping from the UE's next IKE message, RFC 7296 2.23) */
+		/* RFC 4877 4.4: the IKE SA that made the BU's SA follows the UE, to its care-of
+		 * address or (a de-registration, RFC 6275 11.7.1) its home address, and the HA's end
+		 * to the HA's own address of that family (001 5.2.3.2: IPv6 or IPv4 access alike).
+		 * Behind a NAT (the BU came in UDP with a port) IKE goes to UDP 4500: the BU's port is
+		 * the NAT's mapping for UDP 4191, not IKE's, which charon takes from the UE's next
+		 * IKE message (RFC 7296 2.23) */
 		const struct cp_sigsa *sa = cp_sigsa_of(&h->cp.sigsa, in.sa_spi);
-		if (sa && sa->ike_sa)
-			cp_ike_srv_notify_move(h->ike_srv, sa->ike_sa, &out.coa, 0);
+		struct ha_cfg_addr local = { .family = out.coa.family };
+		if (out.coa.family == AF_INET6)
+			local.v6 = h->cfg->home_agent.ipv6_address;
+		else if (h->cfg->home_agent.has_ipv4_address)
+			local.v4 = h->cfg->home_agent.ipv4_address;
+		else
+			local.family = 0; /* no IPv4 address: the IKE SA cannot follow (refused) */
+		if (sa && sa->ike_sa) {
+			/* the HA's IKE towards it leaves by the port the BU came in on (the core
+			 * port for a UE at home, 001 5.2.3.3) */
+			cp_ike_path_learn(&h->ike_path, out.coa.family, out.coa.family == AF_INET
+					  ? (const uint8_t *)&out.coa.v4 : out.coa.v6.s6_addr, meta->port);
+			cp_ike_srv_notify_move(h->ike_srv, sa->ike_sa, &out.coa, &local,
+					       out.coa_port ? HA_IKE_MOVE_F_NATT : 0);
+		}
 	}
 	if (out.action == CP_ACT_NONE) {
 		if (out.send_ba)
@@ -234,16 +258,55 @@ static void handle_bu(struct hacpd *h, const struct ha_pkt_meta *meta, const str
 	*pe = (struct pending){ .seq = seq, .used = out.send_ba, .port = meta->port, .out = out };
 }
 
-/* A network-initiated detach is over (BRA, or no answer): the binding goes from hadp and, 004
- * 5.4.3.1, the UE's IKE SA from charon (whose DELETE then ends the session here). */
+/* A network-initiated detach is over (the UE's BRA): the binding goes from hadp. The IKE
+ * SA is the UE's to close (003 8.4.3.1: "always initiated by the UE"; 004 5.4.2.1: after the BRI
+ * it deletes its SAs), and its DELETE ends the session here (cp_ike_srv.c). The HA deletes the
+ * IKE SA itself only when the UE has not within ike.detach_guard_s (cp_ike_guard.h). */
 static void detached(struct hacpd *h, const struct ha_binding_spec *gone)
 {
 	uint32_t seq;
 	send_cmd(h, HA_CMD_BINDING_DELETE, gone, &seq);
-	const struct cp_ike_session *s = h->ike ? cp_ike_session_by_prefix(h->ike, gone->home_prefix)
-						: NULL;
-	if (s)
+	ike_guard_arm(h, gone->home_prefix);
+}
+
+/* The detach of the binding of this home prefix is over: wait for its UE's DELETE. */
+static void ike_guard_arm(struct hacpd *h, const uint8_t prefix[16])
+{
+	const struct cp_ike_session *s = h->ike ? cp_ike_session_by_prefix(h->ike, prefix) : NULL;
+	if (!s)
+		return;
+	h->ike->ctr[CP_IKE_DETACH_WAIT]++;
+	if (cp_ike_guard_arm(&h->ike_guard, s->ike_sa, now_ms()) < 0) {
+		/* more detaches waiting than UE sessions: no room to wait for this one */
+		h->ike->ctr[CP_IKE_DETACH_GUARD]++;
 		cp_ike_srv_notify_delete(h->ike_srv, s->ike_sa);
+	}
+}
+
+/* The detach guards that ran out: an IKE SA whose UE has not deleted it goes (forced: the UE
+ * need not answer); one the UE deleted is gone already, one whose UE registered again since
+ * (a binding for its prefix) stays. */
+static void ike_guard_tick(struct hacpd *h)
+{
+	uint32_t due[16];
+	unsigned n;
+
+	if (!h->ike)
+		return;
+	while ((n = cp_ike_guard_due(&h->ike_guard, now_ms(), due, 16)) > 0) {
+		for (unsigned i = 0; i < n; i++) {
+			const struct cp_ike_session *s = cp_ike_session_of(h->ike, due[i]);
+			if (!s) {
+				h->ike->ctr[CP_IKE_DETACH_UE_DONE]++;
+				continue;
+			}
+			if (cp_bcache_find(&h->cp.cache, &s->prefix,
+					   h->cfg->pdns[s->pdn].home_prefix_len))
+				continue;
+			h->ike->ctr[CP_IKE_DETACH_GUARD]++;
+			cp_ike_srv_notify_delete(h->ike_srv, due[i]);
+		}
+	}
 }
 
 /* IKE through the dataplane: an IKE message hadp punted (UDP 500, or UDP 4500 with the non-ESP
@@ -283,6 +346,7 @@ static void ike_in(struct hacpd *h, struct rte_mbuf *mb)
 		memcpy(pk.dst, &p.outer.dst6, 16);
 	}
 	memcpy(pk.data, d + off, pk.len);
+	cp_ike_path_learn(&h->ike_path, pk.family, pk.src, meta->port);
 	cp_ike_srv_notify_packet(h->ike_srv, &pk);
 }
 
@@ -343,7 +407,7 @@ static int ike_out(void *arg, const struct ha_ike_packet *pk)
 	struct ha_pkt_meta *meta = rte_mbuf_to_priv(m);
 	memset(meta, 0, sizeof(*meta));
 	meta->version = HA_RING_VERSION;
-	meta->port = pk->port;
+	meta->port = cp_ike_path_port(&h->ike_path, pk->family, pk->dst);
 	meta->flags = v4 ? HA_META_F_RAW4 : 0;
 	return tx_send(h, m) ? 0 : -ENOBUFS;
 }
@@ -420,11 +484,8 @@ static unsigned handle_acks(struct hacpd *h)
 
 	for (unsigned i = 0; i < n; i++) {
 		struct pending *pe = &h->pending[acks[i].seq % PENDING_MAX];
-		if (h->wait_seq && acks[i].seq == h->wait_seq) {
-			h->wait_done = true;
-			h->wait_result = acks[i].result;
-			continue;
-		}
+		if (h->cli && cp_cli_ack(h->cli, acks[i].seq, acks[i].result))
+			continue; /* an operator's route command */
 		if (h->ike_srv && cp_ike_srv_ack(h->ike_srv, &acks[i]))
 			continue; /* a query_sa's answer, not a table change */
 		if (acks[i].result)
@@ -443,9 +504,9 @@ static unsigned handle_acks(struct hacpd *h)
 	return n;
 }
 
-/* hactl route add/delete: the command, then hadp's answer, waited for (2 s at most) while
- * the other acks are handled as they come; the operator gets the result. */
-static int route_change(void *arg, const struct ha_route_spec *spec, bool add)
+/* hactl route add/delete: the command on hadp's ring; hadp's answer reaches the operator's
+ * connection through cp_cli_ack (handle_acks), which never holds up signalling. */
+static int route_change(void *arg, const struct ha_route_spec *spec, bool add, uint32_t *seq)
 {
 	struct hacpd *h = arg;
 	struct ha_cmd c = { .version = HA_RING_VERSION,
@@ -455,15 +516,8 @@ static int route_change(void *arg, const struct ha_route_spec *spec, bool add)
 		h->cmd_full++;
 		return -ENOBUFS;
 	}
-	h->wait_seq = c.seq;
-	h->wait_done = false;
-	uint64_t deadline = now_ms() + 2000;
-	while (!h->wait_done && now_ms() < deadline) {
-		if (!handle_acks(h))
-			rte_delay_us_sleep(50);
-	}
-	h->wait_seq = 0;
-	return h->wait_done ? h->wait_result : -ETIMEDOUT;
+	*seq = c.seq;
+	return 0;
 }
 
 /* --lcores=ID@(CPUS): hacpd's own lcore id (never one of hadp's: DPDK's per-lcore mempool
@@ -565,6 +619,7 @@ static void detach_timers(struct hacpd *h)
 	unsigned n = cp_detach_tick(&h->cp, now_ms(), again, 16);
 	for (unsigned i = 0; i < n; i++)
 		cp_out_bri(&h->out, &again[i]);
+	ike_guard_tick(h);
 }
 
 static const char *file_prefix(const struct ha_config *cfg)
@@ -691,7 +746,8 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN); /* an operator who closes hactl early must not stop hacpd */
 	static struct cp_cli cli;
-	int crc = cp_cli_open(&cli, &h.cp, config, now_s);
+	int crc = cp_cli_open(&cli, &h.cp, config, now_s, now_ms);
+	h.cli = &cli;
 	cli.detach = detach;
 	cli.detach_arg = &h;
 	cli.route = route_change;
@@ -719,6 +775,11 @@ int main(int argc, char **argv)
 		}
 		if (ike_adopt)
 			fprintf(stderr, "hacpd: adopted %u IKE sessions\n", ike.adopted);
+		if (cp_ike_guard_init(&h.ike_guard, cfg->ike.max_sessions, cfg->ike.detach_guard_s) < 0) {
+			fprintf(stderr, "hacpd: no memory for the detach guards\n");
+			rte_eal_cleanup();
+			return 1;
+		}
 		int irc = cp_ike_srv_open(&ike_srv, &ike, cfg->ike.socket);
 		ike_srv.install = ike_install;
 		ike_srv.send_packet = ike_out;
@@ -792,6 +853,10 @@ int main(int argc, char **argv)
 			for (unsigned i = 0; i < CP_C__COUNT; i++)
 				fprintf(f, ",\"%s\":%llu", cp_counter_name(i),
 					(unsigned long long)h.cp.ctr[i]);
+			fprintf(f, ",\"cli-refused-busy\":%llu,\"cli-request-timeouts\":%llu,"
+				   "\"cli-dropped-stalled\":%llu", (unsigned long long)cli.refused_busy,
+				(unsigned long long)cli.timed_out,
+				(unsigned long long)cli.dropped_stalled);
 			fprintf(f, ",\"malformed\":%llu,\"not-bu\":%llu,\"tx-full\":%llu,"
 				   "\"cmd-full\":%llu,\"acks-failed\":%llu,\"no-mbuf\":%llu",
 				(unsigned long long)h.malformed, (unsigned long long)h.not_bu,
@@ -821,8 +886,10 @@ int main(int argc, char **argv)
 	}
 	cp_cli_close(&cli);
 	cp_ike_srv_close(&ike_srv, cfg->ike.socket);
+	cp_ike_path_free(&h.ike_path);
 	if (cfg->ike.enabled && rc == 0)
 		cp_ike_free(&ike);
+	cp_ike_guard_free(&h.ike_guard);
 	if (rc == 0)
 		cp_ctx_free(&h.cp); /* with hadp gone, its memory is not ours to touch any more */
 	rte_eal_cleanup();

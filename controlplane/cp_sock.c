@@ -31,7 +31,7 @@ int cp_sock_listen(const char *path, mode_t mode, const char *group)
 	mode_t old = umask(0777 & ~mode);
 	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
-	if (rc < 0 || listen(fd, 16) < 0) {
+	if (rc < 0 || listen(fd, 64) < 0) {
 		rc = -errno;
 		close(fd);
 		return rc;

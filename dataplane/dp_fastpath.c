@@ -129,9 +129,13 @@ static struct desc classify_slow_value(struct dp_worker *w, const struct dp_ctx 
 		x.punt_reason = HA_PUNT_ARP;
 		return x;
 	case HA_PKT_ESP: {
-		if (!access)
-			return drop_desc(DP_D_NOT_FOR_US);
 		const struct ha_ip_hdr *c = ha_pkt_carrier(&p);
+		/* 001 5.2.3.3: a UE at home (3GPP access, behind the core port) signals under its
+		 * SA to the HA itself; on the core port only ESP to the HA's own addresses is
+		 * taken, and only transport (signalling) SAs (esp_uplink) */
+		if (!access && !(c->ver == 6 ? !memcmp(&c->dst6, ctx->ha6, 16)
+					     : ctx->ha4 && c->dst4.s_addr == ctx->ha4))
+			return drop_desc(DP_D_NOT_FOR_US);
 		x.verdict = V_ESP;
 		if (p.udp && !p.udp_encap) { /* RFC 3948: UDP 4500, a NAT between UE and HA */
 			x.esp_udp = 1;
@@ -736,8 +740,8 @@ static inline bool esp_encap_ok(const struct dp_sa *sa, const struct desc *d)
 /* Uplink ESP: tunnel mode carries a UE's user packets (the binding's payload SA), transport
  * mode its Binding Updates (RFC 4877), punted once verified with the SPI that verified them. */
 static void esp_uplink(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mbuf **pkts,
-		       const struct desc *x, const uint8_t *idx, unsigned ne, struct txq *t,
-		       struct rte_mbuf **punt, unsigned *np)
+		       const struct desc *x, const uint8_t *idx, unsigned ne, bool from_access,
+		       struct txq *t, struct rte_mbuf **punt, unsigned *np)
 {
 	uint32_t spi[DP_BURST];
 	struct dp_sa *sa[DP_BURST], *ds[DP_BURST];
@@ -747,7 +751,7 @@ static void esp_uplink(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 	uint8_t o_ver[DP_BURST], o_src6[DP_BURST][16], o_udp[DP_BURST];
 	uint32_t o_src4[DP_BURST];
 	unsigned nd = 0;
-	uint16_t access_id = ctx->ports[DP_PORT_ACCESS].port_id;
+	uint16_t in_id = ctx->ports[from_access ? DP_PORT_ACCESS : DP_PORT_CORE].port_id;
 
 	for (unsigned j = 0; j < ne; j++)
 		spi[j] = x[idx[j]].spi;
@@ -770,6 +774,10 @@ static void esp_uplink(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 			dp_drop(w->stats, DP_D_ESP_ENCAP, m);
 			continue;
 		}
+		if (sa[j]->mode == HA_SA_TUNNEL && !from_access) {
+			dp_drop(w->stats, DP_D_ESP_CORE_PAYLOAD, m);
+			continue;
+		}
 		if (sa[j]->mode == HA_SA_TUNNEL) {
 			/* the outer source, checked against the binding once the inner one names it */
 			o_udp[nd] = d->esp_udp;
@@ -779,7 +787,7 @@ static void esp_uplink(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 			o_src4[nd] = d->outer_src4;
 			doff[nd] = d->esp_off;
 		} else {
-			set_punt_meta(m, access_id, HA_PUNT_MH_ESP, rte_rdtsc());
+			set_punt_meta(m, in_id, HA_PUNT_MH_ESP, rte_rdtsc());
 			rte_pktmbuf_adj(m, d->l3_off); /* the engine wants the IPv6 header first */
 			doff[nd] = (uint16_t)(d->esp_off - d->l3_off);
 		}
@@ -1060,7 +1068,7 @@ void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_
 		t->pkts[t->n++] = m;
 	}
 	if (ne)
-		esp_uplink(w, ctx, pkts, x, ie, ne, t, punt, &np);
+		esp_uplink(w, ctx, pkts, x, ie, ne, from_access, t, punt, &np);
 	esp_downlink(w, ctx, enc, enc_b, enc_sa, nenc, t);
 	punt_burst(w, ctx->punt, punt, np);
 	punt_burst(w, ctx->local, local, nl);

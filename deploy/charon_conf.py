@@ -112,6 +112,10 @@ charon-systemd {{
     reauth_time = 0
     over_time = {ike['ike_lifetime']}s
     dpd_delay = 0
+    # the UE's IKE SA moves with its binding, by the K bit (RFC 4877 4.4), not by MOBIKE: with
+    # MOBIKE charon would also take no address or NAT port from the UE's messages (RFC 7296
+    # 2.23), which a K-bit move behind a NAT relies on
+    mobike = no
     local {{
       auth = pubkey
       certs = ha.crt

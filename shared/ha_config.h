@@ -189,6 +189,8 @@ struct ha_config_ike {
 	uint32_t child_lifetime;
 	char socket[HA_CFG_SOCKET_SIZE];  /**< hacpd's socket for charon's plugin */
 	uint32_t max_sessions;            /**< UE sessions (one per UE and PDN) hacpd keeps */
+	uint32_t detach_guard_s;          /**< after a network-initiated detach, how long the UE
+	                                       has to delete its IKE SA before the HA does (003) */
 };
 
 struct ha_config_sa {

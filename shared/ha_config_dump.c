@@ -337,6 +337,7 @@ int ha_config_dump(FILE *f, const struct ha_config *cfg, unsigned flags)
 	em_uint(e, "ike_lifetime", ike->ike_lifetime);
 	em_uint(e, "child_lifetime", ike->child_lifetime);
 	em_uint(e, "max_sessions", ike->max_sessions);
+	em_uint(e, "detach_guard_s", ike->detach_guard_s);
 	em_close(e);
 
 	if (cfg->n_static_sas == 0)

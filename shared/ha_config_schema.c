@@ -841,15 +841,15 @@ static int walk_ike(struct cfg_ctx *c, const struct ynode *n, struct ha_config_i
 	static const char *const keys[] = {"enabled",	   "local_id",	 "certificate",	 "private_key",
 					   "ca_certificate", "subscribers", "aaa",		 "radius",
 					   "fragmentation",  "ike_lifetime", "child_lifetime", "socket",
-					   "max_sessions"};
+					   "max_sessions", "detach_guard_s"};
 	enum { K_EN, K_ID, K_CERT, K_KEY, K_CA, K_SUBS, K_AAA, K_RADIUS, K_FRAG, K_IKEL, K_CHILDL,
-	       K_SOCK, K_MAXS };
+	       K_SOCK, K_MAXS, K_GUARD };
 	static const char *const aaa_names[] = {"local", "radius"};
 	struct cfg_mapv m;
 	int64_t v;
 	int e;
 
-	if (cfg_map(c, n, keys, 13, &m) < 0)
+	if (cfg_map(c, n, keys, 14, &m) < 0)
 		return -1;
 	if (f_bool(c, &m, K_EN, true, &ike->enabled) < 0)
 		return -1;
@@ -892,6 +892,10 @@ static int walk_ike(struct cfg_ctx *c, const struct ynode *n, struct ha_config_i
 	if (f_int(c, &m, K_MAXS, false, 1, 1048576, 65536, &v) < 0)
 		return -1;
 	ike->max_sessions = (uint32_t)v;
+	/* 003 8.4.3.1: the UE closes its IKE SA after a detach; the HA only when it has not */
+	if (f_int(c, &m, K_GUARD, false, 1, 3600, 30, &v) < 0)
+		return -1;
+	ike->detach_guard_s = (uint32_t)v;
 	return f_str(c, &m, K_SOCK, false, ike->socket, sizeof(ike->socket), "/run/hacpd/ike.sock",
 		     check_socket_path);
 }

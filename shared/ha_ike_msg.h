@@ -10,7 +10,8 @@
  *   plugin -> hacpd                         hacpd -> plugin
  *   HELLO (once, first)                     RESULT (to every request)
  *   PREFIX_REQ: a UE's home prefix          PREFIX_REP: the prefix (RFC 5026), IPv4 address
- *   SA_ADD: one direction of a child SA     PEER_MOVE: the K bit moved the UE (RFC 4877 4.4)
+ *   SA_ADD: one direction of a child SA     PEER_MOVE: the K bit moved the UE (RFC 4877 4.4):
+ *                                           both ends of its IKE SA follow
  *   SA_DEL: one direction gone              IKE_DELETE: hacpd detached the UE (004 5.4.3.1)
  *   IKE_DOWN: the IKE SA and its children are gone (DELETE, expiry: 003, 004 5.4.3.2)
  *   SEND: an IKE message to send                 PACKET: an IKE message hadp received
@@ -29,7 +30,7 @@
 
 #include "ha_sa.h"
 
-#define HA_IKE_VERSION 2
+#define HA_IKE_VERSION 3 /* 3: PEER_MOVE carries the HA's own address and the NAT-T flag */
 #define HA_IKE_NAI_MAX 256
 #define HA_IKE_APN_MAX 104
 
@@ -140,13 +141,18 @@ struct ha_ike_down {
 };
 
 /* An accepted BU with K set moved the UE: the IKE SA's peer becomes the new care-of address
- * (RFC 4877 4.4). */
+ * (RFC 4877 4.4) and the HA's end its own address of the same family (001 5.2.3.2: "independent
+ * of an IPv6 or IPv4 access"), so an IKE SA can move between IPv6 and IPv4. */
+#define HA_IKE_MOVE_F_NATT 0x01     /* the BU came in UDP (RFC 5555, a NAT on the path): IKE
+                                       moves to UDP 4500 on both ends (RFC 7296 2.23) and takes
+                                       the UE's port from its next IKE message */
 struct ha_ike_peer_move {
 	struct ha_ike_hdr h;
-	uint8_t family;             /* AF_INET or AF_INET6 */
-	uint8_t reserved;
-	uint16_t port;              /* the UE's UDP port behind a NAT, else 0 */
-	uint8_t addr[16];
+	uint8_t family;             /* AF_INET or AF_INET6: of addr and local */
+	uint8_t flags;              /* HA_IKE_MOVE_F_* */
+	uint16_t port;              /* the UE's IKE port if known, else 0 (the plugin decides) */
+	uint8_t addr[16];           /* the UE's new address: care-of, or home (RFC 6275 11.7.1) */
+	uint8_t local[16];          /* the HA's own address of that family (home_agent.*_address) */
 };
 
 /* An IKE message between the UE and charon (PACKET in, SEND out). */
@@ -169,7 +175,7 @@ static_assert(sizeof(struct ha_ike_packet) == 16 + 48 + HA_IKE_PACKET_MAX, "IKE 
 static_assert(sizeof(struct ha_ike_prefix_req) == 384, "IKE socket layout changed");
 static_assert(sizeof(struct ha_ike_prefix_rep) == 48, "IKE socket layout changed");
 static_assert(sizeof(struct ha_ike_sa_add) == 176, "IKE socket layout changed");
-static_assert(sizeof(struct ha_ike_peer_move) == 36, "IKE socket layout changed");
+static_assert(sizeof(struct ha_ike_peer_move) == 52, "IKE socket layout changed");
 
 /* The size a message of this type must have; 0 for an unknown type. */
 uint32_t ha_ike_msg_size(unsigned type);

@@ -55,17 +55,24 @@ static void reap(private_dsmip6_hacpd_t *this)
 
 typedef struct {
 	uint32_t ike_sa;
-	host_t *to;        /* PEER_MOVE; NULL for IKE_DELETE */
+	host_t *to;        /* PEER_MOVE: the UE's new address; NULL for IKE_DELETE */
+	host_t *me;        /* PEER_MOVE: the HA's own address of the same family */
+	uint8_t flags;     /* HA_IKE_MOVE_F_* */
 } notice_t;
 
 static void notice_free(notice_t *n)
 {
 	DESTROY_IF(n->to);
+	DESTROY_IF(n->me);
 	free(n);
 }
 
-/* RFC 4877 4.4: the K bit moved the UE; the IKE SA's peer follows, its port kept (unless hacpd
- * saw a NAT mapping). */
+/* RFC 4877 4.4: the K bit moved the UE; the IKE SA follows with both ends, so that it can move
+ * between an IPv6 and an IPv4 access (001 5.2.3.2) and home (RFC 6275 11.7.1): the peer to the
+ * UE's new address, the HA's end to its own address of that family. Ports (RFC 7296 2.23): a UE
+ * behind a NAT gets IKE on UDP 4500 at both ends, the NAT's port for it taken from the UE's
+ * next IKE message (the NAT_THERE condition lets charon follow it); once on 4500 IKE stays there,
+ * and a peer port that was a NAT's mapping means nothing at a new address (4500 again). */
 static job_requeue_t move_peer(notice_t *n)
 {
 	ike_sa_t *ike_sa = charon->ike_sa_manager->checkout_by_id(charon->ike_sa_manager, n->ike_sa);
@@ -73,12 +80,23 @@ static job_requeue_t move_peer(notice_t *n)
 		DBG1(DBG_IKE, "dsmip6: no IKE SA #%u to move", n->ike_sa);
 		return JOB_REQUEUE_NONE;
 	}
-	host_t *other = ike_sa->get_other_host(ike_sa);
+	host_t *me = ike_sa->get_my_host(ike_sa), *other = ike_sa->get_other_host(ike_sa);
+	uint16_t natt = charon->socket->get_port(charon->socket, TRUE);
+	bool behind_nat = (n->flags & HA_IKE_MOVE_F_NATT) != 0;
+	bool was_nat = ike_sa->has_condition(ike_sa, COND_NAT_THERE);
+	uint16_t my_port = behind_nat ? natt : me->get_port(me);
+
 	if (!n->to->get_port(n->to))
-		n->to->set_port(n->to, other->get_port(other));
-	DBG1(DBG_IKE, "dsmip6: K bit: IKE SA #%u of '%Y' moves from %#H to %#H", n->ike_sa,
-	     ike_sa->get_other_eap_id(ike_sa), other, n->to);
-	ike_sa->update_hosts(ike_sa, NULL, n->to->clone(n->to), UPDATE_HOSTS_FORCE_REMOTE);
+		n->to->set_port(n->to, behind_nat || was_nat || my_port == natt ? natt
+									  : other->get_port(other));
+	n->me->set_port(n->me, my_port);
+	DBG1(DBG_IKE, "dsmip6: K bit: IKE SA #%u of '%Y' moves from %#H - %#H to %#H - %#H%s",
+	     n->ike_sa, ike_sa->get_other_eap_id(ike_sa), me, other, n->me, n->to,
+	     behind_nat ? " (NAT-T)" : "");
+	/* before update_hosts: it tells the child SAs whether their ESP goes in UDP */
+	ike_sa->set_condition(ike_sa, COND_NAT_THERE, behind_nat);
+	ike_sa->update_hosts(ike_sa, n->me, n->to, /* cloned by charon */
+			     UPDATE_HOSTS_FORCE_LOCAL | UPDATE_HOSTS_FORCE_REMOTE);
 	charon->ike_sa_manager->checkin(charon->ike_sa_manager, ike_sa);
 	return JOB_REQUEUE_NONE;
 }
@@ -106,10 +124,12 @@ static void dispatch(const struct ha_ike_hdr *h)
 	INIT(n, .ike_sa = h->ike_sa);
 	if (h->type == HA_IKE_PEER_MOVE) {
 		const struct ha_ike_peer_move *m = (const struct ha_ike_peer_move *)h;
-		chunk_t a = chunk_create((u_char *)m->addr, m->family == AF_INET ? 4 : 16);
-		n->to = host_create_from_chunk(m->family, a, m->port);
-		if (!n->to) {
-			free(n);
+		size_t len = m->family == AF_INET ? 4 : 16;
+		n->to = host_create_from_chunk(m->family, chunk_create((u_char *)m->addr, len), m->port);
+		n->me = host_create_from_chunk(m->family, chunk_create((u_char *)m->local, len), 0);
+		n->flags = m->flags;
+		if (!n->to || !n->me) {
+			notice_free(n);
 			return;
 		}
 		lib->processor->queue_job(lib->processor, (job_t *)callback_job_create(

@@ -23,11 +23,16 @@ if "$pktgen" verify -c "$work/lab.yaml" --direction down "$work/core-in.pcap" > 
 	exit 1
 fi
 # telemetry: dpdk-telemetry.py reads hadp's /hadp/ commands while it runs
-"$hadp" -c "$work/lab.yaml" --max-seconds 4 2> "$work/hadp2.log" &
+# (it runs until asked to stop: a loaded host may take seconds to start it and replay the input)
+"$hadp" -c "$work/lab.yaml" --max-seconds 60 2> "$work/hadp2.log" &
 pid=$!
-for i in $(seq 50); do [ -S "/var/run/dpdk/hadp-labtest-$$/dpdk_telemetry.v2" ] && break; sleep 0.1; done
-sleep 0.5
-printf '/hadp/stats\n/hadp/tables\n' | dpdk-telemetry.py -f "hadp-labtest-$$" > "$work/telemetry.out" 2>&1 || true
+for i in $(seq 300); do [ -S "/var/run/dpdk/hadp-labtest-$$/dpdk_telemetry.v2" ] && break; sleep 0.1; done
+for i in $(seq 40); do
+	printf '/hadp/stats\n/hadp/tables\n' | dpdk-telemetry.py -f "hadp-labtest-$$" > "$work/telemetry.out" 2>&1 || true
+	grep -q '"downlink_encapsulated": 600' "$work/telemetry.out" && break
+	sleep 0.25
+done
+kill -INT $pid
 wait $pid
 grep -q '"downlink_encapsulated": 600' "$work/telemetry.out" || { echo "FAIL telemetry: $(cat "$work/telemetry.out")"; exit 1; }
 grep -q '"bindings": 3' "$work/telemetry.out" || { echo "FAIL telemetry tables"; exit 1; }

@@ -37,8 +37,10 @@ TS 24.303 5.1.3.1 / RFC 5026 / RFC 4877 with hacpd and hadp:
  13. the UE's INTERNAL_IP4_ADDRESS request gets an address of the PDN's IPv4 pool, which its BU
      (IPv4 Home Address option 0.0.0.0) then gets in the BA's IPv4 Address Acknowledgement;
  12. hactl show ike and show binding by NAI; network-initiated detach by NAI (hactl detach NAI,
-     004 5.4.3.1): without a BRA the binding goes after
-     the last BRI, and the HA deletes the UE's IKE SA; hadp and hacpd are left with nothing of it.
+     004 5.4.3.1): without a BRA the binding stays after the last BRI, and the HA does not
+     delete the UE's IKE SA (003 8.4.3.1: the UE's to close); the UE's DELETE then leaves
+     nothing of it in hadp or hacpd. (The detach completed by a BRA, the UE's DELETE after it
+     and the guard for a UE that does not delete: ike_handover steps 5 and 6.)
 
 usage: ike_e2e_test.py BUILD_DIR WORK_DIR
 """
@@ -52,9 +54,9 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../dataplane"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-import hacpd_test as mip  # noqa: E402  ESP with AES-GCM as RFC 4106 says
+import esp  # noqa: E402  the test UE's ESP (AES-GCM, RFC 4106), tests/lib
 from scapy.all import UDP, Ether, IPv6, Raw, rdpcap, wrpcap, raw  # noqa: E402
 from scapy.layers.inet6 import HAO, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting, MIP6MH_Generic  # noqa: E402
 
@@ -266,6 +268,7 @@ ike:
   private_key: {pki}/ha.key
   ca_certificate: {pki}/ca.crt
 {aaa}  ike_lifetime: 7200
+  detach_guard_s: 2
   socket: {work}/ike.sock
 cli: {{ socket: "{work}/hactl.sock", mode: 0660, group: root }}
 """)
@@ -283,7 +286,7 @@ def bu_packet(hoa, coa, spi, key, seq):
     mh.cksum = None
     mh = raw(IPv6(src=hoa, dst=HA6) / mh)[40:]
     return Ether(src="02:00:00:00:ee:01", dst="02:00:00:00:ee:02") / IPv6(src=coa, dst=HA6) / \
-        IPv6ExtHdrDestOpt(nh=50, options=[HAO(hoa=hoa)]) / Raw(mip.esp_seal(spi, seq, key, mh, 135))
+        IPv6ExtHdrDestOpt(nh=50, options=[HAO(hoa=hoa)]) / Raw(esp.gcm_seal(spi, seq, key, mh, 135))
 
 
 def ipv4_ack(mh):
@@ -368,7 +371,7 @@ def main():
             got, v4ack = [], []
             for p in acc:
                 if IPv6ExtHdrRouting in p and p[IPv6ExtHdrRouting].type == 2:
-                    spi, mh, nh = mip.esp_open(raw(p[IPv6ExtHdrRouting].payload), sas["in"][1])
+                    spi, _, mh, nh = esp.gcm_open(raw(p[IPv6ExtHdrRouting].payload), sas["in"][1])
                     if mh[2] == 6:  # BA, not the BRIs of 12.
                         got.append((p[IPv6].dst, spi, mh[2], mh[6]))
                         v4ack.append(ipv4_ack(mh))
@@ -379,7 +382,7 @@ def main():
             down = []
             for p in acc:
                 if IPv6 in p and p[IPv6].nh == 50 and IPv6ExtHdrRouting not in p:
-                    spi, plain, nh = mip.esp_open(raw(p[IPv6].payload), pay["in"][1])
+                    spi, _, plain, nh = esp.gcm_open(raw(p[IPv6].payload), pay["in"][1])
                     if spi == pay["in"][0] and b"down-after-ike" in plain:
                         down.append((p[IPv6].dst, nh, IPv6(plain).dst))
             # the downlink crosses the handover BU: either care-of address is the UE's
@@ -483,7 +486,7 @@ def main():
                 coa2 = "2001:db8:aaaa::2"
                 inner = raw(IPv6(src=HOA, dst=cn) / UDP(sport=9, dport=7) / Raw(b"up-after-ike"))
                 wrpcap(f"{work}/up.pcap", [eth / IPv6(src=coa, dst=HA6, nh=50) /
-                                           Raw(mip.esp_seal(pay["out"][0], 1, pay["out"][1], inner, 41)),
+                                           Raw(esp.gcm_seal(pay["out"][0], 1, pay["out"][1], inner, 41)),
                                            bu_packet(HOA, coa2, sas["out"][0], sas["out"][1], 2)])
                 live.append(subprocess.Popen(
                     [f"{build}/pktgen/ha-pktgen-live", "--access-sock", f"{work}/access.sock",
@@ -522,20 +525,21 @@ def main():
                   f"{NAI} pdn internet prefix 2001:db8:100::/64" in ike,
                   f"14. a second PDN (IDr ims): its own IKE SA and prefix beside the first ({ike.strip()})")
             # 12. 004 5.4.3.1: network-initiated detach; no BRA comes back (nobody answers on
-            # the access side now), so the binding goes after the last BRI and the HA deletes
-            # the UE's IKE SA
+            # the access side now): the binding stays after the last BRI, and so does the IKE
+            # SA: closing it is the UE's (003 8.4.3.1); the HA's guard only starts once the
+            # binding has gone (ike_handover steps 5 and 6). Then the UE's DELETE ends it all.
             ike = hactl("show", "ike", "--json")
             check(f'"nai":"{NAI}","pdn":"internet","home_prefix":"2001:db8:100::/64"' in ike,
                   f"12. hactl show ike lists the UE's session ({ike.strip()})")
             check(HOA in hactl("show", "binding", NAI), "12. hactl show binding NAI finds it")
             out = hactl("detach", NAI)
-            gone = False
-            for _ in range(60):
-                time.sleep(0.1)
-                if "ESTABLISHED" not in ha.swanctl("--list-sas", "--ike", "ue").stdout:
-                    gone = True
-                    break
-            check(gone, f"12. after hactl detach ({out.strip()}), the HA deleted the UE's IKE SA")
+            time.sleep(3.5)  # the BRI, its retransmission after 500 ms, and the 2 s guard
+            check(HOA in hactl("show", "bindings") and
+                  "ESTABLISHED" in ha.swanctl("--list-sas", "--ike", "ue").stdout and
+                  "hacpd detached the UE" not in open(ha.log).read(),
+                  f"12. after hactl detach ({out.strip()}) and no BRA, the binding stays (004 "
+                  f"5.4.3.1) and the HA does not delete the UE's IKE SA (003 8.4.3.1)")
+            ue.swanctl("--terminate", "--ike", "ha", "--timeout", "20", check_rc=False)
             for _ in range(30):
                 t = telemetry(prefix, "/hadp/tables")
                 if t["bindings"] == 0 and t["sas"] == 0:

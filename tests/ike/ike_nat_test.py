@@ -40,9 +40,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "dataplane"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import ike_e2e_test as e2e  # noqa: E402
-import hacpd_test as mip  # noqa: E402
+import esp  # noqa: E402  the test UE's ESP (AES-GCM, RFC 4106), tests/lib
 
 from scapy.all import IP, UDP, Ether, IPv6, Raw, rdpcap, raw  # noqa: E402
 from scapy.layers.inet6 import MIP6MH_Generic  # noqa: E402
@@ -63,7 +63,7 @@ def bu_udp(hoa, coa4, spi, key, seq):
     mh = MIP6MH_Generic(body)
     mh.cksum = None
     mh = raw(IPv6(src=hoa, dst=e2e.HA6) / mh)[40:]
-    return raw(IPv6(src=hoa, dst=e2e.HA6, nh=50) / Raw(mip.esp_seal(spi, seq, key, mh, 135)))
+    return raw(IPv6(src=hoa, dst=e2e.HA6, nh=50) / Raw(esp.gcm_seal(spi, seq, key, mh, 135)))
 
 
 def mh_option(mh, otype):
@@ -249,14 +249,14 @@ for _ in range(2):  # the BA, then the Home Agent Switch of 9.
             ok = has = False
             if len(got) >= 3 and (got[0], got[1]) == (HA4, "4191"):
                 ba = bytes.fromhex(got[2])
-                spi, mh, nh = mip.esp_open(ba[40:], keys["in"][1])
+                spi, _, mh, nh = esp.gcm_open(ba[40:], keys["in"][1])
                 natd = mh_option(mh, 31)
                 ok = (IPv6(ba).src, IPv6(ba).dst, spi, nh, mh[2], mh[6]) == \
                     (e2e.HA6, e2e.HOA, keys["in"][0], 135, 6, 0) and natd is not None and \
                     natd[0] & 0x80 and struct.unpack("!I", natd[2:6])[0] == 110
             if len(got) == 6 and (got[3], got[4]) == (HA4, "4191"):
                 hs = bytes.fromhex(got[5])
-                spi, mh, nh = mip.esp_open(hs[40:], keys["in"][1])
+                spi, _, mh, nh = esp.gcm_open(hs[40:], keys["in"][1])
                 # RFC 5142 / RFC 6275 6.1.11: MH type 12, one address, the target HA
                 has = (spi, mh[2], mh[6], mh[8:24]) == \
                     (keys["in"][0], 12, 1, bytes.fromhex("20010db8000200000000000000000001"))
@@ -280,7 +280,7 @@ sendp(Ether(dst="{hadp_core_mac}") / IPv6(src="{CN6}", dst="{e2e.HOA}") / UDP(sp
                 if IP in p and UDP in p and p[UDP].sport == 4500 and len(p[UDP].payload) > 8:
                     body = raw(p[UDP].payload)
                     try:
-                        spi, plain, nh = mip.esp_open(body, pay["in"][1])
+                        spi, _, plain, nh = esp.gcm_open(body, pay["in"][1])
                     except Exception:  # noqa: BLE001 - not under this key
                         continue
                     down.append((p[IP].src, p[IP].dst, p[UDP].dport, spi, nh, IPv6(plain).dst,
@@ -291,12 +291,12 @@ sendp(Ether(dst="{hadp_core_mac}") / IPv6(src="{CN6}", dst="{e2e.HOA}") / UDP(sp
             # 5. uplink: ESP-in-UDP from the UE's port 4500 (the NAT maps it as it maps IKE)
             inner = raw(IPv6(src=e2e.HOA, dst=CN6, hlim=64) / UDP(sport=9, dport=7) /
                         Raw(b"up-through-nat"))
-            esp = mip.esp_seal(pay["out"][0], 1, pay["out"][1], inner, 41)
+            sealed = esp.gcm_seal(pay["out"][0], 1, pay["out"][1], inner, 41)
             with Capture(ns_core, "core0", f"{work}/core.pcap") as cap:
                 in_ns(ns_ue, f"""
 from scapy.all import IP, UDP, Raw, send
 send(IP(src="{UE4}", dst="{HA4}") / UDP(sport=4500, dport=4500, chksum=0) /
-     Raw(bytes.fromhex("{esp.hex()}")), verbose=False)
+     Raw(bytes.fromhex("{sealed.hex()}")), verbose=False)
 """)
             up = [p for p in cap.packets() if b"up-through-nat" in raw(p)]
             check(len(up) == 1 and IPv6 in up[0] and up[0][IPv6].src == e2e.HOA and
@@ -335,7 +335,7 @@ print(data.hex())
             ok = False
             if len(got) == 1:
                 ba = bytes.fromhex(got[0])
-                spi, mh, nh = mip.esp_open(ba[40:], keys["in"][1])
+                spi, _, mh, nh = esp.gcm_open(ba[40:], keys["in"][1])
                 ok = (spi, mh[2], mh[6], struct.unpack("!H", mh[8:10])[0]) == \
                     (keys["in"][0], 6, 0, 2)
             check(ok and "adopted 1 IKE sessions" in open(f"{work}/hacpd2.log").read(),

@@ -9,7 +9,12 @@
  *     the HA's answer, logged as "dsmip6-ue: MIP6_HOME_PREFIX <42 hex digits>";
  *   - a kernel interface that installs nothing (this kernel has no ESP) and appends every SA
  *     charon negotiates to the file <ns>.plugins.dsmip6-ue.sa_log, one line each:
- *     "spi dir mode enc_alg int_alg enc_key int_key local_ts" for the UE simulator.
+ *     "spi dir mode enc_alg int_alg enc_key int_key local_ts" for the UE simulator;
+ *   - the UE's own handover (001 5.2.2.3, 5.2.2.4): the UE of a test changes its address, and
+ *     its IKE SAs must follow as a real UE's do (without MOBIKE nothing in charon does it). When
+ *     the file <ns>.plugins.dsmip6-ue.move_file appears, holding
+ *     "LOCAL_ADDR LOCAL_PORT REMOTE_ADDR REMOTE_PORT", every IKE SA moves to those ends (forced,
+ *     both), and the file is renamed to <move_file>.done. Polled every 100 ms.
  */
 #include <daemon.h>
 #include <plugins/plugin.h>
@@ -17,6 +22,7 @@
 #include <attributes/attribute_handler.h>
 #include <kernel/kernel_ipsec.h>
 #include <threading/mutex.h>
+#include <processing/jobs/callback_job.h>
 
 #include "dsmip6_transport_ts.h"
 #include "aka_milenage.h"
@@ -240,6 +246,55 @@ static kernel_ipsec_t *ue_kernel_create(void)
 	return k;
 }
 
+/* ---- the UE's own moves (test only) ---- */
+
+static host_t *host_of_words(const char *addr, const char *port)
+{
+	char *end;
+	long p = strtol(port, &end, 10);
+	if (*end || p < 1 || p > 65535)
+		return NULL;
+	return host_create_from_string((char *)addr, (uint16_t)p);
+}
+
+static job_requeue_t watch_moves(void *unused)
+{
+	char *path = lib->settings->get_str(lib->settings, "%s.plugins.dsmip6-ue.move_file", NULL,
+					    lib->ns);
+	char a[4][64], done[512];
+	host_t *me = NULL, *other = NULL;
+
+	if (!path)
+		return JOB_REQUEUE_NONE;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return JOB_RESCHEDULE_MS(100);
+	int n = fscanf(f, "%63s %63s %63s %63s", a[0], a[1], a[2], a[3]);
+	fclose(f);
+	if (n == 4) {
+		me = host_of_words(a[0], a[1]);
+		other = host_of_words(a[2], a[3]);
+	}
+	if (me && other && me->get_family(me) == other->get_family(other)) {
+		enumerator_t *e = charon->ike_sa_manager->create_enumerator(charon->ike_sa_manager,
+									    TRUE);
+		ike_sa_t *ike_sa;
+		while (e->enumerate(e, &ike_sa)) {
+			DBG1(DBG_IKE, "dsmip6-ue: the UE moved: IKE SA #%u to %#H - %#H",
+			     ike_sa->get_unique_id(ike_sa), me, other);
+			ike_sa->update_hosts(ike_sa, me, other, UPDATE_HOSTS_FORCE_ADDRS);
+		}
+		e->destroy(e);
+	} else {
+		DBG1(DBG_IKE, "dsmip6-ue: %s: want LOCAL_ADDR LOCAL_PORT REMOTE_ADDR REMOTE_PORT", path);
+	}
+	DESTROY_IF(me);
+	DESTROY_IF(other);
+	snprintf(done, sizeof(done), "%s.done", path);
+	rename(path, done);
+	return JOB_RESCHEDULE_MS(100);
+}
+
 static bool load_handler(private_ue_card_plugin_t *this, plugin_feature_t *feature, bool reg,
 			 void *data)
 {
@@ -248,6 +303,10 @@ static bool load_handler(private_ue_card_plugin_t *this, plugin_feature_t *featu
 		/* the UE's side of the same charon behaviour (dsmip6_transport_ts.h) */
 		this->transport_ts = dsmip6_transport_ts_create();
 		charon->bus->add_listener(charon->bus, &this->transport_ts->listener);
+		if (lib->settings->get_str(lib->settings, "%s.plugins.dsmip6-ue.move_file", NULL,
+					   lib->ns))
+			lib->scheduler->schedule_job_ms(lib->scheduler, (job_t *)callback_job_create(
+				watch_moves, NULL, NULL, (callback_job_cancel_t)return_false), 100);
 	} else {
 		charon->attributes->remove_handler(charon->attributes, &this->handler);
 		if (this->transport_ts) {

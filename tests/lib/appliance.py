@@ -335,12 +335,13 @@ class Appliance:
     stats) from their stats files; __exit__ stops and cleans up in all cases."""
 
     def __init__(self, build, work, ues=(), home_agent=None, pdns=None, extra="",
-                 mbufs=2047, dataplane_extra="", tag=None):
+                 mbufs=2047, dataplane_extra="", tag=None, tables=256):
         self.build, self.work = build, os.path.abspath(work)
         self.ues = list(ues)
         self.home_agent = {"binding_lifetime": {"max": 3600}, **(home_agent or {})}
         self.pdns = pdns or PDNS
         self.extra, self.mbufs, self.dataplane_extra = extra, mbufs, dataplane_extra
+        self.tables = tables
         tag = tag or f"{os.getpid() % 100000}"
         self.prefix = f"ha-app-{tag}"
         self.links = {"access": (f"hpa{tag}", f"tpa{tag}"), "core": (f"hpc{tag}", f"tpc{tag}")}
@@ -365,7 +366,7 @@ class Appliance:
   ports:
     access: {{ device: net_pcap0, devargs: "rx_iface_in={acc[0]},tx_iface={acc[0]},tx_iface={acc[0]}", next_hop_mac: "{mac['access']}" }}
     core: {{ device: net_pcap1, devargs: "rx_iface_in={core[0]},tx_iface={core[0]},tx_iface={core[0]}", next_hop_mac: "{mac['core']}" }}
-  tables: {{ max_bindings: 256, max_sas: 256 }}
+  tables: {{ max_bindings: {self.tables}, max_sas: {self.tables} }}
 {self.dataplane_extra}home_agent:
   ipv6_address: {HA6}
   ipv4_address: {HA4}

@@ -37,6 +37,18 @@ from ue import UE, Correspondent  # noqa: E402
 MIN_DELAY_BRIS_MS = 500
 
 
+PAYLOAD_SPI = 0x7002
+
+
+class UEAtHome(UE):
+    """A UE with a payload SA (tunnel mode) besides its signalling pair: what it sends under
+    it on the core side, at home, must not be taken."""
+
+    def static_sas(self, ha6):
+        sas = super().static_sas(ha6)
+        return sas + [dict(sas[0], spi=PAYLOAD_SPI, mode="tunnel", peer=coa(self))]
+
+
 class UEWithoutOutboundSA(UE):
     """A UE whose SA pair lost its outbound half: the HA can check its BUs, not protect its
     answers (RFC 4877 4)."""
@@ -45,7 +57,7 @@ class UEWithoutOutboundSA(UE):
         return super().static_sas(ha6)[:1]
 
 
-ue_altcoa, ue_home, ue_k = UE(1), UE(2), UE(3)
+ue_altcoa, ue_home, ue_k = UE(1), UEAtHome(2), UE(3)
 ue_life = UE(4)
 ue_bri, ue_silent, ue_cross, ue_bri4 = UE(5), UE(6), UE(7), UE(8)
 ue_pp, ue_pp_esp, ue_pp4 = UE(9), UE(10), UE(11)
@@ -101,10 +113,28 @@ def s_return_home_from_the_home_link(check, app, cn):
     """001 5.2.3.3 with RFC 6275 9.5.1: back on 3GPP access the UE's de-registration arrives on
     the core side from its home address, without a HAO, under ESP, its lifetime not zero: the
     binding goes and the BA comes back on the core side to the home address, no RH2, under the
-    UE's outbound SA."""
+    UE's outbound SA (K clear: a static SA, no IKE SA to move home; ike_handover moves a real
+    one). On the core port hadp takes only signalling addressed to the HA: a clear Mobility
+    Header is punted and dropped by hacpd (RFC 4877: bu-dropped-not-protected), ESP under an
+    SPI it does not know is dropped (drop-esp-unknown-spi), and ESP under a payload (tunnel)
+    SA too: a UE at home only signals (drop-esp-core-not-signalling)."""
     d = Delta(app)
     ue = ue_home.attach(app).at6(coa(ue_home))
     check_ba(check, ue, ue.register(), 1, "001 5.2.3.3 register")
+    eth = Ether(src=ue.mac, dst=app.core.mac_peer)
+    app.core.send(eth / IPv6(src=ue.hoa, dst=HA6, nh=135) / Raw(ue.bu_bytes(seq=7, lifetime=0)))
+    app.core.send(eth / IPv6(src=ue.hoa, dst=HA6, nh=50) /
+                  Raw(esp.gcm_seal(0x7777, 1, ue.key_bu, ue.bu_bytes(seq=8, lifetime=0), 135)))
+    app.core.send(eth / IPv6(src=ue.hoa, dst=HA6, nh=50) /
+                  Raw(esp.gcm_seal(PAYLOAD_SPI, 1, ue.key_bu,
+                                   raw(IPv6(src=ue.hoa, dst="2001:db8:9::1")), 41)))
+    check(wait_until(lambda: d.cp("bu-dropped-not-protected") == 1 and
+                     d.dp("drop-esp-unknown-spi") == 1 and
+                     d.dp("drop-esp-core-not-signalling") == 1, 10),
+          f"RFC 4877 / 001 5.2.3.3: on the core port a clear MH dropped by hacpd, ESP under an "
+          f"unknown SPI and under a payload SA dropped by hadp: {app.cp_stats()} "
+          f"{app.dp_stats()}")
+    check(app.binding(ue.hoa) is not None, "none of them touched the binding")
     m = app.core.mark()
     app.core.send(home_frame(ue, ue.bu_bytes(seq=2, lifetime=450)))
     got = app.core.wait(lambda e: (r := ue.read(e, to=ue.hoa)) is not None and
@@ -113,14 +143,15 @@ def s_return_home_from_the_home_link(check, app, cn):
         ba = got[0]
         SEEN.append(ba)
         w = ba.where
-        check(ba.status == 0 and ba.seq == 2 and ba.lifetime == 0 and not ba.errors,
-              f"001 5.2.3.3: status 0, lifetime 0: {ba}")
+        check(ba.status == 0 and ba.seq == 2 and ba.lifetime == 0 and not ba.errors and
+              not ba.flags & mh.BA_K, f"001 5.2.3.3: status 0, lifetime 0, K clear: {ba}")
         check(w.outer == "ipv6" and w.ip6_src == HA6 and w.ip6_dst == ue.hoa and w.rh2 is None
               and w.esp is not None and w.esp[0] == ue.spi_ba,
               f"001 5.2.3.3: to the home address, no RH2, under the UE's SA: {w.__dict__}")
     check(app.wait_binding(ue.hoa, present=False, timeout=10),
           "RFC 6275 9.5.1: the binding is gone")
-    check(d.cp("bu-deregistration") == 1, f"counted a de-registration: {app.cp_stats()}")
+    check(d.cp("bu-deregistration") == 1 and d.dp("esp-decrypted") == 2,
+          f"counted a de-registration, hadp decrypted the BU from each port: {app.cp_stats()}")
 
 
 def s_k_only_with_key_management(check, app, cn):

@@ -154,6 +154,7 @@ Test(config, lab)
 	cr_expect_not(cfg->ike.has_radius);
 	cr_expect_eq(cfg->ike.ike_lifetime, 86400);
 	cr_expect_eq(cfg->ike.child_lifetime, 3600);
+	cr_expect_eq(cfg->ike.detach_guard_s, 30, "the default");
 
 	cr_assert_eq(cfg->n_static_sas, 4);
 	const struct ha_config_sa *in = &cfg->static_sas[0], *out = &cfg->static_sas[1];
@@ -291,6 +292,7 @@ Test(config, all_optional_fields)
 	cr_expect_eq(cfg->ike.radius.port, 11812);
 	cr_expect_str_eq(cfg->ike.radius.secret, "s3cret with spaces");
 	cr_expect_not(cfg->ike.fragmentation);
+	cr_expect_eq(cfg->ike.detach_guard_s, 3600, "the largest");
 
 	cr_assert_eq(cfg->n_static_sas, 3);
 	cr_expect_eq(cfg->static_sas[0].spi, 0xffffffffu);

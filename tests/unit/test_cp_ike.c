@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "cp_ike.h"
+#include "cp_ike_guard.h"
+#include "cp_ike_path.h"
 #include "cp_ike_srv.h"
 
 static const char *yaml =
@@ -522,4 +524,73 @@ Test(ike, a_new_run_of_charon_ends_the_old_runs_sessions)
 	cr_assert_eq(cmds[1].type, HA_CMD_SA_DELETE, "and its SA in hadp");
 	cr_assert_eq(cmds[1].sa_del.spi, 0xc0000005);
 	cr_assert_eq(ike.ctr[CP_IKE_STALE], 1);
+}
+
+/* 003 8.4.3.1: after a detach the HA waits ike.detach_guard_s for the UE's DELETE; guards fall
+ * due in the order armed, none before its time, and a full ring says so (the caller deletes at
+ * once). */
+Test(cp_ike, detach_guard_waits_its_time)
+{
+	struct cp_ike_guard g;
+	uint32_t due[8];
+
+	cr_assert_eq(cp_ike_guard_init(&g, 2, 30), 0);
+	cr_expect_eq(cp_ike_guard_arm(&g, 7, 1000), 0);
+	cr_expect_eq(cp_ike_guard_arm(&g, 9, 2000), 0);
+	cr_expect_eq(cp_ike_guard_arm(&g, 11, 2000), -ENOSPC, "two fit, not three");
+	cr_expect_eq(cp_ike_guard_due(&g, 30999, due, 8), 0, "nothing before 30 s");
+	cr_expect_eq(cp_ike_guard_due(&g, 31000, due, 8), 1);
+	cr_expect_eq(due[0], 7);
+	cr_expect_eq(cp_ike_guard_arm(&g, 11, 31000), 0, "room again (the ring wraps)");
+	cr_expect_eq(cp_ike_guard_due(&g, 100000, due, 1), 1, "at most max at a time");
+	cr_expect_eq(due[0], 9);
+	cr_expect_eq(cp_ike_guard_due(&g, 100000, due, 8), 1);
+	cr_expect_eq(due[0], 11);
+	cr_expect_eq(cp_ike_guard_due(&g, 100000, due, 8), 0);
+	cp_ike_guard_free(&g);
+}
+
+/* 001 5.2.3.3: the HA's IKE to a UE leaves by the port it was last seen on (the core port for
+ * a UE at home), the access port for a peer never seen; IPv4 and IPv6 apart. */
+Test(cp_ike, path_follows_the_peer)
+{
+	static struct cp_ike_path t;
+	uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, 1 }, b6[16] = { 0x20, 0x01, 0x0d, 0xb8, 2 };
+	uint8_t a4[4] = { 192, 0, 2, 20 };
+
+	t.default_port = 0;
+	cr_expect_eq(cp_ike_path_port(&t, AF_INET6, a6), 0);
+	cp_ike_path_learn(&t, AF_INET6, a6, 1);
+	cp_ike_path_learn(&t, AF_INET, a4, 0);
+	cr_expect_eq(cp_ike_path_port(&t, AF_INET6, a6), 1);
+	cr_expect_eq(cp_ike_path_port(&t, AF_INET6, b6), 0, "another address: the access port");
+	cr_expect_eq(cp_ike_path_port(&t, AF_INET, a6), 0, "the same octets in another family");
+	cp_ike_path_learn(&t, AF_INET6, a6, 0);
+	cr_expect_eq(cp_ike_path_port(&t, AF_INET6, a6), 0, "it left home again");
+	cr_expect_eq(cp_ike_path_port(&t, 99, a6), 0);
+	cr_expect_eq(t.count, 0, "only the peers off the default port are kept");
+	cp_ike_path_free(&t);
+}
+
+/* Many UEs at home at once: none forgotten for another (a fixed table of 4,096 slots dropped
+ * the older of two colliding peers, so the HA's IKE to a UE at home left by the access port). */
+Test(cp_ike, path_keeps_every_ue_at_home)
+{
+	static struct cp_ike_path t;
+	uint8_t a[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+	t.default_port = 0;
+	for (unsigned i = 0; i < 20000; i++) {
+		a[14] = (uint8_t)(i >> 8);
+		a[15] = (uint8_t)i;
+		cp_ike_path_learn(&t, AF_INET6, a, 1);
+	}
+	unsigned wrong = 0;
+	for (unsigned i = 0; i < 20000; i++) {
+		a[14] = (uint8_t)(i >> 8);
+		a[15] = (uint8_t)i;
+		wrong += cp_ike_path_port(&t, AF_INET6, a) != 1;
+	}
+	cr_expect_eq(wrong, 0, "%u of 20000 UEs at home would be sent to by the access port", wrong);
+	cr_expect_eq(t.count, 20000);
+	cp_ike_path_free(&t);
 }
