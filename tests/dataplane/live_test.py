@@ -45,19 +45,21 @@ def main():
                                IPv6(src=ue.hoa, dst=CN6) / UDP(sport=9, dport=7) / Raw(b"up-after-bu")])
     wrpcap(f"{work}/down.pcap", [eth / IPv6(src=CN6, dst=ue.hoa) / UDP(sport=7, dport=9) /
                                  Raw(b"down-after-bu")])
-    d = Daemons(build, work, cfg, prefix, hadp_args=["--max-seconds", "12"],
-                hacpd_args=["--max-seconds", "9"])
+    d = Daemons(build, work, cfg, prefix, hadp_args=["--max-seconds", "18"],
+                hacpd_args=["--max-seconds", "14"])
     g = None
     try:
         d.start_hadp()
         d.start_hacpd(f"{work}/hactl.sock", stats=False)
-        # ha-pktgen-live stays connected until hadp has stopped (a DPDK 22.11 memif server can
-        # crash when its peer leaves while it polls); SIGINT then ends its capture
+        # the BU, then 3 s for hacpd to answer it before the data (a loaded machine: the
+        # daemons run 14 and 18 s). ha-pktgen-live stays connected until hadp has stopped (a
+        # DPDK 22.11 memif server can crash when its peer leaves while it polls); SIGINT then
+        # ends its capture
         g = subprocess.Popen([f"{build}/pktgen/ha-pktgen-live", "--access-sock",
                               f"{work}/access.sock", "--core-sock", f"{work}/core.sock",
                               "--to-access", f"{work}/bu.pcap", "--to-core", f"{work}/none.pcap",
                               "--then-to-access", f"{work}/up.pcap", "--then-to-core",
-                              f"{work}/down.pcap", "--pause-ms", "1500", "--from-access",
+                              f"{work}/down.pcap", "--pause-ms", "3000", "--from-access",
                               f"{work}/from-access.pcap", "--from-core", f"{work}/from-core.pcap",
                               "--seconds", "60"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

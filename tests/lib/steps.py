@@ -93,9 +93,12 @@ def data_both_ways(check, app, cn, ue, what, v4=False):
 
 
 def stop_and_check(check, app):
-    """Stops the appliance; both daemons wrote their stats, hadp ends with no mbuf in use and
-    read nothing it counted malformed. @return (hadp stats, hacpd stats), None where missing."""
+    """Stops the appliance; both daemons exit with status 0 and wrote their stats, hadp ends
+    with no mbuf in use and read nothing it counted malformed. @return (hadp stats, hacpd stats), None where missing."""
     hs, cs = app.stop()
+    check(app.daemons.hadp_rc == 0 and app.daemons.hacpd_rc == 0,
+          f"hadp and hacpd stopped with status 0 (a sanitizer's report would change it): "
+          f"{app.daemons.hadp_rc}, {app.daemons.hacpd_rc}")
     check(hs is not None and cs is not None,
           f"both daemons stopped and wrote their stats (hadp {app.daemons.hadp_rc}, hacpd "
           f"{app.daemons.hacpd_rc}): {app.log('hadp')[-500:]} {app.log('hacpd')[-500:]}")
