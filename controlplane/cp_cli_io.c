@@ -52,6 +52,8 @@ static void conn_close(struct cp_cli *cli, struct cp_cli_conn *c)
 /* What the command wrote into a memory stream goes behind what waits to be sent. */
 static bool conn_append(struct cp_cli_conn *c, const char *buf, size_t len)
 {
+	if (!len)
+		return true; /* nothing to add (and no buffer yet, maybe) */
 	if (c->out_off == c->out_len)
 		c->out_off = c->out_len = 0;
 	if (c->out_len + len > c->out_cap) {

@@ -24,6 +24,7 @@
 #include "dp_ctx.h"
 #include "dp_fastpath.h"
 #include "dp_icmp.h"
+#include "ha_bytes.h"
 #include "ha_pkt.h"
 
 #define ETH_HLEN 14
@@ -243,7 +244,7 @@ static void parse_core(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 	}
 	if (et == RTE_BE16(RTE_ETHER_TYPE_IPV4) && d[ETH_HLEN] == 0x45) {
 		uint32_t end = ETH_HLEN + (uint32_t)rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 2));
-		uint32_t dst = *(const uint32_t *)(d + ETH_HLEN + 16);
+		uint32_t dst = ha_ld32(d + ETH_HLEN + 16);
 		if (end > len || end < ETH_HLEN + 20 || dst == ctx->ha4 ||
 		    !ip4_quick_ok(m, d + ETH_HLEN)) {
 			classify_slow(w, ctx, m, false, x);
@@ -266,11 +267,11 @@ static inline void esp_quick(struct desc *x, const uint8_t *d, uint8_t ver, uint
 	x->verdict = V_ESP;
 	x->esp_udp = 0;
 	x->outer_ver = ver;
-	x->outer_src4 = ver == 4 ? *(const uint32_t *)(d + l3_off + 12) : 0;
+	x->outer_src4 = ver == 4 ? ha_ld32(d + l3_off + 12) : 0;
 	x->outer_src6 = ver == 6 ? d + l3_off + 8 : NULL;
 	x->esp_off = esp_off;
 	x->l3_off = l3_off;
-	x->spi = rte_be_to_cpu_32(*(const uint32_t *)(d + esp_off));
+	x->spi = rte_be_to_cpu_32(ha_ld32(d + esp_off));
 }
 
 /* Uplink: a user packet tunnelled from a care-of address, looked up by its inner source. */
@@ -308,7 +309,7 @@ static void parse_access(struct dp_worker *w, const struct dp_ctx *ctx, struct r
 			return;
 		}
 		x->outer_ver = 4;
-		x->outer_src4 = *(const uint32_t *)(d + ETH_HLEN + 12);
+		x->outer_src4 = ha_ld32(d + ETH_HLEN + 12);
 		if (proto == HA_IPPROTO_ESP) {
 			esp_quick(x, d, 4, ETH_HLEN, ETH_HLEN + 20);
 			return;
@@ -320,7 +321,7 @@ static void parse_access(struct dp_worker *w, const struct dp_ctx *ctx, struct r
 		    sport_be != RTE_BE16(HA_UDP_PORT_IKE) && sport_be != RTE_BE16(HA_UDP_PORT_DSMIP) &&
 		    *(const uint16_t *)(d + ETH_HLEN + 26) == 0 && /* else the slow path checks it */
 		    ETH_HLEN + 20u + rte_be_to_cpu_16(*(const uint16_t *)(d + ETH_HLEN + 24)) == end &&
-		    end >= ETH_HLEN + 28 + 8 && *(const uint32_t *)(d + ETH_HLEN + 28) != 0) {
+		    end >= ETH_HLEN + 28 + 8 && ha_ld32(d + ETH_HLEN + 28) != 0) {
 			/* RFC 3948: ESP in UDP, not IKE's zero non-ESP marker */
 			esp_quick(x, d, 4, ETH_HLEN, ETH_HLEN + 28);
 			x->esp_udp = 1;
@@ -486,7 +487,7 @@ static inline uint64_t core_next_hop(const struct dp_ctx *ctx, const struct dp_p
 	const struct dp_route_table *t = dp_routes_current(&ctx->routes);
 	if (!t)
 		return __atomic_load_n(&core->next_hop_word, __ATOMIC_RELAXED);
-	return ver == 6 ? dp_route6(t, ip + 24) : dp_route4(t, *(const uint32_t *)(ip + 16));
+	return ver == 6 ? dp_route6(t, ip + 24) : dp_route4(t, ha_ld32(ip + 16));
 }
 
 /* Uplink: the packet must come from the binding's care-of address through the binding's tunnel
@@ -838,7 +839,7 @@ static void esp_uplink(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 			k6[n6] = ip + 8;
 			i6[n6++] = (uint8_t)k;
 		} else {
-			k4[n4] = *(const uint32_t *)(ip + 12);
+			k4[n4] = ha_ld32(ip + 12);
 			i4[n4++] = (uint8_t)k;
 		}
 	}
@@ -957,7 +958,7 @@ void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_
 			k6[n6] = from_access ? ip + 8 : ip + 24;
 			i6[n6++] = (uint8_t)i;
 		} else {
-			k4[n4] = *(const uint32_t *)(ip + (from_access ? 12 : 16));
+			k4[n4] = ha_ld32(ip + (from_access ? 12 : 16));
 			i4[n4++] = (uint8_t)i;
 		}
 	}

@@ -3,6 +3,7 @@
 #define HA_BYTES_H
 
 #include <stdint.h>
+#include <string.h>
 
 static inline uint16_t ha_rd16(const uint8_t *p)
 {
@@ -12,6 +13,15 @@ static inline uint16_t ha_rd16(const uint8_t *p)
 static inline uint32_t ha_rd32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Four octets as they are on the wire (an IPv4 address, an SPI), from any alignment: one load
+ * on x86, without the undefined behaviour of a cast to uint32_t * on an odd address. */
+static inline uint32_t ha_ld32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
 }
 
 static inline void ha_wr16(uint8_t *p, uint16_t v)
