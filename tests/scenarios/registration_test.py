@@ -254,7 +254,9 @@ def s_deregistration(check, app, cn):
           f"001 5.2.3.3: both downlinks counted as misses: {d.dp('drop-no-binding')}")
     check(not app.access.collect(lambda e: b"after-dereg" in bytes(e) or None, m, 0.5),
           "001 5.2.3.3: nothing tunnelled after the de-registration")
-    check(d.cp("bu-deregistration") == 1 and d.cp("bindings") == -1,
+    # (the expiry scenario's binding may run out meanwhile on a slow host: not this one's)
+    check(d.cp("bu-deregistration") == 1 and
+          d.cp("bindings") + d.cp("binding-expired") == -1,
           f"001 5.2.3.3: counted: {app.cp_stats()}")
 
 
