@@ -36,10 +36,7 @@ def main():
     charons, procs, installed = [], [], []
     check = e2e.check
     try:
-        for so in ("libstrongswan-dsmip6.so", "libstrongswan-dsmip6-ue.so"):
-            shutil.copy(f"{build}/controlplane/charon/{so}", f"{e2e.PLUGIN_DIR}/.{so}.{tag}")
-            os.replace(f"{e2e.PLUGIN_DIR}/.{so}.{tag}", f"{e2e.PLUGIN_DIR}/{so}")
-            installed.append(f"{e2e.PLUGIN_DIR}/{so}")
+        e2e.install_plugins(build, tag, installed)
         pki = f"{work}/pki"
         e2e.sh(f"{os.path.dirname(__file__)}/../../deploy/lab_pki.sh", pki, e2e.HA_ID, e2e.HA6)
         with open(f"{work}/subscribers.yaml", "w") as f:
@@ -73,11 +70,7 @@ def main():
         hadp = daemons.hadp
 
         # the HA's charon: the generated configuration, IKE through the dataplane
-        e2e.sh("/usr/bin/python3", f"{os.path.dirname(__file__)}/../../deploy/charon_conf.py",
-               f"{build}/controlplane/ha-config", cfg, f"{work}/ha")
-        ha = e2e.Charon(work, "ha", ns_ha, "", "", generated=True)
-        charons.append(ha)
-        ha.swanctl("--load-all", "--noprompt", "--file", f"{work}/ha/swanctl/swanctl.conf")
+        ha = e2e.ha_charon(build, cfg, work, ns_ha, charons)
         check("IKE goes through the dataplane" in open(ha.log).read(),
               "the HA's charon takes IKE from the plugin's socket")
 

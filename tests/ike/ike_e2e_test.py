@@ -238,6 +238,28 @@ def ue_swanctl(nai):
 """
 
 
+def ha_charon(build, cfg, work, ns, charons, *conf_args):
+    """The HA's charon in namespace ns as the appliance runs it: deploy/charon_conf.py's
+    configuration from the YAML (conf_args: more of its options), the plugin loaded, the
+    connections loaded; appended to charons."""
+    sh("/usr/bin/python3", f"{os.path.dirname(__file__)}/../../deploy/charon_conf.py",
+       f"{build}/controlplane/ha-config", cfg, f"{work}/ha", *conf_args)
+    ha = Charon(work, "ha", ns, "", "", generated=True)
+    charons.append(ha)
+    ha.swanctl("--load-all", "--noprompt", "--file", f"{work}/ha/swanctl/swanctl.conf")
+    return ha
+
+
+def install_plugins(build, tag, installed):
+    """The appliance's plugin and the test UE's into charon's plugin folder, each a new file
+    renamed over the old (a charon running with the old one keeps its copy); both listed in
+    installed."""
+    for so in ("libstrongswan-dsmip6.so", "libstrongswan-dsmip6-ue.so"):
+        shutil.copy(f"{build}/controlplane/charon/{so}", f"{PLUGIN_DIR}/.{so}.{tag}")
+        os.replace(f"{PLUGIN_DIR}/.{so}.{tag}", f"{PLUGIN_DIR}/{so}")
+        installed.append(f"{PLUGIN_DIR}/{so}")
+
+
 def stop_all(charons, procs):
     """The end of every IKE test: the charons stopped, then procs in reverse order (hacpd
     before the hadp it is attached to), each asked with SIGINT, killed after 20 s."""
@@ -359,11 +381,7 @@ def main():
     charons = []
     procs = []
     try:
-        for so in ("libstrongswan-dsmip6.so", "libstrongswan-dsmip6-ue.so"):
-            # a new file renamed over the old: a charon running with the old one keeps its copy
-            shutil.copy(f"{build}/controlplane/charon/{so}", f"{PLUGIN_DIR}/.{so}.{tag}")
-            os.replace(f"{PLUGIN_DIR}/.{so}.{tag}", f"{PLUGIN_DIR}/{so}")
-            installed.append(f"{PLUGIN_DIR}/{so}")
+        install_plugins(build, tag, installed)
         pki = f"{work}/pki"
         sh(f"{os.path.dirname(__file__)}/../../deploy/lab_pki.sh", pki, HA_ID, HA6, "ims")
         with open(f"{work}/subscribers.yaml", "w") as f:
@@ -422,11 +440,7 @@ def main():
             return r.stdout
 
         # the HA's charon as the appliance runs it: configured from the YAML
-        sh("/usr/bin/python3", f"{os.path.dirname(__file__)}/../../deploy/charon_conf.py",
-           f"{build}/controlplane/ha-config", cfg, f"{work}/ha", "--kernel-socket")
-        ha = Charon(work, "ha", ns_ha, "", "", generated=True)
-        charons.append(ha)
-        ha.swanctl("--load-all", "--noprompt", "--file", f"{work}/ha/swanctl/swanctl.conf")
+        ha = ha_charon(build, cfg, work, ns_ha, charons, "--kernel-socket")
         check("EAP-AKA subscribers" in open(ha.log).read(), "HA charon loaded the dsmip6 plugin "
               "and its subscriber file")
 

@@ -115,10 +115,7 @@ def main():
     charons, procs, installed = [], [], []
     check = e2e.check
     try:
-        for so in ("libstrongswan-dsmip6.so", "libstrongswan-dsmip6-ue.so"):
-            shutil.copy(f"{build}/controlplane/charon/{so}", f"{e2e.PLUGIN_DIR}/.{so}.{tag}")
-            os.replace(f"{e2e.PLUGIN_DIR}/.{so}.{tag}", f"{e2e.PLUGIN_DIR}/{so}")
-            installed.append(f"{e2e.PLUGIN_DIR}/{so}")
+        e2e.install_plugins(build, tag, installed)
         pki = f"{work}/pki"
         e2e.sh(f"{os.path.dirname(__file__)}/../../deploy/lab_pki.sh", pki, e2e.HA_ID, e2e.HA6)
         with open(f"{work}/subscribers.yaml", "w") as f:
@@ -165,11 +162,7 @@ def main():
         daemons = e2e.start_appliance(build, work, cfg, prefix, procs, 150)
         hadp, hacpd = daemons.hadp, daemons.hacpd
 
-        e2e.sh("/usr/bin/python3", f"{os.path.dirname(__file__)}/../../deploy/charon_conf.py",
-               f"{build}/controlplane/ha-config", cfg, f"{work}/ha")
-        ha = e2e.Charon(work, "ha", ns_ha, "", "", generated=True)
-        charons.append(ha)
-        ha.swanctl("--load-all", "--noprompt", "--file", f"{work}/ha/swanctl/swanctl.conf")
+        ha = e2e.ha_charon(build, cfg, work, ns_ha, charons)
 
         ue = e2e.Charon(work, "ue", ns_ue, "dsmip6-ue",
                         f"    dsmip6-ue {{ k = {e2e.K}\n opc = {e2e.OPC}\n sa_log = {work}/ue.sas }}")
