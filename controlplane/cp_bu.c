@@ -291,8 +291,10 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 		cp_binding_spec(b, &out->spec);
 		out->action = CP_ACT_DELETE;
 		/* 004 5.4.3.1: a de-registration crossing our BRI counts as its BRA */
-		if (b->revoking)
+		if (b->revoking) {
+			out->ended_revocation = true;
 			c->ctr[CP_C_BU_CROSSED_BRI]++;
+		}
 		/* 000 / RFC 6275 10.3.2, 11.7.1: with K the IKE SA moves to the home address, so
 		 * the UE keeps its IKE session at home */
 		if (k) {
@@ -546,7 +548,8 @@ static void bri_for(const struct cp_ctx *c, const struct cp_binding *b, struct c
 		o->dst6 = b->hoa;
 		o->udp = true;
 		o->udp_dst = b->coa.v4;
-		o->udp_port = b->udp ? b->udp_port : b->sig_port ? b->sig_port : HA_UDP_PORT_DSMIP;
+		/* the port its BUs come from (the NAT's mapping when there is one: then udp_port) */
+		o->udp_port = b->sig_port ? b->sig_port : HA_UDP_PORT_DSMIP;
 	}
 }
 

@@ -142,6 +142,9 @@ struct cp_bu_out {
 	bool moved;
 	struct ha_cfg_addr coa;
 	uint16_t coa_port;
+	/* 004 5.4.3.1: this de-registration crossed the HA's BRI and ends its revocation, as a BRA
+	 * would (the UE's IKE SA is then the UE's to close) */
+	bool ended_revocation;
 };
 
 int cp_ctx_init(struct cp_ctx *c, const struct ha_config *cfg);

@@ -213,13 +213,12 @@ static void handle_bu(struct hacpd *h, const struct ha_pkt_meta *meta, const str
 
 	if (in.via_udp)
 		memcpy(&in.outer_src4, meta->outer_src, 4);
-	uint64_t crossed = h->cp.ctr[CP_C_BU_CROSSED_BRI];
 	cp_bu_process(&h->cp, &in, &out);
 	if (out.drop)
 		return;
 	/* 004 5.4.3.1: a de-registration crossing the HA's BRI completes the detach as its BRA
 	 * would; the IKE SA is then the UE's to close (detached()) */
-	if (h->cp.ctr[CP_C_BU_CROSSED_BRI] != crossed)
+	if (out.ended_revocation)
 		ike_guard_arm(h, out.spec.home_prefix);
 	if (out.moved && h->ike_srv) {
 		/* RFC 4877 4.4: the IKE SA that made the BU's SA follows the UE, to its care-of

@@ -557,6 +557,7 @@ Test(bu, deregistration_crossing_the_bri)
 	cr_assert_eq(out.ba.ba.status, MH_BA_ACCEPTED);
 	cr_assert_eq(out.action, CP_ACT_DELETE);
 	cr_assert_eq(ctx.ctr[CP_C_BU_CROSSED_BRI], 1);
+	cr_assert(out.ended_revocation, "hacpd then waits for the UE's IKE DELETE");
 	cr_assert_eq(cp_detach_tick(&ctx, 20000, again, 4), 0, "no timer left");
 }
 
