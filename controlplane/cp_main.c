@@ -26,6 +26,7 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include "cp_attach.h"
 #include "cp_bu.h"
 #include "ha_bytes.h"
 #include "cp_cli.h"
@@ -34,25 +35,16 @@
 #include "cp_ike_srv.h"
 #include "cp_mbuf.h"
 #include "cp_out.h"
+#include "cp_replay.h"
 #include "ha_ring.h"
+#include "ha_state_file.h"
 
 #define PENDING_MAX 4096
 
-/* The binding cache lives in a hugepage memzone that outlives hacpd while hadp runs, so a
- * restarted hacpd adopts it (cp_bcache.h) and re-asserts it to hadp under a new generation. */
-#define CP_STORE_NAME "hacpd_bindings"
-#define CP_IKE_STORE_NAME "hacpd_ike_sessions"
-#define CP_STORE_MAGIC 0x48414350u /* "HACP" */
+/* The binding cache and the UEs' IKE sessions live in state files that outlive hacpd and hadp
+ * (shared/ha_state_file.h): a restarted hacpd adopts them and re-asserts them to hadp under a
+ * new generation; a new hadp gets them all again, with the SAs and routes of cp_replay.h. */
 #define CP_STORE_VERSION 3 /* 2: cp_binding.expires_bucket; 3: cp_binding.sig_port */
-
-struct cp_store_hdr {
-	uint32_t magic;
-	uint32_t version;
-	uint32_t capacity;
-	uint32_t entry_size;
-	uint32_t generation;   /* one more at every start of hacpd */
-	uint8_t pad[44];
-};
 
 /* A BA waiting for hadp's acknowledgement of the table change it depends on. */
 struct pending {
@@ -76,10 +68,16 @@ struct hacpd {
 	struct rte_mbuf *held[8192];
 	unsigned held_head, held_n;
 	uint32_t generation;
-	/* the re-assertion of the adopted cache to hadp after a restart (SYNC_BEGIN .. END) */
-	bool syncing;
+	struct cp_attach hadp;       /* the hadp attached to, and how to tell it is gone */
+	struct ha_state_file bfile, ikefile; /* the binding cache's and IKE sessions' records */
+	struct cp_replay replay;     /* the SAs and routes a new hadp must get again */
+	/* telling hadp what it must hold, in order, paced by the command ring's room: a new
+	 * hadp's SAs and routes, then (a restart of either) SYNC_BEGIN, every binding, SYNC_END */
+	enum { SYNC_NONE, SYNC_REPLAY, SYNC_BEGIN, SYNC_BINDINGS } sync_phase;
+	bool new_hadp;               /* no signalling is served until it has everything */
 	uint32_t sync_cursor;
-	uint64_t synced;
+	uint64_t synced, replayed;
+	uint64_t resync_start_ms;
 	uint64_t work_ns;      /* CPU time spent on punts and acks (signalling work) */
 	struct cp_cli *cli;          /* the operator socket (its route commands wait for acks) */
 	struct cp_ike_srv *ike_srv;  /* charon's plugin (NULL without IKE) */
@@ -178,6 +176,7 @@ static int ike_install(void *arg, struct ha_cmd *c)
 		h->cmd_full++;
 		return -ENOBUFS;
 	}
+	cp_replay_note(&h->replay, c); /* a new hadp gets charon's SAs again */
 	return 0;
 }
 
@@ -483,6 +482,7 @@ static unsigned handle_acks(struct hacpd *h)
 
 	for (unsigned i = 0; i < n; i++) {
 		struct pending *pe = &h->pending[acks[i].seq % PENDING_MAX];
+		cp_replay_ack(&h->replay, acks[i].seq, acks[i].result);
 		if (h->cli && cp_cli_ack(h->cli, acks[i].seq, acks[i].result))
 			continue; /* an operator's route command */
 		if (h->ike_srv && cp_ike_srv_ack(h->ike_srv, &acks[i]))
@@ -515,71 +515,44 @@ static int route_change(void *arg, const struct ha_route_spec *spec, bool add, u
 		h->cmd_full++;
 		return -ENOBUFS;
 	}
+	cp_replay_note(&h->replay, &c); /* and a new hadp the operator's routes */
 	*seq = c.seq;
 	return 0;
 }
 
-/* --lcores=ID@(CPUS): hacpd's own lcore id (never one of hadp's: DPDK's per-lcore mempool
- * caches are shared by the processes of the group) on the CPUs hacpd was started on. */
-static int eal_lcores_arg(const struct ha_config *cfg, char *buf, size_t len)
-{
-	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		return -1;
-	int l = snprintf(buf, len, "--lcores=%u@(", cfg->dataplane.control_plane_lcore);
-	bool first = true;
-	for (int cpu = 0; cpu < CPU_SETSIZE && l > 0 && (size_t)l < len; cpu++)
-		if (CPU_ISSET(cpu, &set)) {
-			l += snprintf(buf + l, len - (size_t)l, "%s%d", first ? "" : ",", cpu);
-			first = false;
-		}
-	if (l <= 0 || (size_t)l + 2 > len || first)
-		return -1;
-	buf[l++] = ')';
-	buf[l] = '\0';
-	return 0;
-}
-
-/* Attach to (or create) a store of capacity entries; @return them, *adopt when they hold a
- * previous run's, *generation the run's number. */
-static void *store_attach(const char *name, uint32_t capacity, size_t entry_size,
-			  uint32_t *generation, bool *adopt)
-{
-	size_t size = sizeof(struct cp_store_hdr) + (size_t)capacity * entry_size;
-	const struct rte_memzone *mz = rte_memzone_lookup(name);
-	struct cp_store_hdr *hdr;
-
-	*adopt = false;
-	if (mz) {
-		hdr = mz->addr;
-		if (hdr->magic != CP_STORE_MAGIC || hdr->version != CP_STORE_VERSION ||
-		    hdr->capacity != capacity || hdr->entry_size != entry_size || mz->len < size) {
-			fprintf(stderr, "hacpd: %s from another version or size: not adopted\n", name);
-			return NULL;
-		}
-		*adopt = true;
-	} else {
-		mz = rte_memzone_reserve(name, size, SOCKET_ID_ANY, 0);
-		if (!mz)
-			return NULL;
-		hdr = mz->addr;
-		memset(hdr, 0, size);
-		*hdr = (struct cp_store_hdr){ .magic = CP_STORE_MAGIC, .version = CP_STORE_VERSION,
-					      .capacity = capacity, .entry_size = (uint32_t)entry_size };
-	}
-	*generation = ++hdr->generation;
-	return hdr + 1;
-}
-
-/* After a restart: SYNC_BEGIN, every binding again, SYNC_END (hadp sweeps what is not
- * re-asserted; the YAML's static bindings, generation 0, are never swept). Paced by the
- * command ring's room, a little each loop. */
+/* After a restart: a new hadp's SAs and routes (cp_replay), then SYNC_BEGIN, every binding
+ * again, SYNC_END (hadp sweeps what is not re-asserted; the YAML's static bindings, generation
+ * 0, are never swept). Paced by the command ring's room, a little each loop. */
 static void sync_step(struct hacpd *h)
 {
 	struct ha_cmd c = { .version = HA_RING_VERSION, .generation = h->generation };
 	const struct cp_bcache *bc = &h->cp.cache;
 
-	while (h->sync_cursor < bc->capacity && rte_ring_free_count(h->cmd) > 1) {
+	while (h->sync_phase == SYNC_REPLAY && rte_ring_free_count(h->cmd) > 1) {
+		uint32_t at = h->sync_cursor;
+		if (!cp_replay_next(&h->replay, &h->sync_cursor, &c)) {
+			h->sync_phase = SYNC_BEGIN;
+			h->sync_cursor = 0;
+			break;
+		}
+		c.seq = ++h->next_seq;
+		if (rte_ring_sp_enqueue_elem(h->cmd, &c, sizeof(c)) != 0) {
+			h->sync_cursor = at;
+			return;
+		}
+		h->replayed++;
+	}
+	if (h->sync_phase == SYNC_BEGIN) {
+		memset(&c.sa, 0, sizeof(c.sa));
+		c.type = HA_CMD_SYNC_BEGIN;
+		c.seq = ++h->next_seq;
+		if (rte_ring_sp_enqueue_elem(h->cmd, &c, sizeof(c)) != 0)
+			return;
+		h->sync_phase = SYNC_BINDINGS;
+		h->sync_cursor = 0;
+	}
+	while (h->sync_phase == SYNC_BINDINGS && h->sync_cursor < bc->capacity &&
+	       rte_ring_free_count(h->cmd) > 1) {
 		const struct cp_binding *b = &bc->slots[h->sync_cursor++];
 		if (!b->in_use)
 			continue;
@@ -592,13 +565,23 @@ static void sync_step(struct hacpd *h)
 		}
 		h->synced++;
 	}
-	if (h->sync_cursor < bc->capacity)
+	if (h->sync_phase != SYNC_BINDINGS || h->sync_cursor < bc->capacity)
 		return;
 	c.type = HA_CMD_SYNC_END;
 	c.seq = ++h->next_seq;
 	memset(&c.binding, 0, sizeof(c.binding));
-	if (rte_ring_sp_enqueue_elem(h->cmd, &c, sizeof(c)) == 0)
-		h->syncing = false;
+	if (rte_ring_sp_enqueue_elem(h->cmd, &c, sizeof(c)) != 0)
+		return;
+	h->sync_phase = SYNC_NONE;
+	if (h->new_hadp) {
+		/* everything is on its way, in order: what comes now is served after it */
+		h->bfile.hdr->instance = h->hadp.instance.id;
+		h->new_hadp = false;
+		fprintf(stderr, "hacpd: hadp has every SA, route and binding again (%llu SAs and "
+				"routes, %llu bindings queued in %llu ms); serving signalling\n",
+			(unsigned long long)h->replayed, (unsigned long long)h->synced,
+			(unsigned long long)(now_ms() - h->resync_start_ms));
+	}
 }
 
 static int detach(void *arg, const struct in6_addr *hoa)
@@ -621,18 +604,6 @@ static void detach_timers(struct hacpd *h)
 	ike_guard_tick(h);
 }
 
-static const char *file_prefix(const struct ha_config *cfg)
-{
-	for (unsigned i = 0; i < cfg->dataplane.n_eal_args; i++) {
-		if (!strncmp(cfg->dataplane.eal_args[i], "--file-prefix=", 14))
-			return cfg->dataplane.eal_args[i] + 14;
-		if (!strcmp(cfg->dataplane.eal_args[i], "--file-prefix") &&
-		    i + 1 < cfg->dataplane.n_eal_args)
-			return cfg->dataplane.eal_args[i + 1];
-	}
-	return "rte";
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -643,6 +614,8 @@ int main(int argc, char **argv)
 	};
 	const char *config = NULL, *stats_file = NULL;
 	bool check = false;
+
+	cp_attach_save_args(argc, argv);
 	unsigned max_seconds = 0;
 	int c;
 
@@ -680,38 +653,39 @@ int main(int argc, char **argv)
 	 * otherwise fault in one by one under the first BU storm */
 	memset(h.pending, 0, sizeof(h.pending));
 	h.cfg = cfg;
-	char prefix[300];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", file_prefix(cfg));
-	char lcores[4096];
-	if (eal_lcores_arg(cfg, lcores, sizeof(lcores)) < 0) {
-		fprintf(stderr, "hacpd: cannot read the CPUs it may run on\n");
+	/* the state that outlives hacpd and hadp (docs/restarts.md), opened before waiting for
+	 * hadp: a file this build cannot read stops it here, with the reason */
+	char dir[300], serr[600];
+	ha_state_dir(cfg, dir, sizeof(dir));
+	if (ha_state_open(&h.bfile, dir, "bindings", "bindings", CP_STORE_VERSION,
+			  sizeof(struct cp_binding), cfg->dataplane.max_bindings, serr,
+			  sizeof(serr)) < 0 ||
+	    (cfg->ike.enabled &&
+	     ha_state_open(&h.ikefile, dir, "ike_sessions", "ike-sessions", CP_STORE_VERSION,
+			   sizeof(struct cp_ike_session), cfg->ike.max_sessions, serr,
+			   sizeof(serr)) < 0) ||
+	    cp_replay_open(&h.replay, dir, cfg->dataplane.max_sas, cfg->dataplane.max_routes, serr,
+			   sizeof(serr)) < 0) {
+		fprintf(stderr, "hacpd: %s\n", serr);
 		return 1;
 	}
-	char *eargv[] = { "hacpd", "--proc-type=secondary", "--no-pci", "--no-telemetry",
-			  "--log-level=*:warning", prefix, lcores, NULL };
-	if (rte_eal_init(7, eargv) < 0) {
-		fprintf(stderr, "hacpd: cannot attach to hadp (%s): %s\n", prefix,
-			rte_strerror(rte_errno));
+	h.generation = h.bfile.hdr->generation;
+	int arc = cp_attach(cfg, &h.hadp);
+	if (arc < 0)
 		return 1;
-	}
-	h.pool = rte_mempool_lookup(HA_SHM_MBUF_POOL);
-	h.punt = rte_ring_lookup(HA_SHM_RING_PUNT);
-	h.tx = rte_ring_lookup(HA_SHM_RING_TX);
-	h.cmd = rte_ring_lookup(HA_SHM_RING_CMD);
-	h.ack = rte_ring_lookup(HA_SHM_RING_ACK);
-	if (!h.pool || !h.punt || !h.tx || !h.cmd || !h.ack) {
-		fprintf(stderr, "hacpd: hadp's rings or mempool are missing\n");
+	h.pool = h.hadp.pool;
+	h.punt = h.hadp.punt;
+	h.tx = h.hadp.tx;
+	h.cmd = h.hadp.cmd;
+	h.ack = h.hadp.ack;
+	bool adopt = h.bfile.adopted;
+	if (cp_ctx_init_store(&h.cp, cfg, h.bfile.records, adopt) < 0) {
+		fprintf(stderr, "hacpd: no memory for the binding cache's indexes\n");
 		rte_eal_cleanup();
 		return 1;
 	}
-	bool adopt;
-	struct cp_binding *slots = store_attach(CP_STORE_NAME, cfg->dataplane.max_bindings,
-						sizeof(struct cp_binding), &h.generation, &adopt);
-	if (!slots || cp_ctx_init_store(&h.cp, cfg, slots, adopt) < 0) {
-		fprintf(stderr, "hacpd: no memory for the binding cache (%s)\n", CP_STORE_NAME);
-		rte_eal_cleanup();
-		return 1;
-	}
+	/* a hadp the records were not installed in (restarted, upgraded): it gets them all */
+	h.new_hadp = h.bfile.hdr->instance != h.hadp.instance.id;
 	/* what a killed hacpd held goes back to hadp's pool (cp_mbuf.h) */
 	int mrc = cp_mbuf_init(h.generation);
 	if (mrc < 0) {
@@ -731,14 +705,18 @@ int main(int argc, char **argv)
 	if (h.cp.ctr[CP_C_MBUF_RECLAIMED])
 		fprintf(stderr, "hacpd: took back %llu mbufs the previous hacpd died holding\n",
 			(unsigned long long)h.cp.ctr[CP_C_MBUF_RECLAIMED]);
-	if (adopt) {
-		struct ha_cmd c = { .version = HA_RING_VERSION, .type = HA_CMD_SYNC_BEGIN,
-				    .seq = ++h.next_seq, .generation = h.generation };
-		if (rte_ring_sp_enqueue_elem(h.cmd, &c, sizeof(c)) == 0)
-			h.syncing = true;
+	if (h.new_hadp) {
+		h.sync_phase = SYNC_REPLAY;
+		fprintf(stderr, "hacpd: hadp %s (pid %u): installing %u SAs, %u routes and %u "
+				"bindings in it before any signalling (generation %u)\n",
+			adopt ? "is new" : "attached", h.hadp.instance.pid, h.replay.sa_count,
+			h.replay.route_count, h.cp.cache.count, h.generation);
+	} else if (adopt) {
+		h.sync_phase = SYNC_BEGIN;
 		fprintf(stderr, "hacpd: adopted %u bindings; re-asserting them to hadp (generation %u)\n",
 			h.cp.cache.count, h.generation);
 	}
+	h.resync_start_ms = now_ms();
 	h.out = (struct cp_out){ .cfg = cfg, .cp = &h.cp, .pool = h.pool, .send = tx_send_cb,
 				 .arg = &h, .now_ms = now_ms };
 	signal(SIGINT, on_signal);
@@ -760,15 +738,11 @@ int main(int argc, char **argv)
 	if (cfg->ike.enabled) {
 		/* the UEs' sessions outlive hacpd too: a restarted hacpd still knows which IKE SA
 		 * owns which prefix and which SAs protect whose signalling */
-		bool ike_adopt;
-		uint32_t ike_gen;
-		struct cp_ike_session *ike_slots =
-			store_attach(CP_IKE_STORE_NAME, cfg->ike.max_sessions,
-				     sizeof(struct cp_ike_session), &ike_gen, &ike_adopt);
-		if (!ike_slots ||
-		    cp_ike_init_store(&ike, &h.cp, ike_slots, cfg->ike.max_sessions, ike_adopt) < 0) {
-			fprintf(stderr, "hacpd: no memory for the UE sessions (%s) or the prefix pools\n",
-				CP_IKE_STORE_NAME);
+		bool ike_adopt = h.ikefile.adopted;
+		if (cp_ike_init_store(&ike, &h.cp, h.ikefile.records, cfg->ike.max_sessions,
+				      ike_adopt) < 0) {
+			fprintf(stderr, "hacpd: no memory for the UE sessions' indexes or the prefix "
+					"pools\n");
 			rte_eal_cleanup();
 			return 1;
 		}
@@ -790,14 +764,15 @@ int main(int argc, char **argv)
 			fprintf(stderr, "hacpd: IKE socket %s: %s (charon's plugin will not reach hacpd)\n",
 				cfg->ike.socket, strerror(-irc));
 	}
-	uint64_t start = now_s(), last_expiry = start;
+	uint64_t start = now_s(), last_expiry = start, last_alive_ms = now_ms();
 	bool expiry_backlog = false;
 	int rc = 0;
 	while (!quit) {
 		void *pkts[32];
 		uint64_t t0 = thread_cpu_ns();
 		unsigned flushed = tx_flush(&h);
-		unsigned n = cp_mbuf_dequeue(h.punt, pkts, 32);
+		/* a new hadp first gets everything it must hold; the signalling waits in its ring */
+		unsigned n = h.new_hadp ? 0 : cp_mbuf_dequeue(h.punt, pkts, 32);
 		for (unsigned i = 0; i < n; i++) {
 			handle_punt(&h, pkts[i]);
 			cp_mbuf_free(pkts[i]);
@@ -811,15 +786,21 @@ int main(int argc, char **argv)
 		cp_cli_poll(&cli);
 		cp_ike_srv_poll(&ike_srv);
 		detach_timers(&h);
-		if (h.syncing)
+		if (h.sync_phase != SYNC_NONE)
 			sync_step(&h);
-		uint64_t now = now_s();
-		/* hadp gone: its rings and our memzone went with it; a supervisor restarts hadp,
-		 * then hacpd (which then starts from an empty cache, as hadp does) */
-		if (now != last_expiry && !rte_eal_primary_proc_alive(NULL)) {
-			fprintf(stderr, "hacpd: hadp is gone; stopping\n");
-			rc = 1;
-			break;
+		uint64_t now = now_s(), ms = now_ms();
+		/* hadp gone: its rings and memory with it, not the state files. Let go of its
+		 * memory at once (a new hadp waits for that) and wait for the next one, every
+		 * binding, SA and route kept for it (docs/restarts.md) */
+		if (ms - last_alive_ms >= 10) {
+			last_alive_ms = ms;
+			if (!cp_attach_alive(&h.hadp)) {
+				fprintf(stderr, "hacpd: hadp (pid %u) is gone; keeping %u bindings, %u "
+						"SAs and %u routes for the next one\n",
+					h.hadp.instance.pid, h.cp.cache.count, h.replay.sa_count,
+					h.replay.route_count);
+				cp_attach_restart();
+			}
 		}
 		/* once a second, and at every turn while a mass expiry has more than 64 due */
 		if (now != last_expiry || expiry_backlog) {
@@ -836,7 +817,7 @@ int main(int argc, char **argv)
 		if (!n)
 			rte_delay_us_sleep(h.held_n ? 20 : 200); /* hadp drains its tx ring quickly */
 	}
-	while (h.held_n && rc == 0) { /* what still waits goes, or is counted lost */
+	while (h.held_n) { /* what still waits goes, or is counted lost */
 		h.tx_full++;
 		cp_mbuf_free(h.held[h.held_head]);
 		h.held_head = (h.held_head + 1) % HELD_MAX;
@@ -886,12 +867,14 @@ int main(int argc, char **argv)
 	cp_cli_close(&cli);
 	cp_ike_srv_close(&ike_srv, cfg->ike.socket);
 	cp_ike_path_free(&h.ike_path);
-	if (cfg->ike.enabled && rc == 0)
+	if (cfg->ike.enabled)
 		cp_ike_free(&ike);
 	cp_ike_guard_free(&h.ike_guard);
-	if (rc == 0)
-		cp_ctx_free(&h.cp); /* with hadp gone, its memory is not ours to touch any more */
+	cp_ctx_free(&h.cp);
 	rte_eal_cleanup();
+	cp_replay_close(&h.replay);
+	ha_state_close(&h.ikefile);
+	ha_state_close(&h.bfile);
 	ha_config_free(cfg);
 	free(cfg);
 	return rc;

@@ -16,6 +16,7 @@
 
 #include "dp_neigh.h"
 #include "dp_route.h"
+#include "dp_seq_ledger.h"
 #include "dp_stats.h"
 #include "ha_config.h"
 
@@ -64,6 +65,7 @@ struct dp_ctx {
 	struct rte_rcu_qsbr *qsbr;
 	struct dp_bindings *bindings;
 	struct dp_sa_table *sas;
+	struct dp_seq_ledger ledger; /* every SA's sequence numbers, in a file that outlives hadp */
 	struct dp_routes routes;     /* core side: the YAML's, then the control plane's (dp_route.h) */
 	struct dp_neigh neigh;       /* the routes' next-hop addresses (control thread) */
 	struct dp_esp_ctx *ctl_esp;  /* the control thread's: signalling SAs */

@@ -343,7 +343,8 @@ static uint8_t enc_prepare(struct rte_mbuf *m, struct dp_sa *sa, struct dp_esp_p
 		return DP_ESP_E_NO_TAILROOM;
 	if (sa->mode == HA_SA_TRANSPORT && unlikely(len - IPV6_HDR_LEN + hdr + tail > UINT16_MAX))
 		return DP_ESP_E_TOO_BIG;
-	if (unlikely(sa->seq >= (sa->esn ? UINT64_MAX : UINT32_MAX)))
+	/* the end of the reserved block (dp_seq_ledger.h) or of the sequence space */
+	if (unlikely(sa->seq >= sa->seq_stop) && !dp_sa_seq_reserve(sa))
 		return DP_ESP_E_SEQ_OVERFLOW;
 	const uint64_t seq = ++sa->seq;
 

@@ -32,7 +32,10 @@
 #include "dp_esp.h"
 #include "dp_sa_table.h"
 #include "dp_ctl.h"
+#include "dp_instance.h"
 #include "dp_runtime_dir.h"
+#include "dp_seq_ledger.h"
+#include "ha_state_file.h"
 #include "dp_ctx.h"
 #include "dp_local.h"
 #include "dp_telemetry.h"
@@ -168,18 +171,6 @@ static int eal_args(const struct ha_config *cfg, char **argv, int max, char *buf
 	argv[argc] = NULL;
 	return argc;
 #undef PUSH
-}
-
-static const char *file_prefix(const struct ha_config *cfg)
-{
-	const struct ha_config_dataplane *dp = &cfg->dataplane;
-	for (unsigned i = 0; i < dp->n_eal_args; i++) {
-		if (!strncmp(dp->eal_args[i], "--file-prefix=", 14))
-			return dp->eal_args[i] + 14;
-		if (!strcmp(dp->eal_args[i], "--file-prefix") && i + 1 < dp->n_eal_args)
-			return dp->eal_args[i + 1];
-	}
-	return "rte";
 }
 
 /* The EAL leaves its hugepage files behind; a clean shutdown removes this run's. */
@@ -334,8 +325,20 @@ static int tables_init(struct dp_ctx *ctx)
 		return rrc;
 	}
 	ctx->bindings = dp_bindings_create(&bp);
+	/* every SA's sequence numbers outlive hadp: a restart never repeats an IV */
+	char dir[300], err[512];
+	ha_state_dir(cfg, dir, sizeof(dir));
+	int lrc = dp_seq_ledger_open(&ctx->ledger, dir, 2 * cfg->dataplane.max_sas + 64, err,
+				     sizeof(err));
+	if (lrc < 0) {
+		RTE_LOG(ERR, USER1, "hadp: ESP sequence ledger: %s\n", err);
+		return lrc;
+	}
+	if (ctx->ledger.adopted)
+		RTE_LOG(INFO, USER1, "hadp: %u SAs' sequence numbers kept from a previous run\n",
+			ctx->ledger.adopted);
 	ctx->sas = dp_sa_table_create(cfg->dataplane.max_sas, bp.socket_id, ctx->qsbr,
-				      ctx->n_workers);
+				      ctx->n_workers, &ctx->ledger);
 	if (!ctx->bindings || !ctx->sas)
 		return -rte_errno;
 	for (unsigned i = 0; i < cfg->n_static_sas; i++) {
@@ -476,7 +479,11 @@ int main(int argc, char **argv)
 		free(cfg);
 		return 0;
 	}
+	struct timespec started;
+	clock_gettime(CLOCK_REALTIME, &started);
 	int eargc = eal_args(cfg, eargv, (int)RTE_DIM(eargv), ebuf, sizeof(ebuf));
+	if (eargc >= 0 && dp_wait_previous_run(ha_file_prefix(cfg), 10000) < 0)
+		return 1;
 	if (eargc < 0 || rte_eal_init(eargc, eargv) < 0) {
 		fprintf(stderr, "hadp: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
 		return 1;
@@ -497,7 +504,9 @@ int main(int argc, char **argv)
 					 tables_init(ctx)) ||
 	    (rte_malloc_get_socket_stats((int)rte_socket_id(), &after), 0) ||
 	    port_init(ctx, DP_PORT_ACCESS, &cfg->dataplane.access) ||
-	    port_init(ctx, DP_PORT_CORE, &cfg->dataplane.core) || dp_telemetry_init(ctx)) {
+	    port_init(ctx, DP_PORT_CORE, &cfg->dataplane.core) || dp_telemetry_init(ctx) ||
+	    dp_instance_publish((uint64_t)started.tv_sec * 1000000000u +
+				(uint64_t)started.tv_nsec)) {
 		RTE_LOG(ERR, USER1, "hadp: start-up failed\n");
 		goto out;
 	}
@@ -600,6 +609,7 @@ out:
 		dp_esp_ctx_free(ctx->ctl_esp);
 	dp_bindings_free(ctx->bindings);
 	dp_sa_table_free(ctx->sas); /* after the bindings that point at SAs */
+	dp_seq_ledger_close(&ctx->ledger);
 	dp_routes_free(&ctx->routes);
 	dp_sa_key_mgr_release();
 	rte_free(ctx->qsbr);
@@ -611,7 +621,7 @@ out:
 	rte_mempool_free(ctx->pool);
 	rte_free(ctx->stats);
 	dp_eal_cleanup();
-	remove_hugepage_files(file_prefix(cfg));
+	remove_hugepage_files(ha_file_prefix(cfg));
 	ha_config_free(cfg);
 	free(cfg);
 	if (exit_now) {

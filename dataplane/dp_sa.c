@@ -127,6 +127,8 @@ static int sa_shape(const struct ha_sa_spec *s, struct dp_sa *sa)
 	}
 }
 
+static uint64_t seq_max(const struct dp_sa *sa);
+
 struct dp_sa *dp_sa_create(const struct ha_sa_spec *spec, int socket_id)
 {
 	struct dp_sa shape;
@@ -179,6 +181,7 @@ struct dp_sa *dp_sa_create(const struct ha_sa_spec *spec, int socket_id)
 		sa->seq = 0;
 	} else {
 		sa->seq = spec->seq_start;
+		sa->seq_stop = seq_max(sa); /* no ledger: only the sequence space's end */
 		sa->iv_nonce = rte_rand();
 	}
 
@@ -217,6 +220,55 @@ struct dp_sa *dp_sa_create(const struct ha_sa_spec *spec, int socket_id)
 bad:
 	rte_errno = EINVAL;
 	return NULL;
+}
+
+static uint64_t seq_max(const struct dp_sa *sa)
+{
+	return sa->esn ? UINT64_MAX : UINT32_MAX;
+}
+
+void dp_sa_attach_ledger(struct dp_sa *sa, struct dp_seq_rec *rec)
+{
+	sa->conf.ledger = rec;
+	if (!rec)
+		return;
+	if (sa->dir == HA_SA_OUT) {
+		sa->seq_stop = 0; /* the first packet reserves */
+		return;
+	}
+	sa->seen = rec;
+	uint64_t edge = rec->in_seen;
+	if (edge <= sa->seq)
+		return;
+	sa->seq = edge;
+	/* every number at or below the edge counts as seen: what the window's bitmap cannot say
+	 * is old anyway */
+	if (sa->replay_win)
+		for (uint32_t w = 0; w <= sa->replay_mask; w++)
+			sa->replay_bits[w] = UINT64_MAX;
+}
+
+bool dp_sa_seq_reserve(struct dp_sa *sa)
+{
+	const uint64_t max = seq_max(sa);
+	struct dp_seq_rec *rec = sa->conf.ledger;
+
+	if (sa->seq >= max)
+		return false;
+	if (!rec) {
+		sa->seq_stop = max;
+		return true;
+	}
+	uint64_t base = rec->out_reserved > sa->seq ? rec->out_reserved : sa->seq;
+	if (base >= max)
+		return false;
+	uint64_t stop = max - base > DP_SEQ_BLOCK ? base + DP_SEQ_BLOCK : max;
+	rec->out_reserved = stop;
+	/* the record holds the block's end before any of its numbers leaves */
+	rte_compiler_barrier();
+	sa->seq = base;
+	sa->seq_stop = stop;
+	return true;
 }
 
 void dp_sa_free(struct dp_sa *sa)

@@ -23,11 +23,13 @@
 
 #include <assert.h>
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <intel-ipsec-mb.h>
 
+#include "dp_seq_ledger.h"
 #include "ha_sa.h"
 
 #define DP_SA_OWNER_CONTROL 0xFF /**< owner: the control thread (signalling SAs) */
@@ -52,6 +54,7 @@ struct dp_sa_conf {
 	uint8_t peer[16];
 	uint64_t seq_start;
 	uint32_t refs;          /**< bindings that point at it (control thread) */
+	struct dp_seq_rec *ledger; /**< its record in the ESP sequence ledger (NULL: none) */
 };
 
 struct dp_sa {
@@ -73,11 +76,21 @@ struct dp_sa {
 	uint16_t encap_port_be; /**< RFC 3948 ESP-in-UDP: the peer's UDP port (network order),
 	                             0 = plain ESP; tunnel mode only. The control thread may
 	                             change it (a NAT's new mapping): one aligned 16-bit store */
-	uint32_t replay_win;    /**< inbound: window in packets, 0 = off */
-	uint32_t replay_mask;   /**< inbound: bitmap words - 1 (a power of two minus one) */
+	union {
+		struct {
+			uint32_t replay_win;  /**< inbound: window in packets, 0 = off */
+			uint32_t replay_mask; /**< inbound: bitmap words - 1 (a power of two - 1) */
+		};
+		uint64_t seq_stop;      /**< outbound: numbers up to this one are reserved in the
+		                             ledger; the packet past it reserves the next block */
+	};
 	uint64_t seq;           /**< outbound: last sequence number sent; inbound: highest
 	                             authenticated (the window's right edge, T) */
-	uint64_t iv_nonce;      /**< outbound CBC: second half of the IV nonce block (random) */
+	union {
+		uint64_t iv_nonce;      /**< outbound CBC: second half of the IV nonce block */
+		struct dp_seq_rec *seen; /**< inbound: its ledger record, the right edge written
+		                              there as it moves (NULL: no ledger) */
+	};
 	uint64_t pkts;          /**< packets that passed this SA (owner lcore writes) */
 	uint64_t bytes;         /**< their octets (outbound: the ESP packets; inbound: the
 	                             encrypted part, payload + padding + trailer) */
@@ -128,6 +141,20 @@ void dp_sa_free(struct dp_sa *sa);
 
 /** Free the calling thread's key-setup IPsec-MB manager (at shutdown). Safe to call twice. */
 void dp_sa_key_mgr_release(void);
+
+/**
+ * Attach an SA just created to its ledger record (control thread, before it is published):
+ * an inbound SA starts at the record's right edge with every number at or below it marked as
+ * seen; an outbound one reserves its first block on its first packet (dp_seq_reserve).
+ */
+void dp_sa_attach_ledger(struct dp_sa *sa, struct dp_seq_rec *rec);
+
+/**
+ * Outbound, the owner lcore, when sa->seq reached sa->seq_stop: the next block of numbers,
+ * above both the SA's and its record's, written to the record before any is used. false when
+ * the sequence space is used up (RFC 4303 3.3.3: the SA must not send more).
+ */
+bool dp_sa_seq_reserve(struct dp_sa *sa);
 
 /* ---- sequence numbers and the anti-replay window (the owner lcore only) ---- */
 
@@ -191,6 +218,8 @@ static inline void dp_sa_replay_update(struct dp_sa *sa, uint64_t seq)
 				sa->replay_bits[(top_word + k) & sa->replay_mask] = 0;
 		}
 		sa->seq = seq;
+		if (sa->seen)
+			sa->seen->in_seen = seq; /* before the packet goes on (dp_seq_ledger.h) */
 	}
 	if (sa->replay_win)
 		sa->replay_bits[(seq >> 6) & sa->replay_mask] |= UINT64_C(1) << (seq & 63);

@@ -21,6 +21,7 @@ struct dp_sa_table {
 	struct rte_rcu_qsbr_dq *dq;
 	unsigned n_workers;
 	uint32_t count;
+	struct dp_seq_ledger *ledger;
 };
 
 struct deferred_sa {
@@ -28,6 +29,14 @@ struct deferred_sa {
 	int32_t pos;
 	uint32_t pad;
 };
+
+/* Its ledger record is let go with it: no worker writes there any more. */
+static void sa_free(struct dp_sa_table *t, struct dp_sa *sa)
+{
+	if (t->ledger && sa)
+		dp_seq_ledger_release(t->ledger, sa->conf.ledger);
+	dp_sa_free(sa);
+}
 
 static void reclaim_cb(void *p, void *e, unsigned n)
 {
@@ -37,12 +46,12 @@ static void reclaim_cb(void *p, void *e, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		if (d[i].pos >= 0)
 			rte_hash_free_key_with_position(t->h, d[i].pos);
-		dp_sa_free(d[i].sa);
+		sa_free(t, d[i].sa);
 	}
 }
 
 struct dp_sa_table *dp_sa_table_create(uint32_t max_sas, int socket_id, struct rte_rcu_qsbr *qsbr,
-				       unsigned n_workers)
+				       unsigned n_workers, struct dp_seq_ledger *ledger)
 {
 	struct dp_sa_table *t = rte_zmalloc_socket("hadp_sas", sizeof(*t), 0, socket_id);
 	uint32_t dq_size = RTE_MAX(RTE_MIN(max_sas, 16384u), 64u);
@@ -50,6 +59,7 @@ struct dp_sa_table *dp_sa_table_create(uint32_t max_sas, int socket_id, struct r
 	if (!t)
 		return NULL;
 	t->qsbr = qsbr;
+	t->ledger = ledger;
 	t->n_workers = n_workers ? n_workers : 1;
 	struct rte_hash_parameters hp = {
 		.name = "hadp_sa",
@@ -92,7 +102,7 @@ void dp_sa_table_free(struct dp_sa_table *t)
 	if (t->dq)
 		rte_rcu_qsbr_dq_delete(t->dq);
 	while (t->h && rte_hash_iterate(t->h, &key, &data, &iter) >= 0)
-		dp_sa_free(data);
+		sa_free(t, data);
 	rte_hash_free(t->h);
 	rte_free(t);
 }
@@ -126,8 +136,16 @@ int dp_sa_table_add(struct dp_sa_table *t, const struct ha_sa_spec *spec, int so
 	if (!sa)
 		return -rte_errno;
 	sa->owner = owner_of(t, spec);
+	if (t->ledger) {
+		struct dp_seq_rec *rec = dp_seq_ledger_claim(t->ledger, spec);
+		if (!rec) {
+			dp_sa_free(sa);
+			return -ENOSPC;
+		}
+		dp_sa_attach_ledger(sa, rec);
+	}
 	if (rte_hash_add_key_data(t->h, &k, sa) < 0) {
-		dp_sa_free(sa);
+		sa_free(t, sa);
 		return -ENOSPC;
 	}
 	if (old)

@@ -18,11 +18,13 @@
 struct rte_rcu_qsbr;
 struct dp_sa_table;
 
+/** ledger: where each SA's sequence numbers outlive hadp (dp_seq_ledger.h), NULL for none. */
 struct dp_sa_table *dp_sa_table_create(uint32_t max_sas, int socket_id, struct rte_rcu_qsbr *qsbr,
-				       unsigned n_workers);
+				       unsigned n_workers, struct dp_seq_ledger *ledger);
 void dp_sa_table_free(struct dp_sa_table *t);
 
-/** Control thread: compile and insert (replacing an unused SA of the same SPI). 0 or -errno. */
+/** Control thread: compile and insert (replacing an unused SA of the same SPI). 0 or -errno
+ *  (-ENOSPC: the table, or the ledger, is full). */
 int dp_sa_table_add(struct dp_sa_table *t, const struct ha_sa_spec *spec, int socket_id);
 /** Control thread: remove. 0, -ENOENT, or -EBUSY while a binding uses it. */
 int dp_sa_table_delete(struct dp_sa_table *t, uint32_t spi, uint8_t dir);

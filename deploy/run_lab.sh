@@ -94,6 +94,7 @@ import json, sys
 args = json.load(sys.stdin)["dataplane"]["eal_args"]
 p = [a.split("=", 1)[1] for a in args if a.startswith("--file-prefix=")]
 print(p[0] if p else "rte")')
+rm -rf "/run/ha/$prefix" # a lab run starts from nothing: no state files of an earlier one
 echo "run_lab: hadp forwarding the replay, hacpd answering the signalling (8 s)"
 "$build/dataplane/hadp" -c "$config" --max-seconds 8 --stats-file "$stats" &
 hadp_pid=$!
@@ -107,6 +108,7 @@ echo "run_lab: hactl show bindings"
 "$build/controlplane/hactl" -c "$config" show stats | grep -E "^bu-|^ba-" | tr '\n' ' '; echo
 wait $hacpd_pid
 wait $hadp_pid
+rm -rf "/run/ha/$prefix" # and leaves none behind
 if [ -n "$charon_pid" ]; then
 	kill "$charon_pid" 2> /dev/null || true
 	wait "$charon_pid" 2> /dev/null || true

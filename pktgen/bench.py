@@ -112,6 +112,7 @@ def run_hadp(build, cfg, seconds):
     r = subprocess.run([f"{build}/dataplane/hadp", "-c", cfg, "--max-seconds", str(seconds),
                         "--stats-file", stats], capture_output=True, text=True,
                        timeout=seconds + 120)
+    shutil.rmtree(f"/run/ha/hadp-bench-{os.getpid()}", ignore_errors=True)  # its ESP ledger
     if r.returncode != 0:
         raise RuntimeError(f"hadp failed: {r.stderr}")
     return json.load(open(stats))

@@ -20,6 +20,7 @@ usage: pktgen/bu_storm.py BUILD_DIR OUT_DIR [--ues N] [--junk K]
 import argparse
 import json
 import os
+import shutil
 import signal
 import struct
 import subprocess
@@ -113,6 +114,7 @@ def main():
         for f in os.listdir("/dev/hugepages"):
             if f.startswith(prefix):
                 os.unlink(f"/dev/hugepages/{f}")
+        shutil.rmtree(f"/run/ha/{prefix}", ignore_errors=True)  # the state files
 
 
 def storm(a, work, prefix):

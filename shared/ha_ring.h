@@ -21,16 +21,32 @@
 
 #include "ha_sa.h"
 
-#define HA_RING_VERSION 4
+#define HA_RING_VERSION 5 /* 5: the instance record (HA_SHM_INSTANCE) */
 
 #define HA_SHM_MBUF_POOL "hadp_mbufs"
 #define HA_SHM_RING_PUNT "hadp_punt"
 #define HA_SHM_RING_TX   "hadp_tx"
 #define HA_SHM_RING_CMD  "hadp_cmd"
 #define HA_SHM_RING_ACK  "hadp_ack"
+/* struct ha_instance: which run of hadp this is and which contract it speaks. hacpd reads it
+ * before anything else: a hadp of another ring version is refused, and a new run (another id)
+ * gets every binding, route and SA again (docs/restarts.md). */
+#define HA_SHM_INSTANCE  "hadp_instance"
 /* A uint32_t mbuf dynamic field: the generation of the hacpd run holding the mbuf, 0 when no
  * hacpd holds it (controlplane/cp_mbuf.h). hadp registers it at start and never writes it. */
 #define HA_MBUF_HOLDER_FIELD "hacpd_holder_generation"
+
+#define HA_INSTANCE_MAGIC 0x48414450u /* "HADP" */
+
+struct ha_instance {
+	uint32_t magic;          /* HA_INSTANCE_MAGIC, written last */
+	uint16_t ring_version;   /* HA_RING_VERSION of the hadp that made it */
+	uint16_t reserved;
+	uint64_t id;             /* random, one per run of hadp */
+	uint32_t pid;
+	uint32_t reserved2;
+	uint64_t start_ns;       /* CLOCK_REALTIME at its start, for the logs and the benchmark */
+};
 
 /* Why a packet was punted to the control plane. X(ENUM, "name") */
 #define HA_PUNT_REASONS(X) \

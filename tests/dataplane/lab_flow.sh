@@ -48,4 +48,5 @@ if ls /dev/hugepages 2>/dev/null | grep -q "^hadp-labfail-$$"; then
 	echo "FAIL: hugepage files left after a start-up failure"
 	exit 1
 fi
+rm -rf "/run/ha/hadp-labtest-$$" "/run/ha/hadp-labfail-$$" # hadp's ESP sequence ledgers
 echo "lab flow: 3 passed, 0 failed"

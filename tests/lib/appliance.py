@@ -8,6 +8,7 @@ Two ways to run hadp:
 """
 import glob
 import json
+import re
 import os
 import shutil
 import signal
@@ -53,6 +54,7 @@ def remove_dpdk_files(prefix):
         except OSError:
             pass
     shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
+    shutil.rmtree(f"/run/ha/{prefix}", ignore_errors=True)  # the state files (docs/restarts.md)
 
 
 def hugepage_files(prefix):
@@ -130,6 +132,9 @@ def run_hadp(hadp, work, config_text, exit_idle_ms=300, max_seconds=30):
                         "--max-seconds", str(max_seconds), "--stats-file", f"{work}/stats.json"],
                        capture_output=True, text=True, timeout=90 + max_seconds)
     stats = json.load(open(f"{work}/stats.json")) if r.returncode == 0 else None
+    m = re.search(r"--file-prefix=([\w.-]+)", config_text)
+    if m:  # the ESP sequence ledger it kept (docs/restarts.md): one run, one ledger
+        shutil.rmtree(f"/run/ha/{m.group(1)}", ignore_errors=True)
     return r.returncode, r.stderr, stats
 
 
