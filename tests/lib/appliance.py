@@ -335,14 +335,15 @@ class Appliance:
     ues: test UEs (tests/lib/ue.py) whose signalling SAs go into static_sas;
     home_agent: keys added to home_agent (binding_lifetime, refresh_advice_percent, nat,
     revocation, ...); pdns: the PDN list (default PDNS: internet with an IPv4 pool, ims
-    without); extra: YAML appended at the top level.
+    without); extra: YAML appended at the top level; sas: more static_sas entries (dicts).
     app.access / app.core are the test's ends (Port); app.stop() returns (hadp stats, hacpd
     stats) from their stats files; __exit__ stops and cleans up in all cases."""
 
     def __init__(self, build, work, ues=(), home_agent=None, pdns=None, extra="",
-                 mbufs=2047, dataplane_extra="", tag=None, tables=256):
+                 mbufs=2047, dataplane_extra="", tag=None, tables=256, sas=()):
         self.build, self.work = build, os.path.abspath(work)
         self.ues = list(ues)
+        self.sas = list(sas)  # more static_sas entries (dicts), e.g. a static binding's
         self.home_agent = {"binding_lifetime": {"max": 3600}, **(home_agent or {})}
         self.pdns = pdns or PDNS
         self.extra, self.mbufs, self.dataplane_extra = extra, mbufs, dataplane_extra
@@ -358,7 +359,7 @@ class Appliance:
         acc, core = self.links["access"], self.links["core"]
         mac = {k: open(f"/sys/class/net/{v[1]}/address").read().strip()
                for k, v in self.links.items()}
-        sas = []
+        sas = list(self.sas)
         for ue in self.ues:
             sas += ue.static_sas(HA6)
         ha = "".join(f"  {k}: {flow(v)}\n" for k, v in self.home_agent.items())
