@@ -52,7 +52,8 @@ int dp_seq_ledger_open(struct dp_seq_ledger *l, const char *dir, uint32_t capaci
 	char name[RTE_HASH_NAMESIZE];
 	snprintf(name, sizeof(name), "hadp_seq_ledger");
 	struct rte_hash_parameters hp = {
-		.name = name, .entries = capacity, .key_len = sizeof(struct rec_key),
+		.name = name, .entries = capacity < 64 ? 64 : capacity,
+		.key_len = sizeof(struct rec_key),
 		.hash_func = rte_hash_crc, .socket_id = SOCKET_ID_ANY,
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
