@@ -34,6 +34,7 @@
 #include "cp_ike_srv.h"
 #include "cp_mbuf.h"
 #include "cp_out.h"
+#include "ha_notify.h"
 #include "ha_ring.h"
 
 #define PENDING_MAX 4096
@@ -793,6 +794,7 @@ int main(int argc, char **argv)
 	uint64_t start = now_s(), last_expiry = start;
 	bool expiry_backlog = false;
 	int rc = 0;
+	ha_notify_ready("attached to hadp (%s), generation %u", file_prefix(cfg), h.generation);
 	while (!quit) {
 		void *pkts[32];
 		uint64_t t0 = thread_cpu_ns();
@@ -836,6 +838,7 @@ int main(int argc, char **argv)
 		if (!n)
 			rte_delay_us_sleep(h.held_n ? 20 : 200); /* hadp drains its tx ring quickly */
 	}
+	ha_notify_stopping();
 	while (h.held_n && rc == 0) { /* what still waits goes, or is counted lost */
 		h.tx_full++;
 		cp_mbuf_free(h.held[h.held_head]);
