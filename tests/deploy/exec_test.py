@@ -12,9 +12,10 @@ under the root). NOTIFY_SOCKET is a datagram socket of the test's, with SO_PASSC
 READY=1 and STOPPING=1 is known to come from the unit's main process (NotifyAccess=main).
 Checked: every ExecStartPre succeeds; hadp, then hacpd, then charon say READY=1; hadp and
 hacpd run with exactly their units' capabilities; hactl reaches hacpd; swanctl loads charon's
-connections (ExecStartPost); ha-vfio-bind's line binds nothing on virtual devices; each stops
-with exit status 0, hadp and hacpd with STOPPING=1; no hugepage file or EAL runtime
-directory is left. The sandboxing options (ProtectSystem=...) need systemd itself: the units'
+connections (ExecStartPost); ha-vfio-bind's line binds nothing on virtual devices; a restart
+of hadp leaves charon running and hacpd reachable again (restarted as Restart=always would, if
+it exited); each stops with exit status 0, hadp and hacpd with STOPPING=1; no hugepage file or
+EAL runtime directory is left. The sandboxing options (ProtectSystem=...) need systemd itself: the units'
 verify test reads them. ha-hugepages.service is not run: it would change the machine's
 hugepage reservation under the other tests.
 """
@@ -225,6 +226,29 @@ def lab_config(work, prefix):
     return f"{work}/lab.yaml"
 
 
+def restart_hadp(check, hadp, hacpd, charon, work, root):
+    """`systemctl restart hadp` under hacpd and charon: hadp stopped and started again by its
+    unit's lines. hacpd is not bound to hadp: it either exits when hadp's memory goes, and its
+    Restart=always starts it again once the new hadp is ready (After=), or waits for the new
+    hadp itself; either way hactl reaches it afterwards. charon is left alone throughout."""
+    charon_pid = charon.proc.pid
+    hadp.stop(check)
+    if wait_until(lambda: hacpd.proc.poll() is not None, 30):
+        print(f"  hacpd exited ({hacpd.proc.returncode}) with hadp: Restart=always")
+        hacpd.proc = None
+    if not hadp.start(check) or not hadp.wait_ready(check):
+        return
+    if hacpd.proc is None and (not hacpd.start(check) or not hacpd.wait_ready(check)):
+        return
+
+    def answers():
+        return subprocess.run([f"{root}/usr/local/bin/hactl", "-s", f"{work}/hacpd/hactl.sock",
+                               "show", "stats"], capture_output=True, timeout=30).returncode == 0
+    check(wait_until(answers, 60, 0.2), "after hadp's restart, hactl reaches hacpd again")
+    check(charon.proc.poll() is None and charon.proc.pid == charon_pid,
+          "charon kept running through hadp's restart (and hacpd's)")
+
+
 def run(check, build, work, root, prefix):
     units = install(build, root)
     config = lab_config(work, prefix)
@@ -274,6 +298,7 @@ def run(check, build, work, root, prefix):
         for svc in running:
             print(f"  {svc.unit.name}: pid {svc.proc.pid} READY=1, STATUS="
                   f"{(notify.status(svc.proc.pid) or ['-'])[-1]}")
+        restart_hadp(check, hadp, hacpd, charon, work, root)
     finally:
         # stopped in the reverse of the start order, as systemd does with After=
         for svc in reversed(running):
