@@ -36,6 +36,7 @@
 #include "cp_mbuf.h"
 #include "cp_out.h"
 #include "cp_replay.h"
+#include "ha_notify.h"
 #include "ha_ring.h"
 #include "ha_state_file.h"
 
@@ -767,6 +768,7 @@ int main(int argc, char **argv)
 	uint64_t start = now_s(), last_expiry = start, last_alive_ms = now_ms();
 	bool expiry_backlog = false;
 	int rc = 0;
+	ha_notify_ready("attached to hadp (%s), generation %u", ha_file_prefix(cfg), h.generation);
 	while (!quit) {
 		void *pkts[32];
 		uint64_t t0 = thread_cpu_ns();
@@ -817,6 +819,7 @@ int main(int argc, char **argv)
 		if (!n)
 			rte_delay_us_sleep(h.held_n ? 20 : 200); /* hadp drains its tx ring quickly */
 	}
+	ha_notify_stopping();
 	while (h.held_n) { /* what still waits goes, or is counted lost */
 		h.tx_full++;
 		cp_mbuf_free(h.held[h.held_head]);

@@ -39,6 +39,7 @@
 #include "dp_ctx.h"
 #include "dp_local.h"
 #include "dp_telemetry.h"
+#include "ha_notify.h"
 #include "ha_ring.h"
 
 #define RX_DESC 1024
@@ -544,8 +545,10 @@ int main(int argc, char **argv)
 	RTE_LCORE_FOREACH_WORKER(lcore)
 		rte_eal_remote_launch(dp_worker_main, &ctx->workers[idx++], lcore);
 	RTE_LOG(INFO, USER1, "hadp: forwarding with %u worker(s)\n", ctx->n_workers);
+	ha_notify_ready("forwarding with %u worker(s)", ctx->n_workers); /* hacpd may attach */
 
 	control_loop(ctx, &o);
+	ha_notify_stopping();
 	rte_eal_mp_wait_lcore();
 	stop_tsc = rte_rdtsc();
 	rc = 0;

@@ -3,11 +3,12 @@
 Debian's charon-systemd with the appliance's plugin, and swanctl.conf with the HA's connection
 and its credentials beside it.
 
-usage: charon_conf.py HA_CONFIG_BIN CONFIG OUTDIR [--kernel-socket]
+usage: charon_conf.py HA_CONFIG_BIN CONFIG OUTDIR [--kernel-socket] [--journal]
 
 IKE reaches charon through the dataplane (hadp punts it, hacpd relays it to the plugin's socket;
 charon has no kernel socket). --kernel-socket gives charon the kernel's UDP sockets instead (the
-tests that run IKE beside hadp, over a veth).
+tests that run IKE beside hadp, over a veth). --journal logs to systemd's journal instead of
+OUTDIR/charon.log (the ha-charon.service unit, deploy/systemd/).
 
 writes OUTDIR/strongswan.conf, OUTDIR/swanctl/swanctl.conf and copies the YAML's certificate,
 key and CA certificate into OUTDIR/swanctl/{x509,ecdsa|rsa|private,x509ca}. Run charon with
@@ -35,6 +36,11 @@ def main():
     ha_config, config, out = sys.argv[1], sys.argv[2], os.path.abspath(sys.argv[3])
     kernel_socket = "--kernel-socket" in sys.argv[4:]
     socket_plugin = "socket-default " if kernel_socket else ""
+    if "--journal" in sys.argv[4:]:
+        log = "  journal {\n    default = 1\n    ike = 1\n  }\n"
+    else:
+        log = (f"  filelog {{\n    charon {{\n      path = {out}/charon.log\n      default = 1\n"
+               f"      ike = 1\n      flush_line = yes\n    }}\n  }}\n  journal {{ default = -1 }}\n")
     cfg = json.loads(subprocess.run([ha_config, "--dump", "--json", "--secrets", config], check=True,
                                     capture_output=True, text=True).stdout)
     ike, ha = cfg["ike"], cfg["home_agent"]
@@ -72,16 +78,7 @@ charon-systemd {{
   install_routes = no
   install_virtual_ip = no
   fragment_size = 1280
-  filelog {{
-    charon {{
-      path = {out}/charon.log
-      default = 1
-      ike = 1
-      flush_line = yes
-    }}
-  }}
-  journal {{ default = -1 }}
-  plugins {{
+{log}  plugins {{
     vici {{ socket = unix://{out}/charon.vici }}
     dsmip6 {{
 {aaa_conf}      hacpd_socket = {ike['socket']}

@@ -2,6 +2,7 @@
 # Set up a fresh Debian 12 machine for the DSMIPv6 Home Agent, as root. Idempotent: run it as
 # often as you like; it installs only what is missing and changes only what differs.
 #   - Debian packages: build tools, DPDK 22.11, Intel IPsec-MB, libyaml, libpcap, Criterion,
+#     libsystemd (sd_notify),
 #     clang (fuzzing), tshark and scapy (test decoders), nftables (the NAT of the IKE NAT test)
 #   - strongSwan 5.9.8 (charon-systemd, swanctl, pki, the EAP plugins) and, for the appliance's
 #     charon plugin, the matching sources from Debian's source archive, unpacked under
@@ -18,7 +19,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
 	build-essential meson ninja-build pkg-config git
 	libdpdk-dev dpdk dpdk-dev libipsec-mb-dev libyaml-dev libpcap-dev libcriterion-dev uthash-dev
-	libssl-dev dpkg-dev
+	libssl-dev dpkg-dev libsystemd-dev
 	charon-systemd strongswan-swanctl strongswan-pki libcharon-extra-plugins
 	libstrongswan-standard-plugins libstrongswan-extra-plugins
 	hostapd
