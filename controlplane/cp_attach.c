@@ -161,7 +161,8 @@ int cp_attach(const struct ha_config *cfg, struct cp_attach *a)
 		}
 		sleep_ms(10);
 	}
-	a->instance = *(const struct ha_instance *)mz->addr;
+	a->live = mz->addr;
+	a->instance = *a->live;
 	if (a->instance.ring_version != HA_RING_VERSION) {
 		fprintf(stderr, "hacpd: hadp (pid %u) speaks ring version %u, this hacpd version %u: "
 				"refusing to attach (run the hacpd of hadp's release)\n",

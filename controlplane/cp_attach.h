@@ -23,6 +23,7 @@ struct cp_attach {
 	struct rte_mempool *pool;
 	struct rte_ring *punt, *tx, *cmd, *ack;
 	struct ha_instance instance;  /* hadp's record, as read at attach */
+	const struct ha_instance *live; /* the record itself: its magic goes when hadp stops */
 	int config_fd;                /* hadp's EAL configuration, locked while it lives */
 	bool waited;                  /* hadp was not there at first */
 };
@@ -38,8 +39,14 @@ void cp_attach_save_args(int argc, char **argv);
  */
 int cp_attach(const struct ha_config *cfg, struct cp_attach *a);
 
-/** hadp still runs: one fcntl; cheap enough for every few milliseconds. */
+/** hadp still runs: one fcntl (a hadp killed); cheap enough for every few milliseconds. */
 bool cp_attach_alive(const struct cp_attach *a);
+
+/** hadp is stopping cleanly (its record retired): one load, for every turn. */
+static inline bool cp_attach_stopping(const struct cp_attach *a)
+{
+	return __atomic_load_n(&a->live->magic, __ATOMIC_ACQUIRE) != HA_INSTANCE_MAGIC;
+}
 
 /** Execute hacpd again with the same arguments (every descriptor closed). */
 noreturn void cp_attach_restart(void);

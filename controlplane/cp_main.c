@@ -794,9 +794,9 @@ int main(int argc, char **argv)
 		/* hadp gone: its rings and memory with it, not the state files. Let go of its
 		 * memory at once (a new hadp waits for that) and wait for the next one, every
 		 * binding, SA and route kept for it (docs/restarts.md) */
-		if (ms - last_alive_ms >= 10) {
+		if (cp_attach_stopping(&h.hadp) || ms - last_alive_ms >= 10) {
 			last_alive_ms = ms;
-			if (!cp_attach_alive(&h.hadp)) {
+			if (cp_attach_stopping(&h.hadp) || !cp_attach_alive(&h.hadp)) {
 				fprintf(stderr, "hacpd: hadp (pid %u) is gone; keeping %u bindings, %u "
 						"SAs and %u routes for the next one\n",
 					h.hadp.instance.pid, h.cp.cache.count, h.replay.sa_count,

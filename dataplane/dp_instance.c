@@ -51,6 +51,8 @@ int dp_wait_previous_run(const char *file_prefix, unsigned timeout_ms)
 	}
 }
 
+static struct ha_instance *published;
+
 int dp_instance_publish(uint64_t start_ns)
 {
 	const struct rte_memzone *mz = rte_memzone_reserve(HA_SHM_INSTANCE,
@@ -62,5 +64,15 @@ int dp_instance_publish(uint64_t start_ns)
 	*in = (struct ha_instance){ .ring_version = HA_RING_VERSION, .id = rte_rand() | 1,
 				    .pid = (uint32_t)getpid(), .start_ns = start_ns };
 	__atomic_store_n(&in->magic, HA_INSTANCE_MAGIC, __ATOMIC_RELEASE);
+	published = in;
 	return 0;
+}
+
+void dp_instance_retire(void)
+{
+	if (!published)
+		return;
+	__atomic_store_n(&published->magic, 0, __ATOMIC_RELEASE);
+	published = NULL;
+	nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000 * 1000 }, NULL);
 }

@@ -15,4 +15,8 @@ int dp_wait_previous_run(const char *file_prefix, unsigned timeout_ms);
 /** After the shared objects: the instance record (HA_SHM_INSTANCE). 0 or -ENOMEM. */
 int dp_instance_publish(uint64_t start_ns);
 
+/** A clean stop, before the shared objects are freed: the record says this run is over, and
+ *  hadp gives hacpd (which looks at every turn of its loop) a moment to let go of them. */
+void dp_instance_retire(void);
+
 #endif

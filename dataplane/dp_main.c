@@ -610,6 +610,7 @@ out:
 	}
 	if (ctx->ctl_esp)
 		dp_esp_ctx_free(ctx->ctl_esp);
+	dp_instance_retire(); /* hacpd lets go before what it uses is freed */
 	dp_bindings_free(ctx->bindings);
 	dp_sa_table_free(ctx->sas); /* after the bindings that point at SAs */
 	dp_seq_ledger_close(&ctx->ledger);

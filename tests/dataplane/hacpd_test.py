@@ -12,6 +12,7 @@ usage: hacpd_test.py BUILD_DIR WORKDIR [restart DEAD_HOLDER | gone]
 """
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -134,11 +135,21 @@ def gone_test(build, work):
             fails.append(f"hacpd did not serve again under the new hadp: {d.log('hacpd')[-600:]}")
         if "waiting for the processes of a previous hadp" in d.log("hadp") and started > 5:
             fails.append(f"the new hadp waited {started:.1f} s for hacpd to let go")
+        # a clean stop (systemctl restart, an upgrade): hadp retires its instance record and
+        # hacpd lets go before hadp frees what it used
+        d.hadp.send_signal(signal.SIGTERM)
+        rc = d.hadp.wait(timeout=30)
+        d.start_hadp()
+        again = wait_until(lambda: d.log("hacpd").count("serving signalling") >= 3 and
+                           d.hactl("show", "stats").returncode == 0, 30)
+        if rc != 0 or not again or c.poll() is not None:
+            fails.append(f"after a clean stop of hadp (exit {rc}) hacpd serves the next one: "
+                         f"{again}, running {c.poll() is None}: {d.log('hacpd')[-600:]}")
     finally:
         d.stop()
     for f in fails:
         print("FAIL " + f)
-    print(f"hadp gone: {2 - len(fails)} passed, {len(fails)} failed")
+    print(f"hadp gone: {3 - len(fails)} passed, {len(fails)} failed")
     return 1 if fails else 0
 
 
