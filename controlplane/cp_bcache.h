@@ -19,6 +19,10 @@
 
 #include "ha_config.h"
 
+/* The layout of struct cp_binding in its state file (shared/ha_state_file.h): one more at
+ * every change of it. 2: expires_bucket; 3: sig_port. */
+#define CP_BCACHE_VERSION 3
+
 struct cp_bkey {
 	uint8_t prefix[16];
 	uint32_t len;

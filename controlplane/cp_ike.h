@@ -21,6 +21,9 @@
 /* One UE on one PDN. Lives in a slot of an array that hacpd keeps in hugepage memory (the
  * "hacpd_ike_sessions" memzone), so a restarted hacpd adopts it: flat data only, the hash
  * handles are rebuilt on adoption. */
+/* The layout of struct cp_ike_session in its state file: one more at every change of it. */
+#define CP_IKE_SESSION_VERSION 3
+
 struct cp_ike_session {
 	bool used;                      /* the slot holds a session */
 	uint32_t ike_sa;

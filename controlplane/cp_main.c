@@ -36,6 +36,7 @@
 #include "cp_mbuf.h"
 #include "cp_out.h"
 #include "cp_replay.h"
+#include "cp_state.h"
 #include "ha_notify.h"
 #include "ha_ring.h"
 #include "ha_state_file.h"
@@ -45,7 +46,6 @@
 /* The binding cache and the UEs' IKE sessions live in state files that outlive hacpd and hadp
  * (shared/ha_state_file.h): a restarted hacpd adopts them and re-asserts them to hadp under a
  * new generation; a new hadp gets them all again, with the SAs and routes of cp_replay.h. */
-#define CP_STORE_VERSION 3 /* 2: cp_binding.expires_bucket; 3: cp_binding.sig_port */
 
 /* A BA waiting for hadp's acknowledgement of the table change it depends on. */
 struct pending {
@@ -70,8 +70,8 @@ struct hacpd {
 	unsigned held_head, held_n;
 	uint32_t generation;
 	struct cp_attach hadp;       /* the hadp attached to, and how to tell it is gone */
-	struct ha_state_file bfile, ikefile; /* the binding cache's and IKE sessions' records */
-	struct cp_replay replay;     /* the SAs and routes a new hadp must get again */
+	struct cp_state st;          /* the binding cache's and IKE sessions' records, and the SAs
+	                                and routes a new hadp must get again */
 	/* telling hadp what it must hold, in order, paced by the command ring's room: a new
 	 * hadp's SAs and routes, then (a restart of either) SYNC_BEGIN, every binding, SYNC_END */
 	enum { SYNC_NONE, SYNC_REPLAY, SYNC_BEGIN, SYNC_BINDINGS } sync_phase;
@@ -177,7 +177,7 @@ static int ike_install(void *arg, struct ha_cmd *c)
 		h->cmd_full++;
 		return -ENOBUFS;
 	}
-	cp_replay_note(&h->replay, c); /* a new hadp gets charon's SAs again */
+	cp_replay_note(&h->st.replay, c); /* a new hadp gets charon's SAs again */
 	return 0;
 }
 
@@ -483,7 +483,7 @@ static unsigned handle_acks(struct hacpd *h)
 
 	for (unsigned i = 0; i < n; i++) {
 		struct pending *pe = &h->pending[acks[i].seq % PENDING_MAX];
-		cp_replay_ack(&h->replay, acks[i].seq, acks[i].result);
+		cp_replay_ack(&h->st.replay, acks[i].seq, acks[i].result);
 		if (h->cli && cp_cli_ack(h->cli, acks[i].seq, acks[i].result))
 			continue; /* an operator's route command */
 		if (h->ike_srv && cp_ike_srv_ack(h->ike_srv, &acks[i]))
@@ -516,7 +516,7 @@ static int route_change(void *arg, const struct ha_route_spec *spec, bool add, u
 		h->cmd_full++;
 		return -ENOBUFS;
 	}
-	cp_replay_note(&h->replay, &c); /* and a new hadp the operator's routes */
+	cp_replay_note(&h->st.replay, &c); /* and a new hadp the operator's routes */
 	*seq = c.seq;
 	return 0;
 }
@@ -531,7 +531,7 @@ static void sync_step(struct hacpd *h)
 
 	while (h->sync_phase == SYNC_REPLAY && rte_ring_free_count(h->cmd) > 1) {
 		uint32_t at = h->sync_cursor;
-		if (!cp_replay_next(&h->replay, &h->sync_cursor, &c)) {
+		if (!cp_replay_next(&h->st.replay, &h->sync_cursor, &c)) {
 			h->sync_phase = SYNC_BEGIN;
 			h->sync_cursor = 0;
 			break;
@@ -576,7 +576,7 @@ static void sync_step(struct hacpd *h)
 	h->sync_phase = SYNC_NONE;
 	if (h->new_hadp) {
 		/* everything is on its way, in order: what comes now is served after it */
-		h->bfile.hdr->instance = h->hadp.instance.id;
+		h->st.bindings.hdr->instance = h->hadp.instance.id;
 		h->new_hadp = false;
 		fprintf(stderr, "hacpd: hadp has every SA, route and binding again (%llu SAs and "
 				"routes, %llu bindings queued in %llu ms); serving signalling\n",
@@ -656,21 +656,12 @@ int main(int argc, char **argv)
 	h.cfg = cfg;
 	/* the state that outlives hacpd and hadp (docs/restarts.md), opened before waiting for
 	 * hadp: a file this build cannot read stops it here, with the reason */
-	char dir[300], serr[600];
-	ha_state_dir(cfg, dir, sizeof(dir));
-	if (ha_state_open(&h.bfile, dir, "bindings", "bindings", CP_STORE_VERSION,
-			  sizeof(struct cp_binding), cfg->dataplane.max_bindings, serr,
-			  sizeof(serr)) < 0 ||
-	    (cfg->ike.enabled &&
-	     ha_state_open(&h.ikefile, dir, "ike_sessions", "ike-sessions", CP_STORE_VERSION,
-			   sizeof(struct cp_ike_session), cfg->ike.max_sessions, serr,
-			   sizeof(serr)) < 0) ||
-	    cp_replay_open(&h.replay, dir, cfg->dataplane.max_sas, cfg->dataplane.max_routes, serr,
-			   sizeof(serr)) < 0) {
+	char serr[600];
+	if (cp_state_open(&h.st, cfg, serr, sizeof(serr)) < 0) {
 		fprintf(stderr, "hacpd: %s\n", serr);
 		return 1;
 	}
-	h.generation = h.bfile.hdr->generation;
+	h.generation = h.st.bindings.hdr->generation;
 	int arc = cp_attach(cfg, &h.hadp);
 	if (arc < 0)
 		return 1;
@@ -679,14 +670,14 @@ int main(int argc, char **argv)
 	h.tx = h.hadp.tx;
 	h.cmd = h.hadp.cmd;
 	h.ack = h.hadp.ack;
-	bool adopt = h.bfile.adopted;
-	if (cp_ctx_init_store(&h.cp, cfg, h.bfile.records, adopt) < 0) {
+	bool adopt = h.st.bindings.adopted;
+	if (cp_ctx_init_store(&h.cp, cfg, h.st.bindings.records, adopt) < 0) {
 		fprintf(stderr, "hacpd: no memory for the binding cache's indexes\n");
 		rte_eal_cleanup();
 		return 1;
 	}
 	/* a hadp the records were not installed in (restarted, upgraded): it gets them all */
-	h.new_hadp = h.bfile.hdr->instance != h.hadp.instance.id;
+	h.new_hadp = h.st.bindings.hdr->instance != h.hadp.instance.id;
 	/* what a killed hacpd held goes back to hadp's pool (cp_mbuf.h) */
 	int mrc = cp_mbuf_init(h.generation);
 	if (mrc < 0) {
@@ -710,8 +701,8 @@ int main(int argc, char **argv)
 		h.sync_phase = SYNC_REPLAY;
 		fprintf(stderr, "hacpd: hadp %s (pid %u): installing %u SAs, %u routes and %u "
 				"bindings in it before any signalling (generation %u)\n",
-			adopt ? "is new" : "attached", h.hadp.instance.pid, h.replay.sa_count,
-			h.replay.route_count, h.cp.cache.count, h.generation);
+			adopt ? "is new" : "attached", h.hadp.instance.pid, h.st.replay.sa_count,
+			h.st.replay.route_count, h.cp.cache.count, h.generation);
 	} else if (adopt) {
 		h.sync_phase = SYNC_BEGIN;
 		fprintf(stderr, "hacpd: adopted %u bindings; re-asserting them to hadp (generation %u)\n",
@@ -739,8 +730,8 @@ int main(int argc, char **argv)
 	if (cfg->ike.enabled) {
 		/* the UEs' sessions outlive hacpd too: a restarted hacpd still knows which IKE SA
 		 * owns which prefix and which SAs protect whose signalling */
-		bool ike_adopt = h.ikefile.adopted;
-		if (cp_ike_init_store(&ike, &h.cp, h.ikefile.records, cfg->ike.max_sessions,
+		bool ike_adopt = h.st.ike.adopted;
+		if (cp_ike_init_store(&ike, &h.cp, h.st.ike.records, cfg->ike.max_sessions,
 				      ike_adopt) < 0) {
 			fprintf(stderr, "hacpd: no memory for the UE sessions' indexes or the prefix "
 					"pools\n");
@@ -799,8 +790,8 @@ int main(int argc, char **argv)
 			if (cp_attach_stopping(&h.hadp) || !cp_attach_alive(&h.hadp)) {
 				fprintf(stderr, "hacpd: hadp (pid %u) is gone; keeping %u bindings, %u "
 						"SAs and %u routes for the next one\n",
-					h.hadp.instance.pid, h.cp.cache.count, h.replay.sa_count,
-					h.replay.route_count);
+					h.hadp.instance.pid, h.cp.cache.count, h.st.replay.sa_count,
+					h.st.replay.route_count);
 				cp_attach_restart();
 			}
 		}
@@ -875,9 +866,7 @@ int main(int argc, char **argv)
 	cp_ike_guard_free(&h.ike_guard);
 	cp_ctx_free(&h.cp);
 	rte_eal_cleanup();
-	cp_replay_close(&h.replay);
-	ha_state_close(&h.ikefile);
-	ha_state_close(&h.bfile);
+	cp_state_close(&h.st);
 	ha_config_free(cfg);
 	free(cfg);
 	return rc;
