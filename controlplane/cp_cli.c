@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cp_cli.h"
+#include "cp_reload.h"
 #include "ha_json.h"
 
 #define MAX_ARGS 8
@@ -32,6 +33,7 @@ static int cmd_show_stats(struct cp_cli *cli, const struct request *r, FILE *out
 static int cmd_show_pools(struct cp_cli *cli, const struct request *r, FILE *out);
 static int cmd_show_sas(struct cp_cli *cli, const struct request *r, FILE *out);
 static int cmd_config_check(struct cp_cli *cli, const struct request *r, FILE *out);
+static int cmd_config_reload(struct cp_cli *cli, const struct request *r, FILE *out);
 static int cmd_detach(struct cp_cli *cli, const struct request *r, FILE *out);
 static int cmd_reallocate(struct cp_cli *cli, const struct request *r, FILE *out);
 static int cmd_show_ike(struct cp_cli *cli, const struct request *r, FILE *out);
@@ -59,6 +61,9 @@ static const struct command {
 	  "show sas [--json]: which signalling SA protects which home address (RFC 4877)" },
 	{ { "config", "check" }, 0, cmd_config_check,
 	  "config check: validate the configuration file hacpd was started with" },
+	{ { "config", "reload" }, 0, cmd_config_reload,
+	  "config reload: read that file again and apply what may change at run time (PDNs, "
+	  "policy, routes, static bindings and SAs); refused whole when anything else changed" },
 	{ { "reallocate" }, 3, cmd_reallocate,
 	  "reallocate HOME-ADDRESS|NAI --to HA-ADDRESS: Home Agent reallocation (TS 24.303 5.4.3) "
 	  "at the UE's next Binding Update" },
@@ -275,6 +280,8 @@ static int cmd_show_stats(struct cp_cli *cli, const struct request *r, FILE *out
 		hj_uint(&j, "cli-refused-busy", cli->refused_busy);
 		hj_uint(&j, "cli-request-timeouts", cli->timed_out);
 		hj_uint(&j, "cli-dropped-stalled", cli->dropped_stalled);
+		hj_uint(&j, "config-reloads", cli->reload ? cli->reload->applied : 0);
+		hj_uint(&j, "config-reloads-refused", cli->reload ? cli->reload->refused : 0);
 		for (unsigned i = 0; i < CP_C__COUNT; i++)
 			hj_uint(&j, cp_counter_name(i), cli->cp->ctr[i]);
 		hj_obj_begin(&j, "received");
@@ -305,6 +312,9 @@ static int cmd_show_stats(struct cp_cli *cli, const struct request *r, FILE *out
 	line(out, "cli-connections %u refused-busy %llu request-timeouts %llu dropped-stalled %llu",
 	     cli->n_conns, (unsigned long long)cli->refused_busy,
 	     (unsigned long long)cli->timed_out, (unsigned long long)cli->dropped_stalled);
+	line(out, "config-reloads %llu", (unsigned long long)(cli->reload ? cli->reload->applied : 0));
+	line(out, "config-reloads-refused %llu",
+	     (unsigned long long)(cli->reload ? cli->reload->refused : 0));
 	for (unsigned i = 0; i < CP_C__COUNT; i++)
 		line(out, "%s %llu", cp_counter_name(i), (unsigned long long)cli->cp->ctr[i]);
 	for (unsigned t = 0; t < 256; t++)
@@ -378,6 +388,21 @@ static int cmd_config_check(struct cp_cli *cli, const struct request *r, FILE *o
 	}
 	line(out, "%s: ok", cli->config_path);
 	return 0;
+}
+
+static int cmd_config_reload(struct cp_cli *cli, const struct request *r, FILE *out)
+{
+	uint32_t last = 0;
+	if (!cli->reload) {
+		fprintf(out, "= 1 config reload is not offered by this hacpd\n");
+		return -1;
+	}
+	int rc = cp_reload_run(cli->reload, out, &last);
+	if (rc <= 0)
+		return rc;
+	*r->job = (struct cp_cli_job){ .wait_seq = last, .reload = true };
+	snprintf(r->job->what, sizeof(r->job->what), "config reload");
+	return CMD_WAIT;
 }
 
 static int cmd_detach(struct cp_cli *cli, const struct request *r, FILE *out)
@@ -515,6 +540,10 @@ static int route_result(const char *what, int rc, FILE *out)
 
 void cp_cli_route_done(struct cp_cli *cli, const struct cp_cli_job *job, int result, FILE *out)
 {
+	if (job->reload) {
+		cp_reload_finish(cli->reload, result == -ETIMEDOUT, out);
+		return;
+	}
 	if (route_result(job->what, result, out) < 0) {
 		cli->errors++;
 		return;
