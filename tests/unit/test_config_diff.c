@@ -6,7 +6,8 @@
  *    classification table, and the table names no key the schema does not have: a new key that
  *    nobody classified fails here;
  *  - every key has a case below that changes it in a file and checks the change is found,
- *    under the key expected, applied or refused as classified: a new key needs its case too;
+ *    under the key expected, applied or refused as classified: a new key needs its case too,
+ *    and its row in docs/configuration.md ("Changing it at run time");
  *  - list items by identity (PDNs, routes, SAs, bindings), a PDN whose prefix length hadp has
  *    no table for, a binding whose SA changed, an unchanged file.
  */
@@ -18,6 +19,10 @@
 
 #include "ha_config.h"
 #include "ha_config_diff.h"
+
+#ifndef HA_SOURCE_ROOT
+#define HA_SOURCE_ROOT "."
+#endif
 
 #define GCM16 "000102030405060708090a0b0c0d0e0f10111213"
 #define CBC16 "000102030405060708090a0b0c0d0e0f"
@@ -457,4 +462,28 @@ Test(config_diff, route_added_removed_changed)
 	ha_cfg_diff_free(&d);
 	ha_config_free(&a);
 	ha_config_free(&n);
+}
+
+Test(config_diff, configuration_md_says_what_each_key_is)
+{
+	FILE *f = fopen(HA_SOURCE_ROOT "/docs/configuration.md", "r");
+	cr_assert_not_null(f);
+	static char doc[1 << 18];
+	size_t n = fread(doc, 1, sizeof(doc) - 1, f);
+	fclose(f);
+	doc[n] = '\0';
+	for (size_t k = 0; k < ha_cfg_reload_nkeys(); k++) {
+		const struct ha_cfg_key_class *kc = ha_cfg_reload_key_at(k);
+		char row[256];
+		if (kc->cls == HA_RELOAD_CONTAINER)
+			continue;
+		if (kc->cls == HA_RELOAD_RUNTIME)
+			snprintf(row, sizeof(row), "| `%s` | run time |", kc->path);
+		else if (kc->cls == HA_RELOAD_ADD_ONLY)
+			snprintf(row, sizeof(row), "| `%s` | added at run time; changed or removed: "
+				 "restart %s |", kc->path, kc->restart);
+		else
+			snprintf(row, sizeof(row), "| `%s` | restart %s |", kc->path, kc->restart);
+		cr_expect(strstr(doc, row), "docs/configuration.md lacks the row %s", row);
+	}
 }
