@@ -92,6 +92,9 @@ unsigned cp_cli_poll(struct cp_cli *cli);
 bool cp_cli_ack(struct cp_cli *cli, uint32_t seq, int result);
 void cp_cli_close(struct cp_cli *cli);
 
+/** A data line of an answer ("+ " TEXT). */
+void cp_cli_line(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Between the commands (cp_cli.c) and the connections (cp_cli_io.c). */
 /** Run one request line, its answer (or the beginning of it) to out. */
 enum cp_cli_state cp_cli_run(struct cp_cli *cli, const char *line, FILE *out,

@@ -5,22 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cp_cli.h"
 #include "cp_pool6.h"
 #include "cp_reload.h"
 #include "ha_config_diff.h"
 #include "ha_sa.h"
 #include "ha_static.h"
-
-static void line(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void line(FILE *out, const char *fmt, ...)
-{
-	va_list ap;
-	fputs("+ ", out);
-	va_start(ap, fmt);
-	vfprintf(out, fmt, ap);
-	va_end(ap);
-	fputc('\n', out);
-}
 
 /* The reload refused: a line per reason, the first one in the final line. @return -1. */
 static int refuse(struct cp_reload *r, FILE *out, const char *first, unsigned more)
@@ -86,7 +76,7 @@ static unsigned state_refusals(struct cp_reload *r, const struct ha_config *n,
 		}
 		if (!why[0])
 			continue;
-		line(out, "refused: %s", why);
+		cp_cli_line(out, "refused: %s", why);
 		if (!bad++)
 			snprintf(first, first_sz, "%s", why);
 	}
@@ -145,23 +135,39 @@ static void route_spec(const struct ha_config_route *rt, struct ha_route_spec *s
 	}
 }
 
+/* Static bindings removed or changed (their delete, from the old file), or added or changed
+ * (install: their upsert from the new one, generation 0 as hadp's own start makes them, which a
+ * restarted hacpd's re-assertion never sweeps). */
+static int binding_cmds(struct cmds *c, const struct ha_config *cfg, const struct ha_cfg_diff *d,
+			bool install)
+{
+	for (size_t k = 0; k < d->n; k++) {
+		const struct ha_cfg_change *ch = &d->v[k];
+		if (ch->item != HA_ITEM_BINDING ||
+		    ch->kind == (install ? HA_CHG_REMOVED : HA_CHG_ADDED))
+			continue;
+		const struct ha_config_binding *b = &cfg->static_bindings[install ? ch->new_i
+										     : ch->old_i];
+		char p[INET6_ADDRSTRLEN];
+		inet_ntop(AF_INET6, &b->home_prefix, p, sizeof(p));
+		struct ha_cmd *x = cmd(c, install ? HA_CMD_BINDING_UPSERT : HA_CMD_BINDING_DELETE,
+				       "static binding %s/%u %s", p, b->home_prefix_len,
+				       install ? "add" : "delete");
+		if (!x)
+			return -1;
+		ha_binding_spec_from_config(b, &x->binding);
+		x->generation = 0;
+	}
+	return 0;
+}
+
 static int build_cmds(const struct ha_config *o, const struct ha_config *n,
 		      const struct ha_cfg_diff *d, struct cmds *c)
 {
 	struct ha_cmd *x;
 	/* 1: static bindings that go or change leave first: hadp replaces no SA a binding uses */
-	for (size_t k = 0; k < d->n; k++) {
-		const struct ha_cfg_change *ch = &d->v[k];
-		if (ch->item != HA_ITEM_BINDING || ch->kind == HA_CHG_ADDED)
-			continue;
-		const struct ha_config_binding *b = &o->static_bindings[ch->old_i];
-		char p[INET6_ADDRSTRLEN];
-		inet_ntop(AF_INET6, &b->home_prefix, p, sizeof(p));
-		if (!(x = cmd(c, HA_CMD_BINDING_DELETE, "static binding %s/%u delete", p,
-			      b->home_prefix_len)))
-			return -1;
-		ha_binding_spec_from_config(b, &x->binding);
-	}
+	if (binding_cmds(c, o, d, false) < 0)
+		return -1;
 	/* 2: SAs removed, then added or changed (an SA add replaces the SA of its SPI) */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t k = 0; k < d->n; k++) {
@@ -181,21 +187,9 @@ static int build_cmds(const struct ha_config *o, const struct ha_config *n,
 				x->sa_del.direction = s->direction == HA_CFG_SA_IN ? HA_SA_IN : HA_SA_OUT;
 			}
 		}
-	/* 3: static bindings added or changed, generation 0 as hadp's own start makes them: never
-	 * swept by a restarted hacpd's re-assertion */
-	for (size_t k = 0; k < d->n; k++) {
-		const struct ha_cfg_change *ch = &d->v[k];
-		if (ch->item != HA_ITEM_BINDING || ch->kind == HA_CHG_REMOVED)
-			continue;
-		const struct ha_config_binding *b = &n->static_bindings[ch->new_i];
-		char p[INET6_ADDRSTRLEN];
-		inet_ntop(AF_INET6, &b->home_prefix, p, sizeof(p));
-		if (!(x = cmd(c, HA_CMD_BINDING_UPSERT, "static binding %s/%u add", p,
-			      b->home_prefix_len)))
-			return -1;
-		ha_binding_spec_from_config(b, &x->binding);
-		x->generation = 0;
-	}
+	/* 3: static bindings added or changed */
+	if (binding_cmds(c, n, d, true) < 0)
+		return -1;
 	/* 4: routes: removed, then added or changed (an add replaces the route of its prefix) */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t k = 0; k < d->n; k++) {
@@ -377,7 +371,7 @@ int cp_reload_run(struct cp_reload *r, FILE *out, uint32_t *last_seq)
 	const char *first = NULL;
 	for (size_t k = 0; k < d.n; k++)
 		if (d.v[k].refused) {
-			line(out, "refused: %s", d.v[k].text);
+			cp_cli_line(out, "refused: %s", d.v[k].text);
 			first = first ? first : d.v[k].text;
 		}
 	if (first) {
@@ -411,9 +405,9 @@ int cp_reload_run(struct cp_reload *r, FILE *out, uint32_t *last_seq)
 	config_commit(r, n);
 	r->applied++;
 	for (size_t k = 0; k < d.n; k++)
-		line(out, "%s", d.v[k].text);
+		cp_cli_line(out, "%s", d.v[k].text);
 	if (!d.n)
-		line(out, "%s: no change", r->path);
+		cp_cli_line(out, "%s: no change", r->path);
 	rc = 0;
 	if (!c.n)
 		goto done;
@@ -474,12 +468,12 @@ void cp_reload_finish(struct cp_reload *r, bool timed_out, FILE *out)
 		return;
 	}
 	for (unsigned i = 0; i < r->failed && i < sizeof(r->failures) / sizeof(r->failures[0]); i++)
-		line(out, "hadp refused: %s", r->failures[i]);
+		cp_cli_line(out, "hadp refused: %s", r->failures[i]);
 	if (r->failed) {
 		fprintf(out, "= 1 config reload: hadp refused %u of its %u changes (the rest is "
 			     "applied)\n", r->failed, r->n_cmds);
 		return;
 	}
-	line(out, "hadp applied its %u changes", r->n_cmds);
+	cp_cli_line(out, "hadp applied its %u changes", r->n_cmds);
 	fprintf(out, "= 0 ok\n");
 }
