@@ -23,6 +23,38 @@ static int refuse(struct cp_reload *r, FILE *out, const char *first, unsigned mo
 	return -1;
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The IKE child SAs hadp holds, as (direction << 32 | SPI), sorted; NULL without memory. */
+static uint64_t *ike_sa_keys(const struct cp_ike *ike, size_t *n)
+{
+	size_t cap = 16, k = 0;
+	uint64_t *v = malloc(cap * sizeof(*v));
+	for (uint32_t i = 0; v && i < ike->capacity; i++) {
+		const struct cp_ike_session *s = &ike->slots[i];
+		for (unsigned j = 0; s->used && j < s->n_sa && j < 16; j++) {
+			if (k == cap) {
+				uint64_t *w = realloc(v, 2 * cap * sizeof(*v));
+				if (!w) {
+					free(v);
+					return NULL;
+				}
+				v = w;
+				cap *= 2;
+			}
+			v[k++] = (uint64_t)s->sa[j].dir << 32 | s->sa[j].spi;
+		}
+	}
+	if (v)
+		qsort(v, k, sizeof(*v), key_cmp);
+	*n = k;
+	return v;
+}
+
 /* What hacpd's state forbids now, though the file allows it: a line each. @return how many. */
 static unsigned state_refusals(struct cp_reload *r, const struct ha_config *n,
 			       const struct ha_cfg_diff *d, char *first, size_t first_sz, FILE *out)
@@ -30,6 +62,8 @@ static unsigned state_refusals(struct cp_reload *r, const struct ha_config *n,
 	const struct ha_config *o = r->cfg;
 	unsigned bad = 0;
 	char why[224];
+	uint64_t *ike_sas = NULL;
+	size_t n_ike_sas = 0;
 
 	for (size_t k = 0; k < d->n; k++) {
 		const struct ha_cfg_change *c = &d->v[k];
@@ -64,15 +98,14 @@ static unsigned state_refusals(struct cp_reload *r, const struct ha_config *n,
 		} else if (c->item == HA_ITEM_SA && c->kind == HA_CHG_ADDED && r->ike) {
 			/* hadp keeps one SA per (SPI, direction): this one would replace an IKE SA's */
 			const struct ha_config_sa *s = &n->static_sas[c->new_i];
-			uint8_t dir = s->direction == HA_CFG_SA_IN ? HA_SA_IN : HA_SA_OUT;
-			for (uint32_t i = 0; i < r->ike->capacity && !why[0]; i++) {
-				const struct cp_ike_session *ss = &r->ike->slots[i];
-				for (unsigned j = 0; ss->used && j < ss->n_sa && j < 16; j++)
-					if (ss->sa[j].spi == s->spi && ss->sa[j].dir == dir)
-						snprintf(why, sizeof(why), "static_sas: spi 0x%08x %s is an IKE "
-							 "child SA's (%.64s)", s->spi, dir == HA_SA_IN ? "in" : "out",
-							 ss->nai);
-			}
+			uint64_t key = (uint64_t)(s->direction == HA_CFG_SA_IN ? HA_SA_IN : HA_SA_OUT)
+				       << 32 | s->spi;
+			if (!ike_sas && !(ike_sas = ike_sa_keys(r->ike, &n_ike_sas)))
+				snprintf(why, sizeof(why), "no memory to compare static_sas with the IKE "
+					 "SAs");
+			else if (bsearch(&key, ike_sas, n_ike_sas, sizeof(key), key_cmp))
+				snprintf(why, sizeof(why), "static_sas: spi 0x%08x %s is an IKE child "
+					 "SA's", s->spi, s->direction == HA_CFG_SA_IN ? "in" : "out");
 		}
 		if (!why[0])
 			continue;
@@ -80,6 +113,7 @@ static unsigned state_refusals(struct cp_reload *r, const struct ha_config *n,
 		if (!bad++)
 			snprintf(first, first_sz, "%s", why);
 	}
+	free(ike_sas);
 	return bad;
 }
 

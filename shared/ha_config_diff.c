@@ -514,28 +514,94 @@ static bool sa_eq(const struct ha_config_sa *x, const struct ha_config_sa *y)
 	       x->replay_window == y->replay_window && x->udp_encap_port == y->udp_encap_port;
 }
 
-static int sa_in_cfg(const struct ha_config *cfg, uint32_t spi, enum ha_cfg_sa_dir dir)
+/* A file's static SAs and bindings sorted by identity, so that files of 65,536 of each compare
+ * in O(n log n) while hacpd's loop waits. */
+struct index {
+	const struct ha_config *cfg;
+	uint32_t *sa;   /* indexes into static_sas, by (direction, SPI) */
+	uint32_t *b;    /* indexes into static_bindings, by (home prefix, length) */
+};
+
+static int sa_key_cmp(const struct ha_config_sa *x, uint32_t spi, enum ha_cfg_sa_dir dir)
 {
-	for (size_t i = 0; i < cfg->n_static_sas; i++)
-		if (cfg->static_sas[i].spi == spi && cfg->static_sas[i].direction == dir)
-			return (int)i;
+	if (x->direction != dir)
+		return x->direction < dir ? -1 : 1;
+	return x->spi < spi ? -1 : x->spi > spi;
+}
+
+static int sa_sort(const void *l, const void *r, void *arg)
+{
+	const struct ha_config *cfg = arg;
+	const struct ha_config_sa *y = &cfg->static_sas[*(const uint32_t *)r];
+	return sa_key_cmp(&cfg->static_sas[*(const uint32_t *)l], y->spi, y->direction);
+}
+
+static int b_key_cmp(const struct ha_config_binding *x, const struct ha_config_binding *y)
+{
+	int c = memcmp(&x->home_prefix, &y->home_prefix, 16);
+	return c ? c : (int)x->home_prefix_len - (int)y->home_prefix_len;
+}
+
+static int b_sort(const void *l, const void *r, void *arg)
+{
+	const struct ha_config *cfg = arg;
+	return b_key_cmp(&cfg->static_bindings[*(const uint32_t *)l],
+			 &cfg->static_bindings[*(const uint32_t *)r]);
+}
+
+static int index_make(struct index *ix, const struct ha_config *cfg)
+{
+	ix->cfg = cfg;
+	ix->sa = malloc((cfg->n_static_sas + 1) * sizeof(*ix->sa));
+	ix->b = malloc((cfg->n_static_bindings + 1) * sizeof(*ix->b));
+	if (!ix->sa || !ix->b)
+		return -1;
+	for (uint32_t i = 0; i < cfg->n_static_sas; i++)
+		ix->sa[i] = i;
+	for (uint32_t i = 0; i < cfg->n_static_bindings; i++)
+		ix->b[i] = i;
+	qsort_r(ix->sa, cfg->n_static_sas, sizeof(*ix->sa), sa_sort, (void *)cfg);
+	qsort_r(ix->b, cfg->n_static_bindings, sizeof(*ix->b), b_sort, (void *)cfg);
+	return 0;
+}
+
+static void index_free(struct index *ix)
+{
+	free(ix->sa);
+	free(ix->b);
+}
+
+static int sa_in_cfg(const struct index *ix, uint32_t spi, enum ha_cfg_sa_dir dir)
+{
+	size_t lo = 0, hi = ix->cfg->n_static_sas;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = sa_key_cmp(&ix->cfg->static_sas[ix->sa[mid]], spi, dir);
+		if (!c)
+			return (int)ix->sa[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return -1;
 }
 
 /* The SA of that SPI is in both files but not the same (a binding on it must be moved). */
-static bool sa_changed(const struct ha_config *a, const struct ha_config *b, uint32_t spi,
+static bool sa_changed(const struct index *ia, const struct index *ib, uint32_t spi,
 		       enum ha_cfg_sa_dir dir)
 {
-	int i = sa_in_cfg(a, spi, dir), j = sa_in_cfg(b, spi, dir);
-	return i >= 0 && j >= 0 && !sa_eq(&a->static_sas[i], &b->static_sas[j]);
+	int i = sa_in_cfg(ia, spi, dir), j = sa_in_cfg(ib, spi, dir);
+	return i >= 0 && j >= 0 && !sa_eq(&ia->cfg->static_sas[i], &ib->cfg->static_sas[j]);
 }
 
-static int diff_sas(const struct ha_config *a, const struct ha_config *b, struct ha_cfg_diff *d)
+static int diff_sas(const struct index *ia, const struct index *ib, struct ha_cfg_diff *d)
 {
+	const struct ha_config *a = ia->cfg, *b = ib->cfg;
 	struct ha_cfg_change *c;
 	for (size_t i = 0; i < a->n_static_sas; i++) {
 		const struct ha_config_sa *s = &a->static_sas[i];
-		if (sa_in_cfg(b, s->spi, s->direction) < 0) {
+		if (sa_in_cfg(ib, s->spi, s->direction) < 0) {
 			if (!(c = add(d, "static_sas", HA_CHG_REMOVED, HA_ITEM_SA, (int)i, -1)))
 				return -1;
 			text(c, "static_sas: spi 0x%08x %s removed", s->spi,
@@ -544,7 +610,7 @@ static int diff_sas(const struct ha_config *a, const struct ha_config *b, struct
 	}
 	for (size_t j = 0; j < b->n_static_sas; j++) {
 		const struct ha_config_sa *s = &b->static_sas[j];
-		int i = sa_in_cfg(a, s->spi, s->direction);
+		int i = sa_in_cfg(ia, s->spi, s->direction);
 		if (i >= 0 && sa_eq(&a->static_sas[i], s))
 			continue;
 		if (!(c = add(d, "static_sas", i < 0 ? HA_CHG_ADDED : HA_CHG_CHANGED, HA_ITEM_SA, i,
@@ -558,38 +624,45 @@ static int diff_sas(const struct ha_config *a, const struct ha_config *b, struct
 
 /* ---- static bindings, by home prefix ---- */
 
-static bool binding_eq(const struct ha_config *a, const struct ha_config_binding *x,
-		       const struct ha_config *b, const struct ha_config_binding *y)
+static bool binding_eq(const struct index *ia, const struct ha_config_binding *x,
+		       const struct index *ib, const struct ha_config_binding *y)
 {
-	return !strcmp(a->pdns[x->pdn].name, b->pdns[y->pdn].name) &&
-	       !memcmp(&x->home_prefix, &y->home_prefix, 16) &&
-	       x->home_prefix_len == y->home_prefix_len &&
+	const struct ha_config *a = ia->cfg, *b = ib->cfg;
+	return !strcmp(a->pdns[x->pdn].name, b->pdns[y->pdn].name) && !b_key_cmp(x, y) &&
 	       x->has_ipv4_home_address == y->has_ipv4_home_address &&
 	       (!x->has_ipv4_home_address ||
 		x->ipv4_home_address.s_addr == y->ipv4_home_address.s_addr) &&
 	       addr_eq(&x->care_of, &y->care_of) && x->has_udp_port == y->has_udp_port &&
 	       (!x->has_udp_port || x->udp_port == y->udp_port) && x->has_sa == y->has_sa &&
 	       (!x->has_sa || (x->sa_in == y->sa_in && x->sa_out == y->sa_out &&
-			       !sa_changed(a, b, x->sa_in, HA_CFG_SA_IN) &&
-			       !sa_changed(a, b, x->sa_out, HA_CFG_SA_OUT)));
+			       !sa_changed(ia, ib, x->sa_in, HA_CFG_SA_IN) &&
+			       !sa_changed(ia, ib, x->sa_out, HA_CFG_SA_OUT)));
 }
 
-static int binding_in(const struct ha_config *cfg, const struct ha_config_binding *x)
+static int binding_in(const struct index *ix, const struct ha_config_binding *x)
 {
-	for (size_t i = 0; i < cfg->n_static_bindings; i++)
-		if (cfg->static_bindings[i].home_prefix_len == x->home_prefix_len &&
-		    !memcmp(&cfg->static_bindings[i].home_prefix, &x->home_prefix, 16))
-			return (int)i;
+	size_t lo = 0, hi = ix->cfg->n_static_bindings;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = b_key_cmp(&ix->cfg->static_bindings[ix->b[mid]], x);
+		if (!c)
+			return (int)ix->b[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return -1;
 }
 
-static int diff_bindings(const struct ha_config *a, const struct ha_config *b, struct ha_cfg_diff *d)
+static int diff_bindings(const struct index *ia, const struct index *ib, struct ha_cfg_diff *d)
 {
+	const struct ha_config *a = ia->cfg, *b = ib->cfg;
 	struct ha_cfg_change *c;
 	char p[INET6_ADDRSTRLEN];
 	for (size_t i = 0; i < a->n_static_bindings; i++) {
 		const struct ha_config_binding *x = &a->static_bindings[i];
-		if (binding_in(b, x) >= 0)
+		if (binding_in(ib, x) >= 0)
 			continue;
 		if (!(c = add(d, "static_bindings", HA_CHG_REMOVED, HA_ITEM_BINDING, (int)i, -1)))
 			return -1;
@@ -598,8 +671,8 @@ static int diff_bindings(const struct ha_config *a, const struct ha_config *b, s
 	}
 	for (size_t j = 0; j < b->n_static_bindings; j++) {
 		const struct ha_config_binding *y = &b->static_bindings[j];
-		int i = binding_in(a, y);
-		if (i >= 0 && binding_eq(a, &a->static_bindings[i], b, y))
+		int i = binding_in(ia, y);
+		if (i >= 0 && binding_eq(ia, &a->static_bindings[i], ib, y))
 			continue;
 		if (!(c = add(d, "static_bindings", i < 0 ? HA_CHG_ADDED : HA_CHG_CHANGED,
 			      HA_ITEM_BINDING, i, (int)j)))
@@ -616,14 +689,19 @@ static int diff_bindings(const struct ha_config *a, const struct ha_config *b, s
 int ha_config_diff(const struct ha_config *old, const struct ha_config *new,
 		   struct ha_cfg_diff *d)
 {
+	struct index ia = { 0 }, ib = { 0 };
+	int rc = -1;
 	memset(d, 0, sizeof(*d));
-	if (diff_keys(old, new, d) < 0 || diff_pdns(old, new, d) < 0 ||
-	    diff_routes(old, new, d) < 0 || diff_sas(old, new, d) < 0 ||
-	    diff_bindings(old, new, d) < 0) {
+	if (index_make(&ia, old) == 0 && index_make(&ib, new) == 0 &&
+	    diff_keys(old, new, d) == 0 && diff_pdns(old, new, d) == 0 &&
+	    diff_routes(old, new, d) == 0 && diff_sas(&ia, &ib, d) == 0 &&
+	    diff_bindings(&ia, &ib, d) == 0)
+		rc = 0;
+	else
 		ha_cfg_diff_free(d);
-		return -1;
-	}
-	return 0;
+	index_free(&ia);
+	index_free(&ib);
+	return rc;
 }
 
 void ha_cfg_diff_free(struct ha_cfg_diff *d)

@@ -5,7 +5,8 @@
  *
  *  - PDNs reordered and one added: the pools move with their PDN, a binding and an IKE session
  *    follow theirs by name (the session still found by its NAI), the new PDN's IPv4 pool made;
- *  - a PDN removed while a binding and an IKE session use it: refused, nothing changed;
+ *  - a PDN removed while a binding and an IKE session use it: refused, nothing changed; a
+ *    static SA on an IKE child SA's SPI likewise;
  *  - static bindings and SAs: hadp's commands in the order it accepts, static bindings at
  *    generation 0; the answer waits for the last one's ack and tells what hadp refused;
  *  - a file that does not load: exit status 2 with the loader's line, nothing changed.
@@ -228,4 +229,35 @@ Test(reload, a_file_that_does_not_load_changes_nothing)
 	cr_expect(strstr(out, "= 2 ") && strstr(out, ":15:1: bogus: unknown key 'bogus'"), "%s", out);
 	cr_expect_eq(rl.refused, 1);
 	cr_expect_eq(cfg->n_static_bindings, 1);
+}
+
+Test(reload, a_static_sa_on_an_ike_sas_spi_is_refused)
+{
+	struct in6_addr p = ims_ue();
+	struct ha_ike_sa_add m = { .h = { .version = HA_IKE_VERSION, .type = HA_IKE_SA_ADD,
+					  .len = sizeof(m), .seq = 1, .ike_sa = 7 } };
+	m.sa = (struct ha_sa_spec){ .spi = 0xc0000001, .direction = HA_SA_IN,
+				    .mode = HA_SA_TRANSPORT, .family = AF_INET6,
+				    .encryption = HA_CFG_ENC_AES_GCM_128, .key_len = 20 };
+	m.reqid = 1;
+	memcpy(m.ts_remote, &p, 16);
+	m.ts_remote[15] = 0x55;
+	m.ts_remote_len = 128;
+	m.ts_proto = MH_PROTO;
+	struct ha_sa_spec inst;
+	struct ha_binding_spec rb;
+	bool has_rb;
+	cr_assert_eq(cp_ike_sa_add(&ike, &m, &inst, &rb, &has_rb), 0);
+	int rc;
+	uint32_t last;
+	write_file(INTERNET IMS, SAS
+		   "  - { spi: 0xc0000001, direction: in, mode: transport, local: 2001:db8:ffff::1,"
+		   " peer: 2001:db8:100::9, encryption: aes-gcm-128, key: \"000102030405060708090a0b0c0d0e0f10111213\" }\n"
+		   "static_bindings:\n" SB("2001:db8:100:ff00::", ""));
+	char *out = run(&rc, &last);
+	cr_expect_eq(rc, -1, "%s", out);
+	cr_expect(strstr(out, "= 1 refused: static_sas: spi 0xc0000001 in is an IKE child SA's"),
+		  "%s", out);
+	cr_expect_eq(cfg->n_static_sas, 2, "nothing changed");
+	cr_expect_eq(n_cmds, 0);
 }
