@@ -571,20 +571,40 @@ static void index_free(struct index *ix)
 	free(ix->b);
 }
 
-static int sa_in_cfg(const struct index *ix, uint32_t spi, enum ha_cfg_sa_dir dir)
+/* Binary search of a sorted index: cmp(cfg, item, key) orders the item against the key.
+ * @return the item's index in its list, or -1. */
+static int find(const struct ha_config *cfg, const uint32_t *idx, size_t n, const void *key,
+		int (*cmp)(const struct ha_config *cfg, uint32_t item, const void *key))
 {
-	size_t lo = 0, hi = ix->cfg->n_static_sas;
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		int c = sa_key_cmp(&ix->cfg->static_sas[ix->sa[mid]], spi, dir);
+		int c = cmp(cfg, idx[mid], key);
 		if (!c)
-			return (int)ix->sa[mid];
+			return (int)idx[mid];
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return -1;
+}
+
+struct sa_id {
+	uint32_t spi;
+	enum ha_cfg_sa_dir dir;
+};
+
+static int sa_item_cmp(const struct ha_config *cfg, uint32_t item, const void *key)
+{
+	const struct sa_id *k = key;
+	return sa_key_cmp(&cfg->static_sas[item], k->spi, k->dir);
+}
+
+static int sa_in_cfg(const struct index *ix, uint32_t spi, enum ha_cfg_sa_dir dir)
+{
+	struct sa_id k = { spi, dir };
+	return find(ix->cfg, ix->sa, ix->cfg->n_static_sas, &k, sa_item_cmp);
 }
 
 /* The SA of that SPI is in both files but not the same (a binding on it must be moved). */
@@ -639,20 +659,14 @@ static bool binding_eq(const struct index *ia, const struct ha_config_binding *x
 			       !sa_changed(ia, ib, x->sa_out, HA_CFG_SA_OUT)));
 }
 
+static int b_item_cmp(const struct ha_config *cfg, uint32_t item, const void *key)
+{
+	return b_key_cmp(&cfg->static_bindings[item], key);
+}
+
 static int binding_in(const struct index *ix, const struct ha_config_binding *x)
 {
-	size_t lo = 0, hi = ix->cfg->n_static_bindings;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = b_key_cmp(&ix->cfg->static_bindings[ix->b[mid]], x);
-		if (!c)
-			return (int)ix->b[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+	return find(ix->cfg, ix->b, ix->cfg->n_static_bindings, x, b_item_cmp);
 }
 
 static int diff_bindings(const struct index *ia, const struct index *ib, struct ha_cfg_diff *d)
