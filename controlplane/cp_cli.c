@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cp_cli.h"
+#include "cp_reload.h"
 #include "ha_json.h"
 
 #define MAX_ARGS 8
@@ -32,6 +33,7 @@ static int cmd_show_stats(struct cp_cli *cli, const struct request *r, FILE *out
 static int cmd_show_pools(struct cp_cli *cli, const struct request *r, FILE *out);
 static int cmd_show_sas(struct cp_cli *cli, const struct request *r, FILE *out);
 static int cmd_config_check(struct cp_cli *cli, const struct request *r, FILE *out);
+static int cmd_config_reload(struct cp_cli *cli, const struct request *r, FILE *out);
 static int cmd_detach(struct cp_cli *cli, const struct request *r, FILE *out);
 static int cmd_reallocate(struct cp_cli *cli, const struct request *r, FILE *out);
 static int cmd_show_ike(struct cp_cli *cli, const struct request *r, FILE *out);
@@ -59,6 +61,9 @@ static const struct command {
 	  "show sas [--json]: which signalling SA protects which home address (RFC 4877)" },
 	{ { "config", "check" }, 0, cmd_config_check,
 	  "config check: validate the configuration file hacpd was started with" },
+	{ { "config", "reload" }, 0, cmd_config_reload,
+	  "config reload: read that file again and apply what may change at run time (PDNs, "
+	  "policy, routes, static bindings and SAs); refused whole when anything else changed" },
 	{ { "reallocate" }, 3, cmd_reallocate,
 	  "reallocate HOME-ADDRESS|NAI --to HA-ADDRESS: Home Agent reallocation (TS 24.303 5.4.3) "
 	  "at the UE's next Binding Update" },
@@ -73,8 +78,7 @@ static const struct command {
 	  "(by NAI: in every PDN)" },
 };
 
-static void line(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void line(FILE *out, const char *fmt, ...)
+void cp_cli_line(FILE *out, const char *fmt, ...)
 {
 	va_list ap;
 	fputs("+ ", out);
@@ -89,7 +93,7 @@ static int cmd_help(struct cp_cli *cli, const struct request *r, FILE *out)
 	(void)cli;
 	(void)r;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		line(out, "%s", commands[i].help);
+		cp_cli_line(out, "%s", commands[i].help);
 	return 0;
 }
 
@@ -114,7 +118,7 @@ static void put_binding(struct cp_cli *cli, const struct cp_binding *b, bool jso
 		inet_ntop(AF_INET, &b->hoa4, v4, sizeof(v4));
 	const char *pdn = cli->cp->cfg->pdns[b->pdn].name;
 	if (!json) {
-		line(out, "%s %s/%u pdn %s care-of %s%s%s ipv4 %s seq %u lifetime %ld/%u s", hoa,
+		cp_cli_line(out, "%s %s/%u pdn %s care-of %s%s%s ipv4 %s seq %u lifetime %ld/%u s", hoa,
 		     pfx, b->key.len, pdn, coa, b->udp ? " udp " : "", b->udp ? (b->nat ? "nat" : "forced") : "",
 		     v4, b->seq, left, b->lifetime);
 		return;
@@ -144,7 +148,7 @@ static void put_binding(struct cp_cli *cli, const struct cp_binding *b, bool jso
 	hj_uint(&j, "sa_in", b->sa_in);
 	hj_obj_end(&j);
 	fclose(m);
-	line(out, "%s", buf);
+	cp_cli_line(out, "%s", buf);
 	free(buf);
 }
 
@@ -224,11 +228,11 @@ static void put_session(struct cp_cli *cli, const struct cp_ike_session *s, bool
 	if (s->has_ip4)
 		inet_ntop(AF_INET, &s->ip4, v4, sizeof(v4));
 	if (json)
-		line(out, "{\"nai\":\"%s\",\"pdn\":\"%s\",\"home_prefix\":\"%s/%u\","
+		cp_cli_line(out, "{\"nai\":\"%s\",\"pdn\":\"%s\",\"home_prefix\":\"%s/%u\","
 			  "\"ipv4_home_address\":\"%s\",\"ike_sa\":%u,\"child_sas\":%u}",
 		     s->nai, pdn->name, p, pdn->home_prefix_len, v4, s->ike_sa, s->n_sa);
 	else
-		line(out, "%s pdn %s prefix %s/%u%s%s ike-sa %u child-sas %u", s->nai, pdn->name,
+		cp_cli_line(out, "%s pdn %s prefix %s/%u%s%s ike-sa %u child-sas %u", s->nai, pdn->name,
 		     p, pdn->home_prefix_len, s->has_ip4 ? " ipv4 " : "", v4, s->ike_sa, s->n_sa);
 }
 
@@ -275,6 +279,8 @@ static int cmd_show_stats(struct cp_cli *cli, const struct request *r, FILE *out
 		hj_uint(&j, "cli-refused-busy", cli->refused_busy);
 		hj_uint(&j, "cli-request-timeouts", cli->timed_out);
 		hj_uint(&j, "cli-dropped-stalled", cli->dropped_stalled);
+		hj_uint(&j, "config-reloads", cli->reload ? cli->reload->applied : 0);
+		hj_uint(&j, "config-reloads-refused", cli->reload ? cli->reload->refused : 0);
 		for (unsigned i = 0; i < CP_C__COUNT; i++)
 			hj_uint(&j, cp_counter_name(i), cli->cp->ctr[i]);
 		hj_obj_begin(&j, "received");
@@ -297,28 +303,31 @@ static int cmd_show_stats(struct cp_cli *cli, const struct request *r, FILE *out
 		hj_obj_end(&j);
 		hj_obj_end(&j);
 		fclose(m);
-		line(out, "%s", buf);
+		cp_cli_line(out, "%s", buf);
 		free(buf);
 		return 0;
 	}
-	line(out, "bindings %u", cli->cp->cache.count);
-	line(out, "cli-connections %u refused-busy %llu request-timeouts %llu dropped-stalled %llu",
+	cp_cli_line(out, "bindings %u", cli->cp->cache.count);
+	cp_cli_line(out, "cli-connections %u refused-busy %llu request-timeouts %llu dropped-stalled %llu",
 	     cli->n_conns, (unsigned long long)cli->refused_busy,
 	     (unsigned long long)cli->timed_out, (unsigned long long)cli->dropped_stalled);
+	cp_cli_line(out, "config-reloads %llu", (unsigned long long)(cli->reload ? cli->reload->applied : 0));
+	cp_cli_line(out, "config-reloads-refused %llu",
+	     (unsigned long long)(cli->reload ? cli->reload->refused : 0));
 	for (unsigned i = 0; i < CP_C__COUNT; i++)
-		line(out, "%s %llu", cp_counter_name(i), (unsigned long long)cli->cp->ctr[i]);
+		cp_cli_line(out, "%s %llu", cp_counter_name(i), (unsigned long long)cli->cp->ctr[i]);
 	for (unsigned t = 0; t < 256; t++)
 		if (cli->cp->mh_rx[t])
-			line(out, "received %s %llu", mh_type_name((uint8_t)t),
+			cp_cli_line(out, "received %s %llu", mh_type_name((uint8_t)t),
 			     (unsigned long long)cli->cp->mh_rx[t]);
 	for (unsigned e = 0; e < HA_ERR__COUNT; e++)
 		if (cli->cp->mh_err[e])
-			line(out, "decode-error %s %llu", ha_err_name((enum ha_err)e),
+			cp_cli_line(out, "decode-error %s %llu", ha_err_name((enum ha_err)e),
 			     (unsigned long long)cli->cp->mh_err[e]);
 	for (unsigned st = 0; st < 256; st++) {
 		const char *name = mh_ba_status_name((uint8_t)st);
 		if (cli->cp->ba_status[st])
-			line(out, "ba-status %u %s %llu", st, name ? name : "", (unsigned long long)cli->cp->ba_status[st]);
+			cp_cli_line(out, "ba-status %u %s %llu", st, name ? name : "", (unsigned long long)cli->cp->ba_status[st]);
 	}
 	return 0;
 }
@@ -334,10 +343,10 @@ static int cmd_show_pools(struct cp_cli *cli, const struct request *r, FILE *out
 		inet_ntop(AF_INET, &cfg->pdns[i].pool4, net, sizeof(net));
 		uint32_t usable = p->ids.size > 2 ? p->ids.size - 2 : 0, used = cp_pool4_used(p);
 		if (r->json)
-			line(out, "{\"pdn\":\"%s\",\"pool\":\"%s/%u\",\"used\":%u,\"free\":%u}",
+			cp_cli_line(out, "{\"pdn\":\"%s\",\"pool\":\"%s/%u\",\"used\":%u,\"free\":%u}",
 			     cfg->pdns[i].name, net, cfg->pdns[i].pool4_len, used, usable - used);
 		else
-			line(out, "%s %s/%u used %u free %u", cfg->pdns[i].name, net,
+			cp_cli_line(out, "%s %s/%u used %u free %u", cfg->pdns[i].name, net,
 			     cfg->pdns[i].pool4_len, used, usable - used);
 	}
 	return 0;
@@ -350,10 +359,10 @@ static int cmd_show_sas(struct cp_cli *cli, const struct request *r, FILE *out)
 		char hoa[INET6_ADDRSTRLEN];
 		inet_ntop(AF_INET6, &s->hoa, hoa, sizeof(hoa));
 		if (r->json)
-			line(out, "{\"home_address\":\"%s\",\"spi_in\":%u,\"spi_out\":%u,"
+			cp_cli_line(out, "{\"home_address\":\"%s\",\"spi_in\":%u,\"spi_out\":%u,"
 				  "\"ike_sa\":%u}", hoa, s->spi_in, s->spi_out, s->ike_sa);
 		else
-			line(out, "%s in 0x%08x out 0x%08x %s", hoa, s->spi_in, s->spi_out,
+			cp_cli_line(out, "%s in 0x%08x out 0x%08x %s", hoa, s->spi_in, s->spi_out,
 			     s->ike_sa ? "ike" : "static");
 	}
 	return 0;
@@ -372,12 +381,27 @@ static int cmd_config_check(struct cp_cli *cli, const struct request *r, FILE *o
 	ha_config_free(cfg);
 	free(cfg);
 	if (rc < 0) {
-		line(out, "%s", err.msg);
+		cp_cli_line(out, "%s", err.msg);
 		fprintf(out, "= 1 the configuration is not valid\n");
 		return -1;
 	}
-	line(out, "%s: ok", cli->config_path);
+	cp_cli_line(out, "%s: ok", cli->config_path);
 	return 0;
+}
+
+static int cmd_config_reload(struct cp_cli *cli, const struct request *r, FILE *out)
+{
+	uint32_t last = 0;
+	if (!cli->reload) {
+		fprintf(out, "= 1 config reload is not offered by this hacpd\n");
+		return -1;
+	}
+	int rc = cp_reload_run(cli->reload, out, &last);
+	if (rc <= 0)
+		return rc;
+	*r->job = (struct cp_cli_job){ .wait_seq = last, .reload = true };
+	snprintf(r->job->what, sizeof(r->job->what), "config reload");
+	return CMD_WAIT;
 }
 
 static int cmd_detach(struct cp_cli *cli, const struct request *r, FILE *out)
@@ -392,12 +416,12 @@ static int cmd_detach(struct cp_cli *cli, const struct request *r, FILE *out)
 		inet_ntop(AF_INET6, &b[i]->hoa, hoa, sizeof(hoa));
 		int rc = cli->detach ? cli->detach(cli->detach_arg, &b[i]->hoa) : -ENOTSUP;
 		if (rc == 0)
-			line(out, "%s: Binding Revocation Indication sent; the binding goes with the BRA",
+			cp_cli_line(out, "%s: Binding Revocation Indication sent; the binding goes with the BRA",
 			     hoa);
 		else if (rc == -EALREADY)
-			line(out, "%s: being detached already", hoa), failed++;
+			cp_cli_line(out, "%s: being detached already", hoa), failed++;
 		else
-			line(out, "%s: detach failed: %s", hoa, strerror(-rc)), failed++;
+			cp_cli_line(out, "%s: detach failed: %s", hoa, strerror(-rc)), failed++;
 	}
 	if (failed) {
 		fprintf(out, "= 1 %d of %d detaches not started\n", failed, n);
@@ -422,7 +446,7 @@ static int cmd_reallocate(struct cp_cli *cli, const struct request *r, FILE *out
 			fprintf(out, "= 1 out of memory\n");
 			return -1;
 		}
-		line(out, "%s: the Home Agent Switch to %s follows the BA of its next Binding Update",
+		cp_cli_line(out, "%s: the Home Agent Switch to %s follows the BA of its next Binding Update",
 		     r->argv[1], r->argv[3]);
 		return 0;
 	}
@@ -452,7 +476,7 @@ static int cmd_reallocate(struct cp_cli *cli, const struct request *r, FILE *out
 			fprintf(out, "= 1 out of memory\n");
 			return -1;
 		}
-		line(out, "%s: the Home Agent Switch to %s follows the BA of its next Binding Update",
+		cp_cli_line(out, "%s: the Home Agent Switch to %s follows the BA of its next Binding Update",
 		     who, r->argv[3]);
 	}
 	return 0;
@@ -515,11 +539,15 @@ static int route_result(const char *what, int rc, FILE *out)
 
 void cp_cli_route_done(struct cp_cli *cli, const struct cp_cli_job *job, int result, FILE *out)
 {
+	if (job->reload) {
+		cp_reload_finish(cli->reload, result == -ETIMEDOUT, out);
+		return;
+	}
 	if (route_result(job->what, result, out) < 0) {
 		cli->errors++;
 		return;
 	}
-	line(out, "%s", job->done_line);
+	cp_cli_line(out, "%s", job->done_line);
 	fprintf(out, "= 0 ok\n");
 }
 

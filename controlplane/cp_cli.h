@@ -18,6 +18,8 @@
 #include "cp_ike.h"
 #include "ha_ring.h"
 
+struct cp_reload;
+
 /* Limits of the operator socket (cp_cli_io.c): no operator's tool can hold up signalling. */
 #define CP_CLI_MAX_CONNS     32       /* connections at once; more are told "busy" */
 #define CP_CLI_REQUEST_MAX   1024     /* a request line, newline included */
@@ -26,6 +28,7 @@
 #define CP_CLI_OUT_HIGH      65536    /* a listing goes on only while less waits to be sent */
 #define CP_CLI_SLICE_ROWS    256      /* rows of a listing made per connection per turn */
 #define CP_CLI_ROUTE_MS      10000    /* how long a route command waits for hadp's answer */
+#define CP_CLI_RELOAD_MS     60000    /* and a reload for all of its (routes rebuild tables) */
 
 /* What a request still has to do after its first octets of answer: a listing to go on with,
  * slice by slice, or hadp's answer to wait for. */
@@ -36,7 +39,9 @@ struct cp_cli_job {
 	enum cp_cli_listing listing;
 	uint32_t cursor;           /* the next slot of the table listed */
 	bool json;
-	uint32_t wait_seq;         /* a route command: the cmd ring sequence number */
+	uint32_t wait_seq;         /* a route command: the cmd ring sequence number; a reload: its
+	                              last command's */
+	bool reload;               /* config reload: its end is cp_reload_finish's */
 	char what[16];             /* "route add" / "route delete" */
 	char done_line[160];       /* the data line when hadp says yes */
 };
@@ -70,6 +75,7 @@ struct cp_cli {
 	 * comes back through cp_cli_ack */
 	int (*route)(void *arg, const struct ha_route_spec *spec, bool add, uint32_t *seq);
 	void *route_arg;
+	struct cp_reload *reload;  /* config reload (NULL: not offered) */
 	struct cp_cli_conn conns[CP_CLI_MAX_CONNS];
 	unsigned n_conns;
 	uint64_t requests, errors;
@@ -86,13 +92,17 @@ unsigned cp_cli_poll(struct cp_cli *cli);
 bool cp_cli_ack(struct cp_cli *cli, uint32_t seq, int result);
 void cp_cli_close(struct cp_cli *cli);
 
+/** A data line of an answer ("+ " TEXT). */
+void cp_cli_line(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Between the commands (cp_cli.c) and the connections (cp_cli_io.c). */
 /** Run one request line, its answer (or the beginning of it) to out. */
 enum cp_cli_state cp_cli_run(struct cp_cli *cli, const char *line, FILE *out,
 			     struct cp_cli_job *job);
 /** Up to max rows more of a listing; its final line when it is over. @return true then. */
 bool cp_cli_list_step(struct cp_cli *cli, struct cp_cli_job *job, FILE *out, unsigned max);
-/** The end of a route command's answer: hadp's result (0 or -errno; -ETIMEDOUT: none). */
+/** The end of a route command's or a reload's answer: hadp's result (0 or -errno; -ETIMEDOUT:
+ *  none in time). */
 void cp_cli_route_done(struct cp_cli *cli, const struct cp_cli_job *job, int result, FILE *out);
 
 #endif

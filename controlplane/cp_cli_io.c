@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cp_cli.h"
+#include "cp_reload.h"
 #include "cp_sock.h"
 
 int cp_cli_open(struct cp_cli *cli, struct cp_ctx *cp, const char *config_path,
@@ -127,7 +128,7 @@ static bool conn_read(struct cp_cli *cli, struct cp_cli_conn *c, uint64_t now)
 	if (!conn_produce(cli, c, 0))
 		return false;
 	if (c->state == CP_CLI_WAIT)
-		c->deadline_ms = now + CP_CLI_ROUTE_MS;
+		c->deadline_ms = now + (c->job.reload ? CP_CLI_RELOAD_MS : CP_CLI_ROUTE_MS);
 	return true;
 }
 
@@ -240,6 +241,11 @@ unsigned cp_cli_poll(struct cp_cli *cli)
 
 bool cp_cli_ack(struct cp_cli *cli, uint32_t seq, int result)
 {
+	bool done = false;
+	/* a reload's commands: only the last one ends its answer */
+	bool reload = cli->reload && cp_reload_ack(cli->reload, seq, result, &done);
+	if (reload && !done)
+		return true;
 	for (unsigned i = 0; i < CP_CLI_MAX_CONNS; i++) {
 		struct cp_cli_conn *c = &cli->conns[i];
 		if (c->fd < 0 || c->state != CP_CLI_WAIT || c->job.wait_seq != seq)
@@ -258,7 +264,9 @@ bool cp_cli_ack(struct cp_cli *cli, uint32_t seq, int result)
 		free(buf);
 		return true;
 	}
-	return false;
+	if (reload) /* its operator went away: nobody to tell */
+		cp_reload_finish(cli->reload, false, NULL);
+	return reload;
 }
 
 void cp_cli_close(struct cp_cli *cli)

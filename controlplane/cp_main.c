@@ -35,6 +35,7 @@
 #include "cp_ike_srv.h"
 #include "cp_mbuf.h"
 #include "cp_out.h"
+#include "cp_reload.h"
 #include "cp_replay.h"
 #include "cp_state.h"
 #include "ha_notify.h"
@@ -521,6 +522,26 @@ static int route_change(void *arg, const struct ha_route_spec *spec, bool add, u
 	return 0;
 }
 
+/* hactl config reload's commands (cp_reload.c) as they are: the YAML's static bindings keep
+ * generation 0, which a restarted hacpd's re-assertion never sweeps. Not kept for a new hadp
+ * (cp_replay): it reads the same YAML at its start. */
+static int reload_send(void *arg, struct ha_cmd *c)
+{
+	struct hacpd *h = arg;
+	c->version = HA_RING_VERSION;
+	c->seq = ++h->next_seq;
+	if (rte_ring_sp_enqueue_elem(h->cmd, c, sizeof(*c)) != 0) {
+		h->cmd_full++;
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+static unsigned reload_room(void *arg)
+{
+	return rte_ring_free_count(((struct hacpd *)arg)->cmd);
+}
+
 /* After a restart: a new hadp's SAs and routes (cp_replay), then SYNC_BEGIN, every binding
  * again, SYNC_END (hadp sweeps what is not re-asserted; the YAML's static bindings, generation
  * 0, are never swept). Paced by the command ring's room, a little each loop. */
@@ -721,6 +742,10 @@ int main(int argc, char **argv)
 	cli.detach_arg = &h;
 	cli.route = route_change;
 	cli.route_arg = &h;
+	static struct cp_reload reload;
+	reload = (struct cp_reload){ .cfg = cfg, .path = config, .cp = &h.cp, .send = reload_send,
+				     .room = reload_room, .arg = &h };
+	cli.reload = &reload;
 	if (crc < 0)
 		fprintf(stderr, "hacpd: operator socket %s: %s (hactl will not reach hacpd)\n",
 			cfg->cli.socket, strerror(-crc));
@@ -752,6 +777,8 @@ int main(int argc, char **argv)
 		h.ike_srv = &ike_srv;
 		h.ike = &ike;
 		cli.ike = &ike;
+		reload.ike = &ike;
+		reload.guard = &h.ike_guard;
 		if (irc < 0)
 			fprintf(stderr, "hacpd: IKE socket %s: %s (charon's plugin will not reach hacpd)\n",
 				cfg->ike.socket, strerror(-irc));

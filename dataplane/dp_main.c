@@ -41,6 +41,7 @@
 #include "dp_telemetry.h"
 #include "ha_notify.h"
 #include "ha_ring.h"
+#include "ha_static.h"
 
 #define RX_DESC 1024
 #define TX_DESC 1024
@@ -264,28 +265,10 @@ static int port_init(struct dp_ctx *ctx, enum dp_port_role role, const struct ha
 static int install_static(struct dp_ctx *ctx, const struct ha_config_binding *c,
 			  const char *section, unsigned index)
 {
-	struct ha_binding_spec s = { .home_prefix_len = c->home_prefix_len };
-
-	memcpy(s.home_prefix, &c->home_prefix, 16);
-	if (c->has_ipv4_home_address) {
-		s.flags |= HA_BIND_F_IPV4_HOA;
-		memcpy(s.hoa4, &c->ipv4_home_address, 4);
-	}
-	if (c->care_of.family == AF_INET) {
-		s.flags |= HA_BIND_F_COA4;
-		memcpy(s.coa, &c->care_of.v4, 4);
-	} else {
-		memcpy(s.coa, &c->care_of.v6, 16);
-	}
-	if (c->has_udp_port) {
-		s.flags |= HA_BIND_F_UDP;
-		s.udp_port = c->udp_port;
-	}
+	struct ha_binding_spec s;
+	ha_binding_spec_from_config(c, &s);
 	struct dp_sa *out = NULL, *in = NULL;
 	if (c->has_sa) {
-		s.flags |= HA_BIND_F_SA;
-		s.sa_out = c->sa_out;
-		s.sa_in = c->sa_in;
 		out = dp_sa_table_find(ctx->sas, c->sa_out, HA_SA_OUT);
 		in = dp_sa_table_find(ctx->sas, c->sa_in, HA_SA_IN);
 	}

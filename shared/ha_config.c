@@ -405,6 +405,8 @@ int cfg_map(struct cfg_ctx *c, const struct ynode *n, const char *const *keys, s
 	m->node = n;
 	m->keys = keys;
 	m->nkeys = nkeys;
+	if (c->on_keys)
+		c->on_keys(c->on_keys_arg, c->path, keys, nkeys);
 	if (n->kind != Y_MAP)
 		return cfg_fail(c, n, "expected a mapping, got %s", ynode_kind_name(n));
 	for (size_t i = 0; i + 1 < n->n; i += 2) {
@@ -731,14 +733,17 @@ void ha_config_free(struct ha_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
-int ha_config_load_buffer(const char *name, const char *buf, size_t len, struct ha_config *cfg,
-			  struct ha_config_error *err)
+static int load_buffer(const char *name, const char *buf, size_t len, struct ha_config *cfg,
+		       struct ha_config_error *err,
+		       void (*on_keys)(void *, const char *, const char *const *, size_t), void *arg)
 {
 	struct cfg_ctx c;
 	struct ynode *root = NULL;
 	int rc = -1;
 
 	memset(&c, 0, sizeof(c));
+	c.on_keys = on_keys;
+	c.on_keys_arg = arg;
 	c.name = name ? name : "(buffer)";
 	c.buf = buf ? buf : "";
 	c.len = buf ? len : 0;
@@ -770,6 +775,26 @@ out:
 		if (err && !err->msg[0]) /* cannot happen; never return an empty error */
 			snprintf(err->msg, sizeof(err->msg), "%s:1:1: (root): invalid configuration", c.name);
 	}
+	return rc;
+}
+
+int ha_config_load_buffer(const char *name, const char *buf, size_t len, struct ha_config *cfg,
+			  struct ha_config_error *err)
+{
+	return load_buffer(name, buf, len, cfg, err, NULL, NULL);
+}
+
+int ha_config_schema_keys(const char *buf, size_t len,
+			  void (*fn)(void *arg, const char *path, const char *const *keys,
+				     size_t nkeys),
+			  void *arg, struct ha_config_error *err)
+{
+	struct ha_config *cfg = calloc(1, sizeof(*cfg));
+	if (!cfg)
+		return -1;
+	int rc = load_buffer("(schema)", buf, len, cfg, err, fn, arg);
+	ha_config_free(cfg);
+	free(cfg);
 	return rc;
 }
 

@@ -290,6 +290,17 @@ int ha_config_load_file(const char *path, struct ha_config *cfg, struct ha_confi
 int ha_config_load_buffer(const char *name, const char *buf, size_t len,
 			  struct ha_config *cfg, struct ha_config_error *err);
 
+/**
+ * Load @p buf as ha_config_load_buffer() does, telling @p fn the keys each mapping accepts as
+ * the walk meets it: @p path is the mapping's ("dataplane.ports.access", "pdns[0]", "" for the
+ * top level). For checks that every key of the schema is handled somewhere (the reload's
+ * classification, shared/ha_config_diff.c), not for loading. @return 0 or -1.
+ */
+int ha_config_schema_keys(const char *buf, size_t len,
+			  void (*fn)(void *arg, const char *path, const char *const *keys,
+				     size_t nkeys),
+			  void *arg, struct ha_config_error *err);
+
 /** Free what the loader allocated and zero @p cfg. Safe on a zeroed or
  *  partially filled struct, and twice. */
 void ha_config_free(struct ha_config *cfg);

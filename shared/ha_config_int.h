@@ -41,6 +41,9 @@ struct cfg_ctx {
 	bool failed;
 	char path[256];
 	struct cfg_sa_key *sa_sorted;   /**< n_static_sas entries */
+	/* ha_config_schema_keys(): told every mapping's accepted keys as the walk meets it */
+	void (*on_keys)(void *arg, const char *path, const char *const *keys, size_t nkeys);
+	void *on_keys_arg;
 };
 
 /** The value nodes of a mapping, by index into a key list. */
