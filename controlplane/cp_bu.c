@@ -27,64 +27,44 @@ static inline uint32_t min_u32(uint32_t a, uint32_t b)
 #define V4ACK_NO_DYNAMIC        132
 #define V4ACK_PREFIX_REFUSED    133
 
+/* The catalogs' second and third columns (cp_bu.h). */
+struct text2 {
+	const char *name, *more;
+};
+#define CP_X_TEXT2(e, n, m) [e] = { n, m },
+static const struct text2 ctr_text[] = { CP_COUNTERS(CP_X_TEXT2) };
+static const struct text2 pdn_text[] = { CP_PDN_COUNTERS(CP_X_TEXT2) };
+static const struct text2 bev_text[] = { CP_BINDING_EVENTS(CP_X_TEXT2) };
+#undef CP_X_TEXT2
+
 const char *cp_counter_name(unsigned c)
 {
-	static const char *const n[] = {
-#define X(e, s, h) [e] = s,
-		CP_COUNTERS(X)
-#undef X
-	};
-	return c < CP_C__COUNT ? n[c] : "invalid";
+	return c < CP_C__COUNT ? ctr_text[c].name : "invalid";
 }
 
 const char *cp_counter_help(unsigned c)
 {
-	static const char *const n[] = {
-#define X(e, s, h) [e] = h,
-		CP_COUNTERS(X)
-#undef X
-	};
-	return c < CP_C__COUNT ? n[c] : "invalid";
+	return c < CP_C__COUNT ? ctr_text[c].more : "invalid";
 }
 
 const char *cp_pdn_counter_name(unsigned c)
 {
-	static const char *const n[] = {
-#define X(e, s, h) [e] = s,
-		CP_PDN_COUNTERS(X)
-#undef X
-	};
-	return c < CP_PC__COUNT ? n[c] : "invalid";
+	return c < CP_PC__COUNT ? pdn_text[c].name : "invalid";
 }
 
 const char *cp_pdn_counter_help(unsigned c)
 {
-	static const char *const n[] = {
-#define X(e, s, h) [e] = h,
-		CP_PDN_COUNTERS(X)
-#undef X
-	};
-	return c < CP_PC__COUNT ? n[c] : "invalid";
+	return c < CP_PC__COUNT ? pdn_text[c].more : "invalid";
 }
 
 const char *cp_bev_name(enum cp_bev e)
 {
-	static const char *const n[] = {
-#define X(e, s, r) [e] = s,
-		CP_BINDING_EVENTS(X)
-#undef X
-	};
-	return (unsigned)e < CP_BEV__COUNT ? n[e] : "invalid";
+	return (unsigned)e < CP_BEV__COUNT ? bev_text[e].name : "invalid";
 }
 
 const char *cp_bev_reason(enum cp_bev e)
 {
-	static const char *const n[] = {
-#define X(e, s, r) [e] = r,
-		CP_BINDING_EVENTS(X)
-#undef X
-	};
-	return (unsigned)e < CP_BEV__COUNT ? n[e] : "invalid";
+	return (unsigned)e < CP_BEV__COUNT ? bev_text[e].more : "invalid";
 }
 
 /* What the HA did to a binding on its own, told to whoever listens before the binding goes. */

@@ -37,6 +37,9 @@ struct cp_realloc {
 	UT_hash_handle hh;
 };
 
+/* an X-macro list's first column as an enum */
+#define CP_X_ENUM(e, ...) e,
+
 #define CP_COUNTERS(X) \
 	X(CP_C_BU,               "bu-received", "Binding Updates received") \
 	X(CP_C_BU_ACCEPTED,      "bu-accepted", "Binding Updates accepted (registrations and refreshes)") \
@@ -64,12 +67,7 @@ struct cp_realloc {
 	X(CP_C_BE_RATE_LIMITED,  "binding-error-rate-limited", "Binding Errors not sent: rate limit") \
 	X(CP_C_MBUF_RECLAIMED,   "mbufs-reclaimed", "mbufs a killed hacpd held, taken back at start")
 
-enum cp_counter {
-#define X(e, n, h) e,
-	CP_COUNTERS(X)
-#undef X
-	CP_C__COUNT
-};
+enum cp_counter { CP_COUNTERS(CP_X_ENUM) CP_C__COUNT };
 
 /* The same per PDN (the PDN whose home prefix pool holds the home address); a BU for a home
  * address in no PDN's pool is counted only above. */
@@ -82,12 +80,7 @@ enum cp_counter {
 	X(CP_PC_EXPIRED,      "expiries", "bindings whose lifetime ran out") \
 	X(CP_PC_REVOKED,      "revocations", "bindings a network-initiated detach ended (BRA, or a crossing de-registration)")
 
-enum cp_pdn_counter {
-#define X(e, n, h) e,
-	CP_PDN_COUNTERS(X)
-#undef X
-	CP_PC__COUNT
-};
+enum cp_pdn_counter { CP_PDN_COUNTERS(CP_X_ENUM) CP_PC__COUNT };
 
 /* What happened to a binding, for the operator (cp_events.c: hactl monitor, the log): the
  * event's name and its reason. A BU's outcome is in cp_bu_out.event; what the HA does on its
@@ -106,12 +99,7 @@ enum cp_pdn_counter {
 	X(CP_BEV_UNANSWERED,    "revocation-unanswered", "bri-unanswered") \
 	X(CP_BEV_EXPIRED,       "expired",               "lifetime-expired")
 
-enum cp_bev {
-#define X(e, n, r) e,
-	CP_BINDING_EVENTS(X)
-#undef X
-	CP_BEV__COUNT
-};
+enum cp_bev { CP_BINDING_EVENTS(CP_X_ENUM) CP_BEV__COUNT };
 
 struct cp_ctx {
 	const struct ha_config *cfg;

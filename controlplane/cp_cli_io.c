@@ -62,6 +62,13 @@ static bool conn_append(struct cp_cli_conn *c, const char *buf, size_t len)
 		return true; /* nothing to add (and no buffer yet, maybe) */
 	if (c->out_off == c->out_len)
 		c->out_off = c->out_len = 0;
+	if (c->out_len + len > c->out_cap && c->out_off) {
+		/* what was sent makes room first: a monitor whose reader is never quite done
+		 * must not grow its buffer beyond its queue's bound */
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
 	if (c->out_len + len > c->out_cap) {
 		size_t cap = c->out_cap ? c->out_cap : 4096;
 		while (cap < c->out_len + len)

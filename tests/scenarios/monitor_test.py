@@ -181,10 +181,13 @@ def s_stalled_monitor(check, app, mon):
     base = stats(app)["monitor-events-dropped"]
     for u in bulk:
         u.attach(app).at6(coa(u))
+    t0 = time.time()
     for i in range(0, BULK, 100):  # batches: a veth under libpcap holds only so many frames
         for u in bulk[i:i + 100]:
             app.access.send(u.frame(u.bu_bytes(flags="HKR"), esp_on=False))
-        wait_until(lambda: stats(app)["bindings"] >= i + 100, 5, 0.1)
+        # a frame lost on the way is no matter: only the events' number does
+        wait_until(lambda: stats(app)["bindings"] >= i + 90, 1, 0.05)
+    print(f"{stats(app)['bindings']} bindings in {time.time() - t0:.1f} s", flush=True)
     check(wait_until(lambda: stats(app)["monitor-events-dropped"] > base, 20),
           f"the never-reading monitor's queue overflowed: {stats(app)['monitor-events-dropped']}")
     ue = ue_probe.attach(app).at6(coa(ue_probe))
