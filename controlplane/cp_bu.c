@@ -27,14 +27,51 @@ static inline uint32_t min_u32(uint32_t a, uint32_t b)
 #define V4ACK_NO_DYNAMIC        132
 #define V4ACK_PREFIX_REFUSED    133
 
+/* The catalogs' second and third columns (cp_bu.h). */
+struct text2 {
+	const char *name, *more;
+};
+#define CP_X_TEXT2(e, n, m) [e] = { n, m },
+static const struct text2 ctr_text[] = { CP_COUNTERS(CP_X_TEXT2) };
+static const struct text2 pdn_text[] = { CP_PDN_COUNTERS(CP_X_TEXT2) };
+static const struct text2 bev_text[] = { CP_BINDING_EVENTS(CP_X_TEXT2) };
+#undef CP_X_TEXT2
+
 const char *cp_counter_name(unsigned c)
 {
-	static const char *const n[] = {
-#define X(e, s) [e] = s,
-		CP_COUNTERS(X)
-#undef X
-	};
-	return c < CP_C__COUNT ? n[c] : "invalid";
+	return c < CP_C__COUNT ? ctr_text[c].name : "invalid";
+}
+
+const char *cp_counter_help(unsigned c)
+{
+	return c < CP_C__COUNT ? ctr_text[c].more : "invalid";
+}
+
+const char *cp_pdn_counter_name(unsigned c)
+{
+	return c < CP_PC__COUNT ? pdn_text[c].name : "invalid";
+}
+
+const char *cp_pdn_counter_help(unsigned c)
+{
+	return c < CP_PC__COUNT ? pdn_text[c].more : "invalid";
+}
+
+const char *cp_bev_name(enum cp_bev e)
+{
+	return (unsigned)e < CP_BEV__COUNT ? bev_text[e].name : "invalid";
+}
+
+const char *cp_bev_reason(enum cp_bev e)
+{
+	return (unsigned)e < CP_BEV__COUNT ? bev_text[e].more : "invalid";
+}
+
+/* What the HA did to a binding on its own, told to whoever listens before the binding goes. */
+static void tell(const struct cp_ctx *c, enum cp_bev e, const struct cp_binding *b)
+{
+	if (c->binding_event)
+		c->binding_event(c->event_arg, e, b);
 }
 
 int cp_ctx_init(struct cp_ctx *c, const struct ha_config *cfg)
@@ -65,9 +102,12 @@ int cp_ctx_init_store(struct cp_ctx *c, const struct ha_config *cfg, struct cp_b
 	}
 	/* adopted bindings keep their IPv4 home addresses */
 	struct cp_binding *b, *tmp;
-	HASH_ITER(hh, c->cache.by_prefix, b, tmp)
+	HASH_ITER(hh, c->cache.by_prefix, b, tmp) {
+		if (b->pdn < cfg->n_pdns)
+			c->pdn_bindings[b->pdn]++;
 		if (b->has_hoa4 && b->pdn < cfg->n_pdns)
 			cp_pool4_take(&c->pool4[b->pdn], b->hoa4);
+	}
 	return 0;
 }
 
@@ -143,6 +183,22 @@ static void release_hoa4(struct cp_ctx *c, const struct cp_binding *b)
 	cp_pool4_release(&c->pool4[b->pdn], b->hoa4);
 }
 
+/* A binding leaves the cache: its IPv4 home address and its place in its PDN's count go. */
+static void unbind(struct cp_ctx *c, struct cp_binding *b)
+{
+	if (b->has_hoa4)
+		release_hoa4(c, b);
+	if (b->pdn < HA_CFG_MAX_PDNS && c->pdn_bindings[b->pdn])
+		c->pdn_bindings[b->pdn]--;
+	cp_bcache_remove(&c->cache, b);
+}
+
+static void pdn_count(struct cp_ctx *c, int pdn, enum cp_pdn_counter k)
+{
+	if (pdn >= 0 && pdn < HA_CFG_MAX_PDNS)
+		c->pdn_ctr[pdn][k]++;
+}
+
 /* RFC 5555 3.1.1 / TS 24.303 5.1.3.2: the IPv4 home address the BU asks for. Fills the IPv4
  * Address Acknowledgement; the IPv6 registration goes on whatever its status. */
 static void ipv4_hoa(struct cp_ctx *c, struct cp_binding *b, const struct mh_opts *o,
@@ -211,7 +267,8 @@ static void reject(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 	out->ba.ba.lifetime = 0;
 	out->send_ba = true; /* rejections are answered even without A (RFC 6275 10.3.1) */
 	c->ctr[CP_C_BU_REJECTED]++;
-	(void)in;
+	out->pdn = pdn_of(c->cfg, &in->hoa);
+	pdn_count(c, out->pdn, CP_PC_BU_REJECTED);
 }
 
 static struct cp_realloc *realloc_of(struct cp_ctx *c, const struct in6_addr *hoa, uint8_t plen);
@@ -224,6 +281,7 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 	const struct cp_sigsa *sab = NULL;
 
 	memset(out, 0, sizeof(*out));
+	out->pdn = -1;
 	c->ctr[CP_C_BU]++;
 	out->ba.type = MH_TYPE_BA;
 	out->hoa = in->hoa;
@@ -269,6 +327,7 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 		return reject(c, in, out, MH_BA_NOT_HOME_SUBNET, bu->seq);
 	uint8_t plen = cfg->pdns[pdn].home_prefix_len;
 	struct cp_binding *b = cp_bcache_find(&c->cache, &in->hoa, plen);
+	out->pdn = pdn;
 	if (b && !mh_seq_newer(bu->seq, b->seq))
 		return reject(c, in, out, MH_BA_SEQ_OUT_OF_WINDOW, b->seq); /* the last accepted */
 	if (b && (b->flags & MH_BU_R) != (bu->flags & MH_BU_R))
@@ -290,11 +349,14 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 			return reject(c, in, out, MH_BA_NOT_HOME_AGENT, bu->seq);
 		cp_binding_spec(b, &out->spec);
 		out->action = CP_ACT_DELETE;
+		out->event = bu->lifetime == 0 ? CP_BEV_DEREG : CP_BEV_DEREG_HOME;
 		/* 004 5.4.3.1: a de-registration crossing our BRI counts as its BRA */
 		if (b->revoking) {
 			out->ended_revocation = true;
+			out->event = CP_BEV_REVOKED_DEREG;
 			c->ctr[CP_C_BU_CROSSED_BRI]++;
 		}
+		pdn_count(c, pdn, b->revoking ? CP_PC_REVOKED : CP_PC_DEREG);
 		/* 000 / RFC 6275 10.3.2, 11.7.1: with K the IKE SA moves to the home address, so
 		 * the UE keeps its IKE session at home */
 		if (k) {
@@ -302,9 +364,7 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 			out->coa = (struct ha_cfg_addr){ .family = AF_INET6, .v6 = in->hoa };
 			out->coa_port = 0;
 		}
-		if (b->has_hoa4)
-			release_hoa4(c, b);
-		cp_bcache_remove(&c->cache, b);
+		unbind(c, b);
 		out->ba.ba.status = MH_BA_ACCEPTED;
 		out->ba.ba.lifetime = 0;
 		out->send_ba = true;
@@ -361,10 +421,15 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 		cp_bkey_make(&b->key, &in->hoa, plen);
 		b->pdn = (uint32_t)pdn;
 		cp_bcache_insert(&c->cache, b);
+		c->pdn_bindings[pdn]++;
 		created = true;
 	}
+	bool coa_changed = memcmp(&b->coa, &coa, sizeof(coa)) || b->udp_port != udp_port;
 	/* RFC 4877 4.4 / 000: with K, a new care-of address moves the IKE SA too */
-	out->moved = k && (created || memcmp(&b->coa, &coa, sizeof(coa)) || b->udp_port != udp_port);
+	out->moved = k && (created || coa_changed);
+	out->event = created ? CP_BEV_REGISTERED : coa_changed ? CP_BEV_MOVED : CP_BEV_REFRESHED;
+	out->prev_coa = b->coa;
+	out->prev_port = b->udp_port;
 	out->coa = coa;
 	out->coa_port = udp_port;
 	b->hoa = in->hoa;
@@ -381,7 +446,6 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 	b->port = in->port;
 	if (MH_HAS_OPT(o, MH_OPT_IPV4_HOA))
 		ipv4_hoa(c, b, o, out);
-	(void)created;
 
 	if (nat || udp) {
 		/* RFC 5555 4.1: F set; the refresh time the UE keeps the NAT mapping with */
@@ -414,6 +478,9 @@ void cp_bu_process(struct cp_ctx *c, const struct cp_bu_in *in, struct cp_bu_out
 	out->action = CP_ACT_UPSERT;
 	cp_binding_spec_ctx(c, b, &out->spec);
 	c->ctr[CP_C_BU_ACCEPTED]++;
+	pdn_count(c, pdn, CP_PC_BU_ACCEPTED);
+	if (out->event != CP_BEV_REFRESHED)
+		pdn_count(c, pdn, created ? CP_PC_REGISTERED : CP_PC_MOVED);
 }
 
 unsigned cp_expire(struct cp_ctx *c, uint64_t now, struct ha_binding_spec *specs, unsigned max)
@@ -426,9 +493,9 @@ unsigned cp_expire(struct cp_ctx *c, uint64_t now, struct ha_binding_spec *specs
 	for (unsigned i = 0; i < k; i++) {
 		struct cp_binding *b = due[i];
 		cp_binding_spec(b, &specs[n++]);
-		if (b->has_hoa4)
-			release_hoa4(c, b);
-		cp_bcache_remove(&c->cache, b);
+		tell(c, CP_BEV_EXPIRED, b);
+		pdn_count(c, (int)b->pdn, CP_PC_EXPIRED);
+		unbind(c, b);
 		c->ctr[CP_C_EXPIRED]++;
 	}
 	return n;
@@ -442,9 +509,9 @@ int cp_remove_prefix(struct cp_ctx *c, const struct in6_addr *prefix, uint8_t le
 	if (!b)
 		return 0;
 	cp_binding_spec(b, gone);
-	if (b->has_hoa4)
-		release_hoa4(c, b);
-	cp_bcache_remove(&c->cache, b);
+	tell(c, CP_BEV_DEREG_IKE, b); /* the UE's IKE SA went: the UE detached */
+	pdn_count(c, (int)b->pdn, CP_PC_DEREG);
+	unbind(c, b);
 	return 1;
 }
 
@@ -569,6 +636,7 @@ int cp_detach_start(struct cp_ctx *c, const struct in6_addr *hoa, uint64_t now_m
 	c->bri_due_ms = min_u64(c->bri_due_ms, b->bri_next_ms);
 	bri_for(c, b, out);
 	c->ctr[CP_C_BRI_SENT]++;
+	tell(c, CP_BEV_REVOKING, b);
 	return 0;
 }
 
@@ -607,6 +675,7 @@ unsigned cp_detach_tick(struct cp_ctx *c, uint64_t now_ms, struct cp_msg_out *re
 		 * lifetime-0 BU or its lifetime's end */
 		b->bri_next_ms = UINT64_MAX;
 		c->ctr[CP_C_BRI_UNANSWERED]++;
+		tell(c, CP_BEV_UNANSWERED, b);
 	}
 	c->bri_due_ms = due;
 	return n;
@@ -628,8 +697,8 @@ int cp_bra_process(struct cp_ctx *c, const struct mh_msg *bra, const struct in6_
 		return 0;
 	}
 	cp_binding_spec(b, gone);
-	if (b->has_hoa4)
-		release_hoa4(c, b);
-	cp_bcache_remove(&c->cache, b);
+	tell(c, CP_BEV_REVOKED, b);
+	pdn_count(c, (int)b->pdn, CP_PC_REVOKED);
+	unbind(c, b);
 	return 1;
 }

@@ -37,6 +37,70 @@ struct cp_realloc {
 	UT_hash_handle hh;
 };
 
+/* an X-macro list's first column as an enum */
+#define CP_X_ENUM(e, ...) e,
+
+#define CP_COUNTERS(X) \
+	X(CP_C_BU,               "bu-received", "Binding Updates received") \
+	X(CP_C_BU_ACCEPTED,      "bu-accepted", "Binding Updates accepted (registrations and refreshes)") \
+	X(CP_C_BU_REJECTED,      "bu-rejected", "Binding Updates answered with a BA status of 128 or more") \
+	X(CP_C_BU_DEREG,         "bu-deregistration", "de-registrations accepted (lifetime 0, or back home)") \
+	X(CP_C_BU_INSECURE,      "bu-dropped-not-protected", "Binding Updates dropped: not under ESP (RFC 4877)") \
+	X(CP_C_BU_WRONG_SA,      "bu-dropped-sa-not-home-address", "Binding Updates dropped: the SA is another home address's") \
+	X(CP_C_BA_SENT,          "ba-sent", "Binding Acknowledgements sent") \
+	X(CP_C_IPV4_ASSIGNED,    "ipv4-home-address-assigned", "IPv4 home addresses assigned from a pool") \
+	X(CP_C_IPV4_REFUSED,     "ipv4-home-address-refused", "IPv4 home address requests refused") \
+	X(CP_C_NAT_DETECTED,     "nat-detected", "Binding Updates that came through a NAT") \
+	X(CP_C_EXPIRED,          "binding-expired", "bindings whose lifetime ran out") \
+	X(CP_C_BRI_SENT,         "bri-sent", "Binding Revocation Indications sent (detaches started)") \
+	X(CP_C_BRI_RETRANSMIT,   "bri-retransmitted", "Binding Revocation Indications sent again") \
+	X(CP_C_BRA,              "bra-received", "Binding Revocation Acknowledgements received") \
+	X(CP_C_BRA_UNMATCHED,    "bra-unmatched", "BRAs matching no detach in progress") \
+	X(CP_C_BRA_INSECURE,     "bra-dropped-not-protected", "BRAs dropped: not under the UE's SA") \
+	X(CP_C_BRI_UNANSWERED,   "bri-unanswered", "detaches whose last BRI went unanswered") \
+	X(CP_C_BU_CROSSED_BRI,   "deregistration-crossed-bri", "de-registrations that ended a detach as its BRA would") \
+	X(CP_C_HAS_SENT,         "home-agent-switch-sent", "Home Agent Switch messages sent") \
+	X(CP_C_SIG_NO_SA,        "signalling-dropped-no-outbound-sa", "BAs, BRIs or errors dropped: no outbound SA") \
+	X(CP_C_PARAM_PROBLEM,    "parameter-problem-sent", "ICMPv6 Parameter Problems sent") \
+	X(CP_C_PARAM_PROBLEM_RL, "parameter-problem-rate-limited", "ICMPv6 Parameter Problems not sent: rate limit") \
+	X(CP_C_BE_SENT,          "binding-error-sent", "Binding Errors sent") \
+	X(CP_C_BE_RATE_LIMITED,  "binding-error-rate-limited", "Binding Errors not sent: rate limit") \
+	X(CP_C_MBUF_RECLAIMED,   "mbufs-reclaimed", "mbufs a killed hacpd held, taken back at start")
+
+enum cp_counter { CP_COUNTERS(CP_X_ENUM) CP_C__COUNT };
+
+/* The same per PDN (the PDN whose home prefix pool holds the home address); a BU for a home
+ * address in no PDN's pool is counted only above. */
+#define CP_PDN_COUNTERS(X) \
+	X(CP_PC_BU_ACCEPTED,  "bu-accepted", "Binding Updates accepted (registrations and refreshes)") \
+	X(CP_PC_BU_REJECTED,  "bu-rejected", "Binding Updates answered with a BA status of 128 or more") \
+	X(CP_PC_REGISTERED,   "registrations", "bindings created") \
+	X(CP_PC_MOVED,        "moves", "care-of address changes") \
+	X(CP_PC_DEREG,        "deregistrations", "bindings a UE's de-registration ended") \
+	X(CP_PC_EXPIRED,      "expiries", "bindings whose lifetime ran out") \
+	X(CP_PC_REVOKED,      "revocations", "bindings a network-initiated detach ended (BRA, or a crossing de-registration)")
+
+enum cp_pdn_counter { CP_PDN_COUNTERS(CP_X_ENUM) CP_PC__COUNT };
+
+/* What happened to a binding, for the operator (cp_events.c: hactl monitor, the log): the
+ * event's name and its reason. A BU's outcome is in cp_bu_out.event; what the HA does on its
+ * own (expiry, detach, the end of an IKE session) goes to cp_ctx.binding_event. */
+#define CP_BINDING_EVENTS(X) \
+	X(CP_BEV_NONE,          "none",                  "none") \
+	X(CP_BEV_REGISTERED,    "registered",            "binding-update") \
+	X(CP_BEV_MOVED,         "moved",                 "care-of-address-changed") \
+	X(CP_BEV_REFRESHED,     "refreshed",             "binding-update") \
+	X(CP_BEV_DEREG,         "deregistered",          "lifetime-zero") \
+	X(CP_BEV_DEREG_HOME,    "deregistered",          "returned-home") \
+	X(CP_BEV_DEREG_IKE,     "deregistered",          "ike-session-ended") \
+	X(CP_BEV_REVOKING,      "revocation-started",    "network-initiated-detach") \
+	X(CP_BEV_REVOKED,       "revoked",               "bra") \
+	X(CP_BEV_REVOKED_DEREG, "revoked",               "deregistration-crossed-bri") \
+	X(CP_BEV_UNANSWERED,    "revocation-unanswered", "bri-unanswered") \
+	X(CP_BEV_EXPIRED,       "expired",               "lifetime-expired")
+
+enum cp_bev { CP_BINDING_EVENTS(CP_X_ENUM) CP_BEV__COUNT };
+
 struct cp_ctx {
 	const struct ha_config *cfg;
 	struct cp_bcache cache;
@@ -46,6 +110,8 @@ struct cp_ctx {
 	uint64_t ba_status[256];     /* BAs sent, by status */
 	uint64_t mh_rx[256];         /* Mobility Headers received, by type */
 	uint64_t mh_err[HA_ERR__COUNT]; /* and those that did not decode, by error */
+	uint64_t pdn_ctr[HA_CFG_MAX_PDNS][CP_PC__COUNT]; /* enum cp_pdn_counter, per PDN */
+	uint32_t pdn_bindings[HA_CFG_MAX_PDNS]; /* bindings in the cache, per PDN */
 	uint16_t bri_seq;            /* the last BRI sequence number used */
 	uint64_t bri_due_ms;         /* the earliest BRI timer of a revoking binding: the cache is
 	                                scanned only then (0: at the next tick, as after adoption) */
@@ -61,43 +127,20 @@ struct cp_ctx {
 	 * binding of the prefix is granted longer */
 	bool (*ike_prefix_lifetime_for)(void *arg, const uint8_t prefix[16], uint32_t *secs);
 	void *ike_arg;
-};
-
-#define CP_COUNTERS(X) \
-	X(CP_C_BU,               "bu-received") \
-	X(CP_C_BU_ACCEPTED,      "bu-accepted") \
-	X(CP_C_BU_REJECTED,      "bu-rejected") \
-	X(CP_C_BU_DEREG,         "bu-deregistration") \
-	X(CP_C_BU_INSECURE,      "bu-dropped-not-protected") \
-	X(CP_C_BU_WRONG_SA,      "bu-dropped-sa-not-home-address") \
-	X(CP_C_BA_SENT,          "ba-sent") \
-	X(CP_C_IPV4_ASSIGNED,    "ipv4-home-address-assigned") \
-	X(CP_C_IPV4_REFUSED,     "ipv4-home-address-refused") \
-	X(CP_C_NAT_DETECTED,     "nat-detected") \
-	X(CP_C_EXPIRED,          "binding-expired") \
-	X(CP_C_BRI_SENT,         "bri-sent") \
-	X(CP_C_BRI_RETRANSMIT,   "bri-retransmitted") \
-	X(CP_C_BRA,              "bra-received") \
-	X(CP_C_BRA_UNMATCHED,    "bra-unmatched") \
-	X(CP_C_BRA_INSECURE,     "bra-dropped-not-protected") \
-	X(CP_C_BRI_UNANSWERED,   "bri-unanswered") \
-	X(CP_C_BU_CROSSED_BRI,   "deregistration-crossed-bri") \
-	X(CP_C_HAS_SENT,         "home-agent-switch-sent") \
-	X(CP_C_SIG_NO_SA,        "signalling-dropped-no-outbound-sa") \
-	X(CP_C_PARAM_PROBLEM,    "parameter-problem-sent") \
-	X(CP_C_PARAM_PROBLEM_RL, "parameter-problem-rate-limited") \
-	X(CP_C_BE_SENT,          "binding-error-sent") \
-	X(CP_C_BE_RATE_LIMITED,  "binding-error-rate-limited") \
-	X(CP_C_MBUF_RECLAIMED,   "mbufs-reclaimed")
-
-enum cp_counter {
-#define X(e, n) e,
-	CP_COUNTERS(X)
-#undef X
-	CP_C__COUNT
+	/* what happens to a binding without a BU of its UE (expired, detach started, revoked by
+	 * the BRA, unanswered, removed with its IKE session), told before the binding goes; NULL:
+	 * nobody listens (cp_events.c sets it) */
+	void (*binding_event)(void *arg, enum cp_bev e, const struct cp_binding *b);
+	void *event_arg;
 };
 
 const char *cp_counter_name(unsigned c);
+const char *cp_counter_help(unsigned c);
+const char *cp_pdn_counter_name(unsigned c);
+const char *cp_pdn_counter_help(unsigned c);
+/** The event's name ("registered", ...) and its reason. */
+const char *cp_bev_name(enum cp_bev e);
+const char *cp_bev_reason(enum cp_bev e);
 
 /* A received BU and what the dataplane established about it. */
 struct cp_bu_in {
@@ -145,6 +188,12 @@ struct cp_bu_out {
 	/* 004 5.4.3.1: this de-registration crossed the HA's BRI and ends its revocation, as a BRA
 	 * would (the UE's IKE SA is then the UE's to close) */
 	bool ended_revocation;
+	/* for the operator (cp_events.c): what the BU did to the binding, the PDN of its home
+	 * address (-1: none), and for a move the care-of address (and UDP port) it had */
+	enum cp_bev event;
+	int pdn;
+	struct ha_cfg_addr prev_coa;
+	uint16_t prev_port;
 };
 
 int cp_ctx_init(struct cp_ctx *c, const struct ha_config *cfg);

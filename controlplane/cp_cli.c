@@ -8,6 +8,7 @@
 
 #include "cp_cli.h"
 #include "cp_reload.h"
+#include "cp_stats.h"
 #include "ha_json.h"
 
 #define MAX_ARGS 8
@@ -16,6 +17,7 @@ struct request {
 	int argc;
 	char *argv[MAX_ARGS];
 	bool json;
+	const char *format;        /* --format NAME (show stats) */
 	struct cp_cli_job *job;    /* where a listing or a wait is left for the connection */
 };
 
@@ -23,6 +25,7 @@ struct request {
  * CMD_MORE a listing left in the job, CMD_WAIT hadp's answer awaited */
 #define CMD_MORE 1
 #define CMD_WAIT 2
+#define CMD_MONITOR 3
 
 typedef int (*cmd_fn)(struct cp_cli *cli, const struct request *r, FILE *out);
 
@@ -39,6 +42,7 @@ static int cmd_reallocate(struct cp_cli *cli, const struct request *r, FILE *out
 static int cmd_show_ike(struct cp_cli *cli, const struct request *r, FILE *out);
 static int cmd_route_add(struct cp_cli *cli, const struct request *r, FILE *out);
 static int cmd_route_delete(struct cp_cli *cli, const struct request *r, FILE *out);
+static int cmd_monitor(struct cp_cli *cli, const struct request *r, FILE *out);
 
 /* The commands: words to match, the number of arguments after them, the help. */
 static const struct command {
@@ -54,7 +58,9 @@ static const struct command {
 	  "show binding HOME-ADDRESS|NAI [--json]: a UE's binding (by NAI: one per PDN)" },
 	{ { "show", "ike" }, 0, cmd_show_ike,
 	  "show ike [--json]: the IKEv2 sessions: NAI, PDN, home prefix, IKE SA" },
-	{ { "show", "stats" }, 0, cmd_show_stats, "show stats [--json]: signalling counters" },
+	{ { "show", "stats" }, 0, cmd_show_stats,
+	  "show stats [--json | --format text|json|openmetrics]: the counters, overall and per PDN "
+	  "(openmetrics: Prometheus text exposition, for node_exporter's textfile collector)" },
 	{ { "show", "pools" }, 0, cmd_show_pools,
 	  "show pools [--json]: IPv4 home address pools per PDN" },
 	{ { "show", "sas" }, 0, cmd_show_sas,
@@ -73,6 +79,8 @@ static const struct command {
 	  "go in dataplane.routes" },
 	{ { "route", "delete" }, 1, cmd_route_delete,
 	  "route delete PREFIX: remove a core-side route from hadp" },
+	{ { "monitor" }, 0, cmd_monitor,
+	  "monitor: binding events as they happen, one JSON object per line, until interrupted" },
 	{ { "detach" }, 1, cmd_detach,
 	  "detach HOME-ADDRESS|NAI: network-initiated detach (TS 24.303 5.4.3.1): BRI, BRA, removal "
 	  "(by NAI: in every PDN)" },
@@ -263,72 +271,30 @@ bool cp_cli_list_step(struct cp_cli *cli, struct cp_cli_job *job, FILE *out, uns
 	return true;
 }
 
+/* The counters (cp_stats.c) as the answer's data lines. */
 static int cmd_show_stats(struct cp_cli *cli, const struct request *r, FILE *out)
 {
-	if (r->json) {
-		char *buf = NULL;
-		size_t len = 0;
-		FILE *m = open_memstream(&buf, &len);
-		struct ha_json j;
-		if (!m)
-			return 0;
-		hj_init(&j, m);
-		hj_obj_begin(&j, NULL);
-		hj_uint(&j, "bindings", cli->cp->cache.count);
-		hj_uint(&j, "cli-connections", cli->n_conns);
-		hj_uint(&j, "cli-refused-busy", cli->refused_busy);
-		hj_uint(&j, "cli-request-timeouts", cli->timed_out);
-		hj_uint(&j, "cli-dropped-stalled", cli->dropped_stalled);
-		hj_uint(&j, "config-reloads", cli->reload ? cli->reload->applied : 0);
-		hj_uint(&j, "config-reloads-refused", cli->reload ? cli->reload->refused : 0);
-		for (unsigned i = 0; i < CP_C__COUNT; i++)
-			hj_uint(&j, cp_counter_name(i), cli->cp->ctr[i]);
-		hj_obj_begin(&j, "received");
-		for (unsigned t = 0; t < 256; t++)
-			if (cli->cp->mh_rx[t])
-				hj_uint(&j, mh_type_name((uint8_t)t), cli->cp->mh_rx[t]);
-		hj_obj_end(&j);
-		hj_obj_begin(&j, "decode_errors");
-		for (unsigned e = 0; e < HA_ERR__COUNT; e++)
-			if (cli->cp->mh_err[e])
-				hj_uint(&j, ha_err_name((enum ha_err)e), cli->cp->mh_err[e]);
-		hj_obj_end(&j);
-		hj_obj_begin(&j, "ba_status");
-		for (unsigned st = 0; st < 256; st++) {
-			char k[8];
-			snprintf(k, sizeof(k), "%u", st);
-			if (cli->cp->ba_status[st])
-				hj_uint(&j, k, cli->cp->ba_status[st]);
-		}
-		hj_obj_end(&j);
-		hj_obj_end(&j);
-		fclose(m);
-		cp_cli_line(out, "%s", buf);
-		free(buf);
-		return 0;
+	enum cp_stats_format fmt = r->json ? CP_STATS_JSON : CP_STATS_TEXT;
+	if (r->format && !strcmp(r->format, "openmetrics"))
+		fmt = CP_STATS_OPENMETRICS;
+	else if (r->format && !strcmp(r->format, "json"))
+		fmt = CP_STATS_JSON;
+	else if (r->format && strcmp(r->format, "text")) {
+		fprintf(out, "= 2 unknown format '%s' (text, json, openmetrics)\n", r->format);
+		return -1;
 	}
-	cp_cli_line(out, "bindings %u", cli->cp->cache.count);
-	cp_cli_line(out, "cli-connections %u refused-busy %llu request-timeouts %llu dropped-stalled %llu",
-	     cli->n_conns, (unsigned long long)cli->refused_busy,
-	     (unsigned long long)cli->timed_out, (unsigned long long)cli->dropped_stalled);
-	cp_cli_line(out, "config-reloads %llu", (unsigned long long)(cli->reload ? cli->reload->applied : 0));
-	cp_cli_line(out, "config-reloads-refused %llu",
-	     (unsigned long long)(cli->reload ? cli->reload->refused : 0));
-	for (unsigned i = 0; i < CP_C__COUNT; i++)
-		cp_cli_line(out, "%s %llu", cp_counter_name(i), (unsigned long long)cli->cp->ctr[i]);
-	for (unsigned t = 0; t < 256; t++)
-		if (cli->cp->mh_rx[t])
-			cp_cli_line(out, "received %s %llu", mh_type_name((uint8_t)t),
-			     (unsigned long long)cli->cp->mh_rx[t]);
-	for (unsigned e = 0; e < HA_ERR__COUNT; e++)
-		if (cli->cp->mh_err[e])
-			cp_cli_line(out, "decode-error %s %llu", ha_err_name((enum ha_err)e),
-			     (unsigned long long)cli->cp->mh_err[e]);
-	for (unsigned st = 0; st < 256; st++) {
-		const char *name = mh_ba_status_name((uint8_t)st);
-		if (cli->cp->ba_status[st])
-			cp_cli_line(out, "ba-status %u %s %llu", st, name ? name : "", (unsigned long long)cli->cp->ba_status[st]);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	if (!m) {
+		fprintf(out, "= 1 out of memory\n");
+		return -1;
 	}
+	cp_stats_write(cli, fmt, m);
+	fclose(m);
+	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		cp_cli_line(out, "%s", l);
+	free(buf);
 	return 0;
 }
 
@@ -605,6 +571,19 @@ static int cmd_route_delete(struct cp_cli *cli, const struct request *r, FILE *o
 	return route_send(cli, r, &spec, false, out);
 }
 
+/* The connection stays, and cp_cli_monitor_push queues the events on it (cp_cli_io.c). */
+static int cmd_monitor(struct cp_cli *cli, const struct request *r, FILE *out)
+{
+	(void)r;
+	if (cli->n_monitors >= CP_CLI_MAX_MONITORS) {
+		cli->mon_refused++;
+		fprintf(out, "= 1 busy: hacpd serves %u monitors at once\n", CP_CLI_MAX_MONITORS);
+		return -1;
+	}
+	cp_cli_line(out, "{\"event\":\"monitor-started\",\"queue_octets\":%u}", CP_CLI_MONITOR_QUEUE);
+	return CMD_MONITOR;
+}
+
 enum cp_cli_state cp_cli_run(struct cp_cli *cli, const char *text, FILE *out,
 			     struct cp_cli_job *job)
 {
@@ -617,6 +596,15 @@ enum cp_cli_state cp_cli_run(struct cp_cli *cli, const char *text, FILE *out,
 	     t = strtok_r(NULL, " \t\r\n", &save)) {
 		if (!strcmp(t, "--json")) {
 			r.json = true;
+			continue;
+		}
+		if (!strcmp(t, "--format")) {
+			r.format = strtok_r(NULL, " \t\r\n", &save);
+			if (!r.format) {
+				fprintf(out, "= 2 --format needs a name (text, json, openmetrics)\n");
+				cli->errors++;
+				return CP_CLI_DONE;
+			}
 			continue;
 		}
 		if (!strncmp(t, "--", 2) && t[2]) /* "--to" and the like are keywords */
@@ -635,7 +623,7 @@ enum cp_cli_state cp_cli_run(struct cp_cli *cli, const char *text, FILE *out,
 			w++;
 		if (w < 3 && c->words[w])
 			continue;
-		if (r.argc != w + c->nargs) {
+		if (r.argc != w + c->nargs || (r.format && c->fn != cmd_show_stats)) {
 			fprintf(out, "= 2 usage: %s\n", c->help);
 			cli->errors++;
 			return CP_CLI_DONE;
@@ -645,6 +633,8 @@ enum cp_cli_state cp_cli_run(struct cp_cli *cli, const char *text, FILE *out,
 			return CP_CLI_MORE;
 		if (rc == CMD_WAIT)
 			return CP_CLI_WAIT;
+		if (rc == CMD_MONITOR)
+			return CP_CLI_MONITOR;
 		if (rc < 0)
 			cli->errors++; /* the command wrote its own final line */
 		else

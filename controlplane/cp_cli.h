@@ -29,10 +29,13 @@ struct cp_reload;
 #define CP_CLI_SLICE_ROWS    256      /* rows of a listing made per connection per turn */
 #define CP_CLI_ROUTE_MS      10000    /* how long a route command waits for hadp's answer */
 #define CP_CLI_RELOAD_MS     60000    /* and a reload for all of its (routes rebuild tables) */
+#define CP_CLI_MAX_MONITORS  4        /* hactl monitor connections at once (of the above) */
+#define CP_CLI_MONITOR_QUEUE 262144   /* octets of events queued per monitor (about 1,000);
+                                         beyond, events are dropped and counted */
 
 /* What a request still has to do after its first octets of answer: a listing to go on with,
  * slice by slice, or hadp's answer to wait for. */
-enum cp_cli_state { CP_CLI_DONE, CP_CLI_MORE, CP_CLI_WAIT };
+enum cp_cli_state { CP_CLI_DONE, CP_CLI_MORE, CP_CLI_WAIT, CP_CLI_MONITOR };
 enum cp_cli_listing { CP_CLI_LIST_NONE, CP_CLI_LIST_BINDINGS, CP_CLI_LIST_IKE };
 
 struct cp_cli_job {
@@ -57,6 +60,7 @@ struct cp_cli_conn {
 	char *out;                 /* the answer waiting to be sent: out[out_off, out_len) */
 	size_t out_len, out_off, out_cap;
 	uint64_t deadline_ms;      /* request, hadp's answer, or the reader's progress */
+	uint64_t mon_dropped;      /* a monitor: events dropped since its last queued line */
 };
 
 struct cp_cli {
@@ -80,6 +84,9 @@ struct cp_cli {
 	unsigned n_conns;
 	uint64_t requests, errors;
 	uint64_t refused_busy, timed_out, dropped_stalled; /* connections the limits ended */
+	unsigned n_monitors;       /* connections in CP_CLI_MONITOR */
+	uint64_t mon_events, mon_dropped, mon_refused; /* event lines queued, dropped; monitors
+	                                                  refused (CP_CLI_MAX_MONITORS) */
 };
 
 /** Create the socket at cfg->cli.socket with its mode and group. 0 or -errno. */
@@ -91,6 +98,10 @@ unsigned cp_cli_poll(struct cp_cli *cli);
 /** hadp's answer to a command of sequence number seq: true when it was a route command's. */
 bool cp_cli_ack(struct cp_cli *cli, uint32_t seq, int result);
 void cp_cli_close(struct cp_cli *cli);
+/** An event line (one JSON object, no newline) to every monitor, queued up to
+ *  CP_CLI_MONITOR_QUEUE octets each; a monitor whose queue is full loses it (counted, and told
+ *  in a "dropped" line once it has room again). Never blocks. */
+void cp_cli_monitor_push(struct cp_cli *cli, const char *json, size_t len);
 
 /** A data line of an answer ("+ " TEXT). */
 void cp_cli_line(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

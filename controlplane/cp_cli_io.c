@@ -8,6 +8,10 @@
  * takes without waiting. The limits (cp_cli.h): connections at once (more are told "busy"), the
  * request's size and time to arrive, the time a reader may take nothing, the time a route
  * command waits for hadp.
+ *
+ * A monitor (hactl monitor) stays: its events are queued up to CP_CLI_MONITOR_QUEUE octets and
+ * sent as it reads; one that does not read loses events (counted, and told in a "dropped" line
+ * once it has room again) but is never dropped for stalling, and never holds up hacpd.
  */
 #include <errno.h>
 #include <poll.h>
@@ -44,6 +48,8 @@ int cp_cli_open(struct cp_cli *cli, struct cp_ctx *cp, const char *config_path,
 
 static void conn_close(struct cp_cli *cli, struct cp_cli_conn *c)
 {
+	if (c->state == CP_CLI_MONITOR)
+		cli->n_monitors--;
 	close(c->fd);
 	free(c->out);
 	*c = (struct cp_cli_conn){ .fd = -1 };
@@ -57,6 +63,13 @@ static bool conn_append(struct cp_cli_conn *c, const char *buf, size_t len)
 		return true; /* nothing to add (and no buffer yet, maybe) */
 	if (c->out_off == c->out_len)
 		c->out_off = c->out_len = 0;
+	if (c->out_len + len > c->out_cap && c->out_off) {
+		/* what was sent makes room first: a monitor whose reader is never quite done
+		 * must not grow its buffer beyond its queue's bound */
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
 	if (c->out_len + len > c->out_cap) {
 		size_t cap = c->out_cap ? c->out_cap : 4096;
 		while (cap < c->out_len + len)
@@ -127,6 +140,8 @@ static bool conn_read(struct cp_cli *cli, struct cp_cli_conn *c, uint64_t now)
 	c->deadline_ms = now + (uint64_t)CP_CLI_STALL_MS;
 	if (!conn_produce(cli, c, 0))
 		return false;
+	if (c->state == CP_CLI_MONITOR)
+		cli->n_monitors++;
 	if (c->state == CP_CLI_WAIT)
 		c->deadline_ms = now + (c->job.reload ? CP_CLI_RELOAD_MS : CP_CLI_ROUTE_MS);
 	return true;
@@ -151,11 +166,20 @@ static bool conn_send(struct cp_cli *cli, struct cp_cli_conn *c, uint64_t now, b
 		if (c->state != CP_CLI_WAIT)
 			c->deadline_ms = now + CP_CLI_STALL_MS;
 	}
-	if (c->out_off < c->out_len && c->state != CP_CLI_WAIT && now >= c->deadline_ms) {
+	if (c->out_off < c->out_len && c->state != CP_CLI_WAIT && c->state != CP_CLI_MONITOR &&
+	    now >= c->deadline_ms) {
 		cli->dropped_stalled++;
 		return false;
 	}
 	return !(c->out_off == c->out_len && c->state == CP_CLI_DONE);
+}
+
+/* What a monitor sends after its request means nothing; its end means it is gone. */
+static bool monitor_read(struct cp_cli_conn *c)
+{
+	char junk[256];
+	ssize_t k = recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT);
+	return k > 0 || (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
 }
 
 static void accept_new(struct cp_cli *cli, uint64_t now)
@@ -198,9 +222,12 @@ unsigned cp_cli_poll(struct cp_cli *cli)
 		if (c->fd < 0)
 			continue;
 		slot[n] = i;
+		short out = c->out_off < c->out_len ? POLLOUT : 0;
+		/* a monitor is read too: its end (hactl interrupted) is how it goes */
 		pf[n++] = (struct pollfd){ .fd = c->fd,
 					   .events = (short)(!c->ran ? POLLIN :
-							     c->out_off < c->out_len ? POLLOUT : 0) };
+							     c->state == CP_CLI_MONITOR ? POLLIN | out
+							     : out) };
 	}
 	if (poll(pf, n, 0) < 0)
 		return 0;
@@ -208,6 +235,16 @@ unsigned cp_cli_poll(struct cp_cli *cli)
 	for (unsigned p = 1; p < n; p++) {
 		struct cp_cli_conn *c = &cli->conns[slot[p]];
 		bool progress = false, alive = true, io = pf[p].revents != 0;
+		if (c->state == CP_CLI_MONITOR) {
+			if (pf[p].revents & (POLLIN | POLLHUP | POLLERR))
+				alive = monitor_read(c);
+			if (alive && c->out_off < c->out_len)
+				alive = conn_send(cli, c, now, &progress);
+			if (!alive)
+				conn_close(cli, c);
+			busy += progress;
+			continue;
+		}
 		if (!c->ran) {
 			if (io || now >= c->deadline_ms) {
 				size_t before = c->req_n;
@@ -278,5 +315,33 @@ void cp_cli_close(struct cp_cli *cli)
 		close(cli->listen_fd);
 		unlink(cli->path);
 		cli->listen_fd = -1;
+	}
+}
+
+void cp_cli_monitor_push(struct cp_cli *cli, const char *json, size_t len)
+{
+	for (unsigned i = 0; i < CP_CLI_MAX_CONNS && cli->n_monitors; i++) {
+		struct cp_cli_conn *c = &cli->conns[i];
+		if (c->fd < 0 || c->state != CP_CLI_MONITOR)
+			continue;
+		char note[96];
+		int nl = c->mon_dropped ? snprintf(note, sizeof(note), "+ {\"event\":\"dropped\","
+						   "\"count\":%llu}\n",
+						   (unsigned long long)c->mon_dropped) : 0;
+		size_t queued = c->out_len - c->out_off;
+		if (queued + (size_t)nl + len + 3 > CP_CLI_MONITOR_QUEUE) {
+			c->mon_dropped++; /* a monitor that does not read loses events, not hacpd */
+			cli->mon_dropped++;
+			continue;
+		}
+		/* the protocol's data line: "+ " JSON "\n" */
+		if ((nl && !conn_append(c, note, (size_t)nl)) || !conn_append(c, "+ ", 2) ||
+		    !conn_append(c, json, len) || !conn_append(c, "\n", 1)) {
+			c->mon_dropped++;
+			cli->mon_dropped++;
+			continue;
+		}
+		c->mon_dropped = 0;
+		cli->mon_events++;
 	}
 }

@@ -4,7 +4,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
 #include "cp_ike_srv.h"
+#include "cp_log.h"
 #include "cp_sock.h"
 
 int cp_ike_srv_open(struct cp_ike_srv *s, struct cp_ike *ike, const char *path)
@@ -61,6 +64,10 @@ static int sa_delete(struct cp_ike_srv *s, uint32_t spi, uint8_t dir)
 static int ike_gone(struct cp_ike_srv *s, uint32_t ike_sa)
 {
 	struct cp_ike_gone gone;
+	const struct cp_ike_session *ss = cp_ike_session_of(s->ike, ike_sa);
+	if (ss)
+		cp_log(CP_LOG_IKE, LOG_INFO, "IKE session down: nai %s pdn %s ike-sa %u", ss->nai,
+		       s->ike->cp->cfg->pdns[ss->pdn].name, ike_sa);
 	int rc = cp_ike_down(s->ike, ike_sa, &gone);
 	/* the binding first: it may hold the payload SAs, which hadp keeps while used */
 	if (gone.has_binding) {
@@ -70,6 +77,23 @@ static int ike_gone(struct cp_ike_srv *s, uint32_t ike_sa)
 	for (unsigned i = 0; i < gone.n_sa; i++)
 		sa_delete(s, gone.sa[i].spi, gone.sa[i].dir);
 	return rc;
+}
+
+/* The UE's PDN session over IKEv2 begins (its home prefix given), or is refused. */
+static void log_session_up(const struct ha_ike_prefix_req *rq, const struct ha_ike_prefix_rep *rep)
+{
+	char nai[HA_IKE_NAI_MAX], apn[HA_IKE_APN_MAX], pfx[INET6_ADDRSTRLEN];
+	snprintf(nai, sizeof(nai), "%s", rq->nai); /* NUL-terminated here, whatever came */
+	snprintf(apn, sizeof(apn), "%s", rq->apn);
+	if (rep->result) {
+		cp_log(CP_LOG_IKE, LOG_NOTICE, "IKE session refused: nai %s apn %s ike-sa %u: %s", nai,
+		       apn, rq->h.ike_sa, rep->result == -ENOENT ? "no such PDN"
+		       : rep->result == -ENOSPC ? "home prefix pool exhausted" : strerror(-rep->result));
+		return;
+	}
+	inet_ntop(AF_INET6, rep->prefix, pfx, sizeof(pfx));
+	cp_log(CP_LOG_IKE, LOG_INFO, "IKE session up: nai %s apn %s ike-sa %u home prefix %s/%u", nai,
+	       apn, rq->h.ike_sa, pfx, rep->prefix_len);
 }
 
 int cp_ike_srv_handle(struct cp_ike_srv *s, const struct ha_ike_hdr *h, void *reply,
@@ -98,6 +122,7 @@ int cp_ike_srv_handle(struct cp_ike_srv *s, const struct ha_ike_hdr *h, void *re
 	}
 	case HA_IKE_PREFIX_REQ:
 		cp_ike_prefix(s->ike, (const struct ha_ike_prefix_req *)h, reply);
+		log_session_up((const struct ha_ike_prefix_req *)h, reply);
 		return 0;
 	case HA_IKE_SA_ADD: {
 		struct ha_cmd c = { .type = HA_CMD_SA_ADD };

@@ -30,9 +30,11 @@
 #include "cp_bu.h"
 #include "ha_bytes.h"
 #include "cp_cli.h"
+#include "cp_events.h"
 #include "cp_ike_guard.h"
 #include "cp_ike_path.h"
 #include "cp_ike_srv.h"
+#include "cp_log.h"
 #include "cp_mbuf.h"
 #include "cp_out.h"
 #include "cp_reload.h"
@@ -217,6 +219,7 @@ static void handle_bu(struct hacpd *h, const struct ha_pkt_meta *meta, const str
 	cp_bu_process(&h->cp, &in, &out);
 	if (out.drop)
 		return;
+	cp_events_bu(&h->cp, &out); /* to hactl monitor and the log */
 	/* 004 5.4.3.1: a de-registration crossing the HA's BRI completes the detach as its BRA
 	 * would; the IKE SA is then the UE's to close (detached()) */
 	if (out.ended_revocation)
@@ -599,10 +602,10 @@ static void sync_step(struct hacpd *h)
 		/* everything is on its way, in order: what comes now is served after it */
 		h->st.bindings.hdr->instance = h->hadp.instance.id;
 		h->new_hadp = false;
-		fprintf(stderr, "hacpd: hadp has every SA, route and binding again (%llu SAs and "
-				"routes, %llu bindings queued in %llu ms); serving signalling\n",
-			(unsigned long long)h->replayed, (unsigned long long)h->synced,
-			(unsigned long long)(now_ms() - h->resync_start_ms));
+		cp_log(CP_LOG_HADP, LOG_NOTICE, "hadp has every SA, route and binding again (%llu SAs "
+		       "and routes, %llu bindings queued in %llu ms); serving signalling",
+		       (unsigned long long)h->replayed, (unsigned long long)h->synced,
+		       (unsigned long long)(now_ms() - h->resync_start_ms));
 	}
 }
 
@@ -660,7 +663,7 @@ int main(int argc, char **argv)
 	struct ha_config *cfg = calloc(1, sizeof(*cfg));
 	struct ha_config_error err;
 	if (!cfg || ha_config_load_file(config, cfg, &err) < 0) {
-		fprintf(stderr, "%s\n", cfg ? err.msg : "out of memory");
+		cp_log(CP_LOG_CONFIG, LOG_ERR, "%s", cfg ? err.msg : "out of memory");
 		free(cfg);
 		return 1;
 	}
@@ -671,6 +674,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	static struct hacpd h;
+	cp_log_open(cfg);
 	/* touch the BAs' waiting room now (PENDING_MAX slots, some 20 MiB): its pages would
 	 * otherwise fault in one by one under the first BU storm */
 	memset(h.pending, 0, sizeof(h.pending));
@@ -783,6 +787,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "hacpd: IKE socket %s: %s (charon's plugin will not reach hacpd)\n",
 				cfg->ike.socket, strerror(-irc));
 	}
+	static struct cp_events events; /* binding events to hactl monitor and the log */
+	cp_events_open(&events, &h.cp, &cli, h.ike);
 	uint64_t start = now_s(), last_expiry = start, last_alive_ms = now_ms();
 	bool expiry_backlog = false;
 	int rc = 0;
@@ -809,16 +815,17 @@ int main(int argc, char **argv)
 		if (h.sync_phase != SYNC_NONE)
 			sync_step(&h);
 		uint64_t now = now_s(), ms = now_ms();
+		cp_log_tick();
 		/* hadp gone: its rings and memory with it, not the state files. Let go of its
 		 * memory at once (a new hadp waits for that) and wait for the next one, every
 		 * binding, SA and route kept for it (docs/restarts.md) */
 		if (cp_attach_stopping(&h.hadp) || ms - last_alive_ms >= 10) {
 			last_alive_ms = ms;
 			if (cp_attach_stopping(&h.hadp) || !cp_attach_alive(&h.hadp)) {
-				fprintf(stderr, "hacpd: hadp (pid %u) is gone; keeping %u bindings, %u "
-						"SAs and %u routes for the next one\n",
-					h.hadp.instance.pid, h.cp.cache.count, h.st.replay.sa_count,
-					h.st.replay.route_count);
+				cp_log(CP_LOG_HADP, LOG_ERR, "hadp (pid %u) is gone; keeping %u "
+				       "bindings, %u SAs and %u routes for the next one",
+				       h.hadp.instance.pid, h.cp.cache.count, h.st.replay.sa_count,
+				       h.st.replay.route_count);
 				cp_attach_restart();
 			}
 		}

@@ -7,6 +7,7 @@
 
 #include "cp_cli.h"
 #include "cp_pool6.h"
+#include "cp_log.h"
 #include "cp_reload.h"
 #include "ha_config_diff.h"
 #include "ha_sa.h"
@@ -437,6 +438,7 @@ int cp_reload_run(struct cp_reload *r, FILE *out, uint32_t *last_seq)
 	pools_commit(r, n, map, p4, p6);
 	statics_commit(r, n, map, &d);
 	config_commit(r, n);
+	cp_log_open(r->cfg); /* logging.* take effect at once */
 	r->applied++;
 	for (size_t k = 0; k < d.n; k++)
 		cp_cli_line(out, "%s", d.v[k].text);

@@ -4,10 +4,14 @@
  *   hactl [-s SOCKET | -c CONFIG] COMMAND...      e.g. hactl show bindings --json
  *
  * It forwards the command line, prints the answer as it streams in, and exits with hacpd's
- * code: 0 ok, 1 not found or refused, 2 bad request, 3 hacpd unreachable.
+ * code: 0 ok, 1 not found or refused, 2 bad request, 3 hacpd unreachable. `hactl monitor` prints
+ * each event line as it comes (flushed, for a pipe) until interrupted: SIGINT or SIGTERM end it
+ * with 0.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +20,14 @@
 #include <unistd.h>
 
 #include "ha_config.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 static void usage(FILE *f)
 {
@@ -85,13 +97,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hactl: %s: %s\n", sock_path, strerror(errno));
 		return 3;
 	}
+	/* a monitor runs until interrupted: the signal breaks the read (no SA_RESTART) */
+	bool monitor = !strcmp(argv[optind], "monitor");
+	if (monitor) {
+		struct sigaction sa_stop = { .sa_handler = on_stop };
+		sigaction(SIGINT, &sa_stop, NULL);
+		sigaction(SIGTERM, &sa_stop, NULL);
+	}
 	FILE *in = fdopen(fd, "r");
 	char *line = NULL;
 	size_t cap = 0;
 	int code = 3;
-	while (in && getline(&line, &cap, in) > 0) {
+	while (in && !stop && getline(&line, &cap, in) > 0) {
 		if (!strncmp(line, "+ ", 2)) {
 			fputs(line + 2, stdout);
+			if (monitor)
+				fflush(stdout);
 		} else if (!strncmp(line, "= ", 2)) {
 			code = atoi(line + 2);
 			char *msg = strchr(line + 2, ' ');
@@ -103,6 +124,8 @@ int main(int argc, char **argv)
 	free(line);
 	if (in)
 		fclose(in);
+	if (monitor && stop)
+		code = 0; /* the operator's interrupt is how a monitor ends */
 	if (code == 3)
 		fprintf(stderr, "hactl: hacpd closed the connection without an answer\n");
 	if (fflush(stdout) != 0)

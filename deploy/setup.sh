@@ -24,7 +24,7 @@ packages=(
 	libstrongswan-standard-plugins libstrongswan-extra-plugins
 	hostapd
 	clang libclang-rt-14-dev
-	tshark python3 python3-scapy python3-cryptography python3-matplotlib
+	tshark python3 python3-scapy python3-cryptography python3-matplotlib python3-prometheus-client
 	iproute2 procps ethtool nftables
 )
 

@@ -263,6 +263,8 @@ struct ha_config {
 	struct ha_config_binding_range binding_ranges[HA_CFG_MAX_BINDING_RANGES];
 	struct ha_config_cli cli;
 	enum ha_cfg_log_level log_level;
+	bool log_syslog;                  /**< hacpd's log lines also to syslog (LOG_DAEMON) */
+	uint32_t log_rate;                /**< log lines a second per kind before "suppressed" */
 };
 
 /** One error line: "FILE:LINE:COL: KEY.PATH: MESSAGE" (no newline). */

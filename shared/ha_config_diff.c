@@ -250,6 +250,8 @@ static const struct key_def keys[] = {
 
 	CONTAINER("logging"),
 	FIELD("logging.level", HA_RELOAD_RUNTIME, NULL, log_level, false),
+	FIELD("logging.syslog", HA_RELOAD_RUNTIME, NULL, log_syslog, false),
+	FIELD("logging.rate_per_second", HA_RELOAD_RUNTIME, NULL, log_rate, false),
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))

@@ -436,6 +436,8 @@ int ha_config_dump(FILE *f, const struct ha_config *cfg, unsigned flags)
 
 	em_open(e, "logging", false);
 	em_str(e, "level", ha_cfg_log_level_name(cfg->log_level));
+	em_bool(e, "syslog", cfg->log_syslog);
+	em_uint(e, "rate_per_second", cfg->log_rate);
 	em_close(e);
 
 	em_close(e);

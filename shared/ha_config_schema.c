@@ -1594,16 +1594,23 @@ static int walk_cli(struct cfg_ctx *c, const struct ynode *n, struct ha_config_c
 
 static int walk_logging(struct cfg_ctx *c, const struct ynode *n, struct ha_config *cfg)
 {
-	static const char *const keys[] = {"level"};
+	static const char *const keys[] = {"level", "syslog", "rate_per_second"};
+	enum { K_LEVEL, K_SYSLOG, K_RATE };
 	struct cfg_mapv m;
 	int rc, e;
+	int64_t rate;
 
-	opt_map(c, n, keys, 1, &m, &rc);
+	opt_map(c, n, keys, 3, &m, &rc);
 	if (rc < 0)
 		return -1;
-	if (f_enum(c, &m, 0, false, ha_cfg_log_names, HA_CFG_LOG__COUNT, HA_CFG_LOG_INFO, &e) < 0)
+	if (f_enum(c, &m, K_LEVEL, false, ha_cfg_log_names, HA_CFG_LOG__COUNT, HA_CFG_LOG_INFO, &e) < 0)
 		return -1;
 	cfg->log_level = (enum ha_cfg_log_level)e;
+	if (f_bool(c, &m, K_SYSLOG, true, &cfg->log_syslog) < 0)
+		return -1;
+	if (f_int(c, &m, K_RATE, false, 1, 100000, 20, &rate) < 0)
+		return -1;
+	cfg->log_rate = (uint32_t)rate;
 	return 0;
 }
 

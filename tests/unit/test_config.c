@@ -225,6 +225,8 @@ Test(config, baremetal)
 	cr_expect_eq(cfg->n_static_bindings, 0);
 	cr_expect_str_eq(cfg->cli.group, "haadmin");
 	cr_expect_eq(cfg->log_level, HA_CFG_LOG_INFO);
+	cr_expect(cfg->log_syslog);
+	cr_expect_eq(cfg->log_rate, 20);
 	unload(cfg);
 }
 
@@ -440,6 +442,10 @@ Test(config, inline_errors)
 		     "t.yaml:7:15: cli.group: expected a group name of letters, digits, '_', '-' and '.'");
 	expect_error(BASE_DOC "logging: { level: true }\n",
 		     "t.yaml:7:19: logging.level: expected a string, got a boolean (quote it)");
+	expect_error(BASE_DOC "logging: { syslog: maybe }\n",
+		     "t.yaml:7:20: logging.syslog: expected true or false, got 'maybe'");
+	expect_error(BASE_DOC "logging: { rate_per_second: 0 }\n",
+		     "t.yaml:7:29: logging.rate_per_second: value 0 out of range [1, 100000]");
 	expect_error(BASE_DOC "static_sas: [ { spi: -1 } ]\n",
 		     "t.yaml:7:22: static_sas[0].spi: value -1 out of range [256, 4294967295]");
 	expect_error(BASE_DOC "static_sas: [ { spi: 99999999999999999999999 } ]\n",

@@ -290,6 +290,8 @@ static const struct key_case cases[] = {
 	{ "cli.mode", NULL, "mode: 0660", "mode: 0600" },
 	{ "cli.group", NULL, "group: root", "group: adm" },
 	{ "logging.level", NULL, "level: info", "level: debug" },
+	{ "logging.syslog", NULL, "level: info", "level: info, syslog: false" },
+	{ "logging.rate_per_second", NULL, "level: info", "level: info, rate_per_second: 5" },
 };
 #pragma GCC diagnostic pop
 

@@ -961,3 +961,92 @@ Test(bu, ipv4_home_address_prohibited_and_prefix_refused)
 	cr_assert_eq(out.ba.opts.ipv4_ack.status, 133);
 	cr_assert_eq(cp_pool4_used(&ctx.pool4[0]), 0, "nothing taken from the pool");
 }
+
+/* ---- what the operator is told (cp_events.c) and the per-PDN counters ------------------- */
+
+static enum cp_bev told[16];
+static unsigned n_told;
+
+static void record(void *arg, enum cp_bev e, const struct cp_binding *b)
+{
+	(void)arg;
+	cr_assert(b->in_use, "told before the binding goes");
+	if (n_told < 16)
+		told[n_told++] = e;
+}
+
+/* A UE's life in one PDN: each BU's outcome names what it did; what the HA does on its own
+ * (detach, expiry) is told through binding_event; each lands in its PDN's counters. */
+Test(bu, events_and_per_pdn_counters)
+{
+	struct cp_bu_out out;
+	struct mh_msg m = bu_msg(1, 25);
+	struct cp_bu_in in = from6(&m, HOA, COA, 0x5001);
+	struct in6_addr hoa = a6(HOA);
+	n_told = 0;
+	ctx.binding_event = record;
+
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.event, CP_BEV_REGISTERED);
+	cr_assert_eq(out.pdn, 0);
+	m = bu_msg(2, 25);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.event, CP_BEV_REFRESHED);
+	m = bu_msg(3, 25);
+	in = from6(&m, HOA, "2001:db8:bbbb::3", 0x5001);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.event, CP_BEV_MOVED, "a new care-of address (002 5.2.3.2)");
+	struct in6_addr old = a6(COA);
+	cr_assert_arr_eq(&out.prev_coa.v6, &old, 16, "the care-of address it had");
+	m = bu_msg(3, 25); /* the same sequence number: 135, rejected in its PDN */
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.ba.ba.status, MH_BA_SEQ_OUT_OF_WINDOW);
+	cr_assert_eq(out.event, CP_BEV_NONE);
+	cr_assert_eq(ctx.pdn_bindings[0], 1);
+
+	struct cp_msg_out bri, again[4];
+	cr_assert_eq(cp_detach_start(&ctx, &hoa, 10000, &bri), 0);
+	cp_detach_tick(&ctx, 11000, again, 4);
+	cp_detach_tick(&ctx, 12000, again, 4);
+	struct ha_binding_spec del[4];
+	cr_assert_eq(cp_expire(&ctx, 1100, del, 4), 1);
+	cr_assert_eq(n_told, 3);
+	cr_assert_eq(told[0], CP_BEV_REVOKING);
+	cr_assert_eq(told[1], CP_BEV_UNANSWERED);
+	cr_assert_eq(told[2], CP_BEV_EXPIRED);
+	cr_assert_str_eq(cp_bev_name(told[2]), "expired");
+	cr_assert_str_eq(cp_bev_reason(told[1]), "bri-unanswered");
+
+	/* registered again, then de-registered from home (care-of = home address) */
+	m = bu_msg(4, 25);
+	in = from6(&m, HOA, COA, 0x5001);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.event, CP_BEV_REGISTERED);
+	m = bu_msg(5, 25);
+	in = (struct cp_bu_in){ .bu = &m, .src6 = hoa, .hoa = hoa, .esp = true, .sa_spi = 0x5001,
+				.now = 1000 };
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(out.event, CP_BEV_DEREG_HOME);
+	/* and again, ended by the BRA of a detach */
+	m = bu_msg(6, 25);
+	in = from6(&m, HOA, COA, 0x5001);
+	cp_bu_process(&ctx, &in, &out);
+	cr_assert_eq(cp_detach_start(&ctx, &hoa, 20000, &bri), 0);
+	struct mh_msg bra = { .type = MH_TYPE_BR };
+	bra.br = (struct mh_br){ .br_type = MH_BR_BRA, .seq = bri.msg.br.seq };
+	struct ha_binding_spec gone;
+	cr_assert_eq(cp_bra_process(&ctx, &bra, &hoa, true, 0x5001, &gone), 1);
+	cr_assert_eq(told[n_told - 1], CP_BEV_REVOKED);
+
+	const uint64_t *p = ctx.pdn_ctr[0];
+	cr_assert_eq(p[CP_PC_BU_ACCEPTED], 5);
+	cr_assert_eq(p[CP_PC_BU_REJECTED], 1);
+	cr_assert_eq(p[CP_PC_REGISTERED], 3);
+	cr_assert_eq(p[CP_PC_MOVED], 1);
+	cr_assert_eq(p[CP_PC_DEREG], 1);
+	cr_assert_eq(p[CP_PC_EXPIRED], 1);
+	cr_assert_eq(p[CP_PC_REVOKED], 1);
+	cr_assert_eq(ctx.pdn_bindings[0], 0);
+	cr_assert_eq(ctx.pdn_ctr[1][CP_PC_BU_ACCEPTED], 0, "the other PDN saw nothing");
+	ctx.binding_event = NULL;
+}
