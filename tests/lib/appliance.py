@@ -335,15 +335,17 @@ class Appliance:
     ues: test UEs (tests/lib/ue.py) whose signalling SAs go into static_sas;
     home_agent: keys added to home_agent (binding_lifetime, refresh_advice_percent, nat,
     revocation, ...); pdns: the PDN list (default PDNS: internet with an IPv4 pool, ims
-    without); extra: YAML appended at the top level; sas: more static_sas entries (dicts).
+    without); extra: YAML appended at the top level; sas: more static_sas entries (dicts); ike: the ike
+    section (a dict, default IKE off).
     app.access / app.core are the test's ends (Port); app.stop() returns (hadp stats, hacpd
     stats) from their stats files; __exit__ stops and cleans up in all cases."""
 
     def __init__(self, build, work, ues=(), home_agent=None, pdns=None, extra="",
-                 mbufs=2047, dataplane_extra="", tag=None, tables=256, sas=()):
+                 mbufs=2047, dataplane_extra="", tag=None, tables=256, sas=(), ike=None):
         self.build, self.work = build, os.path.abspath(work)
         self.ues = list(ues)
         self.sas = list(sas)  # more static_sas entries (dicts), e.g. a static binding's
+        self.ike = ike or {"enabled": False}  # the ike section (a dict)
         self.home_agent = {"binding_lifetime": {"max": 3600}, **(home_agent or {})}
         self.pdns = pdns or PDNS
         self.extra, self.mbufs, self.dataplane_extra = extra, mbufs, dataplane_extra
@@ -377,7 +379,7 @@ class Appliance:
   ipv6_address: {HA6}
   ipv4_address: {HA4}
 {ha}pdns:
-{pdns}ike: {{ enabled: false }}
+{pdns}ike: {flow(self.ike)}
 cli: {{ socket: "{self.work}/hactl.sock", mode: 0660, group: root }}
 {sa_text}{self.extra}"""
 
