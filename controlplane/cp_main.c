@@ -724,9 +724,14 @@ int main(int argc, char **argv)
 			(unsigned long long)h.cp.ctr[CP_C_MBUF_RECLAIMED]);
 	if (h.new_hadp) {
 		h.sync_phase = SYNC_REPLAY;
-		fprintf(stderr, "hacpd: hadp %s (pid %u): installing %u SAs, %u routes and %u "
-				"bindings in it before any signalling (generation %u)\n",
-			adopt ? "is new" : "attached", h.hadp.instance.pid, h.st.replay.sa_count,
+		struct timespec rt;
+		clock_gettime(CLOCK_REALTIME, &rt);
+		uint64_t since = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec -
+				 h.hadp.instance.start_ns;
+		fprintf(stderr, "hacpd: hadp %s (pid %u, started %llu ms ago): installing %u SAs, %u "
+				"routes and %u bindings in it before any signalling (generation %u)\n",
+			adopt ? "is new" : "attached", h.hadp.instance.pid,
+			(unsigned long long)(since / 1000000u), h.st.replay.sa_count,
 			h.st.replay.route_count, h.cp.cache.count, h.generation);
 	} else if (adopt) {
 		h.sync_phase = SYNC_BEGIN;

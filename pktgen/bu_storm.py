@@ -9,13 +9,19 @@ On a 2-CPU machine hadp's worker, hacpd and ha-pktgen-live share the CPUs: the f
 lower bound set by that contention, not hacpd's capacity (ha-bu-bench measures the procedure
 engine alone).
 
+With --listing N, hacpd already holds N other bindings (its state files filled by
+ha-state-fill, installed in hadp before the storm), and an operator's `hactl show bindings
+--json` of all of them runs again and again beside the storm, read as fast as hactl reads: the
+BA latency with and without it says whether a long listing holds up signalling (it is made in
+slices between bursts, docs/controlplane.md).
+
 With --junk K, K bad signalling packets go in front of each UE's BU (issue 4: a storm of
 malformed or unauthenticated signalling must not stop valid BUs from being served), in turn: a
 BU without ESP for the UE's home address (hacpd drops it, RFC 4877), ESP under an SPI no one
 has, ESP under the UE's own SA with a broken ICV, and a truncated packet. Every valid BU must
 still get its BA, and each kind of junk must be counted where it dies.
 
-usage: pktgen/bu_storm.py BUILD_DIR OUT_DIR [--ues N] [--junk K]
+usage: pktgen/bu_storm.py BUILD_DIR OUT_DIR [--ues N] [--junk K] [--listing N]
 """
 import argparse
 import json
@@ -25,10 +31,13 @@ import signal
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "deploy"))
 import lab_ue  # noqa: E402  the UE's BU, built with scapy and python3-cryptography
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "lib"))
+from appliance import telemetry  # noqa: E402
 from scapy.all import IPv6, PcapReader, raw, wrpcap  # noqa: E402
 from scapy.layers.inet6 import IPv6ExtHdrRouting  # noqa: E402
 
@@ -61,6 +70,14 @@ def junk(i, kind):
     return lab_ue.Ether(bytes(raw_bu))
 
 
+def tables(prefix):
+    """hadp's /hadp/tables (telemetry), {} while it does not answer."""
+    try:
+        return telemetry(prefix, "/hadp/tables")
+    except Exception:  # noqa: BLE001
+        return {}
+
+
 def esp_open(body, key):
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     hdr, iv = body[:8], body[8:16]
@@ -68,7 +85,7 @@ def esp_open(body, key):
     return struct.unpack("!I", hdr[:4])[0], plain[:-2 - plain[-2]], plain[-1]
 
 
-def config(work, prefix, n):
+def config(work, prefix, n, listing=0):
     sas = []
     for i in range(n):
         u = ue(i)
@@ -85,7 +102,7 @@ def config(work, prefix, n):
   ports:
     access: {{ device: net_memif0, devargs: "role=server,id=0,rsize=12,socket={work}/access.sock" }}
     core: {{ device: net_memif1, devargs: "role=server,id=0,rsize=12,socket={work}/core.sock" }}
-  tables: {{ max_bindings: {max(n, 64)}, max_sas: {max(2 * n, 64)} }}
+  tables: {{ max_bindings: {max(n + listing, 64)}, max_sas: {max(2 * n, 64)} }}
 home_agent:
   ipv6_address: {HA6}
   binding_lifetime: {{ max: 3600 }}
@@ -104,6 +121,8 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--ues", type=int, default=2000)
     ap.add_argument("--junk", type=int, default=0, help="bad signalling packets per UE")
+    ap.add_argument("--listing", type=int, default=0,
+                    help="other bindings, listed by hactl again and again during the storm")
     a = ap.parse_args()
     work = os.path.abspath(a.out)
     os.makedirs(work, exist_ok=True)
@@ -118,14 +137,15 @@ def main():
 
 
 def storm(a, work, prefix):
-    cfg = config(work, prefix, a.ues)
+    cfg = config(work, prefix, a.ues, a.listing)
     pkts = []
     for i in range(a.ues):
         pkts += [junk(i, k % 4) for k in range(a.junk)]
         pkts.append(lab_ue.bu(HA6, ue(i)))
     wrpcap(f"{work}/bu.pcap", pkts)
     wrpcap(f"{work}/none.pcap", [])
-    h = subprocess.Popen([f"{a.build}/dataplane/hadp", "-c", cfg, "--max-seconds", "40",
+    extra_s = 60 if a.listing else 0  # installing the listing's bindings first
+    h = subprocess.Popen([f"{a.build}/dataplane/hadp", "-c", cfg, "--max-seconds", str(40 + extra_s),
                           "--stats-file", f"{work}/hadp.json"],
                          stdout=subprocess.DEVNULL, stderr=open(f"{work}/hadp.log", "w"))
     for _ in range(200):
@@ -137,10 +157,38 @@ def storm(a, work, prefix):
     supp = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                         "lsan_dpdk.supp")
     env = dict(os.environ, LSAN_OPTIONS=f"suppressions={supp}")
-    c = subprocess.Popen([f"{a.build}/controlplane/hacpd", "-c", cfg, "--max-seconds", "30",
-                          "--stats-file", f"{work}/hacpd.json"], stdout=subprocess.DEVNULL,
-                         stderr=open(f"{work}/hacpd.log", "w"), env=env)
+    if a.listing:
+        f = subprocess.run([f"{a.build}/pktgen/ha-state-fill", "-c", cfg, "--bindings",
+                            str(a.listing)], capture_output=True, text=True)
+        print(f.stdout.strip() or f.stderr.strip())
+        if f.returncode:
+            return 1
+    c = subprocess.Popen([f"{a.build}/controlplane/hacpd", "-c", cfg, "--max-seconds",
+                          str(30 + extra_s), "--stats-file", f"{work}/hacpd.json"],
+                         stdout=subprocess.DEVNULL, stderr=open(f"{work}/hacpd.log", "w"), env=env)
     time.sleep(1)
+    listings = []
+    stop_listing = threading.Event()
+    if a.listing:
+        t0 = time.time()
+        while ("serving signalling" not in open(f"{work}/hacpd.log").read() or
+               tables(prefix).get("bindings", 0) < a.listing):
+            if time.time() - t0 > 60 or c.poll() is not None:
+                print(f"bu_storm: hacpd did not install the listing's bindings: "
+                      f"{open(f'{work}/hacpd.log').read()[-800:]}")
+                return 1
+            time.sleep(0.1)
+        print(f"bu_storm: {a.listing} bindings installed in hadp in {time.time() - t0:.1f} s")
+
+        def lister():
+            while not stop_listing.is_set():
+                t = time.time()
+                r = subprocess.run([f"{a.build}/controlplane/hactl", "-s", f"{work}/hactl.sock",
+                                    "show", "bindings", "--json"], stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL)
+                listings.append((time.time() - t, r.stdout.count(b"\n"), r.returncode))
+        lt = threading.Thread(target=lister, daemon=True)
+        lt.start()
     # ha-pktgen-live stays connected until hadp has stopped: a DPDK 22.11 memif server (hadp)
     # can crash when its peer leaves while it polls. It captures for 10 s, then hacpd and hadp
     # stop, then it does (SIGINT ends its capture, the files written as at its deadline).
@@ -151,6 +199,7 @@ def storm(a, work, prefix):
                           "--sent-log", f"{work}/sent.log", "--seconds", "120"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(10)
+    stop_listing.set()
     g.send_signal(signal.SIGUSR1)  # stop polling, keep the link: hadp closes its ports safely
     time.sleep(0.1)
     c.send_signal(2)
@@ -201,6 +250,13 @@ def storm(a, work, prefix):
            "ba_latency_median_ms": lat[len(lat) // 2] * 1e3,
            "ba_latency_p99_ms": lat[min(len(lat) - 1, len(lat) * 99 // 100)] * 1e3,
            "accepted": cs["bu-accepted"], "ba_sent": cs["ba-sent"], "cmd_full": cs["cmd-full"], "tx_full": cs["tx-full"]}
+    if a.listing:
+        done = [x for x in listings if x[2] == 0]
+        res["listing"] = {"bindings": a.listing, "listings_done": len(done),
+                          "listing_s": [round(x[0], 2) for x in done],
+                          "rows": [x[1] for x in done]}
+        print(f"bu_storm: beside it, {len(done)} `show bindings --json` of {a.listing} "
+              f"bindings finished ({', '.join(f'{x[0]:.1f} s, {x[1]} rows' for x in done)})")
     json.dump(res, open(f"{work}/storm.json", "w"), indent=1)
     print(f"bu_storm: {a.ues} UEs, {len(lat)} BAs back, {rate:,.0f} BU/s served, BA latency "
           f"median {res['ba_latency_median_ms']:.2f} ms, p99 {res['ba_latency_p99_ms']:.2f} ms "
