@@ -128,6 +128,13 @@ static struct in6_addr A(const char *s)
 	return a;
 }
 
+/* The BU m of home address hoa from care-of address 2001:db8:aaaa::2 (HAO), under ESP SA spi. */
+static struct cp_bu_in bu_from(const struct mh_msg *m, const char *hoa, uint32_t spi, uint64_t now)
+{
+	return (struct cp_bu_in){ .bu = m, .src6 = A("2001:db8:aaaa::2"), .has_hao = true,
+				  .hoa = A(hoa), .esp = true, .sa_spi = spi, .now = now };
+}
+
 Test(ike, child_sas_only_for_the_own_home_address_and_delete_takes_all)
 {
 	struct ha_sa_spec inst;
@@ -154,9 +161,7 @@ Test(ike, child_sas_only_for_the_own_home_address_and_delete_takes_all)
 	/* a BU of UE1's home address under UE1's IKE-made SA is accepted, its BA goes under the
 	 * outbound half (TS 24.303 5.1.3.2) */
 	struct mh_msg m = bu_msg(1);
-	struct cp_bu_in bu = { .bu = &m, .src6 = A("2001:db8:aaaa::2"), .has_hao = true,
-			       .hoa = A("2001:db8:100:1::55"), .esp = true, .sa_spi = 0xc0000001,
-			       .now = 10 };
+	struct cp_bu_in bu = bu_from(&m, "2001:db8:100:1::55", 0xc0000001, 10);
 	struct cp_bu_out o;
 	cp_bu_process(&ctx, &bu, &o);
 	cr_assert(o.send_ba && o.ba.ba.status == MH_BA_ACCEPTED);
@@ -322,8 +327,7 @@ Test(ike, ipv4_home_address_from_ike_then_in_the_ba)
 	struct mh_msg m = bu_msg(1);
 	MH_SET_OPT(&m.opts, MH_OPT_IPV4_HOA);
 	m.opts.ipv4_hoa.prefix_len = 32; /* 0.0.0.0: "assign me one" */
-	struct cp_bu_in bu = { .bu = &m, .src6 = A("2001:db8:aaaa::2"), .has_hao = true,
-			       .hoa = A("2001:db8:100::1"), .esp = true, .sa_spi = 0xc0000003, .now = 5 };
+	struct cp_bu_in bu = bu_from(&m, "2001:db8:100::1", 0xc0000003, 5);
 	struct cp_bu_out o;
 	cp_bu_process(&x, &bu, &o);
 	cr_assert(MH_HAS_OPT(&o.ba.opts, MH_OPT_IPV4_ACK));
@@ -360,9 +364,7 @@ Test(ike, payload_sa_pair_follows_the_binding)
 	cr_assert_eq(cp_ike_sa_add(&ike, &bu_in, &inst, &rb, &has_rb), 0);
 	cr_assert_eq(cp_ike_sa_add(&ike, &bu_out, &inst, &rb, &has_rb), 0);
 	struct mh_msg m = bu_msg(1);
-	struct cp_bu_in bu = { .bu = &m, .src6 = A("2001:db8:aaaa::2"), .has_hao = true,
-			       .hoa = A("2001:db8:100:1::55"), .esp = true, .sa_spi = 0xc0000001,
-			       .now = 10 };
+	struct cp_bu_in bu = bu_from(&m, "2001:db8:100:1::55", 0xc0000001, 10);
 	struct cp_bu_out o;
 	cp_bu_process(&ctx, &bu, &o);
 	cr_assert(!(o.spec.flags & HA_BIND_F_SA), "no payload SA yet");
@@ -529,9 +531,7 @@ Test(ike, a_new_run_of_charon_orphans_the_old_runs_sessions)
 	for (unsigned i = 0; i < 4; i++)
 		cr_assert_eq(cp_ike_sa_add(&ike, &add[i], &inst, &rb, &has_rb), 0);
 	struct mh_msg m = bu_msg(1);
-	struct cp_bu_in bu = { .bu = &m, .src6 = A("2001:db8:aaaa::2"), .has_hao = true,
-			       .hoa = A("2001:db8:100:1::1"), .esp = true, .sa_spi = 0xc0000005,
-			       .now = 10 };
+	struct cp_bu_in bu = bu_from(&m, "2001:db8:100:1::1", 0xc0000005, 10);
 	struct cp_bu_out o;
 	cp_bu_process(&ctx, &bu, &o);
 	cr_assert(o.send_ba && o.ba.ba.status == MH_BA_ACCEPTED);
@@ -614,9 +614,7 @@ Test(ike, orphans_end_without_their_binding_or_after_the_ike_lifetime)
 	struct ha_ike_sa_add in = sa_msg(1, 1, 0xc0000001, HA_SA_IN, "2001:db8:100:1::55", 128);
 	cr_assert_eq(cp_ike_sa_add(&ike, &in, &inst, &rb, &has_rb), 0);
 	struct mh_msg m = bu_msg(1);
-	struct cp_bu_in bu = { .bu = &m, .src6 = A("2001:db8:aaaa::2"), .has_hao = true,
-			       .hoa = A("2001:db8:100:1::55"), .esp = true, .sa_spi = 0xc0000001,
-			       .now = 10 };
+	struct cp_bu_in bu = bu_from(&m, "2001:db8:100:1::55", 0xc0000001, 10);
 	struct cp_bu_out o;
 	cp_bu_process(&ctx, &bu, &o);
 	cr_assert_eq(ctx.cache.count, 1);
