@@ -139,6 +139,7 @@ int cp_ike_init_store(struct cp_ike *k, struct cp_ctx *cp, struct cp_ike_session
 		struct cp_ike_session *s = &slots[i];
 		if (adopt && s->used && adopt_session(k, s)) {
 			k->count++;
+			k->orphans += s->orphaned;
 			continue;
 		}
 		memset(s, 0, sizeof(*s));
@@ -179,6 +180,7 @@ static void session_free(struct cp_ike *k, struct cp_ike_session *s)
 		cp_pool4_release(&k->cp->pool4[s->pdn], s->ip4);
 	}
 	k->count--;
+	k->orphans -= s->orphaned;
 	memset(s, 0, sizeof(*s));
 	k->free_slots[k->n_free++] = (uint32_t)(s - k->slots);
 }
@@ -248,7 +250,29 @@ static int pdn_by_apn(const struct ha_config *cfg, const char *apn)
 	return -1;
 }
 
-void cp_ike_prefix(struct cp_ike *k, const struct ha_ike_prefix_req *rq, struct ha_ike_prefix_rep *rep)
+/* The UE of an orphaned session is back under a new IKE SA: its old child SAs belong to an IKE
+ * SA that no longer exists, so they leave (left: for hadp, the binding without their payload
+ * pair first). The binding stays: the UE's next BU under the new SAs updates it. */
+static void orphan_back(struct cp_ike *k, struct cp_ike_session *s, struct cp_ike_gone *left)
+{
+	for (unsigned i = 0; i < s->n_sa; i++) {
+		left->sa[left->n_sa].spi = s->sa[i].spi;
+		left->sa[left->n_sa++].dir = s->sa[i].dir;
+	}
+	cp_sigsa_del_ike(&k->cp->sigsa, s->ike_sa, NULL, NULL);
+	bool had_pair = s->pay_in && s->pay_out;
+	s->n_sa = 0;
+	s->pay_reqid = s->pay_in = s->pay_out = 0;
+	if (had_pair)
+		left->has_binding = binding_of(k, s, &left->binding);
+	s->orphaned = s->orphan_bound = false;
+	s->orphaned_s = 0;
+	k->orphans--;
+	k->ctr[CP_IKE_ORPHAN_BACK]++;
+}
+
+void cp_ike_prefix(struct cp_ike *k, const struct ha_ike_prefix_req *rq, struct ha_ike_prefix_rep *rep,
+		   struct cp_ike_gone *left)
 {
 	const struct ha_config *cfg = k->cp->cfg;
 	char nai[HA_IKE_NAI_MAX], apn[HA_IKE_APN_MAX], user[sizeof(((struct cp_ike_session *)0)->user)];
@@ -256,6 +280,7 @@ void cp_ike_prefix(struct cp_ike *k, const struct ha_ike_prefix_req *rq, struct 
 	uint32_t id = rq->h.ike_sa;
 
 	memset(rep, 0, sizeof(*rep));
+	memset(left, 0, sizeof(*left));
 	rep->h = (struct ha_ike_hdr){ .version = HA_IKE_VERSION, .type = HA_IKE_PREFIX_REP,
 				      .len = sizeof(*rep), .seq = rq->h.seq, .ike_sa = id };
 	snprintf(nai, sizeof(nai), "%.*s", (int)sizeof(rq->nai) - 1, rq->nai);
@@ -280,6 +305,8 @@ void cp_ike_prefix(struct cp_ike *k, const struct ha_ike_prefix_req *rq, struct 
 			rep->result = -EEXIST; /* that IKE SA has a session for another UE or PDN */
 			return;
 		}
+		if (s->orphaned)
+			orphan_back(k, s, left); /* charon restarted: a new start, same prefix */
 		HASH_DEL(k->by_id, s);
 		cp_sigsa_rename_ike(&k->cp->sigsa, s->ike_sa, id); /* its children come along */
 		s->ike_sa = id;
@@ -464,18 +491,57 @@ int cp_ike_sa_encap(struct cp_ike *k, const struct ha_ike_sa_del *m)
 	return -ENOENT;
 }
 
-unsigned cp_ike_hello(struct cp_ike *k, uint64_t instance, uint32_t *stale, unsigned max)
+unsigned cp_ike_hello(struct cp_ike *k, uint64_t instance, uint64_t now)
 {
-	struct cp_ike_session *s, *tmp;
+	struct cp_ike_session *s, *tmp, *moved = NULL;
 	unsigned n = 0;
 
 	k->instance = instance;
 	HASH_ITER(hh, k->by_id, s, tmp) {
+		if (s->instance == instance || s->orphaned)
+			continue;
+		/* the new run numbers its IKE SAs from 1 again: the session leaves that space */
+		uint32_t id = CP_IKE_ORPHAN_ID(s - k->slots);
+		HASH_DEL(k->by_id, s);
+		cp_sigsa_rename_ike(&k->cp->sigsa, s->ike_sa, id);
+		s->ike_sa = id;
+		s->orphaned = true;
+		s->orphan_bound = cp_bcache_find(&k->cp->cache, &s->prefix,
+						 k->cp->cfg->pdns[s->pdn].home_prefix_len) != NULL;
+		s->orphaned_s = now;
+		/* re-added after the walk, so the walk never meets a session twice */
+		s->hh.next = moved;
+		moved = s;
+		k->orphans++;
+		k->ctr[CP_IKE_ORPHANED]++;
+		n++;
+	}
+	while (moved) {
+		s = moved;
+		moved = s->hh.next;
+		HASH_ADD(hh, k->by_id, ike_sa, sizeof(s->ike_sa), s);
+	}
+	return n;
+}
+
+unsigned cp_ike_orphans_due(struct cp_ike *k, uint64_t now, uint32_t *ids, unsigned max)
+{
+	struct cp_ike_session *s, *tmp;
+	unsigned n = 0;
+
+	if (!k->orphans)
+		return 0;
+	HASH_ITER(hh, k->by_id, s, tmp) {
 		if (n == max)
 			break;
-		if (s->instance != instance) {
-			stale[n++] = s->ike_sa;
-			k->ctr[CP_IKE_STALE]++;
+		if (!s->orphaned)
+			continue;
+		bool unbound = s->orphan_bound &&
+			       !cp_bcache_find(&k->cp->cache, &s->prefix,
+					       k->cp->cfg->pdns[s->pdn].home_prefix_len);
+		if (unbound || now >= s->orphaned_s + k->cp->cfg->ike.ike_lifetime) {
+			ids[n++] = s->ike_sa;
+			k->ctr[CP_IKE_ORPHAN_ENDED]++;
 		}
 	}
 	return n;

@@ -22,7 +22,7 @@
  * "hacpd_ike_sessions" memzone), so a restarted hacpd adopts it: flat data only, the hash
  * handles are rebuilt on adoption. */
 /* The layout of struct cp_ike_session in its state file: one more at every change of it. */
-#define CP_IKE_SESSION_VERSION 3
+#define CP_IKE_SESSION_VERSION 4
 
 struct cp_ike_session {
 	bool used;                      /* the slot holds a session */
@@ -52,7 +52,17 @@ struct cp_ike_session {
 	bool has_ip4;                   /* INTERNAL_IP4_ADDRESS given (TS 24.303 5.1.2.2) */
 	struct in_addr ip4;
 	UT_hash_handle hh_ip4;          /* by ip4 */
+	/* charon restarted (a HELLO of another run): the IKE SA is gone, ike_sa is then hacpd's
+	 * own id for it (CP_IKE_ORPHAN_ID); its prefix, binding and SAs stay until the UE comes
+	 * back (cp_ike_prefix) or cp_ike_orphans_due ends it */
+	bool orphaned;
+	bool orphan_bound;              /* its prefix had a binding then */
+	uint64_t orphaned_s;            /* when (CLOCK_MONOTONIC seconds) */
 };
+
+/* An orphaned session's id, from its slot: charon numbers its IKE SAs from 1 up in each run,
+ * so a run would need more than 4e9 - ike.max_sessions IKE SAs to meet one. */
+#define CP_IKE_ORPHAN_ID(slot) (UINT32_MAX - (uint32_t)(slot))
 
 #define CP_IKE_COUNTERS(X) \
 	X(CP_IKE_PREFIX_GIVEN,    "ike-prefix-allocated") \
@@ -69,7 +79,9 @@ struct cp_ike_session {
 	X(CP_IKE_SA_DELETED,      "ike-sa-deleted") \
 	X(CP_IKE_SA_ENCAP,        "ike-sa-nat-port-changed") \
 	X(CP_IKE_DOWN,            "ike-sa-down") \
-	X(CP_IKE_STALE,           "ike-sessions-of-a-previous-charon") \
+	X(CP_IKE_ORPHANED,        "ike-sessions-orphaned") \
+	X(CP_IKE_ORPHAN_BACK,     "ike-orphan-re-authenticated") \
+	X(CP_IKE_ORPHAN_ENDED,    "ike-orphan-ended") \
 	X(CP_IKE_DETACH_WAIT,     "ike-detach-waiting-for-ue-delete") \
 	X(CP_IKE_DETACH_UE_DONE,  "ike-detach-closed-by-ue") \
 	X(CP_IKE_DETACH_GUARD,    "ike-detach-deleted-by-guard")
@@ -91,6 +103,7 @@ struct cp_ike {
 	uint32_t *free_slots, n_free;   /* a stack of unused slot indices */
 	unsigned count;
 	unsigned adopted;               /* sessions taken over from a previous hacpd */
+	unsigned orphans;               /* sessions whose IKE SA died with a run of charon */
 	uint64_t instance;              /* the run of charon connected now */
 	uint64_t ctr[CP_IKE__COUNT];
 };
@@ -106,9 +119,21 @@ int cp_ike_init_store(struct cp_ike *k, struct cp_ctx *cp, struct cp_ike_session
 void cp_ike_free(struct cp_ike *k);
 const char *cp_ike_counter_name(unsigned c);
 
+/* What an IKE SA going down takes out of hadp; for a UE back after charon restarted
+ * (cp_ike_prefix), what its dead IKE SA leaves: the binding to upsert without the old payload
+ * pair (first: hadp keeps an SA a binding uses), then the SAs to delete. */
+struct cp_ike_gone {
+	struct ha_binding_spec binding;
+	bool has_binding;
+	unsigned n_sa;
+	struct { uint32_t spi; uint8_t dir; } sa[16];
+};
+
 /** PREFIX_REQ: the session's home prefix. A UE that comes back for the same PDN under a new
- *  IKE SA keeps its prefix (and its binding). */
-void cp_ike_prefix(struct cp_ike *k, const struct ha_ike_prefix_req *rq, struct ha_ike_prefix_rep *rep);
+ *  IKE SA keeps its prefix (and its binding). When its session was orphaned (charon
+ *  restarted), the old IKE SA's child SAs are forgotten and listed in *left for hadp. */
+void cp_ike_prefix(struct cp_ike *k, const struct ha_ike_prefix_req *rq, struct ha_ike_prefix_rep *rep,
+		   struct cp_ike_gone *left);
 
 /** SA_ADD: @return 0 with the SA hadp must install in *install, or -ENOENT (no session),
  *  -EPERM (selectors outside the session's prefix), -EINVAL, -EEXIST. When the SA completes
@@ -125,18 +150,15 @@ void cp_ike_sa_del(struct cp_ike *k, const struct ha_ike_sa_del *m, struct ha_bi
  *  @return 0 (hadp is told), -ENOENT (not this IKE SA's), -EINVAL (not an ESP-in-UDP SA). */
 int cp_ike_sa_encap(struct cp_ike *k, const struct ha_ike_sa_del *m);
 
-/* What an IKE SA going down takes out of hadp. */
-struct cp_ike_gone {
-	struct ha_binding_spec binding;
-	bool has_binding;
-	unsigned n_sa;
-	struct { uint32_t spi; uint8_t dir; } sa[16];
-};
+/** HELLO from a run of charon at now (CLOCK_MONOTONIC seconds): the IKE SAs of sessions
+ *  another run made are gone (charon restarted, hacpd with it or not). Those sessions are
+ *  orphaned, not ended: the UEs' bindings and child SAs carry on in hadp. @return how many. */
+unsigned cp_ike_hello(struct cp_ike *k, uint64_t instance, uint64_t now);
 
-/** HELLO from a run of charon: the IKE SAs of sessions another run made are gone (charon
- *  restarted while hacpd was away, or with it). @return how many of their ids went into
- *  stale (at most max; call again while it fills it). */
-unsigned cp_ike_hello(struct cp_ike *k, uint64_t instance, uint32_t *stale, unsigned max);
+/** The orphaned sessions to end now (each with cp_ike_down): the binding their prefix had is
+ *  gone (expired, de-registered), or ike.ike_lifetime has passed since charon restarted.
+ *  @return how many ids went into ids (at most max; call again while it fills it). */
+unsigned cp_ike_orphans_due(struct cp_ike *k, uint64_t now, uint32_t *ids, unsigned max);
 
 /** IKE_DOWN: the session, its signalling SAs and its binding are removed. @return 0, or
  *  -ENOENT for an IKE SA without a session. */

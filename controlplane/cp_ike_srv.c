@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -60,6 +61,26 @@ static int sa_delete(struct cp_ike_srv *s, uint32_t spi, uint8_t dir)
 	return queue(s, &c);
 }
 
+/* The binding's and sessions' clock (cp_main.c's now_s). */
+static uint64_t mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+/* What an IKE SA leaves behind, out of hadp: the binding first (deleted, or upserted without
+ * the payload pair), as it may hold the payload SAs, which hadp keeps while used (-EBUSY). */
+static void sas_gone(struct cp_ike_srv *s, const struct cp_ike_gone *gone, uint8_t binding_cmd)
+{
+	if (gone->has_binding) {
+		struct ha_cmd c = { .type = binding_cmd, .binding = gone->binding };
+		queue(s, &c);
+	}
+	for (unsigned i = 0; i < gone->n_sa; i++)
+		sa_delete(s, gone->sa[i].spi, gone->sa[i].dir);
+}
+
 /* An IKE SA ended: its session, SAs and binding go, in hacpd and in hadp. */
 static int ike_gone(struct cp_ike_srv *s, uint32_t ike_sa)
 {
@@ -69,13 +90,7 @@ static int ike_gone(struct cp_ike_srv *s, uint32_t ike_sa)
 		cp_log(CP_LOG_IKE, LOG_INFO, "IKE session down: nai %s pdn %s ike-sa %u", ss->nai,
 		       s->ike->cp->cfg->pdns[ss->pdn].name, ike_sa);
 	int rc = cp_ike_down(s->ike, ike_sa, &gone);
-	/* the binding first: it may hold the payload SAs, which hadp keeps while used */
-	if (gone.has_binding) {
-		struct ha_cmd c = { .type = HA_CMD_BINDING_DELETE, .binding = gone.binding };
-		queue(s, &c);
-	}
-	for (unsigned i = 0; i < gone.n_sa; i++)
-		sa_delete(s, gone.sa[i].spi, gone.sa[i].dir);
+	sas_gone(s, &gone, HA_CMD_BINDING_DELETE);
 	return rc;
 }
 
@@ -109,21 +124,23 @@ int cp_ike_srv_handle(struct cp_ike_srv *s, const struct ha_ike_hdr *h, void *re
 	s->msgs++;
 	switch (h->type) {
 	case HA_IKE_HELLO: {
-		/* sessions a previous run of charon made: their IKE SAs are gone, so are they */
-		uint32_t stale[64];
-		unsigned n;
-		while ((n = cp_ike_hello(s->ike, ((const struct ha_ike_hello *)h)->instance, stale,
-					 64)) > 0)
-			for (unsigned i = 0; i < n; i++)
-				ike_gone(s, stale[i]);
+		/* sessions a previous run of charon made: their IKE SAs are gone, not their UEs'
+		 * bindings and SAs in hadp (docs/ikev2.md, "charon restarted") */
+		unsigned n = cp_ike_hello(s->ike, ((const struct ha_ike_hello *)h)->instance, mono_s());
+		if (n)
+			cp_log(CP_LOG_IKE, LOG_NOTICE, "a new run of charon: %u IKE sessions orphaned, "
+			       "their bindings and SAs kept until their UEs come back", n);
 		s->hello = true;
 		result(reply, h, 0);
 		return 0;
 	}
-	case HA_IKE_PREFIX_REQ:
-		cp_ike_prefix(s->ike, (const struct ha_ike_prefix_req *)h, reply);
+	case HA_IKE_PREFIX_REQ: {
+		struct cp_ike_gone left;
+		cp_ike_prefix(s->ike, (const struct ha_ike_prefix_req *)h, reply, &left);
 		log_session_up((const struct ha_ike_prefix_req *)h, reply);
+		sas_gone(s, &left, HA_CMD_BINDING_UPSERT); /* an orphan's old child SAs */
 		return 0;
+	}
 	case HA_IKE_SA_ADD: {
 		struct ha_cmd c = { .type = HA_CMD_SA_ADD };
 		struct ha_cmd b = { .type = HA_CMD_BINDING_UPSERT };
@@ -316,10 +333,26 @@ static unsigned drain(struct cp_ike_srv *s)
 	return n;
 }
 
+/* Orphaned sessions whose UEs did not come back end (cp_ike_orphans_due), once a second. */
+static void orphans_sweep(struct cp_ike_srv *s)
+{
+	uint64_t now = mono_s();
+	uint32_t due[64];
+	unsigned n;
+
+	if (!s->ike || now == s->swept_s)
+		return;
+	s->swept_s = now;
+	while ((n = cp_ike_orphans_due(s->ike, now, due, 64)) > 0)
+		for (unsigned i = 0; i < n; i++)
+			ike_gone(s, due[i]);
+}
+
 unsigned cp_ike_srv_poll(struct cp_ike_srv *s)
 {
 	unsigned n = 0;
 
+	orphans_sweep(s);
 	if (s->listen_fd < 0)
 		return 0;
 	int c = cp_sock_pending(s->listen_fd)

@@ -28,12 +28,14 @@ struct cp_ike_srv {
 	struct { uint32_t cmd_seq, req_seq, ike_sa; bool used; } queries[16];
 	size_t rx_len;
 	bool hello;
+	uint64_t swept_s;           /* the last second orphaned sessions were looked at */
 	uint64_t msgs, bad_msgs, connects, moves, packets_in, packets_out, packets_dropped;
 };
 
 /** Listen at path, root only (0600). 0 or -errno. */
 int cp_ike_srv_open(struct cp_ike_srv *s, struct cp_ike *ike, const char *path);
-/** Accept, read and answer what is waiting. @return messages handled. */
+/** Accept, read and answer what is waiting; once a second, end the orphaned sessions that are
+ *  due (cp_ike_orphans_due). @return messages handled. */
 unsigned cp_ike_srv_poll(struct cp_ike_srv *s);
 void cp_ike_srv_close(struct cp_ike_srv *s, const char *path);
 

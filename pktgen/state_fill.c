@@ -131,11 +131,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ha-state-fill: out of memory\n");
 		return 1;
 	}
-	uint32_t stale[1];
-	if (m)
-		cp_ike_hello(&ike, 1, stale, 1);
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts); /* hacpd's clock for expiries */
+	if (m)
+		cp_ike_hello(&ike, 1, (uint64_t)ts.tv_sec);
 	uint32_t made = 0, sas = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		struct in6_addr prefix = cfg.pdns[0].pool6;
@@ -145,8 +144,9 @@ int main(int argc, char **argv)
 				       .len = sizeof(rq), .seq = i + 1, .ike_sa = i + 1 },
 			};
 			struct ha_ike_prefix_rep rep;
+			struct cp_ike_gone left; /* nothing: every session is new */
 			snprintf(rq.nai, sizeof(rq.nai), "ue%u@bench", i);
-			cp_ike_prefix(&ike, &rq, &rep);
+			cp_ike_prefix(&ike, &rq, &rep, &left);
 			if (rep.result < 0)
 				break;
 			memcpy(&prefix, rep.prefix, 16);

@@ -26,7 +26,15 @@ peer and the real NAT:
   8. hacpd killed again, and the IKE SA ends meanwhile: the plugin tells the next hacpd, which
      removes the session, its SAs and the binding from hadp;
   9. 002 5.4.3: `hactl reallocate NAI` before the UE's first BU (only its IKEv2 prefix is known):
-     the BA of that BU is followed by the Home Agent Switch to the target HA.
+     the BA of that BU is followed by the Home Agent Switch to the target HA;
+ 10. the HA's charon killed (SIGKILL) and started again (docs/ikev2.md, "charon restarted"):
+     its IKE SAs are gone, not the UE's binding and child SAs in hadp: hacpd counts the session
+     orphaned, data flows both ways under the old payload SA and a BU under the old BU/BA SA is
+     accepted; the UE then attaches again (a new IKE SA, new child SAs): the same home prefix
+     (TS 24.303 5.1.3.1, RFC 5026: kept for the same NAI and APN), the old SAs gone from hadp
+     (its SA count, hacpd's signalling SAs, the old payload SA's uplink no longer forwarded), one
+     binding for the prefix, now with the new payload pair, which the UE's next BU updates
+     (replaced, not duplicated) and which carries the data both ways.
 
 usage: ike_nat_test.py BUILD_DIR WORK_DIR
 """
@@ -159,7 +167,7 @@ def main():
             f'    core: {{ device: net_memif1, devargs: "role=server,id=0,rsize=12,socket={work}/core.sock" }}',
             f'    core: {{ device: net_pcap1, devargs: "rx_iface_in={clink},tx_iface={clink},tx_iface={clink}", next_hop_mac: "{core_mac}" }}')
         open(cfg, "w").write(text)
-        daemons = e2e.start_appliance(build, work, cfg, prefix, procs, 150)
+        daemons = e2e.start_appliance(build, work, cfg, prefix, procs, 300)
         hadp, hacpd = daemons.hadp, daemons.hacpd
 
         ha = e2e.ha_charon(build, cfg, work, ns_ha, charons)
@@ -196,11 +204,72 @@ def main():
         check("INSTALLED, TUNNEL-in-UDP" in sas and "INSTALLED, TRANSPORT_PROXY-in-UDP" in sas,
               f"2. charon holds both as UDP-encapsulated ({sas[-700:]})")
 
-        keys, pay = {}, {}
-        for line in open(f"{work}/ue.sas").read().split("\n"):
-            f = line.split()
-            if len(f) == 8:
-                (pay if f[2] == "tunnel" else keys)[f[1]] = (int(f[0], 16), bytes.fromhex(f[5]))
+        def ue_sas():
+            """The UE's newest BU/BA and payload SAs by direction (its SA log, oldest first):
+            {"in"/"out": (spi, key)} each."""
+            keys, pay = {}, {}
+            for line in open(f"{work}/ue.sas").read().split("\n"):
+                f = line.split()
+                if len(f) == 8:
+                    (pay if f[2] == "tunnel" else keys)[f[1]] = (int(f[0], 16), bytes.fromhex(f[5]))
+            return keys, pay
+
+        def refresh_bu(keys, seq):
+            """A BU from behind the NAT under keys; its BA (spi, MH type, status, sequence) or
+            None."""
+            bu = bu_udp(e2e.HOA, UE4, keys["out"][0], keys["out"][1], seq)
+            got = in_ns(ns_ue, f"""
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("{UE4}", 0))
+s.settimeout(5)
+s.sendto(bytes.fromhex("{bu.hex()}"), ("{HA4}", 4191))
+data, src = s.recvfrom(4096)
+print(data.hex())
+""", check_rc=False).stdout.split()
+            if len(got) != 1:
+                return None
+            try:
+                spi, _, mh, nh = esp.gcm_open(bytes.fromhex(got[0])[40:], keys["in"][1])
+            except Exception:  # noqa: BLE001 - not under this key
+                return None
+            return spi, mh[2], mh[6], struct.unpack("!H", mh[8:10])[0]
+
+        def downlink(pay, text):
+            """A user packet for the home address from the PDN: what reached the UE in
+            ESP-in-UDP that the payload SA pay["in"] opens."""
+            with Capture(ns_ue, "ue0", f"{work}/ue.pcap") as cap:
+                in_ns(ns_core, f"""
+from scapy.all import Ether, IPv6, UDP, Raw, sendp
+sendp(Ether(dst="{hadp_core_mac}") / IPv6(src="{CN6}", dst="{e2e.HOA}") / UDP(sport=7, dport=9) /
+      Raw({text!r}), iface="core0", verbose=False)
+""")
+            down = []
+            for p in cap.packets():
+                if IP in p and UDP in p and p[UDP].sport == 4500 and len(p[UDP].payload) > 8:
+                    body = raw(p[UDP].payload)
+                    try:
+                        spi, _, plain, nh = esp.gcm_open(body, pay["in"][1])
+                    except Exception:  # noqa: BLE001 - not under this key
+                        continue
+                    down.append((p[IP].src, p[IP].dst, p[UDP].dport, spi, nh, IPv6(plain).dst,
+                                 text in plain))
+            return down
+
+        def uplink(pay, seq, text):
+            """The UE's ESP-in-UDP from its port 4500 under pay["out"] (sequence seq): what
+            left hadp's core port with text in it."""
+            inner = raw(IPv6(src=e2e.HOA, dst=CN6, hlim=64) / UDP(sport=9, dport=7) / Raw(text))
+            sealed = esp.gcm_seal(pay["out"][0], seq, pay["out"][1], inner, 41)
+            with Capture(ns_core, "core0", f"{work}/core.pcap") as cap:
+                in_ns(ns_ue, f"""
+from scapy.all import IP, UDP, Raw, send
+send(IP(src="{UE4}", dst="{HA4}") / UDP(sport=4500, dport=4500, chksum=0) /
+     Raw(bytes.fromhex("{sealed.hex()}")), verbose=False)
+""")
+            return [p for p in cap.packets() if text in raw(p)]
+
+        keys, pay = ue_sas()
 
         # 9. 002 5.4.3: a reallocation indication by NAI before the UE's first BU: only the
         # prefix IKEv2 gave is known yet; the indication waits for a BU from it
@@ -247,36 +316,12 @@ for _ in range(2):  # the BA, then the Home Agent Switch of 9.
 
         # 4. downlink under the payload SA, in UDP to the NAT's port, through the NAT to the UE
         if "in" in pay and "out" in pay:
-            with Capture(ns_ue, "ue0", f"{work}/ue.pcap") as cap:
-                in_ns(ns_core, f"""
-from scapy.all import Ether, IPv6, UDP, Raw, sendp
-sendp(Ether(dst="{hadp_core_mac}") / IPv6(src="{CN6}", dst="{e2e.HOA}") / UDP(sport=7, dport=9) /
-      Raw(b"down-through-nat"), iface="core0", verbose=False)
-""")
-            down = []
-            for p in cap.packets():
-                if IP in p and UDP in p and p[UDP].sport == 4500 and len(p[UDP].payload) > 8:
-                    body = raw(p[UDP].payload)
-                    try:
-                        spi, _, plain, nh = esp.gcm_open(body, pay["in"][1])
-                    except Exception:  # noqa: BLE001 - not under this key
-                        continue
-                    down.append((p[IP].src, p[IP].dst, p[UDP].dport, spi, nh, IPv6(plain).dst,
-                                 b"down-through-nat" in plain))
+            down = downlink(pay, b"down-through-nat")
             check(down == [(HA4, UE4, 4500, pay["in"][0], 41, e2e.HOA, True)],
                   f"4. the downlink reached the UE in ESP-in-UDP under the payload SA ({down})")
 
             # 5. uplink: ESP-in-UDP from the UE's port 4500 (the NAT maps it as it maps IKE)
-            inner = raw(IPv6(src=e2e.HOA, dst=CN6, hlim=64) / UDP(sport=9, dport=7) /
-                        Raw(b"up-through-nat"))
-            sealed = esp.gcm_seal(pay["out"][0], 1, pay["out"][1], inner, 41)
-            with Capture(ns_core, "core0", f"{work}/core.pcap") as cap:
-                in_ns(ns_ue, f"""
-from scapy.all import IP, UDP, Raw, send
-send(IP(src="{UE4}", dst="{HA4}") / UDP(sport=4500, dport=4500, chksum=0) /
-     Raw(bytes.fromhex("{sealed.hex()}")), verbose=False)
-""")
-            up = [p for p in cap.packets() if b"up-through-nat" in raw(p)]
+            up = uplink(pay, 1, b"up-through-nat")
             check(len(up) == 1 and IPv6 in up[0] and up[0][IPv6].src == e2e.HOA and
                   up[0][IPv6].hlim == 63 and up[0][Ether].dst == core_mac,
                   f"5. the UE's ESP-in-UDP crossed the NAT and left hadp decrypted "
@@ -291,32 +336,18 @@ send(IP(src="{UE4}", dst="{HA4}") / UDP(sport=4500, dport=4500, chksum=0) /
         hacpd.kill()
         hacpd.wait()
         procs.remove(hacpd)
-        hacpd = daemons.start_hacpd(f"{work}/hactl.sock", args=["--max-seconds", "150"])
+        hacpd = daemons.start_hacpd(f"{work}/hactl.sock", args=["--max-seconds", "300"])
         procs.append(hacpd)
         for _ in range(100):  # the plugin reconnects within a second or so
             if open(ha.log).read().count("dsmip6: connected to hacpd") > connects:
                 break
             time.sleep(0.1)
         if "out" in keys and "in" in keys:
-            bu = bu_udp(e2e.HOA, UE4, keys["out"][0], keys["out"][1], 2)
-            got = in_ns(ns_ue, f"""
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("{UE4}", 0))
-s.settimeout(5)
-s.sendto(bytes.fromhex("{bu.hex()}"), ("{HA4}", 4191))
-data, src = s.recvfrom(4096)
-print(data.hex())
-""", check_rc=False).stdout.split()
-            ok = False
-            if len(got) == 1:
-                ba = bytes.fromhex(got[0])
-                spi, _, mh, nh = esp.gcm_open(ba[40:], keys["in"][1])
-                ok = (spi, mh[2], mh[6], struct.unpack("!H", mh[8:10])[0]) == \
-                    (keys["in"][0], 6, 0, 2)
-            check(ok and "adopted 1 IKE sessions" in open(f"{work}/hacpd.log").read(),
+            ba = refresh_bu(keys, 2)
+            check(ba == (keys["in"][0], 6, 0, 2) and
+                  "adopted 1 IKE sessions" in open(f"{work}/hacpd.log").read(),
                   "7. after hacpd's restart the refresh BU under the IKE SA's child SA is "
-                  f"accepted (BA status 0, sequence 2): the session was adopted ({got[:1]})")
+                  f"accepted (BA status 0, sequence 2): the session was adopted ({ba})")
         sas_before = open(ha.log).read().count("in the dataplane")
         r = ue.swanctl("--rekey", "--child", "bu", check_rc=False)
         for _ in range(50):
@@ -327,6 +358,92 @@ print(data.hex())
               "7. the BU/BA child SA's rekey (a new SA pair of the same IKE SA) is taken after "
               "the restart")
 
+        # 10. the HA's charon killed and started again: its IKE SAs die with it (charon keeps
+        # no state), the UE's binding and child SAs in hadp do not (docs/ikev2.md, "charon
+        # restarted")
+        def hactl(*args):
+            return subprocess.run([f"{build}/controlplane/hactl", "-s", f"{work}/hactl.sock",
+                                   *args], capture_output=True, text=True, timeout=20).stdout
+
+        def bindings():
+            """hacpd's bindings, each without its remaining lifetime (it runs down)."""
+            return [{k: v for k, v in json.loads(x).items() if k != "remaining"}
+                    for x in hactl("show", "bindings", "--json").split("\n") if x.startswith("{")]
+
+        def ike_counter(name):
+            return json.loads(hactl("show", "stats", "--json"))["ike"].get(name)
+
+        keys, pay = ue_sas()
+        before, tables_before = bindings(), e2e.telemetry(prefix, "/hadp/tables")
+        connects = open(ha.log).read().count("dsmip6: connected to hacpd")
+        ha.proc.kill()
+        ha.proc.wait()
+        os.unlink(ha.vici[len("unix://"):])  # left behind by the SIGKILL
+        ha.start()
+        ha.swanctl("--load-all", "--noprompt", "--file", f"{work}/ha/swanctl/swanctl.conf")
+        for _ in range(100):  # the new run's plugin connects and says HELLO
+            if open(ha.log).read().count("dsmip6: connected to hacpd") > connects and \
+                    ike_counter("ike-sessions-orphaned"):
+                break
+            time.sleep(0.1)
+        tables = e2e.telemetry(prefix, "/hadp/tables")
+        after = bindings()
+        check("ESTABLISHED" not in ha.swanctl("--list-sas").stdout and
+              ike_counter("ike-sessions-orphaned") == 1,
+              "10. charon restarted: its IKE SAs are gone, hacpd counts the UE's session "
+              f"orphaned ({ike_counter('ike-sessions-orphaned')})")
+        # (4 SAs, or 5 while charon still kept the inbound half of step 7's rekeyed SA)
+        check(len(before) == 1 and after == before and tables == tables_before and
+              tables["sas"] >= 4 and tables["bindings"] == 1,
+              f"10. the binding and the child SAs stay in hadp ({tables}, {after})")
+        down = downlink(pay, b"down-after-charon-restart")
+        up = uplink(pay, 2, b"up-after-charon-restart")
+        check(down == [(HA4, UE4, 4500, pay["in"][0], 41, e2e.HOA, True)] and len(up) == 1,
+              f"10. data flows both ways under the old payload SA ({down}, {len(up)} up)")
+        ba = refresh_bu(keys, 3)
+        check(ba == (keys["in"][0], 6, 0, 3),
+              f"10. a BU under the old BU/BA child SA is accepted (BA status 0, sequence 3: {ba})")
+
+        # the UE finds its IKE SA gone and attaches again (TS 24.303 5.1.3.1: a new IKE SA)
+        ue.swanctl("--terminate", "--ike", "ha", "--force", "--timeout", "10", check_rc=False)
+        r = ue.swanctl("--initiate", "--ike", "ha", "--timeout", "30", check_rc=False)
+        r1 = ue.swanctl("--initiate", "--child", "bu", "--timeout", "30", check_rc=False)
+        r2 = ue.swanctl("--initiate", "--child", "payload", "--timeout", "30", check_rc=False)
+        keys2, pay2 = ue_sas()
+        sessions = [json.loads(x) for x in hactl("show", "ike", "--json").split("\n")
+                    if x.startswith("{")]
+        check(r.returncode == 0 and r1.returncode == 0 and r2.returncode == 0 and
+              [s["home_prefix"] for s in sessions] == ["2001:db8:100::/64"] and
+              ike_counter("ike-orphan-re-authenticated") == 1,
+              f"10. the UE attached again: the same home prefix, its session taken up again "
+              f"(RFC 5026, TS 24.303 5.1.3.1: {sessions})")
+        tables = e2e.telemetry(prefix, "/hadp/tables")
+        sigsas = hactl("show", "sas")
+        check(tables["sas"] == 4 and f"0x{keys['in'][0]:08x}" not in sigsas and
+              f"0x{keys['out'][0]:08x}" not in sigsas and "in" in keys2 and
+              f"0x{keys2['out'][0]:08x}" in sigsas and pay2.get("in") != pay.get("in"),
+              f"10. the old IKE SA's child SAs left hadp and hacpd, the new ones are in "
+              f"({tables['sas']} SAs; hactl show sas: {sigsas.strip()})")
+        after = bindings()
+        check(len(after) == 1 and after[0]["home_prefix"] == "2001:db8:100::" and
+              after[0]["sequence"] == 3,
+              f"10. the binding of the prefix stays through the new attach ({after})")
+        ba = refresh_bu(keys2, 4) if "in" in keys2 and "out" in keys2 else None
+        after = bindings()
+        check(ba == (keys2["in"][0], 6, 0, 4) and len(after) == 1 and
+              after[0]["sequence"] == 4 and after[0]["sa_in"] == keys2["out"][0] and
+              e2e.telemetry(prefix, "/hadp/tables")["bindings"] == 1,
+              f"10. the UE's BU under the new child SA updates that binding: replaced, not "
+              f"duplicated ({ba}, {after})")
+        if "in" in pay2 and "out" in pay2:
+            down = downlink(pay2, b"down-after-reattach")
+            up = uplink(pay2, 1, b"up-after-reattach")
+            old = uplink(pay, 3, b"up-under-the-old-sa")
+            check(down == [(HA4, UE4, 4500, pay2["in"][0], 41, e2e.HOA, True)] and
+                  len(up) == 1 and not old,
+                  f"10. the new payload SA carries the data both ways, the old one nothing "
+                  f"({down}, {len(up)} up, {len(old)} under the old SA)")
+
         # 8. the IKE SA ends while hacpd is away (the HA's charon drops it): the plugin tells
         # hacpd when it is back, and the session, its SAs and the binding go
         connects = open(ha.log).read().count("dsmip6: connected to hacpd")
@@ -334,7 +451,7 @@ print(data.hex())
         hacpd.wait()
         procs.remove(hacpd)
         ha.swanctl("--terminate", "--ike", "ue", "--force", "--timeout", "5", check_rc=False)
-        hacpd = daemons.start_hacpd(f"{work}/hactl.sock", args=["--max-seconds", "150"])
+        hacpd = daemons.start_hacpd(f"{work}/hactl.sock", args=["--max-seconds", "300"])
         procs.append(hacpd)
         tables = {}
         for _ in range(100):

@@ -30,6 +30,7 @@ static const char *yaml =
 static struct ha_config cfg;
 static struct cp_ctx ctx;
 static struct cp_ike ike;
+static struct cp_ike_gone left; /* what an orphaned session's old IKE SA leaves (cp_ike_prefix) */
 
 static void setup(void)
 {
@@ -55,7 +56,7 @@ static struct ha_ike_prefix_rep ask(uint32_t ike_sa, const char *nai, const char
 	struct ha_ike_prefix_rep rep;
 	snprintf(rq.nai, sizeof(rq.nai), "%s", nai);
 	snprintf(rq.apn, sizeof(rq.apn), "%s", apn);
-	cp_ike_prefix(&ike, &rq, &rep);
+	cp_ike_prefix(&ike, &rq, &rep, &left);
 	cr_assert_eq(rep.h.seq, 9);
 	cr_assert_eq(ha_ike_check_hdr(&rep.h), 0);
 	return rep;
@@ -127,6 +128,13 @@ static struct in6_addr A(const char *s)
 	return a;
 }
 
+/* The BU m of home address hoa from care-of address 2001:db8:aaaa::2 (HAO), under ESP SA spi. */
+static struct cp_bu_in bu_from(const struct mh_msg *m, const char *hoa, uint32_t spi, uint64_t now)
+{
+	return (struct cp_bu_in){ .bu = m, .src6 = A("2001:db8:aaaa::2"), .has_hao = true,
+				  .hoa = A(hoa), .esp = true, .sa_spi = spi, .now = now };
+}
+
 Test(ike, child_sas_only_for_the_own_home_address_and_delete_takes_all)
 {
 	struct ha_sa_spec inst;
@@ -153,9 +161,7 @@ Test(ike, child_sas_only_for_the_own_home_address_and_delete_takes_all)
 	/* a BU of UE1's home address under UE1's IKE-made SA is accepted, its BA goes under the
 	 * outbound half (TS 24.303 5.1.3.2) */
 	struct mh_msg m = bu_msg(1);
-	struct cp_bu_in bu = { .bu = &m, .src6 = A("2001:db8:aaaa::2"), .has_hao = true,
-			       .hoa = A("2001:db8:100:1::55"), .esp = true, .sa_spi = 0xc0000001,
-			       .now = 10 };
+	struct cp_bu_in bu = bu_from(&m, "2001:db8:100:1::55", 0xc0000001, 10);
 	struct cp_bu_out o;
 	cp_bu_process(&ctx, &bu, &o);
 	cr_assert(o.send_ba && o.ba.ba.status == MH_BA_ACCEPTED);
@@ -306,7 +312,7 @@ Test(ike, ipv4_home_address_from_ike_then_in_the_ba)
 					.want_ip4 = 1 };
 	snprintf(rq.nai, sizeof(rq.nai), UE1);
 	struct ha_ike_prefix_rep rep;
-	cp_ike_prefix(&k, &rq, &rep);
+	cp_ike_prefix(&k, &rq, &rep, &left);
 	cr_assert_eq(rep.result, 0);
 	cr_assert(rep.has_ip4);
 	char v4[16];
@@ -321,8 +327,7 @@ Test(ike, ipv4_home_address_from_ike_then_in_the_ba)
 	struct mh_msg m = bu_msg(1);
 	MH_SET_OPT(&m.opts, MH_OPT_IPV4_HOA);
 	m.opts.ipv4_hoa.prefix_len = 32; /* 0.0.0.0: "assign me one" */
-	struct cp_bu_in bu = { .bu = &m, .src6 = A("2001:db8:aaaa::2"), .has_hao = true,
-			       .hoa = A("2001:db8:100::1"), .esp = true, .sa_spi = 0xc0000003, .now = 5 };
+	struct cp_bu_in bu = bu_from(&m, "2001:db8:100::1", 0xc0000003, 5);
 	struct cp_bu_out o;
 	cp_bu_process(&x, &bu, &o);
 	cr_assert(MH_HAS_OPT(&o.ba.opts, MH_OPT_IPV4_ACK));
@@ -359,9 +364,7 @@ Test(ike, payload_sa_pair_follows_the_binding)
 	cr_assert_eq(cp_ike_sa_add(&ike, &bu_in, &inst, &rb, &has_rb), 0);
 	cr_assert_eq(cp_ike_sa_add(&ike, &bu_out, &inst, &rb, &has_rb), 0);
 	struct mh_msg m = bu_msg(1);
-	struct cp_bu_in bu = { .bu = &m, .src6 = A("2001:db8:aaaa::2"), .has_hao = true,
-			       .hoa = A("2001:db8:100:1::55"), .esp = true, .sa_spi = 0xc0000001,
-			       .now = 10 };
+	struct cp_bu_in bu = bu_from(&m, "2001:db8:100:1::55", 0xc0000001, 10);
 	struct cp_bu_out o;
 	cp_bu_process(&ctx, &bu, &o);
 	cr_assert(!(o.spec.flags & HA_BIND_F_SA), "no payload SA yet");
@@ -445,7 +448,7 @@ Test(ike, sessions_adopted_by_a_restarted_hacpd)
 					.want_ip4 = 0 };
 	snprintf(rq.nai, sizeof(rq.nai), "%s", UE1);
 	struct ha_ike_prefix_rep rep;
-	cp_ike_prefix(&first, &rq, &rep);
+	cp_ike_prefix(&first, &rq, &rep, &left);
 	cr_assert_eq(rep.result, 0);
 	char given[INET6_ADDRSTRLEN], hoa[INET6_ADDRSTRLEN + 4];
 	inet_ntop(AF_INET6, rep.prefix, given, sizeof(given));
@@ -474,7 +477,7 @@ Test(ike, sessions_adopted_by_a_restarted_hacpd)
 	rq2.h.ike_sa = 8;
 	snprintf(rq2.nai, sizeof(rq2.nai), "%s", UE2);
 	struct ha_ike_prefix_rep rep2;
-	cp_ike_prefix(&second, &rq2, &rep2);
+	cp_ike_prefix(&second, &rq2, &rep2, &left);
 	cr_assert_eq(rep2.result, 0);
 	cr_assert_neq(memcmp(rep2.prefix, rep.prefix, 16), 0);
 	/* and the session ends as any other */
@@ -487,43 +490,161 @@ Test(ike, sessions_adopted_by_a_restarted_hacpd)
 	free(slots);
 }
 
-/* The IKE SAs of a run of charon die with it: a HELLO from another run (charon restarted while
- * hacpd was away, or both restarted and hacpd adopted the old sessions) ends the sessions the
- * old run made, with their SAs in hadp; a reconnection of the same run ends nothing. */
-Test(ike, a_new_run_of_charon_ends_the_old_runs_sessions)
+/* The IKE SAs of a run of charon die with it, not what they made (docs/ikev2.md, "charon
+ * restarted"): at a HELLO from another run the sessions of the old one are orphaned, their
+ * binding, signalling SAs and payload SAs kept (hadp is told nothing), their ids out of the new
+ * run's way; a reconnection of the same run changes nothing. The UE re-authenticating gets its
+ * prefix again (TS 24.303 5.1.3.1): the binding first lets go of the old payload pair, then
+ * the old SAs leave hadp, and the new pair takes the same binding. */
+Test(ike, a_new_run_of_charon_orphans_the_old_runs_sessions)
 {
 	struct cp_ike_srv srv = { .listen_fd = -1, .fd = -1, .ike = &ike, .install = capture };
 	union {
 		struct ha_ike_prefix_rep rep;
 		struct ha_ike_result res;
 	} r;
+	struct ha_sa_spec inst;
+	struct ha_binding_spec rb;
+	bool has_rb;
 	n_cmds = 0;
 	struct ha_ike_hello hello = { .h = { .version = HA_IKE_VERSION, .type = HA_IKE_HELLO,
 					     .len = sizeof(hello), .seq = 1 },
 				      .instance = 0x1111 };
 	cr_assert_eq(cp_ike_srv_handle(&srv, &hello.h, &r, sizeof(r)), 0);
 	struct ha_ike_prefix_req rq = { .h = { .version = HA_IKE_VERSION, .type = HA_IKE_PREFIX_REQ,
-					       .len = sizeof(rq), .seq = 2, .ike_sa = 5 } };
+					       .len = sizeof(rq), .seq = 2, .ike_sa = 1 } };
 	snprintf(rq.nai, sizeof(rq.nai), UE1);
 	cr_assert_eq(cp_ike_srv_handle(&srv, &rq.h, &r, sizeof(r)), 0);
 	cr_assert_eq(r.rep.result, 0);
-	struct ha_ike_sa_add add = sa_msg(5, 1, 0xc0000005, HA_SA_IN, "2001:db8:100:1::1", 128);
-	cr_assert_eq(cp_ike_srv_handle(&srv, &add.h, &r, sizeof(r)), 0);
-	cr_assert_eq(n_cmds, 1);
+	struct in6_addr p1;
+	memcpy(&p1, r.rep.prefix, 16);
+	struct ha_ike_sa_add add[4] = {
+		sa_msg(1, 1, 0xc0000005, HA_SA_IN, "2001:db8:100:1::1", 128),
+		sa_msg(1, 1, 0xc1000005, HA_SA_OUT, "2001:db8:100:1::1", 128),
+		sa_msg(1, 2, 0xc0000006, HA_SA_IN, "2001:db8:100:1::", 64),
+		sa_msg(1, 2, 0xc1000006, HA_SA_OUT, "2001:db8:100:1::", 64),
+	};
+	for (unsigned i = 2; i < 4; i++) {
+		add[i].sa.mode = HA_SA_TUNNEL;
+		add[i].ts_proto = 0;
+	}
+	for (unsigned i = 0; i < 4; i++)
+		cr_assert_eq(cp_ike_sa_add(&ike, &add[i], &inst, &rb, &has_rb), 0);
+	struct mh_msg m = bu_msg(1);
+	struct cp_bu_in bu = bu_from(&m, "2001:db8:100:1::1", 0xc0000005, 10);
+	struct cp_bu_out o;
+	cp_bu_process(&ctx, &bu, &o);
+	cr_assert(o.send_ba && o.ba.ba.status == MH_BA_ACCEPTED);
+	cr_assert(o.spec.flags & HA_BIND_F_SA);
 
 	cr_assert_eq(cp_ike_srv_handle(&srv, &hello.h, &r, sizeof(r)), 0);
-	cr_assert_not_null(cp_ike_session_of(&ike, 5), "the same run reconnecting keeps it");
-	cr_assert_eq(n_cmds, 1);
+	cr_assert_eq(ike.orphans, 0, "the same run reconnecting orphans nothing");
+	cr_assert_not_null(cp_ike_session_of(&ike, 1));
 
 	hello.instance = 0x2222;
+	unsigned before = n_cmds;
 	cr_assert_eq(cp_ike_srv_handle(&srv, &hello.h, &r, sizeof(r)), 0);
 	cr_assert_eq(r.res.result, 0);
-	cr_assert_null(cp_ike_session_of(&ike, 5), "another run: the session ended");
+	cr_assert_eq(n_cmds, before, "hadp keeps the binding and every SA");
+	cr_assert_eq(ike.ctr[CP_IKE_ORPHANED], 1);
+	cr_assert_eq(ike.orphans, 1);
+	cr_assert_null(cp_ike_session_of(&ike, 1), "id 1 is the new run's to give");
+	const struct cp_ike_session *s = cp_ike_session_by_prefix(&ike, p1.s6_addr);
+	cr_assert_not_null(s);
+	cr_assert(s->orphaned);
+	cr_assert_eq(s->n_sa, 4);
+	const struct cp_sigsa *sig = cp_sigsa_of(&ctx.sigsa, 0xc0000005);
+	cr_assert_not_null(sig, "the UE's BUs are still accepted under its old SA");
+	cr_assert_eq(sig->ike_sa, s->ike_sa);
+	m = bu_msg(2);
+	cp_bu_process(&ctx, &bu, &o);
+	cr_assert(o.send_ba && o.ba.ba.status == MH_BA_ACCEPTED);
+	cr_assert(o.spec.flags & HA_BIND_F_SA, "and its payload still flows in the old pair");
+	uint32_t due[4];
+	cr_assert_eq(cp_ike_orphans_due(&ike, s->orphaned_s + 1, due, 4), 0,
+		     "bound, and its lifetime to run");
+
+	/* another UE of the new run takes id 1: no clash with the orphan */
+	rq.h.ike_sa = 1;
+	snprintf(rq.nai, sizeof(rq.nai), UE2);
+	cr_assert_eq(cp_ike_srv_handle(&srv, &rq.h, &r, sizeof(r)), 0);
+	cr_assert_eq(r.rep.result, 0);
+	cr_assert_neq(memcmp(r.rep.prefix, &p1, 16), 0);
+
+	/* UE1 re-authenticates under IKE SA 2 of the new run: its prefix, its old SAs out */
+	rq.h.ike_sa = 2;
+	snprintf(rq.nai, sizeof(rq.nai), UE1);
+	before = n_cmds;
+	cr_assert_eq(cp_ike_srv_handle(&srv, &rq.h, &r, sizeof(r)), 0);
+	cr_assert_eq(r.rep.result, 0);
+	cr_assert_eq(memcmp(r.rep.prefix, &p1, 16), 0, "the same home prefix");
+	cr_assert_eq(ike.ctr[CP_IKE_ORPHAN_BACK], 1);
+	cr_assert_eq(ike.orphans, 0);
+	cr_assert_eq(n_cmds, before + 5, "a rebind and four SA deletes");
+	cr_assert_eq(cmds[before].type, HA_CMD_BINDING_UPSERT, "the binding lets go first");
+	cr_assert_not(cmds[before].binding.flags & HA_BIND_F_SA);
+	cr_assert_arr_eq(cmds[before].binding.home_prefix, &p1, 16);
+	for (unsigned i = 1; i < 5; i++)
+		cr_assert_eq(cmds[before + i].type, HA_CMD_SA_DELETE);
 	cr_assert_null(cp_sigsa_of(&ctx.sigsa, 0xc0000005));
-	cr_assert_eq(n_cmds, 2);
-	cr_assert_eq(cmds[1].type, HA_CMD_SA_DELETE, "and its SA in hadp");
-	cr_assert_eq(cmds[1].sa_del.spi, 0xc0000005);
-	cr_assert_eq(ike.ctr[CP_IKE_STALE], 1);
+	s = cp_ike_session_of(&ike, 2);
+	cr_assert_not_null(s);
+	cr_assert_not(s->orphaned);
+	cr_assert_eq(s->n_sa, 0);
+	cr_assert_eq(ctx.cache.count, 1, "the binding stays, one for the prefix");
+	for (unsigned i = 0; i < 4; i++) {
+		add[i].h.ike_sa = 2;
+		add[i].sa.spi += 0x10;
+		cr_assert_eq(cp_ike_sa_add(&ike, &add[i], &inst, &rb, &has_rb), 0);
+	}
+	cr_assert(has_rb && (rb.flags & HA_BIND_F_SA), "the new pair takes the same binding");
+	cr_assert_eq(rb.sa_in, 0xc0000016);
+	cr_assert_eq(rb.sa_out, 0xc1000016);
+}
+
+/* An orphaned session whose UE does not come back ends, with what it holds in hadp and its
+ * prefix: once its binding is gone, or ike.ike_lifetime after charon restarted. */
+Test(ike, orphans_end_without_their_binding_or_after_the_ike_lifetime)
+{
+	struct ha_sa_spec inst;
+	struct ha_binding_spec rb;
+	bool has_rb;
+	cr_assert_eq(ask(1, UE1, "internet").result, 0); /* 2001:db8:100:1::/64 */
+	cr_assert_eq(ask(2, UE2, "internet").result, 0); /* 2001:db8:100:2::/64, never bound */
+	struct ha_ike_sa_add in = sa_msg(1, 1, 0xc0000001, HA_SA_IN, "2001:db8:100:1::55", 128);
+	cr_assert_eq(cp_ike_sa_add(&ike, &in, &inst, &rb, &has_rb), 0);
+	struct mh_msg m = bu_msg(1);
+	struct cp_bu_in bu = bu_from(&m, "2001:db8:100:1::55", 0xc0000001, 10);
+	struct cp_bu_out o;
+	cp_bu_process(&ctx, &bu, &o);
+	cr_assert_eq(ctx.cache.count, 1);
+	cr_assert_eq(cp_ike_hello(&ike, 0x3333, 100), 2);
+	cr_assert_eq(cp_ike_hello(&ike, 0x4444, 101), 0, "an orphan stays one");
+
+	uint32_t due[4];
+	const uint32_t life = cfg.ike.ike_lifetime;
+	cr_assert_eq(cp_ike_orphans_due(&ike, 101, due, 4), 0);
+	/* UE1 de-registers: its binding goes, so does its session */
+	m = bu_msg(2);
+	m.bu.lifetime = 0;
+	cp_bu_process(&ctx, &bu, &o);
+	cr_assert_eq(ctx.cache.count, 0);
+	cr_assert_eq(cp_ike_orphans_due(&ike, 102, due, 4), 1);
+	struct cp_ike_gone gone;
+	cr_assert_eq(cp_ike_down(&ike, due[0], &gone), 0);
+	cr_assert_eq(gone.n_sa, 1);
+	cr_assert_null(cp_sigsa_of(&ctx.sigsa, 0xc0000001));
+	/* UE2 had no binding: it waits for its lifetime */
+	cr_assert_eq(cp_ike_orphans_due(&ike, 100 + life - 1, due, 4), 0);
+	cr_assert_eq(cp_ike_orphans_due(&ike, 100 + life, due, 4), 1);
+	cr_assert_eq(cp_ike_down(&ike, due[0], &gone), 0);
+	cr_assert_eq(ike.count, 0);
+	cr_assert_eq(ike.orphans, 0);
+	cr_assert_eq(ike.ctr[CP_IKE_ORPHAN_ENDED], 2);
+	/* the /62 has three prefixes besides the static binding's: all free again */
+	cr_assert_eq(ask(3, "0001010000000007@x", "internet").result, 0);
+	cr_assert_eq(ask(4, "0001010000000008@x", "internet").result, 0);
+	cr_assert_eq(ask(5, "0001010000000009@x", "internet").result, 0, "the prefixes went back");
 }
 
 /* 003 8.4.3.1: after a detach the HA waits ike.detach_guard_s for the UE's DELETE; guards fall

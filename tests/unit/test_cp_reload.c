@@ -113,6 +113,8 @@ static char *run(int *rc, uint32_t *last)
 
 #define NAI "0001010000000001@nai.epc.mnc001.mcc001.3gppnetwork.org"
 
+static struct cp_ike_gone left; /* what an orphaned session leaves: nothing here */
+
 /* An IKE session and a binding in the ims PDN. */
 static struct in6_addr ims_ue(void)
 {
@@ -121,7 +123,7 @@ static struct in6_addr ims_ue(void)
 	struct ha_ike_prefix_rep rep;
 	snprintf(rq.nai, sizeof(rq.nai), "%s", NAI);
 	snprintf(rq.apn, sizeof(rq.apn), "ims.example");
-	cp_ike_prefix(&ike, &rq, &rep);
+	cp_ike_prefix(&ike, &rq, &rep, &left);
 	struct in6_addr p;
 	memcpy(&p, rep.prefix, 16);
 	cr_assert_eq(ike.count, 1);
