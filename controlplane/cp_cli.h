@@ -27,6 +27,8 @@ struct cp_reload;
 #define CP_CLI_STALL_MS      30000    /* an answer nobody reads for this long is dropped */
 #define CP_CLI_OUT_HIGH      65536    /* a listing goes on only while less waits to be sent */
 #define CP_CLI_SLICE_ROWS    256      /* rows of a listing made per connection per turn */
+#define CP_CLI_BUSY_EVERY    8        /* while signalling waits in the punt ring: a slice only
+                                         every this many turns (docs/performance.md) */
 #define CP_CLI_ROUTE_MS      10000    /* how long a route command waits for hadp's answer */
 #define CP_CLI_RELOAD_MS     60000    /* and a reload for all of its (routes rebuild tables) */
 #define CP_CLI_MAX_MONITORS  4        /* hactl monitor connections at once (of the above) */
@@ -65,6 +67,8 @@ struct cp_cli_conn {
 
 struct cp_cli {
 	int listen_fd;
+	bool signalling_waits;     /* set by hacpd's loop each turn: more BUs wait than it took */
+	unsigned busy_turns;
 	const char *path;
 	struct cp_ctx *cp;
 	const struct cp_ike *ike;  /* IKEv2 sessions, for NAIs (NULL without IKE) */

@@ -231,6 +231,7 @@ unsigned cp_cli_poll(struct cp_cli *cli)
 	}
 	if (poll(pf, n, 0) < 0)
 		return 0;
+	cli->busy_turns = cli->signalling_waits ? cli->busy_turns + 1 : 0;
 	uint64_t now = cli->now_ms();
 	for (unsigned p = 1; p < n; p++) {
 		struct cp_cli_conn *c = &cli->conns[slot[p]];
@@ -252,7 +253,9 @@ unsigned cp_cli_poll(struct cp_cli *cli)
 				progress = c->ran || c->req_n != before;
 				io = true;
 			}
-		} else if (c->state == CP_CLI_MORE && c->out_len - c->out_off < CP_CLI_OUT_HIGH) {
+		} else if (c->state == CP_CLI_MORE && c->out_len - c->out_off < CP_CLI_OUT_HIGH &&
+			   (!cli->signalling_waits || cli->busy_turns % CP_CLI_BUSY_EVERY == 0)) {
+			/* signalling first: under a storm a listing goes on, more slowly */
 			alive = conn_produce(cli, c, 1);
 			progress = io = true;
 		} else if (c->state == CP_CLI_WAIT && now >= c->deadline_ms) {

@@ -814,6 +814,7 @@ int main(int argc, char **argv)
 		 * work */
 		if (handle_acks(&h) + n + flushed)
 			h.work_ns += thread_cpu_ns() - t0;
+		cli.signalling_waits = n == 32; /* a full burst: more wait in the punt ring */
 		cp_cli_poll(&cli);
 		cp_ike_srv_poll(&ike_srv);
 		detach_timers(&h);
