@@ -11,6 +11,7 @@ Meanwhile hactl asks hacpd about it over the operator socket.
 usage: hacpd_test.py BUILD_DIR WORKDIR [restart DEAD_HOLDER | gone]
 """
 import json
+import re
 import os
 import signal
 import subprocess
@@ -18,7 +19,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from appliance import HA6, Daemons, flow, pcap_config, wait_until  # noqa: E402
+from appliance import HA6, Daemons, flow, pcap_config, remove_dpdk_files, wait_until  # noqa: E402
 from checks import Checks  # noqa: E402
 import mh  # noqa: E402
 from ue import UE  # noqa: E402
@@ -36,6 +37,11 @@ def bu_packet(bu_seq, protected=True):
     """The UE's BU (A H K R, 1800 s, IPv4 Home Address option 0.0.0.0), its next ESP sequence
     number, from the care-of address with a Home Address option."""
     return ue.frame(ue.bu_bytes(seq=bu_seq, lifetime=450, ipv4_hoa="0.0.0.0"), esp_on=protected)
+
+
+# the contract's version, as the sources say it (shared/ha_ring.h)
+HA_RING_VERSION = int(re.search(r"#define HA_RING_VERSION (\d+)", open(os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "ha_ring.h")).read()).group(1))
 
 
 def write_config(work, prefix):
@@ -150,6 +156,36 @@ def gone_test(build, work):
     for f in fails:
         print("FAIL " + f)
     print(f"hadp gone: {3 - len(fails)} passed, {len(fails)} failed")
+    return 1 if fails else 0
+
+
+def version_test(build, work, other_hadp):
+    """An upgrade half done (docs/restarts.md, "Upgrades"): a hadp that speaks another ring
+    version (played by other-hadp) is refused by hacpd with a message naming both versions
+    and exit status 1, never attached to; the same for one of an older version."""
+    os.makedirs(work, exist_ok=True)
+    fails = []
+    for theirs in (HA_RING_VERSION + 1, HA_RING_VERSION - 1):
+        prefix = f"hadp-other-{os.getpid()}-{theirs}"
+        o = subprocess.Popen([other_hadp, prefix, str(theirs)], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+        try:
+            if "ring version" not in o.stdout.readline():
+                fails.append(f"other-hadp did not start: {o.poll()}")
+                continue
+            r = subprocess.run([f"{build}/controlplane/hacpd", "-c", write_config(work, prefix)],
+                               capture_output=True, text=True, timeout=60)
+            want = f"speaks ring version {theirs}, this hacpd version {HA_RING_VERSION}"
+            if r.returncode != 1 or want not in r.stderr:
+                fails.append(f"hacpd against ring version {theirs}: exit {r.returncode}, "
+                             f"{r.stderr[-400:]}")
+        finally:
+            o.send_signal(signal.SIGINT)
+            o.wait(timeout=30)
+            remove_dpdk_files(prefix)
+    for f in fails:
+        print("FAIL " + f)
+    print(f"other ring version: {2 - len(fails)} passed, {len(fails)} failed")
     return 1 if fails else 0
 
 
@@ -285,6 +321,8 @@ def main():
 if __name__ == "__main__":
     if len(sys.argv) > 3 and sys.argv[3] == "restart":
         sys.exit(restart_test(sys.argv[1], os.path.abspath(sys.argv[2]), sys.argv[4]))
+    if len(sys.argv) > 3 and sys.argv[3] == "version":
+        sys.exit(version_test(sys.argv[1], os.path.abspath(sys.argv[2]), sys.argv[4]))
     if len(sys.argv) > 3 and sys.argv[3] == "gone":
         sys.exit(gone_test(sys.argv[1], os.path.abspath(sys.argv[2])))
     sys.exit(main())

@@ -11,7 +11,10 @@ TS 24.303 5.1.3.1 with the exception path:
   2. the BU/BA child SA it then makes lands in hadp's SA table;
   3. hadp counted the IKE punts, hacpd the messages each way;
   4. the same over IPv4 (an IPv4-only access, RFC 5555): the UE reaches the HA's IPv4 address,
-     hadp answers its ARP request and carries IKE both ways; attach and child SA as above.
+     hadp answers its ARP request and carries IKE both ways; attach and child SA as above;
+  5. (between 2 and 4) hadp SIGKILLed and started again with the UE attached, hacpd and
+     charon running: the child SA charon gave is installed again in the new hadp from
+     hacpd's state (docs/restarts.md), and a new child SA is negotiated through it.
 
 usage: ike_dataplane_test.py BUILD_DIR WORK_DIR
 """
@@ -89,6 +92,24 @@ def main():
         tables = e2e.telemetry(prefix, "/hadp/tables")
         check(r.returncode == 0 and tables["sas"] == 2,
               f"2. the BU/BA child SA is in hadp's SA table ({tables['sas']})")
+        # 5. hadp killed and started again under the attached UE, hacpd and charon running
+        # (docs/restarts.md): hacpd installs the child SA charon gave it, keys and all, in the
+        # new hadp from its state, and IKE goes on through the new hadp: a new child SA
+        daemons.hadp.send_signal(signal.SIGKILL)
+        daemons.hadp.wait()
+        procs.remove(hadp)
+        daemons.start_hadp()
+        hadp = daemons.hadp
+        procs.insert(0, hadp)
+        back = e2e.wait_until(lambda: daemons.log("hacpd").count("serving signalling") >= 2 and
+                              e2e.telemetry(prefix, "/hadp/tables")["sas"] == 2, 30)
+        check(back, "5. the BU/BA child SA installed again in the new hadp from hacpd's state: "
+              + daemons.log("hacpd")[-300:].replace("\n", " | "))
+        r = ue.swanctl("--initiate", "--child", "bu", "--timeout", "30", check_rc=False)
+        tables = e2e.telemetry(prefix, "/hadp/tables")
+        check(r.returncode == 0 and tables["sas"] == 4,
+              f"5. IKE through the new hadp: another child SA negotiated and installed "
+              f"({tables['sas']} SAs)")
         ue.stop()
         charons.remove(ue)
         ha.swanctl("--terminate", "--ike", "ue", "--force", "--timeout", "5", check_rc=False)
