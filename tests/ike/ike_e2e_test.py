@@ -44,6 +44,7 @@ TS 24.303 5.1.3.1 / RFC 5026 / RFC 4877 with hacpd and hadp:
 
 usage: ike_e2e_test.py BUILD_DIR WORK_DIR
 """
+import atexit
 import json
 import logging
 import os
@@ -287,6 +288,8 @@ def start_appliance(build, work, cfg, prefix, procs, seconds):
     which the tests stop in reverse order. @return the Daemons (start_hacpd again after a kill)."""
     d = Daemons(build, work, cfg, prefix, hadp_args=["--max-seconds", str(seconds)],
                 hacpd_args=["--max-seconds", str(seconds)])
+    # the state files outlive both processes (docs/restarts.md): gone with the test
+    atexit.register(shutil.rmtree, f"/run/ha/{prefix}", True)
     d.start_hadp()
     procs.append(d.hadp)
     d.start_hacpd(f"{work}/hactl.sock")
