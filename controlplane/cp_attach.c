@@ -98,13 +98,6 @@ static int eal_lcores_arg(const struct ha_config *cfg, char *buf, size_t len)
 	return 0;
 }
 
-/* EAL's runtime configuration file of a prefix (as dataplane/dp_instance.c finds it). */
-static void config_path(const char *prefix, char *buf, size_t len)
-{
-	const char *base = getuid() == 0 ? "/var/run" : getenv("XDG_RUNTIME_DIR");
-	snprintf(buf, len, "%s/dpdk/%s/config", base ? base : "/tmp", prefix);
-}
-
 static bool locked(int fd)
 {
 	struct flock l = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
@@ -116,7 +109,9 @@ int cp_attach(const struct ha_config *cfg, struct cp_attach *a)
 	const char *prefix = ha_file_prefix(cfg);
 	char path[600];
 	memset(a, 0, sizeof(*a));
-	config_path(prefix, path, sizeof(path));
+	char dir[512];
+	ha_dpdk_runtime_dir(prefix, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/config", dir);
 
 	/* hadp holds a lock on its configuration file while it runs */
 	for (;;) {

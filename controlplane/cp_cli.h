@@ -108,7 +108,7 @@ void cp_cli_close(struct cp_cli *cli);
 void cp_cli_monitor_push(struct cp_cli *cli, const char *json, size_t len);
 
 /** A data line of an answer ("+ " TEXT). */
-void cp_cli_line(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cp_cli_line(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3), nonnull(1, 2)));
 
 /* Between the commands (cp_cli.c) and the connections (cp_cli_io.c). */
 /** Run one request line, its answer (or the beginning of it) to out. */

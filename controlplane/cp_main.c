@@ -156,32 +156,38 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int send_cmd(struct hacpd *h, uint16_t type, const struct ha_binding_spec *spec,
-		    uint32_t *seq)
+/* One command onto hadp's ring (hacpd is its only producer): numbered, or counted as
+ * cmd-full when the ring has no room. */
+static int cmd_push(struct hacpd *h, struct ha_cmd *c)
 {
-	struct ha_cmd c = { .version = HA_RING_VERSION, .type = type, .seq = ++h->next_seq,
-			    .generation = h->generation, .binding = *spec };
-	if (rte_ring_sp_enqueue_elem(h->cmd, &c, sizeof(c)) != 0) {
+	c->version = HA_RING_VERSION;
+	c->seq = ++h->next_seq;
+	if (rte_ring_sp_enqueue_elem(h->cmd, c, sizeof(*c)) != 0) {
 		h->cmd_full++;
 		return -ENOBUFS;
 	}
-	*seq = c.seq;
 	return 0;
+}
+
+static int send_cmd(struct hacpd *h, uint16_t type, const struct ha_binding_spec *spec,
+		    uint32_t *seq)
+{
+	struct ha_cmd c = { .type = type, .generation = h->generation, .binding = *spec };
+	int rc = cmd_push(h, &c);
+	*seq = c.seq;
+	return rc;
 }
 
 /* The IKE socket's table changes for hadp (charon's SAs, a DELETE's binding). */
 static int ike_install(void *arg, struct ha_cmd *c)
 {
 	struct hacpd *h = arg;
-	c->version = HA_RING_VERSION;
-	c->seq = ++h->next_seq;
 	c->generation = h->generation;
-	if (rte_ring_sp_enqueue_elem(h->cmd, c, sizeof(*c)) != 0) {
-		h->cmd_full++;
-		return -ENOBUFS;
-	}
-	cp_replay_note(&h->st.replay, c); /* a new hadp gets charon's SAs again */
-	return 0;
+	int rc = cmd_push(h, c);
+	if (rc == 0 && !cp_replay_note(&h->st.replay, c)) /* a new hadp gets charon's SAs again */
+		cp_log(CP_LOG_HADP, LOG_ERR, "SA %#x not kept for a new hadp: the state file's %u "
+		       "slots (tables.max_sas) are full", c->sa.spi, h->st.replay.n_sas);
+	return rc;
 }
 
 /* hadp verified the ESP of a packet that came in RFC 5555's UDP 4191 tunnel (RFC 5555 4.1:
@@ -513,16 +519,14 @@ static unsigned handle_acks(struct hacpd *h)
 static int route_change(void *arg, const struct ha_route_spec *spec, bool add, uint32_t *seq)
 {
 	struct hacpd *h = arg;
-	struct ha_cmd c = { .version = HA_RING_VERSION,
-			    .type = add ? HA_CMD_ROUTE_ADD : HA_CMD_ROUTE_DELETE,
-			    .seq = ++h->next_seq, .generation = h->generation, .route = *spec };
-	if (rte_ring_sp_enqueue_elem(h->cmd, &c, sizeof(c)) != 0) {
-		h->cmd_full++;
-		return -ENOBUFS;
-	}
-	cp_replay_note(&h->st.replay, &c); /* and a new hadp the operator's routes */
+	struct ha_cmd c = { .type = add ? HA_CMD_ROUTE_ADD : HA_CMD_ROUTE_DELETE,
+			    .generation = h->generation, .route = *spec };
+	int rc = cmd_push(h, &c);
+	if (rc == 0 && !cp_replay_note(&h->st.replay, &c)) /* and the operator's routes */
+		cp_log(CP_LOG_HADP, LOG_ERR, "route not kept for a new hadp: the state file's %u "
+		       "slots (tables.max_routes) are full", h->st.replay.n_routes);
 	*seq = c.seq;
-	return 0;
+	return rc;
 }
 
 /* hactl config reload's commands (cp_reload.c) as they are: the YAML's static bindings keep
@@ -530,14 +534,7 @@ static int route_change(void *arg, const struct ha_route_spec *spec, bool add, u
  * (cp_replay): it reads the same YAML at its start. */
 static int reload_send(void *arg, struct ha_cmd *c)
 {
-	struct hacpd *h = arg;
-	c->version = HA_RING_VERSION;
-	c->seq = ++h->next_seq;
-	if (rte_ring_sp_enqueue_elem(h->cmd, c, sizeof(*c)) != 0) {
-		h->cmd_full++;
-		return -ENOBUFS;
-	}
-	return 0;
+	return cmd_push(arg, c);
 }
 
 static unsigned reload_room(void *arg)
@@ -825,9 +822,10 @@ int main(int argc, char **argv)
 		/* hadp gone: its rings and memory with it, not the state files. Let go of its
 		 * memory at once (a new hadp waits for that) and wait for the next one, every
 		 * binding, SA and route kept for it (docs/restarts.md) */
-		if (cp_attach_stopping(&h.hadp) || ms - last_alive_ms >= 10) {
+		bool stopping = cp_attach_stopping(&h.hadp);
+		if (stopping || ms - last_alive_ms >= 10) {
 			last_alive_ms = ms;
-			if (cp_attach_stopping(&h.hadp) || !cp_attach_alive(&h.hadp)) {
+			if (stopping || !cp_attach_alive(&h.hadp)) {
 				cp_log(CP_LOG_HADP, LOG_ERR, "hadp (pid %u) is gone; keeping %u "
 				       "bindings, %u SAs and %u routes for the next one",
 				       h.hadp.instance.pid, h.cp.cache.count, h.st.replay.sa_count,

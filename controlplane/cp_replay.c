@@ -88,7 +88,7 @@ static struct cp_replay_route *find_route(struct cp_replay *r, const struct ha_r
 	return NULL;
 }
 
-void cp_replay_note(struct cp_replay *r, const struct ha_cmd *c)
+bool cp_replay_note(struct cp_replay *r, const struct ha_cmd *c)
 {
 	struct cp_replay_sa *s;
 	struct cp_replay_route *rt;
@@ -98,7 +98,7 @@ void cp_replay_note(struct cp_replay *r, const struct ha_cmd *c)
 		s = find_sa(r, c->sa.spi, c->sa.direction);
 		if (s) { /* a replacement of the same SPI (an address update) */
 			s->spec = c->sa;
-			return;
+			return true;
 		}
 		for (uint32_t i = 0; i < r->n_sas; i++) {
 			if (r->sas[i].in_use)
@@ -108,18 +108,18 @@ void cp_replay_note(struct cp_replay *r, const struct ha_cmd *c)
 			s->in_use = 1; /* last: an entry counts once marked */
 			index_sa(r, s);
 			r->sa_count++;
-			return;
+			return true;
 		}
 		r->sa_full++;
-		return;
+		return false;
 	case HA_CMD_SA_DELETE:
 		if ((s = find_sa(r, c->sa_del.spi, c->sa_del.direction)))
 			sa_forget(r, s);
-		return;
+		return true;
 	case HA_CMD_SA_ENCAP:
 		if ((s = find_sa(r, c->sa_del.spi, c->sa_del.direction)))
 			s->spec.encap_port = c->sa_del.encap_port;
-		return;
+		return true;
 	case HA_CMD_ROUTE_ADD:
 		rt = find_route(r, &c->route);
 		for (uint32_t i = 0; !rt && i < r->n_routes; i++)
@@ -127,23 +127,23 @@ void cp_replay_note(struct cp_replay *r, const struct ha_cmd *c)
 				rt = &r->routes[i];
 		if (!rt) {
 			r->route_full++;
-			return;
+			return false;
 		}
 		rt->spec = c->route;
 		r->routes_pending += !rt->pending_seq;
 		rt->pending_seq = c->seq;
 		r->route_count += !rt->in_use;
 		rt->in_use = 1;
-		return;
+		return true;
 	case HA_CMD_ROUTE_DELETE:
 		if ((rt = find_route(r, &c->route))) {
 			r->routes_pending -= rt->pending_seq != 0;
 			memset(rt, 0, sizeof(*rt));
 			r->route_count--;
 		}
-		return;
+		return true;
 	default:
-		return;
+		return true;
 	}
 }
 

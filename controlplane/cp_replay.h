@@ -52,8 +52,9 @@ int cp_replay_open(struct cp_replay *r, const char *dir, uint32_t max_sas, uint3
 		   char *err, size_t errlen);
 void cp_replay_close(struct cp_replay *r);
 
-/** A command on its way to hadp: SA add, delete, encap; route add, delete. */
-void cp_replay_note(struct cp_replay *r, const struct ha_cmd *c);
+/** A command on its way to hadp: SA add, delete, encap; route add, delete. false: an add
+ *  with no slot left (counted in sa_full / route_full): a new hadp will lack it. */
+bool cp_replay_note(struct cp_replay *r, const struct ha_cmd *c);
 /** hadp's ack of a command with that seq: a route it refused is forgotten. */
 void cp_replay_ack(struct cp_replay *r, uint32_t seq, int32_t result);
 

@@ -1,7 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
@@ -11,19 +10,12 @@
 
 #include "dp_instance.h"
 #include "ha_ring.h"
-
-/* EAL's runtime directory for a prefix (eal_get_runtime_dir: /var/run for root, else
- * $XDG_RUNTIME_DIR or /tmp). */
-static void runtime_dir(const char *prefix, char *buf, size_t len)
-{
-	const char *base = getuid() == 0 ? "/var/run" : getenv("XDG_RUNTIME_DIR");
-	snprintf(buf, len, "%s/dpdk/%s", base ? base : "/tmp", prefix);
-}
+#include "ha_state_file.h"
 
 int dp_wait_previous_run(const char *file_prefix, unsigned timeout_ms)
 {
 	char dir[512], path[600];
-	runtime_dir(file_prefix, dir, sizeof(dir));
+	ha_dpdk_runtime_dir(file_prefix, dir, sizeof(dir));
 	/* every process attached to a DPDK group holds a shared lock on the memzone list; a
 	 * killed primary's secondaries hold theirs until they notice and let go (hacpd: within
 	 * milliseconds). Starting meanwhile would fail in EAL, or worse share their pages. */

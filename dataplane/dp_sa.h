@@ -145,7 +145,7 @@ void dp_sa_key_mgr_release(void);
 /**
  * Attach an SA just created to its ledger record (control thread, before it is published):
  * an inbound SA starts at the record's right edge with every number at or below it marked as
- * seen; an outbound one reserves its first block on its first packet (dp_seq_reserve).
+ * seen; an outbound one reserves its first block on its first packet (dp_sa_seq_reserve).
  */
 void dp_sa_attach_ledger(struct dp_sa *sa, struct dp_seq_rec *rec);
 

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -19,6 +20,12 @@ const char *ha_file_prefix(const struct ha_config *cfg)
 			return dp->eal_args[i + 1];
 	}
 	return "rte";
+}
+
+void ha_dpdk_runtime_dir(const char *prefix, char *buf, size_t len)
+{
+	const char *base = getuid() == 0 ? "/var/run" : getenv("XDG_RUNTIME_DIR");
+	snprintf(buf, len, "%s/dpdk/%s", base ? base : "/tmp", prefix);
 }
 
 void ha_state_dir(const struct ha_config *cfg, char *buf, size_t len)

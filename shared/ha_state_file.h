@@ -50,6 +50,10 @@ struct ha_state_file {
 /** The DPDK file prefix the YAML gives hadp (dataplane.eal_args), "rte" by default. */
 const char *ha_file_prefix(const struct ha_config *cfg);
 
+/** EAL's runtime directory of a file prefix, where hadp's configuration file and memzone list
+ *  are (as EAL makes it: /var/run for root, else $XDG_RUNTIME_DIR or /tmp, then dpdk/PREFIX). */
+void ha_dpdk_runtime_dir(const char *prefix, char *buf, size_t len);
+
 /** The state directory of an appliance: HA_STATE_ROOT/FILE-PREFIX. */
 void ha_state_dir(const struct ha_config *cfg, char *buf, size_t len);
 
