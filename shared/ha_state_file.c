@@ -97,6 +97,11 @@ int ha_state_open(struct ha_state_file *f, const char *dir, const char *name, co
 	}
 	f->hdr = m;
 	f->records = f->hdr + 1;
+	/* no header yet: a process stopped between sizing the file and writing it, before any
+	 * record was used; the file is new */
+	static const char zero[sizeof(f->hdr->magic)];
+	if (!fresh && !memcmp(f->hdr->magic, zero, sizeof(zero)) && map_len == f->len)
+		fresh = true;
 	if (fresh) {
 		struct ha_state_hdr h = { .version = version, .record_size = record_size,
 					  .capacity = capacity, .generation = 1 };

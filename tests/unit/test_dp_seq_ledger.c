@@ -192,4 +192,15 @@ Test(ledger, a_file_this_build_cannot_read_is_refused)
 	cr_assert_eq(ha_state_open(&f, dir, "x", "bindings", 3, 64, 10, err, sizeof(err)), 0);
 	cr_assert(f.adopted && f.hdr->generation == 2);
 	ha_state_close(&f);
+	/* sized but never given its header (a process stopped in between): a new file */
+	char path[200];
+	snprintf(path, sizeof(path), "%s/y", dir);
+	FILE *y = fopen(path, "w");
+	cr_assert_not_null(y);
+	cr_assert_eq(ftruncate(fileno(y), sizeof(struct ha_state_hdr) + 10 * 64), 0);
+	fclose(y);
+	cr_assert_eq(ha_state_open(&f, dir, "y", "bindings", 3, 64, 10, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert(!f.adopted && f.hdr->generation == 1 && !strcmp(f.hdr->kind, "bindings"));
+	ha_state_close(&f);
 }
