@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_eth_bond.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
@@ -34,6 +35,52 @@ static bool named(const char *driver, const char *const *list, size_t n)
 		if (driver && !strcmp(driver, list[i]))
 			return true;
 	return false;
+}
+
+static void caps_of(const struct rte_eth_dev_info *info, struct dp_port_caps *c)
+{
+	*c = (struct dp_port_caps){
+		.max_rx = info->max_rx_queues,
+		.max_tx = info->max_tx_queues,
+		.rss = info->flow_type_rss_offloads != 0,
+		.rx_fixed = named(info->driver_name, rx_fixed_drivers, RTE_DIM(rx_fixed_drivers)),
+		.equal = named(info->driver_name, equal_drivers, RTE_DIM(equal_drivers)),
+	};
+}
+
+/* A bond configures its members with its own queue counts: what it may have is what every
+ * member allows, and a member's needs are the bond's. */
+static int port_caps(uint16_t port_id, const struct rte_eth_dev_info *info,
+		     struct dp_port_caps *c)
+{
+	caps_of(info, c);
+	if (!info->driver_name || strcmp(info->driver_name, "net_bonding"))
+		return 0;
+	uint16_t members[RTE_MAX_ETHPORTS];
+	int n = rte_eth_bond_slaves_get(port_id, members, RTE_DIM(members));
+	if (n == 0) {
+		/* the members its devargs name join at its first configuration */
+		struct rte_eth_conf conf = { 0 };
+		if (rte_eth_dev_configure(port_id, 1, 1, &conf) == 0)
+			n = rte_eth_bond_slaves_get(port_id, members, RTE_DIM(members));
+	}
+	if (n <= 0) {
+		RTE_LOG(ERR, USER1, "hadp: bonded port %u has no member port\n", port_id);
+		return -ENODEV;
+	}
+	for (int i = 0; i < n; i++) {
+		struct rte_eth_dev_info mi;
+		struct dp_port_caps m;
+		int rc = rte_eth_dev_info_get(members[i], &mi);
+		if (rc)
+			return rc;
+		caps_of(&mi, &m);
+		c->max_rx = RTE_MIN(c->max_rx, m.max_rx);
+		c->max_tx = RTE_MIN(c->max_tx, m.max_tx);
+		c->rx_fixed |= m.rx_fixed;
+		c->equal |= m.equal;
+	}
+	return 0;
 }
 
 int dp_port_plan(const struct dp_port_caps *c, unsigned workers, unsigned want_rx,
@@ -128,13 +175,9 @@ int dp_port_init(struct dp_ctx *ctx, enum dp_port_role role, const struct ha_con
 	}
 	if ((rc = rte_eth_dev_info_get(p->port_id, &info)) != 0)
 		return rc;
-	struct dp_port_caps caps = {
-		.max_rx = info.max_rx_queues,
-		.max_tx = info.max_tx_queues,
-		.rss = info.flow_type_rss_offloads != 0,
-		.rx_fixed = named(info.driver_name, rx_fixed_drivers, RTE_DIM(rx_fixed_drivers)),
-		.equal = named(info.driver_name, equal_drivers, RTE_DIM(equal_drivers)),
-	};
+	struct dp_port_caps caps;
+	if ((rc = port_caps(p->port_id, &info, &caps)) != 0)
+		return rc;
 	if (dp_port_plan(&caps, ctx->n_workers, pc->rx_queues, pc->tx_queues, &plan, err,
 			 sizeof(err)) < 0) {
 		RTE_LOG(ERR, USER1, "hadp: dataplane.ports.%s (%s, %s): %s\n",
