@@ -5,8 +5,12 @@ prints Mpps, the workers' own cycles per packet (TSC inside hadp, receive and tr
 excluded) and Gbit/s, and runs dpdk-testpmd in io mode on the same input as the harness
 ceiling. Writes results.json and results.png into the output directory.
 
+With --workers N, hadp runs N workers and the port under test replays the file on N RX queues
+(one net_pcap stream each), one per worker; on a machine with fewer CPUs than lcores the
+workers share them (lcores.cpus), and the figure is then contention, not scaling.
+
 usage: pktgen/bench.py BUILD_DIR OUT_DIR [--seconds S] [--quick] [--only NAME] [--no-testpmd] [--packets N]
-       [--repeat N]
+       [--repeat N] [--workers N]
 """
 import argparse
 import json
@@ -39,7 +43,20 @@ def esp_bindings(n):
     return "static_sas:\n" + "".join(sas) + "static_bindings:\n" + "".join(binds)
 
 
-def config(work, name, rx_port, pcap, mbufs, esp=False):
+def lcores(workers):
+    """The main lcore and N workers; spread over this machine's CPUs when it has fewer than
+    the lcores (the main lcore sleeps when idle: it shares CPU 0 with the last worker)."""
+    if workers == 1:
+        return "{ main: 0, workers: [1] }"
+    ncpu = os.cpu_count() or 1
+    ids = list(range(1, workers + 1))
+    if ncpu > workers:
+        return f"{{ main: 0, workers: {ids} }}"
+    cpus = [0] + [(i + 1) % ncpu for i in range(workers)]
+    return f"{{ main: 0, workers: {ids}, cpus: {cpus} }}"
+
+
+def config(work, name, rx_port, pcap, mbufs, esp=False, workers=1):
     """hadp's YAML: 1M IPv6 care-of bindings then 1000 behind a NAT (UDP 4191); with esp,
     1000 bindings with payload SAs first."""
     dev = {
@@ -49,14 +66,16 @@ def config(work, name, rx_port, pcap, mbufs, esp=False):
     args = {}
     for p in ("access", "core"):
         if p == rx_port:
-            args[p] = f"rx_pcap={pcap},infinite_rx=1,tx_pcap=/dev/null,tx_pcap=/dev/null"
+            # one RX stream per worker (each a queue hadp polls), a TX queue per thread
+            args[p] = ",".join([f"rx_pcap={pcap}"] * workers + ["infinite_rx=1"] +
+                               ["tx_pcap=/dev/null"] * (workers + 1))
         else:
             args[p] = "no-rx=1"
     path = f"{work}/{name}.yaml"
     with open(path, "w") as f:
         f.write(f"""dataplane:
   eal_args: ["--no-pci", "--file-prefix=hadp-bench-{os.getpid()}", "--log-level=*:warning"]
-  lcores: {{ main: 0, workers: [1] }}
+  lcores: {lcores(workers)}
   mempool: {{ mbufs: {mbufs}, cache: 512 }}
   ports:
     access: {{ device: {dev['access']}, devargs: "{args['access']}", mtu: 1600 }}
@@ -164,6 +183,7 @@ def main():
     ap.add_argument("--only", help="run the scenarios whose name contains this")
     ap.add_argument("--no-testpmd", action="store_true", help="skip the harness ceiling")
     ap.add_argument("--packets", type=int, help="packets in each replayed file")
+    ap.add_argument("--workers", type=int, default=1, help="hadp's workers (default 1)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="hadp runs per scenario; the one with the lowest median is reported")
     a = ap.parse_args()
@@ -180,7 +200,8 @@ def main():
         packets = a.packets or (4096 if a.quick else (262144 if n >= MILLION else 8192))
         pcap = f"{a.out}/{name}.pcap"
         rx_port = "core" if direction == "down" else "access"
-        cfg = config(a.out, name, rx_port, pcap, packets + 16384, esp="-esp-" in name)
+        cfg = config(a.out, name, rx_port, pcap, packets * a.workers + 16384, esp="-esp-" in name,
+                     workers=a.workers)
         subprocess.run([f"{a.build}/pktgen/ha-pktgen", "pcap", "-c", cfg, "-o", pcap,
                         "--direction", direction, "--size", size, "--packets", str(packets),
                         "--first", str(first), "--bindings", str(n), "--order", "random"],
@@ -229,7 +250,7 @@ def main():
         ax1.bar([i - 0.2 for i in x], [r["mpps"] for r in results], 0.4, label="hadp")
         ax1.bar([i + 0.2 for i in x], [r["testpmd_mpps"] for r in results], 0.4,
                 label="testpmd io (ceiling)")
-        ax1.set_ylabel("Mpps, one worker")
+        ax1.set_ylabel(f"Mpps, {a.workers} worker(s)")
         ax1.legend()
         ax2.bar(list(x), [r["cycles_per_packet"] for r in results], 0.6, color="tab:orange")
         ax2.set_ylabel("hadp work cycles per packet")
