@@ -177,7 +177,7 @@ static void send_held(const struct dp_port *p, struct dp_ctl_held *h, struct dp_
 	uint16_t sent = 0;
 	while (sent < h->n) {
 		uint16_t want = (uint16_t)RTE_MIN(h->n - sent, 64u);
-		uint16_t k = rte_eth_tx_burst(p->port_id, (uint16_t)(p->n_txq - 1), h->m + sent, want);
+		uint16_t k = dp_tx(p->port_id, &p->ctl_txq, h->m + sent, want);
 		sent = (uint16_t)(sent + k);
 		if (k < want)
 			break;
@@ -283,14 +283,14 @@ unsigned dp_ctl_transmit(struct dp_ctx *ctx, struct dp_ctl *ctl, struct dp_stats
 	for (unsigned r = 0; r < DP_PORT__COUNT; r++) {
 		if (!k[r])
 			continue;
-		/* the control thread has its own tx queue on each port: the last one. Signalling is
+		/* the control thread has its own tx queue on each port (dp_port.h). Signalling is
 		 * rare and each BA is a UE waiting: what the queue does not take now waits its turn
 		 * behind what already waits (send_held), without holding up this thread */
 		const struct dp_port *p = &ctx->ports[r];
 		struct dp_ctl_held *h = &ctl->held[r];
 		uint16_t sent = 0;
 		if (!h->n) {
-			sent = rte_eth_tx_burst(p->port_id, (uint16_t)(p->n_txq - 1), ok[r], (uint16_t)k[r]);
+			sent = dp_tx(p->port_id, &p->ctl_txq, ok[r], (uint16_t)k[r]);
 			st->c[DP_C_CP_TX] += sent;
 			if (sent < k[r])
 				h->stuck_since = now;

@@ -3,7 +3,8 @@
  *   - main(): creates and frees everything here, before the workers start and after they stop;
  *   - the control thread (main lcore): the only writer of the tables (bindings, SAs), reader of
  *     the cmd and tx rings, writer of the ack ring, and of stats[n_workers];
- *   - worker i: stats[i], its own rx/tx queue i on each port, its punt policer.
+ *   - worker i: stats[i], the RX queues of its list and its TX queue on each port (locked
+ *     where the device has too few to give every thread its own: dp_port.h), its punt policer.
  */
 #ifndef DP_CTX_H
 #define DP_CTX_H
@@ -15,6 +16,7 @@
 #include <rte_ether.h>
 
 #include "dp_neigh.h"
+#include "dp_port.h"
 #include "dp_route.h"
 #include "dp_seq_ledger.h"
 #include "dp_stats.h"
@@ -26,13 +28,15 @@
 #define DP_BURST 64
 #define DP_MAX_WORKERS HA_CFG_MAX_WORKERS
 
-enum dp_port_role { DP_PORT_ACCESS, DP_PORT_CORE, DP_PORT__COUNT };
-
 struct dp_port {
 	uint16_t port_id;
 	uint16_t n_rxq;
-	uint16_t n_txq;              /* workers' queues, then one for the control thread */
+	uint16_t n_txq;              /* workers' queues, then the control thread's (dp_port.h) */
 	bool started;
+	bool lacp;                   /* a bond in 802.3ad mode: dp_port_tick keeps LACP going */
+	uint64_t lacp_next;          /* TSC of its next empty transmit */
+	struct dp_txq ctl_txq;       /* the control thread's TX queue */
+	rte_spinlock_t txq_lock[HA_CFG_MAX_QUEUES]; /* used only for shared queues */
 	uint16_t mtu;                /* the largest IP packet sent on it (ports.X.mtu) */
 	struct rte_ether_addr mac;
 	/* where the port sends: a union dp_next_hop word (dp_route.h), read whole; written by the
@@ -49,11 +53,14 @@ struct dp_policer {
 
 struct dp_worker {
 	unsigned lcore_id;
-	unsigned index;              /* queue index on every port */
+	unsigned index;              /* 0..n_workers-1: its RCU, stats and SA-owner number */
 	struct dp_stats *stats;
 	struct dp_policer policer;
 	struct dp_esp_ctx *esp;      /* this lcore's IPsec-MB manager */
 	struct rte_ring *handoff;    /* packets of SAs this worker owns, from the other workers */
+	struct dp_txq txq[DP_PORT__COUNT];  /* where it sends, per port */
+	uint16_t n_rxq;
+	struct dp_rxq rxq[DP_PORT__COUNT * HA_CFG_MAX_QUEUES]; /* what it polls, in turn */
 } __rte_cache_aligned;
 
 struct dp_ctx {
@@ -86,14 +93,14 @@ static inline void dp_drop(struct dp_stats *st, enum dp_counter reason, struct r
 	rte_pktmbuf_free(m);
 }
 
-/* The control thread's own packets (answers, requests) out of port p's last tx queue, the
- * control thread's; what the queue does not take is dropped as tx-full. @return sent. */
+/* The control thread's own packets (answers, requests) out of port p's TX queue for the
+ * control thread; what the queue does not take is dropped as tx-full. @return sent. */
 static inline uint16_t dp_ctl_send(const struct dp_port *p, struct rte_mbuf **m, unsigned n,
 				   struct dp_stats *st)
 {
 	if (!n)
 		return 0;
-	uint16_t sent = rte_eth_tx_burst(p->port_id, (uint16_t)(p->n_txq - 1), m, (uint16_t)n);
+	uint16_t sent = dp_tx(p->port_id, &p->ctl_txq, m, (uint16_t)n);
 	for (unsigned i = sent; i < n; i++)
 		dp_drop(st, DP_D_TX_FULL, m[i]);
 	return sent;

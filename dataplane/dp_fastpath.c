@@ -683,12 +683,12 @@ static bool too_big(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mb
 
 /* ---- the loop ----------------------------------------------------------------------------- */
 
-static void flush(struct dp_worker *w, uint16_t port, uint16_t q, struct txq *t,
+static void flush(struct dp_worker *w, uint16_t port, const struct dp_txq *q, struct txq *t,
 		  enum dp_counter sent)
 {
 	if (!t->n)
 		return;
-	uint16_t k = rte_eth_tx_burst(port, q, t->pkts, t->n);
+	uint16_t k = dp_tx(port, q, t->pkts, t->n);
 	w->stats->c[sent] += k;
 	for (uint16_t i = k; i < t->n; i++)
 		dp_drop(w->stats, DP_D_TX_FULL, t->pkts[i]);
@@ -1085,27 +1085,27 @@ int dp_worker_main(void *arg)
 	struct rte_mbuf *pkts[DP_BURST];
 	struct dp_tx_out out = { 0 };
 	const struct dp_port *acc = &ctx->ports[DP_PORT_ACCESS], *core = &ctx->ports[DP_PORT_CORE];
-	bool poll_acc = w->index < acc->n_rxq, poll_core = w->index < core->n_rxq;
 
 	rte_rcu_qsbr_thread_register(ctx->qsbr, w->index);
 	rte_rcu_qsbr_thread_online(ctx->qsbr, w->index);
 	while (!ctx->quit) {
 		uint16_t n;
-		if (poll_core && (n = rte_eth_rx_burst(core->port_id, (uint16_t)w->index, pkts,
-						       DP_BURST))) {
-			w->stats->c[DP_C_RX_CORE] += n;
+		/* the (port, queue) pairs dp_port_assign gave this worker, in turn */
+		for (unsigned i = 0; i < w->n_rxq; i++) {
+			const struct dp_rxq *r = &w->rxq[i];
+			if (!(n = rte_eth_rx_burst(r->port_id, r->queue, pkts, DP_BURST)))
+				continue;
+			bool from_access = r->role == DP_PORT_ACCESS;
+			w->stats->c[from_access ? DP_C_RX_ACCESS : DP_C_RX_CORE] += n;
 			uint64_t t0 = rte_rdtsc();
-			dp_process_burst(w, ctx, pkts, n, false, &out);
+			dp_process_burst(w, ctx, pkts, n, from_access, &out);
 			dp_stats_burst(w->stats, rte_rdtsc() - t0, n, DP_BURST);
-			flush(w, acc->port_id, (uint16_t)w->index, &out.q[DP_PORT_ACCESS], DP_C_TX_ACCESS);
-		}
-		if (poll_acc && (n = rte_eth_rx_burst(acc->port_id, (uint16_t)w->index, pkts,
-						      DP_BURST))) {
-			w->stats->c[DP_C_RX_ACCESS] += n;
-			uint64_t t0 = rte_rdtsc();
-			dp_process_burst(w, ctx, pkts, n, true, &out);
-			dp_stats_burst(w->stats, rte_rdtsc() - t0, n, DP_BURST);
-			flush(w, core->port_id, (uint16_t)w->index, &out.q[DP_PORT_CORE], DP_C_TX_CORE);
+			if (from_access)
+				flush(w, core->port_id, &w->txq[DP_PORT_CORE], &out.q[DP_PORT_CORE],
+				      DP_C_TX_CORE);
+			else
+				flush(w, acc->port_id, &w->txq[DP_PORT_ACCESS], &out.q[DP_PORT_ACCESS],
+				      DP_C_TX_ACCESS);
 		}
 		/* packets of this worker's SAs that arrived on another worker's queues */
 		if (w->handoff && (n = (uint16_t)rte_ring_sc_dequeue_burst(w->handoff, (void **)pkts,
@@ -1122,9 +1122,10 @@ int dp_worker_main(void *arg)
 				dp_process_burst(w, ctx, a, na, true, &out);
 			if (nc)
 				dp_process_burst(w, ctx, c, nc, false, &out);
-			flush(w, acc->port_id, (uint16_t)w->index, &out.q[DP_PORT_ACCESS], DP_C_TX_ACCESS);
-			flush(w, core->port_id, (uint16_t)w->index, &out.q[DP_PORT_CORE], DP_C_TX_CORE);
 		}
+		/* what a burst queued for its own side (rare) goes out once per turn */
+		flush(w, acc->port_id, &w->txq[DP_PORT_ACCESS], &out.q[DP_PORT_ACCESS], DP_C_TX_ACCESS);
+		flush(w, core->port_id, &w->txq[DP_PORT_CORE], &out.q[DP_PORT_CORE], DP_C_TX_CORE);
 		/* no binding entry is held across this point */
 		rte_rcu_qsbr_quiescent(ctx->qsbr, w->index);
 	}

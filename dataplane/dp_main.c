@@ -43,8 +43,6 @@
 #include "ha_ring.h"
 #include "ha_static.h"
 
-#define RX_DESC 1024
-#define TX_DESC 1024
 #define PUNT_RING_SIZE 4096
 #define TX_RING_SIZE 1024
 #define CMD_RING_SIZE 4096
@@ -202,66 +200,6 @@ static void remove_hugepage_files(const char *prefix)
 	fclose(mounts);
 }
 
-static int port_init(struct dp_ctx *ctx, enum dp_port_role role, const struct ha_config_port *pc)
-{
-	struct dp_port *p = &ctx->ports[role];
-	struct rte_eth_dev_info info;
-	struct rte_eth_conf conf = { 0 };
-	int rc;
-
-	if (rte_eth_dev_get_port_by_name(pc->device, &p->port_id) != 0) {
-		RTE_LOG(ERR, USER1, "hadp: port %s not found\n", pc->device);
-		return -ENODEV;
-	}
-	if ((rc = rte_eth_dev_info_get(p->port_id, &info)) != 0)
-		return rc;
-	p->n_rxq = (uint16_t)RTE_MIN(RTE_MIN(pc->rx_queues, ctx->n_workers), info.max_rx_queues);
-	p->n_txq = (uint16_t)(ctx->n_workers + 1); /* one per worker, one for the control thread */
-	if (p->n_txq > info.max_tx_queues) {
-		RTE_LOG(ERR, USER1, "hadp: %s has %u tx queues, %u needed\n", pc->device,
-			info.max_tx_queues, p->n_txq);
-		return -EINVAL;
-	}
-	if (p->n_rxq > 1) {
-		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_IP & info.flow_type_rss_offloads;
-	}
-	if ((rc = rte_eth_dev_configure(p->port_id, p->n_rxq, p->n_txq, &conf)) != 0)
-		return rc;
-	int socket = rte_eth_dev_socket_id(p->port_id);
-	for (uint16_t q = 0; q < p->n_rxq; q++)
-		if ((rc = rte_eth_rx_queue_setup(p->port_id, q, RX_DESC, socket, NULL, ctx->pool)))
-			return rc;
-	for (uint16_t q = 0; q < p->n_txq; q++)
-		if ((rc = rte_eth_tx_queue_setup(p->port_id, q, TX_DESC, socket, NULL)))
-			return rc;
-	if ((rc = rte_eth_macaddr_get(p->port_id, &p->mac)) != 0)
-		return rc;
-	/* hadp enforces the MTU itself (the downlink's Packet Too Big); the device is told when its
-	 * driver takes it, so that it also receives frames that large */
-	/* a driver without an MTU (virtual devices: -ENOTSUP) carries what the link does, the
-	 * configured value; one that refuses it (beyond the NIC's maximum) keeps its own, which
-	 * then is the limit */
-	p->mtu = pc->mtu;
-	uint16_t dev_mtu;
-	if ((rc = rte_eth_dev_set_mtu(p->port_id, pc->mtu)) != 0 && rc != -ENOTSUP &&
-	    rte_eth_dev_get_mtu(p->port_id, &dev_mtu) == 0 && dev_mtu < pc->mtu) {
-		RTE_LOG(WARNING, USER1, "hadp: %s keeps its MTU of %u (%s), not %u: hadp sends at "
-			"most %u\n", pc->device, dev_mtu, rte_strerror(-rc), pc->mtu, dev_mtu);
-		p->mtu = dev_mtu;
-	}
-	union dp_next_hop nh = { .word = 0 };
-	memcpy(nh.mac.addr_bytes, pc->next_hop_mac, 6);
-	/* a router given by address has no MAC until dp_neigh resolves it */
-	nh.octet[DP_NH_VALID_OCTET] = !pc->has_next_hop;
-	nh.octet[DP_NH_ROUTE_OCTET] = 1;
-	p->next_hop_word = nh.word;
-	rte_eth_promiscuous_enable(p->port_id); /* not every device has it; not needed then */
-	if ((rc = rte_eth_dev_start(p->port_id)) == 0)
-		p->started = true;
-	return rc;
-}
-
 static int install_static(struct dp_ctx *ctx, const struct ha_config_binding *c,
 			  const char *section, unsigned index)
 {
@@ -413,6 +351,7 @@ static void control_loop(struct dp_ctx *ctx, const struct options *o)
 		work += sent;
 		work += dp_local_answer(ctx, st);
 		work += dp_neigh_tick(ctx, st);
+		dp_port_tick(ctx, t0);
 		dp_binding_reclaim(ctx->bindings);
 		dp_sa_table_reclaim(ctx->sas);
 		uint64_t now = rte_rdtsc(), rx = total_rx(ctx);
@@ -487,8 +426,8 @@ int main(int argc, char **argv)
 	if (shared_objects_init(ctx) || (rte_malloc_get_socket_stats((int)rte_socket_id(), &before),
 					 tables_init(ctx)) ||
 	    (rte_malloc_get_socket_stats((int)rte_socket_id(), &after), 0) ||
-	    port_init(ctx, DP_PORT_ACCESS, &cfg->dataplane.access) ||
-	    port_init(ctx, DP_PORT_CORE, &cfg->dataplane.core) || dp_telemetry_init(ctx) ||
+	    dp_port_init(ctx, DP_PORT_ACCESS, &cfg->dataplane.access) ||
+	    dp_port_init(ctx, DP_PORT_CORE, &cfg->dataplane.core) || dp_telemetry_init(ctx) ||
 	    dp_instance_publish((uint64_t)started.tv_sec * 1000000000u +
 				(uint64_t)started.tv_nsec)) {
 		RTE_LOG(ERR, USER1, "hadp: start-up failed\n");
@@ -522,6 +461,7 @@ int main(int argc, char **argv)
 			w->policer.tokens[r] = ctx->punt_burst;
 		idx++;
 	}
+	dp_port_assign(ctx);
 	table_bytes = after.heap_allocsz_bytes - before.heap_allocsz_bytes;
 	idx = 0;
 	start_tsc = rte_rdtsc();

@@ -104,8 +104,8 @@ struct ha_config_port {
 	char device[HA_CFG_DEVICE_SIZE];   /**< "net_ring0" or "0000:3b:00.0" (PCI canonicalised) */
 	char devargs[HA_CFG_DEVARGS_SIZE]; /**< "" when absent */
 	enum ha_cfg_port_kind kind;
-	uint16_t rx_queues;                /**< default: number of worker lcores */
-	uint16_t tx_queues;
+	uint16_t rx_queues;                /**< 0: hadp chooses (one per worker, or what the device has) */
+	uint16_t tx_queues;                /**< 0: hadp chooses (one per worker and one more) */
 	uint16_t mtu;                      /**< the link's IP MTU: the largest IP packet sent */
 	uint8_t next_hop_mac[6];           /**< destination MAC of frames sent on this port */
 	bool has_next_hop;                 /**< next_hop given: its MAC resolved, next_hop_mac unused */

@@ -172,8 +172,10 @@ static void em_port(struct em *e, const char *key, const struct ha_config_port *
 	em_str(e, "device", p->device);
 	if (p->devargs[0])
 		em_str(e, "devargs", p->devargs);
-	em_uint(e, "rx_queues", p->rx_queues);
-	em_uint(e, "tx_queues", p->tx_queues);
+	if (p->rx_queues) /* absent: hadp chooses */
+		em_uint(e, "rx_queues", p->rx_queues);
+	if (p->tx_queues)
+		em_uint(e, "tx_queues", p->tx_queues);
 	em_uint(e, "mtu", p->mtu);
 	char mac[18];
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", p->next_hop_mac[0],

@@ -410,7 +410,7 @@ static int check_mac(struct cfg_ctx *c, const struct ynode *n)
 	return 0;
 }
 
-static int walk_port(struct cfg_ctx *c, const struct ynode *n, struct ha_config_port *p, unsigned workers)
+static int walk_port(struct cfg_ctx *c, const struct ynode *n, struct ha_config_port *p)
 {
 	static const char *const keys[] = {"device", "devargs", "rx_queues", "tx_queues", "next_hop_mac",
 					   "next_hop", "mtu"};
@@ -438,10 +438,11 @@ static int walk_port(struct cfg_ctx *c, const struct ynode *n, struct ha_config_
 	}
 	if (f_str(c, &m, K_DEVARGS, false, p->devargs, sizeof(p->devargs), "", NULL) < 0)
 		return -1;
-	if (f_int(c, &m, K_RXQ, false, 1, HA_CFG_MAX_QUEUES, workers, &v) < 0)
+	/* 0 when absent: hadp chooses from the workers and the device (dataplane/dp_port.h) */
+	if (f_int(c, &m, K_RXQ, false, 1, HA_CFG_MAX_QUEUES, 0, &v) < 0)
 		return -1;
 	p->rx_queues = (uint16_t)v;
-	if (f_int(c, &m, K_TXQ, false, 1, HA_CFG_MAX_QUEUES, workers, &v) < 0)
+	if (f_int(c, &m, K_TXQ, false, 1, HA_CFG_MAX_QUEUES, 0, &v) < 0)
 		return -1;
 	p->tx_queues = (uint16_t)v;
 	/* the link's IP MTU: 1280 is IPv6's minimum (RFC 8200 5) */
@@ -478,7 +479,7 @@ static int walk_ports(struct cfg_ctx *c, const struct ynode *n, struct ha_config
 	if (!m.v[K_CORE])
 		return cfg_missing(c, &m, K_CORE);
 	size_t o = cfg_push_key(c, "access");
-	if (walk_port(c, m.v[K_ACCESS], &dp->access, dp->n_workers) < 0)
+	if (walk_port(c, m.v[K_ACCESS], &dp->access) < 0)
 		return -1;
 	/* IPv6's 1280 (RFC 8200 5) must fit the largest tunnel: an IPv6 outer header and ESP
 	 * with AES-CBC (8 + 16 IV + up to 15 padding + 2 + 16 ICV) */
@@ -490,7 +491,7 @@ static int walk_ports(struct cfg_ctx *c, const struct ynode *n, struct ha_config
 	}
 	cfg_pop(c, o);
 	o = cfg_push_key(c, "core");
-	if (walk_port(c, m.v[K_CORE], &dp->core, dp->n_workers) < 0)
+	if (walk_port(c, m.v[K_CORE], &dp->core) < 0)
 		return -1;
 	if (strcmp(dp->access.device, dp->core.device) == 0) {
 		cfg_push_key(c, "device");

@@ -116,8 +116,8 @@ Test(config, lab)
 	cr_expect_eq(dp->core.kind, HA_CFG_PORT_VDEV);
 	cr_expect_eq(strncmp(dp->access.device, "net_", 4), 0);
 	cr_expect_str_neq(dp->access.device, dp->core.device);
-	cr_expect_eq(dp->access.rx_queues, 1); /* default: one per worker */
-	cr_expect_eq(dp->core.tx_queues, 1);
+	cr_expect_eq(dp->access.rx_queues, 0); /* absent: hadp chooses (dp_port.h) */
+	cr_expect_eq(dp->core.tx_queues, 0);
 	cr_expect_eq(dp->max_bindings, 1048576);
 	cr_expect_eq(dp->max_sas, 65536);
 	cr_expect_eq(dp->max_routes, 4096);
@@ -211,7 +211,7 @@ Test(config, baremetal)
 	cr_expect_eq(dp->workers[7], 9);
 	cr_expect_eq(dp->control_plane_lcore, 10);
 	cr_expect_eq(dp->access.rx_queues, 8);
-	cr_expect_eq(dp->core.rx_queues, 8); /* default: one per worker */
+	cr_expect_eq(dp->core.rx_queues, 0); /* absent: hadp chooses */
 	cr_expect_eq(dp->mbufs, 262143);
 	cr_expect_eq(cfg->n_pdns, 3);
 	cr_expect_not(cfg->pdns[2].has_ipv4_pool);
@@ -239,7 +239,7 @@ Test(config, minimal_defaults)
 	cr_expect_eq(dp->main_lcore, 0);
 	cr_expect_eq(dp->mbufs, 16383);
 	cr_expect_eq(dp->mbuf_cache, 256);
-	cr_expect_eq(dp->access.rx_queues, 1);
+	cr_expect_eq(dp->access.rx_queues, 0);
 	cr_expect_str_eq(dp->access.devargs, "");
 	cr_expect_eq(dp->max_bindings, 1048576);
 	cr_expect_eq(dp->max_sas, 65536);
@@ -281,7 +281,7 @@ Test(config, all_optional_fields)
 	cr_expect(dp->routes[0].has_next_hop);
 	cr_expect_eq(dp->routes[1].prefix_len, 0);
 	cr_expect_eq(dp->routes[1].next_hop_mac[5], 0x01);
-	cr_expect_eq(dp->core.rx_queues, 3);
+	cr_expect_eq(dp->core.rx_queues, 0); /* absent: hadp chooses from its workers and the device */
 	cr_expect_eq(dp->main_lcore, 2);
 	cr_expect_eq(dp->mbuf_cache, 0);
 	cr_expect_eq(cfg->home_agent.lifetime_max, 262140);
