@@ -196,22 +196,34 @@ def run(check, build, work, kind, workers):
     ports = pmds.kinds(tag, work)[kind]()
     ue = UE(7).at6(COA)
     t0 = time.time()
-    with Appliance(build, work, ues=[ue], ports=ports, lcores=LCORES[workers], tag=tag) as app:
+    # net_tap fills each RX queue's 1,024 descriptors with mbufs at setup: 3 queues a port
+    with Appliance(build, work, ues=[ue], ports=ports, lcores=LCORES[workers], tag=tag,
+                   mbufs=8191) as app:
         ue.attach(app)
         cn = Correspondent(app)
+        if isinstance(ports, pmds.Bond):
+            # 802.1AX 6.4.2.3: the bond's actor in sync, collecting and distributing on both
+            # links; its LACPDUs leave only when hadp calls tx_burst on the bond (DPDK's mode 4)
+            def lacp_up():
+                st = [ports.partner.state(i) for i in range(2)]
+                return all(s is not None and s & 0x38 == 0x38 for s in st) and st
+            check(wait_until(lacp_up, 30, 0.2),
+                  f"{what}: the bond's LACP actor in sync, collecting and distributing on both "
+                  f"links within 30 s (IEEE 802.1AX 6.4.2.3): its LACPDUs per link "
+                  f"{ports.partner.seen}, last states {[ports.partner.state(i) for i in (0, 1)]}")
         if not ready(check, app, what):
             stop_and_check(check, app)
             return
-        if isinstance(ports, pmds.Bond):
-            st = [ports.partner.state(i) for i in range(2)]
-            check(all(s is not None and s & 0x38 == 0x38 for s in st),
-                  f"{what}: the bond's LACP actor in sync, collecting and distributing on both "
-                  f"links (IEEE 802.1AX 6.4.2.3), its LACPDUs {ports.partner.seen}: states "
-                  f"{st}")
         d0, sent0 = app.dp_stats(), (app.access.sent, app.core.sent)
         got0 = app.access.mark() + app.core.mark()
+        m = app.access.mark()
         ba = ue.register()
-        check_ba(check, ue, ba, 1, f"{what}: registration (RFC 6275 10.3.1)")
+        if not check_ba(check, ue, ba, 1, f"{what}: registration (RFC 6275 10.3.1)"):
+            st = app.dp_stats()
+            print(f"  {what}: no BA in 20 s; the access port got {app.access.mark() - m} "
+                  f"frames; hadp: punted {st['punted']}, control-plane-sent "
+                  f"{st['control-plane-sent']}, drop-tx-full {st['drop-tx-full']}, hacpd: "
+                  f"{app.cp_stats().get('bu-accepted')} BUs accepted", flush=True)
         if app.wait_binding(ue.hoa):
             data_both_ways(check, app, cn, ue, what)
         back = 3 + burst(check, app, ue, cn, what) + answers(check, app, what)
