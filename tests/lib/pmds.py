@@ -121,6 +121,14 @@ class Ports:
     def yaml(self, role):
         raise NotImplementedError
 
+    @staticmethod
+    def port(role, device, devargs):
+        """A port mapping: device (its number 0 for access, 1 for core appended unless it ends
+        in a digit), devargs, the test's end as the next hop."""
+        if not device[-1].isdigit():
+            device += "0" if role == "access" else "1"
+        return f'{{ device: {device}, devargs: "{devargs}", next_hop_mac: "{END_MAC[role]}" }}'
+
     def started(self, app):
         """After hadp is up, before the test's ends are opened."""
 
@@ -148,9 +156,8 @@ class AfPacket(Ports):
         self.name = f"af_packet_q{qpairs}"
 
     def yaml(self, role):
-        n = {"access": 0, "core": 1}[role]
-        return (f'{{ device: net_af_packet{n}, devargs: "iface={self.links[role][0][0]},'
-                f'qpairs={self.qpairs}", next_hop_mac: "{END_MAC[role]}" }}')
+        return self.port(role, "net_af_packet",
+                         f"iface={self.links[role][0][0]},qpairs={self.qpairs}")
 
 
 class Pcap(Ports):
@@ -159,9 +166,7 @@ class Pcap(Ports):
     name = "pcap"
 
     def yaml(self, role):
-        n = {"access": 0, "core": 1}[role]
-        return (f'{{ device: net_pcap{n}, devargs: "iface={self.links[role][0][0]}", '
-                f'next_hop_mac: "{END_MAC[role]}" }}')
+        return self.port(role, "net_pcap", f"iface={self.links[role][0][0]}")
 
 
 class Tap(Ports):
@@ -176,8 +181,7 @@ class Tap(Ports):
 
     def yaml(self, role):
         n = {"access": 0, "core": 1}[role]
-        return (f'{{ device: net_tap{n}, devargs: "iface={self.links[role][0][1]},'
-                f'mac=02:00:00:00:d{n}:01", next_hop_mac: "{END_MAC[role]}" }}')
+        return self.port(role, "net_tap", f"iface={self.links[role][0][1]},mac=02:00:00:00:d{n}:01")
 
     def started(self, app):
         for role, [(_, end)] in self.links.items():
@@ -205,9 +209,7 @@ class Memif(Ports):
         self.log = f"{work}/testpmd.log"
 
     def yaml(self, role):
-        n = {"access": 0, "core": 1}[role]
-        return (f'{{ device: net_memif{n}, devargs: "role=server,id=0,socket='
-                f'{self.work}/{role}.sock", next_hop_mac: "{END_MAC[role]}" }}')
+        return self.port(role, "net_memif", f"role=server,id=0,socket={self.work}/{role}.sock")
 
     def started(self, app):
         args = ["stdbuf", "-o0", "dpdk-testpmd", "-l", "0,1", "--no-pci", f"--file-prefix={self.prefix}",
@@ -275,12 +277,10 @@ class Bond(Ports):
 
     def yaml(self, role):
         if role == "core":
-            return (f'{{ device: net_af_packet1, devargs: "iface={self.links[role][0][0]}", '
-                    f'next_hop_mac: "{END_MAC[role]}" }}')
+            return self.port(role, "net_af_packet", f"iface={self.links[role][0][0]}")
         # DPDK 22.11 names the members slave= (member= from 23.11)
-        return ('{ device: net_bonding0, devargs: "mode=4,slave=net_af_packet10,'
-                'slave=net_af_packet11,xmit_policy=l34", next_hop_mac: "'
-                f'{END_MAC[role]}" }}')
+        return self.port(role, "net_bonding",
+                         "mode=4,slave=net_af_packet10,slave=net_af_packet11,xmit_policy=l34")
 
     def started(self, app):
         self.partner = LacpPartner(self.ns, [end for _, end in self.links["access"]])
