@@ -6,6 +6,7 @@ Two ways to run hadp:
   hacpd attached, the test on the other ends of the veths (Port: send a frame, wait for one);
 - replay (pcap_config + run_hadp): two net_pcap ports replaying captures, hadp run until idle.
 """
+import contextlib
 import glob
 import json
 import re
@@ -69,7 +70,7 @@ def telemetry(prefix, cmd, timeout=10):
         s.connect(f"/var/run/dpdk/{prefix}/dpdk_telemetry.v2")
         s.recv(1024)
         s.send(cmd.encode())
-        return json.loads(s.recv(1 << 20).decode())[cmd]
+        return json.loads(s.recv(1 << 20).decode())[cmd.split(",")[0]]  # "/x,param": "/x"
     finally:
         s.close()
 
@@ -244,31 +245,43 @@ class Daemons:
 # ---- live: veth ports and the test on their other ends ------------------------------------
 
 class Port:
-    """The test's end of a veth: sends frames, keeps every frame hadp sends (a thread reads an
-    AF_PACKET socket; the test's own frames, PACKET_OUTGOING, are left out)."""
+    """The test's end of a link (a veth, a tap; a bond's two links as one): sends frames, keeps
+    every frame hadp sends (a thread per link reads an AF_PACKET socket; the test's own frames,
+    PACKET_OUTGOING, and a link's Slow Protocols frames, LACP, are left out). netns: the
+    namespace the ends are in (tests/lib/pmds.py), the machine's when None."""
 
-    def __init__(self, ifname):
-        self.ifname = ifname
-        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-        self.sock.bind((ifname, 0))
-        self.sock.settimeout(0.2)
-        self.mac = open(f"/sys/class/net/{ifname}/address").read().strip()
+    def __init__(self, ifname, netns=None):
+        names = [ifname] if isinstance(ifname, str) else list(ifname)
+        self.ifname, self.ifnames = names[0], names
+        self.socks = []
+        with netns.entered() if netns else contextlib.nullcontext():
+            for n in names:
+                s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+                s.bind((n, 0))
+                s.settimeout(0.2)
+                self.socks.append(s)
+        self.sock = self.socks[0]
+        self.mac = netns.mac(names[0]) if netns else \
+            open(f"/sys/class/net/{names[0]}/address").read().strip()
         self.frames = []
+        self.sent = 0  # frames sent: a bond's links take turns
         self.cond = threading.Condition()
         self.closing = False
-        self.thread = threading.Thread(target=self._rx, daemon=True)
-        self.thread.start()
+        self.threads = [threading.Thread(target=self._rx, args=(s,), daemon=True)
+                        for s in self.socks]
+        for t in self.threads:
+            t.start()
 
-    def _rx(self):
+    def _rx(self, sock):
         while not self.closing:
             try:
-                data, addr = self.sock.recvfrom(65536)
+                data, addr = sock.recvfrom(65536)
             except socket.timeout:
                 continue
             except OSError:
                 return
-            if addr[2] == socket.PACKET_OUTGOING:
+            if addr[2] == socket.PACKET_OUTGOING or data[12:14] == b"\x88\x09":
                 continue
             with self.cond:
                 self.frames.append(data)
@@ -276,7 +289,9 @@ class Port:
 
     def send(self, frame):
         """Sends an Ether frame (or bytes) out of the test's end, towards hadp."""
-        self.sock.send(frame if isinstance(frame, bytes) else raw(frame))
+        self.socks[self.sent % len(self.socks)].send(
+            frame if isinstance(frame, bytes) else raw(frame))
+        self.sent += 1
 
     def mark(self):
         """The number of frames received so far: wait(since=mark) sees only later ones."""
@@ -317,8 +332,10 @@ class Port:
 
     def close(self):
         self.closing = True
-        self.thread.join(timeout=2)
-        self.sock.close()
+        for t in self.threads:
+            t.join(timeout=2)
+        for s in self.socks:
+            s.close()
 
 
 def _sh(*cmd):
@@ -336,12 +353,15 @@ class Appliance:
     home_agent: keys added to home_agent (binding_lifetime, refresh_advice_percent, nat,
     revocation, ...); pdns: the PDN list (default PDNS: internet with an IPv4 pool, ims
     without); extra: YAML appended at the top level; sas: more static_sas entries (dicts); ike: the ike
-    section (a dict, default IKE off).
+    section (a dict, default IKE off); ports: the two ports' devices and the test's ends
+    (tests/lib/pmds.py: net_tap, net_af_packet, net_memif, net_pcap, net_bonding; default
+    net_pcap on veth pairs in this namespace); lcores: dataplane.lcores (YAML flow text).
     app.access / app.core are the test's ends (Port); app.stop() returns (hadp stats, hacpd
     stats) from their stats files; __exit__ stops and cleans up in all cases."""
 
     def __init__(self, build, work, ues=(), home_agent=None, pdns=None, extra="",
-                 mbufs=2047, dataplane_extra="", tag=None, tables=256, sas=(), ike=None):
+                 mbufs=2047, dataplane_extra="", tag=None, tables=256, sas=(), ike=None,
+                 ports=None, lcores="{ main: 0, workers: [1] }"):
         self.build, self.work = build, os.path.abspath(work)
         self.ues = list(ues)
         self.sas = list(sas)  # more static_sas entries (dicts), e.g. a static binding's
@@ -350,6 +370,7 @@ class Appliance:
         self.pdns = pdns or PDNS
         self.extra, self.mbufs, self.dataplane_extra = extra, mbufs, dataplane_extra
         self.tables = tables
+        self.ports, self.lcores = ports, lcores
         tag = tag or f"{os.getpid() % 100000}"
         self.prefix = f"ha-app-{tag}"
         self.links = {"access": (f"hpa{tag}", f"tpa{tag}"), "core": (f"hpc{tag}", f"tpc{tag}")}
@@ -357,10 +378,21 @@ class Appliance:
         self.daemons = None
         self.stopped = False
 
-    def config_text(self):
+    def port_text(self):
+        """The two ports' YAML and the EAL arguments they need."""
+        if self.ports:
+            return self.ports.yaml("access"), self.ports.yaml("core"), \
+                "".join(f', "{a}"' for a in self.ports.eal_args())
         acc, core = self.links["access"], self.links["core"]
         mac = {k: open(f"/sys/class/net/{v[1]}/address").read().strip()
                for k, v in self.links.items()}
+        return (f'{{ device: net_pcap0, devargs: "rx_iface_in={acc[0]},tx_iface={acc[0]},'
+                f'tx_iface={acc[0]}", next_hop_mac: "{mac["access"]}" }}',
+                f'{{ device: net_pcap1, devargs: "rx_iface_in={core[0]},tx_iface={core[0]},'
+                f'tx_iface={core[0]}", next_hop_mac: "{mac["core"]}" }}', "")
+
+    def config_text(self):
+        acc, core, eal = self.port_text()
         sas = list(self.sas)
         for ue in self.ues:
             sas += ue.static_sas(HA6)
@@ -368,12 +400,12 @@ class Appliance:
         pdns = "".join(f"  - {flow(p)}\n" for p in self.pdns)
         sa_text = ("static_sas:\n" + "".join(f"  - {flow(s)}\n" for s in sas)) if sas else ""
         return f"""dataplane:
-  eal_args: ["--no-pci", "--file-prefix={self.prefix}", "--log-level=*:warning"]
-  lcores: {{ main: 0, workers: [1] }}
+  eal_args: ["--no-pci", "--file-prefix={self.prefix}", "--log-level=*:warning"{eal}]
+  lcores: {self.lcores}
   mempool: {{ mbufs: {self.mbufs}, cache: 32 }}
   ports:
-    access: {{ device: net_pcap0, devargs: "rx_iface_in={acc[0]},tx_iface={acc[0]},tx_iface={acc[0]}", next_hop_mac: "{mac['access']}" }}
-    core: {{ device: net_pcap1, devargs: "rx_iface_in={core[0]},tx_iface={core[0]},tx_iface={core[0]}", next_hop_mac: "{mac['core']}" }}
+    access: {acc}
+    core: {core}
   tables: {{ max_bindings: {self.tables}, max_sas: {self.tables} }}
 {self.dataplane_extra}home_agent:
   ipv6_address: {HA6}
@@ -389,43 +421,74 @@ cli: {{ socket: "{self.work}/hactl.sock", mode: 0660, group: root }}
         shutil.rmtree(self.work, ignore_errors=True)
         os.makedirs(self.work)
         try:
-            for ha_end, test_end in self.links.values():
-                subprocess.run(["ip", "link", "del", ha_end], capture_output=True)
-                _sh("ip", "link", "add", ha_end, "type", "veth", "peer", "name", test_end)
-                for ifn in (ha_end, test_end):
-                    # neither kernel end speaks: no router solicitations, no DAD in the way
-                    _sh("sysctl", "-qw", f"net.ipv6.conf.{ifn}.disable_ipv6=1")
-                    _sh("ip", "link", "set", ifn, "up")
-            self.access = Port(self.links["access"][1])
-            self.core = Port(self.links["core"][1])
-            for p, k in ((self.access, "access"), (self.core, "core")):
-                # hadp's end: where the test's frames go (hadp's ports take any destination)
-                p.mac_peer = open(f"/sys/class/net/{self.links[k][0]}/address").read().strip()
+            if self.ports:
+                self.ports.create()
+            else:
+                self.veths()
             self.config = f"{self.work}/ha.yaml"
             with open(self.config, "w") as f:
                 f.write(self.config_text())
             self.daemons = Daemons(self.build, self.work, self.config, self.prefix)
             self.daemons.start_hadp()
+            if self.ports:
+                self.ports.started(self)
+                ends = self.ports.ends()
+                self.access = Port(ends["access"], self.ports.ns)
+                self.core = Port(ends["core"], self.ports.ns)
+                macs = self.port_macs()
+                self.access.mac_peer, self.core.mac_peer = macs[0], macs[1]
+            else:
+                self.access = Port(self.links["access"][1])
+                self.core = Port(self.links["core"][1])
+                for p, k in ((self.access, "access"), (self.core, "core")):
+                    # hadp's end: where the test's frames go (hadp's ports take any destination)
+                    p.mac_peer = open(f"/sys/class/net/{self.links[k][0]}/address").read().strip()
             self.daemons.start_hacpd(f"{self.work}/hactl.sock")
         except BaseException:
             self.__exit__(None, None, None)
             raise
         return self
 
-    def __exit__(self, *exc):
-        if not self.stopped:
-            self.stop()
-        for p in (self.access, self.core):
-            if p:
-                p.close()
-        for ha_end, _ in self.links.values():
+    def veths(self):
+        for ha_end, test_end in self.links.values():
             subprocess.run(["ip", "link", "del", ha_end], capture_output=True)
+            _sh("ip", "link", "add", ha_end, "type", "veth", "peer", "name", test_end)
+            for ifn in (ha_end, test_end):
+                # neither kernel end speaks: no router solicitations, no DAD in the way
+                _sh("sysctl", "-qw", f"net.ipv6.conf.{ifn}.disable_ipv6=1")
+                _sh("ip", "link", "set", ifn, "up")
+
+    def port_macs(self):
+        """The access and core ports' MACs as hadp's DPDK has them (telemetry /ethdev/info):
+        the devices of the configuration's ports, in that order."""
+        names = [re.search(r"device: (\S+),", t).group(1) for t in self.port_text()[:2]]
+        macs = {}
+        for pid in self.telemetry("/ethdev/list"):
+            info = self.telemetry(f"/ethdev/info,{pid}")
+            macs[info["name"]] = info["mac_addr"].lower()
+        return [macs[n] for n in names]
+
+    def __exit__(self, *exc):
+        try:
+            if not self.stopped:
+                self.stop()
+        finally:
+            for p in (self.access, self.core):
+                if p:
+                    p.close()
+            if self.ports:
+                self.ports.remove()
+            else:
+                for ha_end, _ in self.links.values():
+                    subprocess.run(["ip", "link", "del", ha_end], capture_output=True)
         return False
 
     def stop(self):
         """Stops hacpd and hadp (SIGINT); @return (hadp stats, hacpd stats) as written at
         exit, None for a daemon that wrote none."""
         self.stopped = True
+        if self.ports:
+            self.ports.before_stop()
         if self.daemons:
             self.daemons.stop()
             return self.daemons.hadp_stats, self.daemons.hacpd_stats
