@@ -33,6 +33,7 @@ struct dp_port {
 	uint16_t n_rxq;
 	uint16_t n_txq;              /* workers' queues, then the control thread's (dp_port.h) */
 	bool started;
+	bool configured;             /* its queues set up, but not started (a start-up failure) */
 	bool lacp;                   /* a bond in 802.3ad mode: dp_port_tick keeps LACP going */
 	uint64_t lacp_next;          /* TSC of its next empty transmit */
 	struct dp_txq ctl_txq;       /* the control thread's TX queue */

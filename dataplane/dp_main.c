@@ -488,11 +488,12 @@ out:
 	for (unsigned i = 0; i < ctx->n_workers; i++)
 		if (ctx->workers[i].handoff)
 			drain_ring(ctx->workers[i].handoff);
-	/* only ports that started: the pcap driver crashes closing a port whose queue setup
-	 * failed (DPDK 22.11); the EAL's cleanup releases the others */
+	/* ports that started or whose queues are sound: the pcap driver crashes closing a port
+	 * whose queue setup failed, and net_tap crashes in EAL's cleanup when a port hadp set
+	 * up is left to it (DPDK 22.11); the EAL's cleanup releases the others */
 	bool memif = false;
 	for (unsigned r = 0; r < DP_PORT__COUNT; r++) {
-		if (ctx->ports[r].started) {
+		if (ctx->ports[r].started || ctx->ports[r].configured) {
 			const struct ha_config_port *pc = r == DP_PORT_ACCESS ? &cfg->dataplane.access
 									     : &cfg->dataplane.core;
 			memif |= !strncmp(pc->device, "net_memif", 9);

@@ -15,6 +15,7 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
+#include <rte_mempool.h>
 
 #include "dp_ctx.h"
 #include "dp_port.h"
@@ -203,12 +204,25 @@ int dp_port_init(struct dp_ctx *ctx, enum dp_port_role role, const struct ha_con
 	p->n_rxq = plan.n_rxq;
 	p->n_txq = plan.n_txq;
 	int socket = rte_eth_dev_socket_id(p->port_id);
-	for (uint16_t q = 0; q < p->n_rxq; q++)
+	for (uint16_t q = 0; q < p->n_rxq; q++) {
+		/* some drivers (net_tap, NICs) fill a queue's descriptors with mbufs at once: say
+		 * so before the driver fails (net_tap then crashed hadp in EAL's cleanup) */
+		unsigned avail = rte_mempool_avail_count(ctx->pool);
+		if (avail < RX_DESC) {
+			RTE_LOG(ERR, USER1, "hadp: %s: RX queue %u needs %u mbufs, %u are left of "
+				"dataplane.mempool.mbufs (%u): raise it (%u RX queues of %u "
+				"descriptors on this port)\n", pc->device, q, RX_DESC, avail,
+				ctx->cfg->dataplane.mbufs, p->n_rxq, RX_DESC);
+			p->configured = true; /* its queues so far are sound: closed at exit */
+			return -ENOBUFS;
+		}
 		if ((rc = rte_eth_rx_queue_setup(p->port_id, q, RX_DESC, socket, NULL, ctx->pool)))
 			return rc;
+	}
 	for (uint16_t q = 0; q < p->n_txq; q++)
 		if ((rc = rte_eth_tx_queue_setup(p->port_id, q, TX_DESC, socket, NULL)))
 			return rc;
+	p->configured = true;
 	for (unsigned q = 0; q < RTE_DIM(p->txq_lock); q++)
 		rte_spinlock_init(&p->txq_lock[q]);
 	p->lacp = info.driver_name && !strcmp(info.driver_name, "net_bonding");

@@ -209,7 +209,10 @@ class Memif(Ports):
         self.log = f"{work}/testpmd.log"
 
     def yaml(self, role):
-        return self.port(role, "net_memif", f"role=server,id=0,socket={self.work}/{role}.sock")
+        # the client connects the rings: hadp's queues match testpmd's pairs (docs/
+        # dataplane.md, Queues; TX shared by the threads under a lock)
+        return self.port(role, "net_memif", f"role=server,id=0,socket={self.work}/{role}.sock"
+                         )[:-2] + f", rx_queues: {self.queues}, tx_queues: {self.queues} }}"
 
     def started(self, app):
         args = ["stdbuf", "-o0", "dpdk-testpmd", "-l", "0,1", "--no-pci", f"--file-prefix={self.prefix}",
