@@ -708,8 +708,10 @@ static void punt_burst(struct dp_worker *w, struct rte_ring *r, struct rte_mbuf 
 /* A packet of an SA another worker owns goes to that worker (one owner per SA: sequence
  * numbers and the replay window are never shared). */
 static void handoff(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_mbuf *m,
-		    uint8_t owner)
+		    uint8_t owner, uint16_t in_port)
 {
+	/* the owner tells the side by m->port; a bond's packets carry their member's id */
+	m->port = in_port;
 	if (owner < ctx->n_workers && rte_ring_mp_enqueue(ctx->workers[owner].handoff, m) == 0)
 		w->stats->c[DP_C_HANDED_OFF]++;
 	else
@@ -768,7 +770,7 @@ static void esp_uplink(struct dp_worker *w, const struct dp_ctx *ctx, struct rte
 			continue;
 		}
 		if (sa[j]->owner != w->index) {
-			handoff(w, ctx, m, sa[j]->owner);
+			handoff(w, ctx, m, sa[j]->owner, in_id);
 			continue;
 		}
 		if (!esp_encap_ok(sa[j], d)) {
@@ -1022,7 +1024,8 @@ void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_
 				continue;
 			}
 			if (b->sa_out && b->sa_out->owner != w->index) {
-				handoff(w, ctx, m, b->sa_out->owner); /* its owner cuts it */
+				handoff(w, ctx, m, b->sa_out->owner, /* its owner cuts it */
+					ctx->ports[DP_PORT_CORE].port_id);
 				continue;
 			}
 			if ((why = user_packet(m, &x[i])) >= 0) {
@@ -1050,7 +1053,7 @@ void dp_process_burst(struct dp_worker *w, const struct dp_ctx *ctx, struct rte_
 		}
 		if (!from_access && b->sa_out) {
 			if (b->sa_out->owner != w->index) {
-				handoff(w, ctx, m, b->sa_out->owner);
+				handoff(w, ctx, m, b->sa_out->owner, ctx->ports[DP_PORT_CORE].port_id);
 			} else if ((why = user_packet(m, &x[i])) >= 0) {
 				dp_drop(w->stats, (enum dp_counter)why, m);
 			} else {
