@@ -11,11 +11,12 @@ import os
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from appliance import SRC, hugepage_files, remove_dpdk_files  # noqa: E402
+from appliance import SRC, hugepage_files, remove_dpdk_files, run_hadp  # noqa: E402
 from checks import Checks  # noqa: E402
 
 DOC = os.path.join(SRC, "docs", "load-testing.md")
@@ -130,12 +131,101 @@ def t_testpmd(check, build, work):
         remove_dpdk_files(prefix)
 
 
+def pcap_records(path):
+    """The classic pcap file's header and its records (header and data each), as bytes."""
+    data = open(path, "rb").read()
+    recs, off = [], 24
+    while off + 16 <= len(data):
+        incl = struct.unpack_from("<I", data, off + 8)[0]
+        recs.append(data[off:off + 16 + incl])
+        off += 16 + incl
+    return data[:24], recs
+
+
+def replay_config(cfg_text, work, prefix):
+    """cfg_text with its dataplane section replaced by net_pcap ports: the access port reads
+    WORK/access_in.pcap, the core port WORK/core_in.pcap, each writes WORK/<port>_out.pcap;
+    the rest (home agent, PDNs, SAs, bindings) as the file has it."""
+    rest = re.sub(r"(?ms)^dataplane:\n.*?(?=^\S)", "", cfg_text)
+    ports = {p: f'{{ device: net_pcap{i}, devargs: "rx_pcap={work}/{p}_in.pcap,tx_pcap='
+                f'{work}/{p}_out.pcap,tx_pcap={work}/{p}_ctl.pcap"'
+                + (", mtu: 1600 }" if p == "access" else " }")
+             for i, p in enumerate(("access", "core"))}
+    return f"""dataplane:
+  eal_args: ["--no-pci", "--file-prefix={prefix}", "--log-level=*:warning"]
+  lcores: {{ main: 0, workers: [1] }}
+  mempool: {{ mbufs: 16383, cache: 256 }}
+  ports:
+    access: {ports["access"]}
+    core: {ports["core"]}
+  tables: {{ max_bindings: 131072, max_sas: 64 }}
+""" + rest
+
+
+def t_hardware(check, build, work):
+    cfg = os.path.join(SRC, "configs", "loadtest.yaml")
+    k = 2048
+    prefix = f"hadp-lhw-{os.getpid()}"
+    r = run_recipe(check, "hardware", {"B": build, "C": cfg, "W": work, "K": k}, 300)
+    try:
+        if r is None:
+            return
+        check(r[0] == 0, f"the recipe ran to its end: exit {r[0]}")
+        # the captures the recipe wrote, the downlink ones into the core port, the uplink
+        # ones into the access port, all in one run of hadp on the configuration's bindings
+        want = {"down": 0, "up": 0, "esp-down": 0, "esp-up": 0}
+        files = sorted(f for f in os.listdir(work) if re.match(r"(down|up)-.*\.pcap$", f))
+        check(len(files) == 7, f"the recipe wrote its seven captures: {files}")
+        merged = {"down": [], "up": []}
+        hdr = None
+        for f in files:
+            hdr, recs = pcap_records(f"{work}/{f}")
+            d = f.split("-")[0]
+            check(len(recs) == k, f"{f}: {len(recs)} frames of {k}")
+            merged[d] += recs
+            want[d] += len(recs)
+            if "-esp-" in f:
+                want["esp-" + d] += len(recs)
+        for d, port in (("down", "core"), ("up", "access")):
+            with open(f"{work}/{port}_in.pcap", "wb") as out:
+                out.write(hdr + b"".join(merged[d]))
+        text = replay_config(open(cfg).read(), work, prefix)
+        rc, err, s = run_hadp(f"{build}/dataplane/hadp", work, text, exit_idle_ms=1000,
+                              max_seconds=120)
+        check(rc == 0 and s, f"hadp ran the configuration's bindings on the captures: {err[-800:]}")
+        if not s:
+            return
+        c = s["counters"]
+        print("hadp:", {k: v for k, v in c.items() if v and not k.endswith("cycles")})
+        check(c["rx-core"] == want["down"] and c["rx-access"] == want["up"],
+              f"hadp received every frame: {c['rx-core']} of {want['down']} downlink, "
+              f"{c['rx-access']} of {want['up']} uplink")
+        check(c["downlink-encapsulated"] == want["down"] and
+              c["uplink-decapsulated"] == want["up"],
+              f"hadp forwarded every frame: {c['downlink-encapsulated']} downlink, "
+              f"{c['uplink-decapsulated']} uplink")
+        check(c["esp-encrypted"] == want["esp-down"] and c["esp-decrypted"] == want["esp-up"],
+              f"ESP: {c['esp-encrypted']} of {want['esp-down']} encrypted, "
+              f"{c['esp-decrypted']} of {want['esp-up']} decrypted")
+        drops = {k: v for k, v in c.items() if k.startswith("drop-") and v}
+        check(not drops, f"no drop-* counter moved: {drops}")
+        check(s.get("mbufs_in_use") == 0, f"no mbuf in use: {s.get('mbufs_in_use')}")
+        for direction, pcap, n in (("down", "access_out.pcap", want["down"]),
+                                   ("up", "core_out.pcap", want["up"])):
+            vrc, passed = verify(build, f"{work}/hadp.yaml", direction, f"{work}/{pcap}")
+            check(vrc == 0 and passed == n,
+                  f"ha-pktgen verify --direction {direction} {pcap}: {passed} of {n} (exit {vrc})")
+    finally:
+        remove_dpdk_files(prefix)
+        nothing_left(check, prefix)
+
+
 def main():
     name, build, work = sys.argv[1], os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3])
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     check = Checks()
-    {"testpmd": t_testpmd}[name](check, build, work)
+    {"testpmd": t_testpmd, "hardware": t_hardware}[name](check, build, work)
     return check.summary(f"load recipe {name}")
 
 
