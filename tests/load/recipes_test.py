@@ -43,8 +43,8 @@ def blocks(name):
 
 
 def run_recipe(check, name, settings, timeout):
-    """Runs recipe NAME with settings (dict) in place of the page's; the CompletedProcess-like
-    (returncode, output), or None when the page's settings name other variables."""
+    """Runs recipe NAME with settings (dict) in place of the page's, checks that it ran to its
+    end (exit 0); its output, or None when the page's settings name other variables."""
     names, script = blocks(name)
     check(names is not None and sorted(names) == sorted(settings),
           f"the page's settings for {name} name the variables the test sets: {names}")
@@ -61,7 +61,8 @@ def run_recipe(check, name, settings, timeout):
         out, _ = p.communicate(timeout=60)
         out += f"\n(the recipe did not end in {timeout} s)"
     print(out[-6000:])
-    return p.returncode, out
+    check(p.returncode == 0, f"recipe {name} ran to its end: exit {p.returncode}")
+    return out
 
 
 def nothing_left(check, prefix):
@@ -88,12 +89,10 @@ def verify(build, cfg, direction, pcap):
 def t_testpmd(check, build, work):
     n = 20000
     prefix = f"hadp-ltp-{os.getpid()}"
-    r = run_recipe(check, "testpmd", {"B": build, "W": work, "P": prefix, "N": n}, 600)
+    out = run_recipe(check, "testpmd", {"B": build, "W": work, "P": prefix, "N": n}, 600)
     try:
-        if r is None:
+        if out is None:
             return
-        rc, out = r
-        check(rc == 0, f"the recipe ran to its end: exit {rc}")
         try:
             s = json.load(open(f"{work}/hadp.json"))
         except (OSError, ValueError):
@@ -166,11 +165,9 @@ def t_hardware(check, build, work):
     cfg = os.path.join(SRC, "configs", "loadtest.yaml")
     k = 2048
     prefix = f"hadp-lhw-{os.getpid()}"
-    r = run_recipe(check, "hardware", {"B": build, "C": cfg, "W": work, "K": k}, 300)
+    if run_recipe(check, "hardware", {"B": build, "C": cfg, "W": work, "K": k}, 300) is None:
+        return
     try:
-        if r is None:
-            return
-        check(r[0] == 0, f"the recipe ran to its end: exit {r[0]}")
         # the captures the recipe wrote, the downlink ones into the core port, the uplink
         # ones into the access port, all in one run of hadp on the configuration's bindings
         want = {"down": 0, "up": 0, "esp-down": 0, "esp-up": 0}
@@ -220,12 +217,50 @@ def t_hardware(check, build, work):
         nothing_left(check, prefix)
 
 
+def t_live(check, build, work):
+    ues, k = 2000, 20000
+    out = run_recipe(check, "live", {"B": build, "W": work, "U": ues, "K": k}, 400)
+    m = re.search(r"--file-prefix=([\w.-]+)", open(f"{work}/storm.yaml").read()) \
+        if os.path.exists(f"{work}/storm.yaml") else None
+    try:
+        if out is None:
+            return
+        try:
+            hs = json.load(open(f"{work}/hadp.json"))
+            cs = json.load(open(f"{work}/hacpd.json"))
+            res = json.load(open(f"{work}/storm.json"))
+        except (OSError, ValueError) as e:
+            check(False, f"hadp's and hacpd's stats files and storm.json written: {e}")
+            return
+        c = hs["counters"]
+        check(cs["bu-accepted"] == ues and cs["ba-sent"] == ues and res["bas"] == ues,
+              f"hacpd accepted {cs['bu-accepted']} BUs and sent {cs['ba-sent']} BAs, "
+              f"{res['bas']} came back, of {ues}")
+        check(c["downlink-encapsulated"] == k and c["uplink-decapsulated"] == k,
+              f"hadp forwarded the data: {c['downlink-encapsulated']} down, "
+              f"{c['uplink-decapsulated']} up of {k}")
+        d = res.get("data", {})
+        check(d.get("down_back", 0) + d.get("up_back", 0) + c["drop-tx-full"] == 2 * k,
+              f"back at ha-pktgen-live or drop-tx-full: {d} + {c['drop-tx-full']} = {2 * k}")
+        drops = {n: v for n, v in c.items() if n.startswith("drop-") and v and n != "drop-tx-full"}
+        check(not drops, f"no other drop: {drops}")
+        vrc, passed = verify(build, f"{work}/storm.yaml", "up", f"{work}/core.pcap")
+        check(vrc == 0 and passed == d.get("up_back"),
+              f"ha-pktgen verify --direction up core.pcap: {passed} of {d.get('up_back')} "
+              f"(exit {vrc})")
+    finally:
+        check(m is not None, "the run's configuration names its file prefix")
+        if m:
+            nothing_left(check, m.group(1))
+            remove_dpdk_files(m.group(1))
+
+
 def main():
     name, build, work = sys.argv[1], os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3])
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     check = Checks()
-    {"testpmd": t_testpmd, "hardware": t_hardware}[name](check, build, work)
+    {"testpmd": t_testpmd, "live": t_live, "hardware": t_hardware}[name](check, build, work)
     return check.summary(f"load recipe {name}")
 
 
