@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from appliance import SRC, hugepage_files, remove_dpdk_files, run_hadp  # noqa: E402
+from appliance import SRC, Daemons, hugepage_files, remove_dpdk_files, wait_until  # noqa: E402
 from checks import Checks  # noqa: E402
 
 DOC = os.path.join(SRC, "docs", "load-testing.md")
@@ -76,6 +76,16 @@ def testpmd_port_rx(log, port):
     """RX-packets of the last `show port stats` of PORT in testpmd's log."""
     m = re.findall(rf"NIC statistics for port {port}\s+#+\s+RX-packets:\s+(\d+)", log)
     return int(m[-1]) if m else None
+
+
+def telemetry_tool(prefix, cmd):
+    """The answer of DPDK's own dpdk-telemetry.py to cmd on a process's prefix ({} if none)."""
+    r = subprocess.run(["dpdk-telemetry.py", "-f", prefix], input=cmd + "\n",
+                       capture_output=True, text=True, timeout=60)
+    try:
+        return json.loads(r.stdout.strip().splitlines()[-1])[cmd.split(",")[0]] or {}
+    except (ValueError, IndexError, KeyError):
+        return {}
 
 
 def verify(build, cfg, direction, pcap):
@@ -167,6 +177,7 @@ def t_hardware(check, build, work):
     prefix = f"hadp-lhw-{os.getpid()}"
     if run_recipe(check, "hardware", {"B": build, "C": cfg, "W": work, "K": k}, 300) is None:
         return
+    d = None
     try:
         # the captures the recipe wrote, the downlink ones into the core port, the uplink
         # ones into the access port, all in one run of hadp on the configuration's bindings
@@ -186,10 +197,28 @@ def t_hardware(check, build, work):
         for d, port in (("down", "core"), ("up", "access")):
             with open(f"{work}/{port}_in.pcap", "wb") as out:
                 out.write(hdr + b"".join(merged[d]))
-        text = replay_config(open(cfg).read(), work, prefix)
-        rc, err, s = run_hadp(f"{build}/dataplane/hadp", work, text, exit_idle_ms=1000,
-                              max_seconds=120)
-        check(rc == 0 and s, f"hadp ran the configuration's bindings on the captures: {err[-800:]}")
+        with open(f"{work}/hadp.yaml", "w") as f:
+            f.write(replay_config(open(cfg).read(), work, prefix))
+        d = Daemons(build, work, f"{work}/hadp.yaml", prefix)
+        d.start_hadp()
+        # the counters the page names, read as it says: dpdk-telemetry.py on hadp's prefix
+        live = wait_until(lambda: (lambda t: t if t.get("downlink_encapsulated", 0) +
+                                   t.get("uplink_decapsulated", 0) >= want["down"] + want["up"]
+                                   else None)(telemetry_tool(prefix, "/hadp/stats")), 120, 0.5)
+        check(live, f"dpdk-telemetry.py /hadp/stats: every frame forwarded while hadp runs: {live}")
+        for port in (0, 1):
+            info = telemetry_tool(prefix, f"/ethdev/info,{port}")
+            eth = telemetry_tool(prefix, f"/ethdev/stats,{port}")
+            name = {"net_pcap0": "rx-access", "net_pcap1": "rx-core"}.get(info.get("name"))
+            n = want["up"] if name == "rx-access" else want["down"]
+            check(name and eth.get("ipackets") == n and eth.get("imissed") == 0 and
+                  re.fullmatch(r"([0-9A-F]{2}:){5}[0-9A-F]{2}", info.get("mac_addr", "")),
+                  f"dpdk-telemetry.py /ethdev/info,{port} and /ethdev/stats,{port}: the port's "
+                  f"name and MAC, {eth.get('ipackets')} of {n} frames in, "
+                  f"{eth.get('imissed')} missed")
+        d.stop()
+        s = d.hadp_stats
+        check(d.hadp_rc == 0 and s, f"hadp stopped cleanly with its stats: {d.log('hadp')}")
         if not s:
             return
         c = s["counters"]
@@ -213,6 +242,8 @@ def t_hardware(check, build, work):
             check(vrc == 0 and passed == n,
                   f"ha-pktgen verify --direction {direction} {pcap}: {passed} of {n} (exit {vrc})")
     finally:
+        if d:
+            d.stop()  # nothing when it has stopped already
         remove_dpdk_files(prefix)
         nothing_left(check, prefix)
 
