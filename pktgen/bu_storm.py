@@ -21,12 +21,18 @@ BU without ESP for the UE's home address (hacpd drops it, RFC 4877), ESP under a
 has, ESP under the UE's own SA with a broken ICV, and a truncated packet. Every valid BU must
 still get its BA, and each kind of junk must be counted where it dies.
 
-usage: pktgen/bu_storm.py BUILD_DIR OUT_DIR [--ues N] [--junk K] [--listing N]
+With --data K, signalling and data at once: 1,000 more UEs have static bindings, and while the
+storm's BUs go in, K uplink packets of theirs (tunnelled from their care-of addresses, written
+by ha-pktgen, interleaved with the BUs on the access port) and K downlink packets to them (on
+the core port, sent at the same time) go through hadp. Every packet must come back forwarded
+or be counted as hadp's drop-tx-full (ha-pktgen-live did not read fast enough), with no other
+drop (docs/load-testing.md).
+
+usage: pktgen/bu_storm.py BUILD_DIR OUT_DIR [--ues N] [--junk K] [--listing N] [--data K]
 """
 import argparse
 import json
 import os
-import shutil
 import signal
 import struct
 import subprocess
@@ -37,8 +43,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "deploy"))
 import lab_ue  # noqa: E402  the UE's BU, built with scapy and python3-cryptography
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "lib"))
-from appliance import telemetry  # noqa: E402
-from scapy.all import IPv6, PcapReader, raw, wrpcap  # noqa: E402
+from appliance import remove_dpdk_files, telemetry, wait_until  # noqa: E402
+from scapy.all import Ether, IPv6, RawPcapReader, raw, wrpcap  # noqa: E402
 from scapy.layers.inet6 import IPv6ExtHdrRouting  # noqa: E402
 
 HA6 = "2001:db8:ffff::1"
@@ -85,7 +91,10 @@ def esp_open(body, key):
     return struct.unpack("!I", hdr[:4])[0], plain[:-2 - plain[-2]], plain[-1]
 
 
-def config(work, prefix, n, listing=0):
+DATA_BINDINGS = 1000  # the static bindings --data sends to and from
+
+
+def config(work, prefix, n, listing=0, data=False):
     sas = []
     for i in range(n):
         u = ue(i)
@@ -102,7 +111,7 @@ def config(work, prefix, n, listing=0):
   ports:
     access: {{ device: net_memif0, devargs: "role=server,id=0,rsize=12,socket={work}/access.sock" }}
     core: {{ device: net_memif1, devargs: "role=server,id=0,rsize=12,socket={work}/core.sock" }}
-  tables: {{ max_bindings: {max(n + listing, 64)}, max_sas: {max(2 * n, 64)} }}
+  tables: {{ max_bindings: {max(n + listing + DATA_BINDINGS * data, 64)}, max_sas: {max(2 * n, 64)} }}
 home_agent:
   ipv6_address: {HA6}
   binding_lifetime: {{ max: 3600 }}
@@ -110,9 +119,34 @@ pdns:
   - {{ name: internet, home_prefix_pool: 2001:db8:100::/40, home_prefix_length: 64 }}
 ike: {{ enabled: false }}
 cli: {{ socket: "{work}/hactl.sock" }}
-static_sas:
-""" + "".join(sas))
+""" + (f"""static_binding_ranges:
+  - {{ pdn: internet, first_home_prefix: "2001:db8:1ff::/64", count: {DATA_BINDINGS},
+      first_care_of: "2001:db8:bbbb::1" }}
+""" if data else "") + "static_sas:\n" + "".join(sas))
     return path
+
+
+def data_captures(a, work, cfg):
+    """--data: (the uplink frames to interleave with the BUs, the core port's capture)."""
+    if not a.data:
+        wrpcap(f"{work}/none.pcap", [])
+        return [], f"{work}/none.pcap"
+    for d in ("down", "up"):
+        subprocess.run([f"{a.build}/pktgen/ha-pktgen", "pcap", "-c", cfg, "-o",
+                        f"{work}/{d}.pcap", "--direction", d, "--packets", str(a.data),
+                        "--bindings", str(DATA_BINDINGS), "--order", "random"],
+                       check=True, stdout=subprocess.DEVNULL)
+    return [Ether(x) for x, _ in RawPcapReader(f"{work}/up.pcap")], f"{work}/down.pcap"
+
+
+def storm_done(prefix, a):
+    """hadp has sent a BA for every UE and handled every data packet (telemetry)."""
+    try:
+        c = telemetry(prefix, "/hadp/stats", timeout=2)
+    except Exception:  # noqa: BLE001  not answering yet
+        return False
+    return c["control_plane_sent"] >= a.ues and \
+        c["downlink_encapsulated"] + c["uplink_decapsulated"] >= 2 * a.data
 
 
 def main():
@@ -123,6 +157,8 @@ def main():
     ap.add_argument("--junk", type=int, default=0, help="bad signalling packets per UE")
     ap.add_argument("--listing", type=int, default=0,
                     help="other bindings, listed by hactl again and again during the storm")
+    ap.add_argument("--data", type=int, default=0,
+                    help="data packets each way for 1,000 static bindings, with the storm")
     a = ap.parse_args()
     work = os.path.abspath(a.out)
     os.makedirs(work, exist_ok=True)
@@ -130,20 +166,20 @@ def main():
     try:
         return storm(a, work, prefix)
     finally:
-        for f in os.listdir("/dev/hugepages"):
-            if f.startswith(prefix):
-                os.unlink(f"/dev/hugepages/{f}")
-        shutil.rmtree(f"/run/ha/{prefix}", ignore_errors=True)  # the state files
+        remove_dpdk_files(prefix)  # hugepage files, EAL's runtime directory, the state files
 
 
 def storm(a, work, prefix):
-    cfg = config(work, prefix, a.ues, a.listing)
-    pkts = []
+    cfg = config(work, prefix, a.ues, a.listing, a.data > 0)
+    up, to_core = data_captures(a, work, cfg)
+    pkts, bu_at = [], {}  # bu_at: UE -> its BU's place in the access capture (the sent log's)
     for i in range(a.ues):
         pkts += [junk(i, k % 4) for k in range(a.junk)]
+        bu_at[i] = len(pkts)
         pkts.append(lab_ue.bu(HA6, ue(i)))
+        # the uplink spread evenly between the BUs
+        pkts += up[len(up) * i // a.ues:len(up) * (i + 1) // a.ues]
     wrpcap(f"{work}/bu.pcap", pkts)
-    wrpcap(f"{work}/none.pcap", [])
     extra_s = 60 if a.listing else 0  # installing the listing's bindings first
     h = subprocess.Popen([f"{a.build}/dataplane/hadp", "-c", cfg, "--max-seconds", str(40 + extra_s),
                           "--stats-file", f"{work}/hadp.json"],
@@ -194,11 +230,15 @@ def storm(a, work, prefix):
     # stop, then it does (SIGINT ends its capture, the files written as at its deadline).
     g = subprocess.Popen([f"{a.build}/pktgen/ha-pktgen-live", "--access-sock",
                           f"{work}/access.sock", "--core-sock", f"{work}/core.sock",
-                          "--to-access", f"{work}/bu.pcap", "--to-core", f"{work}/none.pcap",
+                          "--to-access", f"{work}/bu.pcap", "--to-core", to_core,
                           "--from-access", f"{work}/ba.pcap", "--from-core", f"{work}/core.pcap",
                           "--sent-log", f"{work}/sent.log", "--seconds", "120"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(10)
+    # 10 s, or until hadp has sent every BA and handled the data (the last ones then have a
+    # second to reach ha-pktgen-live's capture)
+    t_min = time.time() + 10
+    wait_until(lambda: storm_done(prefix, a), 25, 0.2)  # hacpd runs 30 s
+    time.sleep(max(t_min - time.time(), 1))
     stop_listing.set()
     g.send_signal(signal.SIGUSR1)  # stop polling, keep the link: hadp closes its ports safely
     time.sleep(0.1)
@@ -221,15 +261,19 @@ def storm(a, work, prefix):
     for line in open(f"{work}/sent.log"):
         i, t = line.split()
         sent[int(i)] = int(t) / 1e9
-    lat, last = [], 0.0
-    for p in PcapReader(f"{work}/ba.pcap"):
+    lat, last, down_back = [], 0.0, 0
+    for data, meta in RawPcapReader(f"{work}/ba.pcap"):
+        if len(data) > 20 and data[12:14] == b"\x86\xdd" and data[20] == 41:
+            down_back += 1  # a downlink tunnel (IPv6 in IPv6), not a BA
+            continue
+        p = Ether(data)
         if IPv6 not in p or IPv6ExtHdrRouting not in p:
             continue
         spi = struct.unpack("!I", bytes(p[IPv6ExtHdrRouting].payload)[:4])[0]
         i = spi - 0x200000
-        if i in sent:
-            t = float(p.time)
-            lat.append(t - sent[i])
+        if i in bu_at and bu_at[i] in sent:
+            t = meta.sec + meta.usec / 1e6
+            lat.append(t - sent[bu_at[i]])
             last = max(last, t)
     cs = json.load(open(f"{work}/hacpd.json"))
     if not lat:
@@ -266,6 +310,21 @@ def storm(a, work, prefix):
           f"{wk_cyc:,.0f} cycles (ESP decrypt, punt), hadp control thread {ctl_cyc:,.0f} cycles "
           f"per BA (ESP encrypt, tx)")
     ok = len(lat) == a.ues
+    if a.data:
+        c = hs["counters"]
+        up_back = sum(1 for _ in RawPcapReader(f"{work}/core.pcap"))
+        drops = {k: v for k, v in c.items() if k.startswith("drop-") and v and k != "drop-tx-full"}
+        print(f"bu_storm: data beside it: downlink {c['downlink-encapsulated']} of {a.data} "
+              f"tunnelled, {down_back} back; uplink {c['uplink-decapsulated']} of {a.data} "
+              f"decapsulated, {up_back} back; drop-tx-full {c['drop-tx-full']}; other drops "
+              f"{drops}")
+        res["data"] = {"packets": a.data, "downlink": c["downlink-encapsulated"],
+                       "uplink": c["uplink-decapsulated"], "down_back": down_back,
+                       "up_back": up_back, "drop_tx_full": c["drop-tx-full"]}
+        json.dump(res, open(f"{work}/storm.json", "w"), indent=1)
+        ok = ok and c["downlink-encapsulated"] == a.data and \
+            c["uplink-decapsulated"] == a.data and \
+            down_back + up_back + c["drop-tx-full"] == 2 * a.data and (a.junk or not drops)
     if a.junk:
         # each kind of junk counted where it dies: hacpd (no SA), hadp (SPI, ICV, malformed)
         per = [sum(1 for k in range(a.junk) if k % 4 == kind) * a.ues for kind in range(4)]

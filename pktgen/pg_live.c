@@ -1,7 +1,7 @@
 /*
  * ha-pktgen live: the other end of hadp's two ports, over net_memif (hadp's ports are memif
  * servers, this process connects as the client). It sends the packets of two captures (one
- * per port), receives for a while, and writes what came back to two captures for the sink
+ * per port) at once, a packet of each in turn, reading both ports meanwhile; receives for a while, and writes what came back to two captures for the sink
  * (`ha-pktgen verify`) or any decoder. A DPDK primary process of its own (own file prefix,
  * one lcore): on this 2-CPU machine it shares the CPUs with hadp, so this is for behaviour,
  * not for throughput.
@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -69,43 +70,6 @@ static int port_up(struct port *p, const char *name, struct rte_mempool *pool)
 	return p->dump ? 0 : -1;
 }
 
-/* Send a capture's packets, in bursts, as the link takes them. */
-static int send_file(struct port *p, const char *file, struct rte_mempool *pool)
-{
-	char err[PCAP_ERRBUF_SIZE];
-	pcap_t *pc = pcap_open_offline(file, err);
-	struct pcap_pkthdr *h;
-	const u_char *d;
-
-	if (!pc) {
-		fprintf(stderr, "ha-pktgen-live: %s: %s\n", file, err);
-		return -1;
-	}
-	while (pcap_next_ex(pc, &h, &d) == 1) {
-		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-		char *dst;
-		if (!m || !(dst = rte_pktmbuf_append(m, (uint16_t)h->caplen))) {
-			rte_pktmbuf_free(m);
-			pcap_close(pc);
-			return -1;
-		}
-		memcpy(dst, d, h->caplen);
-		uint64_t deadline = rte_get_tsc_cycles() + rte_get_tsc_hz();
-		while (rte_eth_tx_burst(p->id, 0, &m, 1) == 0)
-			if (rte_get_tsc_cycles() > deadline) {
-				rte_pktmbuf_free(m);
-				pcap_close(pc);
-				return -1;
-			}
-		if (p->sent_log && file == p->in)
-			fprintf(p->sent_log, "%llu %llu\n", (unsigned long long)p->sent,
-				(unsigned long long)mono_ns());
-		p->sent++;
-	}
-	pcap_close(pc);
-	return 0;
-}
-
 static void receive(struct port *p)
 {
 	struct rte_mbuf *m[BURST];
@@ -127,6 +91,75 @@ static void receive(struct port *p)
 		}
 		p->received += n;
 	}
+}
+
+/* One packet to port p as soon as the link takes it (at most a second), both ports read while
+ * it waits: a peer that sends while it cannot receive would make hadp drop its answers. */
+static int send_one(struct port *p, struct port *both[2], const struct pcap_pkthdr *h,
+		    const u_char *d, struct rte_mempool *pool, bool logged)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	char *dst;
+	if (!m || !(dst = rte_pktmbuf_append(m, (uint16_t)h->caplen))) {
+		rte_pktmbuf_free(m);
+		return -1;
+	}
+	memcpy(dst, d, h->caplen);
+	uint64_t deadline = rte_get_tsc_cycles() + rte_get_tsc_hz();
+	while (rte_eth_tx_burst(p->id, 0, &m, 1) == 0) {
+		if (rte_get_tsc_cycles() > deadline) {
+			rte_pktmbuf_free(m);
+			return -1;
+		}
+		receive(both[0]);
+		receive(both[1]);
+	}
+	if (p->sent_log && logged)
+		fprintf(p->sent_log, "%llu %llu\n", (unsigned long long)p->sent,
+			(unsigned long long)mono_ns());
+	p->sent++;
+	return 0;
+}
+
+/* Send a capture to each port (either may be NULL), a packet of each in turn, reading both
+ * ports every BURST packets: signalling on one port and data on the other leave at once. */
+static int send_files(struct port *both[2], const char *files[2], struct rte_mempool *pool)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *pc[2] = { NULL, NULL };
+	int rc = 0, left = 0;
+	unsigned n = 0;
+
+	for (int i = 0; i < 2 && rc == 0; i++) {
+		if (files[i] && !(pc[i] = pcap_open_offline(files[i], err))) {
+			fprintf(stderr, "ha-pktgen-live: %s: %s\n", files[i], err);
+			rc = -1;
+		}
+		left += pc[i] != NULL;
+	}
+	while (rc == 0 && left > 0) {
+		for (int i = 0; i < 2 && rc == 0; i++) {
+			struct pcap_pkthdr *h;
+			const u_char *d;
+			if (!pc[i])
+				continue;
+			if (pcap_next_ex(pc[i], &h, &d) != 1) {
+				pcap_close(pc[i]);
+				pc[i] = NULL;
+				left--;
+				continue;
+			}
+			rc = send_one(both[i], both, h, d, pool, files[i] == both[i]->in);
+		}
+		if (++n % BURST == 0) {
+			receive(both[0]);
+			receive(both[1]);
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		if (pc[i])
+			pcap_close(pc[i]);
+	return rc;
 }
 
 /* SIGINT/SIGTERM end the capture early, the captures written as at the deadline: a test keeps
@@ -221,7 +254,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ha-pktgen-live: memif links not up (is hadp running?)\n");
 		goto out;
 	}
-	if (send_file(&acc, acc.in, pool) < 0 || send_file(&core, core.in, pool) < 0) {
+	struct port *both[2] = { &acc, &core };
+	if (send_files(both, (const char *[2]){ acc.in, core.in }, pool) < 0) {
 		fprintf(stderr, "ha-pktgen-live: sending failed\n");
 		goto out;
 	}
@@ -231,8 +265,7 @@ int main(int argc, char **argv)
 			receive(&acc);
 			receive(&core);
 		}
-		if ((acc.then && send_file(&acc, acc.then, pool) < 0) ||
-		    (core.then && send_file(&core, core.then, pool) < 0)) {
+		if (send_files(both, (const char *[2]){ acc.then, core.then }, pool) < 0) {
 			fprintf(stderr, "ha-pktgen-live: sending failed\n");
 			goto out;
 		}
