@@ -114,6 +114,12 @@ class Lab:
         self.daemons = None
         self.check = Checks(verbose=True)
 
+    def started(self, pid):
+        """A process of the lab's, recorded with its start time (a number the kernel may give
+        to another process once it has gone is never signalled for it)."""
+        self.state["pids"].append([pid, start_time(pid)])
+        self.save()
+
     def save(self):
         with open(f"{self.work}/state.json", "w") as f:
             json.dump(self.state, f)
@@ -255,8 +261,7 @@ class UeProc:
             ["ip", "netns", "exec", ns, "/usr/bin/python3", f"{HERE}/live_ue.py", iface,
              router_mac, hoa, sa_log, "hoa0"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=open(log, "w"), text=True)
-        lab.state["pids"].append(self.p.pid)
-        lab.save()
+        lab.started(self.p.pid)
         self.lines, self.events = queue.Queue(), []
         threading.Thread(target=self._read, daemon=True).start()
         self.ready = self._next(30)
@@ -316,11 +321,13 @@ def attach(lab, i, spec, ns, pki, ha_id, ha6, ha4, router_mac):
                 # the UE moves its IKE SA itself with its BU (the K bit), not by MOBIKE
                 "    kernel-netlink { roam_events = no }")
     lab.charons.append(ue)
-    lab.state["pids"].append(ue.proc.pid)
-    lab.save()
+    lab.started(ue.proc.pid)
     remote = ha6 if kind == "ipv6" else ha4
     ue.load(ue_conn(ident, coa, remote, ha_id), [(f"{pki}/ca.crt", "x509ca")])
-    r = ue.swanctl("--initiate", "--ike", "ha", "--timeout", "40", check_rc=False)
+    for _ in range(2):  # once more when a busy machine made the UE give up
+        r = ue.swanctl("--initiate", "--ike", "ha", "--timeout", "40", check_rc=False)
+        if r.returncode == 0:
+            break
     if not check(r.returncode == 0, f"{name}: attached with IKEv2 and EAP-AKA as {ident} "
                  f"from {coa} ({kind} access)" + ("" if r.returncode == 0 else
                                                   f": {r.stdout[-300:]}")):
@@ -361,10 +368,13 @@ def register(lab, rec, what="registered"):
 
 
 def ping(lab, rec, addr, what):
-    r = sh("ping", "-c", "3", "-i", "0.3", "-W", "3", addr, ns=lab.core_ns, check_rc=False,
-           timeout=30)
-    m = re.search(r"(\d+) received", r.stdout)
-    got = int(m.group(1)) if m else 0
+    for _ in range(2):  # a second round when a busy machine lost the first
+        r = sh("ping", "-c", "3", "-i", "0.3", "-W", "5", addr, ns=lab.core_ns, check_rc=False,
+               timeout=30)
+        m = re.search(r"(\d+) received", r.stdout)
+        got = int(m.group(1)) if m else 0
+        if got >= 2:
+            break
     return lab.check(got >= 2, f"{rec['name']}: the PDN host pings {addr} ({what}): "
                      f"{got} of 3 answered through the tunnel")
 
@@ -372,26 +382,33 @@ def ping(lab, rec, addr, what):
 def stream(lab, rec):
     """iperf3 from the PDN host to the UE's home address (TCP, 3 s): the UE's kernel serves it
     behind its Mobile IPv6 program."""
-    srv = subprocess.Popen(["ip", "netns", "exec", rec["ns"], "iperf3", "-s", "-1", "-B",
-                            rec["hoa"], "-p", "5201"], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+    srv, got, why = None, None, ""
     try:
-        out = None
-        for _ in range(20):
+        for _ in range(10):
+            if srv is None or srv.poll() is not None:  # a one-off server per attempt
+                srv = subprocess.Popen(["ip", "netns", "exec", rec["ns"], "iperf3", "-s", "-1",
+                                        "-B", rec["hoa"], "-p", "5201"],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(0.5)
             r = sh("iperf3", "-c", rec["hoa"], "-p", "5201", "-t", "3", "-J",
                    "--connect-timeout", "3000", ns=lab.core_ns, check_rc=False, timeout=60)
-            if r.returncode == 0:
+            out = {}
+            try:
                 out = json.loads(r.stdout)
+                got = out["end"]["sum_received"]
                 break
-            time.sleep(0.3)  # the server is not listening yet
-        got = out["end"]["sum_received"]["bytes"] if out else 0
-        rate = out["end"]["sum_received"]["bits_per_second"] / 1e6 if out else 0
-        lab.check(got > 100000, f"{rec['name']}: iperf3 (TCP, 3 s) from the PDN host to "
-                  f"{rec['hoa']}: {got} octets received, {rate:.1f} Mbit/s")
+            except (ValueError, KeyError) as e:
+                why = out.get("error", repr(e)) if isinstance(out, dict) else repr(e)
     finally:
-        if srv.poll() is None:
+        if srv and srv.poll() is None:
             srv.kill()
-        srv.wait()
+        if srv:
+            srv.wait()
+    n = got["bytes"] if got else 0
+    rate = got["bits_per_second"] / 1e6 if got else 0
+    lab.check(n > 100000, f"{rec['name']}: iperf3 (TCP, 3 s) from the PDN host to "
+              f"{rec['hoa']}: {n} octets received, {rate:.1f} Mbit/s" + ("" if got else
+                                                                        f" ({why})"))
 
 
 def show(lab):
@@ -414,8 +431,19 @@ def counters(lab):
           flush=True)
 
 
-def alive(pid):
-    """pid runs (a child of ours not yet reaped, or another process not a zombie)."""
+def start_time(pid):
+    """The process's start time in clock ticks since boot (/proc/PID/stat field 22), or None."""
+    try:
+        return int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def alive(pid, start=None):
+    """pid runs (a child of ours not yet reaped, or another process not a zombie), and is the
+    process that started at start when that is given."""
+    if start is not None and start_time(pid) != start:
+        return False
     try:
         if os.waitpid(pid, os.WNOHANG)[0] == pid:
             return False
@@ -430,18 +458,19 @@ def alive(pid):
 def stop(state, work, check=None):
     """Everything the lab made stopped and removed, in reverse order; with check, whether
     anything is left (process, namespace, interface, DPDK file, state directory)."""
-    pids = state.get("pids", [])
+    pids = [(p, s) for p, s in state.get("pids", []) if alive(p, s)]
     # the UE programs and charons (namespaced), then hacpd, then hadp: SIGTERM, SIGKILL after 15 s
-    for pid in reversed(pids):
+    for pid, start in reversed(pids):
         try:
             os.kill(pid, signal.SIGINT if pid in state.get("daemons", []) else signal.SIGTERM)
         except ProcessLookupError:
             continue
-        if not wait_until(lambda: not alive(pid), 15):
+        if not wait_until(lambda: not alive(pid, start), 15):
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+            wait_until(lambda: not alive(pid, start), 5)
     # what is still running inside the namespaces (iperf3, a process started by hand)
     for ns in state.get("ns", []):
         r = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True)
@@ -464,7 +493,7 @@ def stop(state, work, check=None):
             os.unlink(f"{work}/{f}")
     if check is None:
         return
-    left = [f"process {p}" for p in pids if alive(p)]
+    left = [f"process {p}" for p, s in pids if alive(p, s)]
     have_ns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     left += [f"namespace {n}" for n in state.get("ns", []) if n in have_ns.split()]
     left += [f"interface {i}" for i in state.get("links", []) if os.path.exists(f"/sys/class/net/{i}")]
@@ -475,7 +504,7 @@ def stop(state, work, check=None):
     try:
         s = json.load(open(f"{work}/hadp.json"))
         check(s["mbufs_in_use"] == 0, f"hadp stopped on SIGINT and wrote its stats: "
-              f"{s['mbufs_in_use']} mbufs in use, {s['bindings']} bindings")
+              f"{s['mbufs_in_use']} mbufs in use")
     except (OSError, ValueError, KeyError) as e:
         check(False, f"hadp's stats file at exit ({e})")
     check(not left, "stopped: no process, namespace, interface, hugepage file, EAL runtime "
@@ -508,20 +537,17 @@ def run(lab, config, keep):
     path, prefix = lab_config(lab, cfg, acc_ha, core_ha, acc_mac, core_mac, pki)
     d = lab.daemons = Daemons(build, work, path, prefix)
     d.start_hadp(timeout=180)  # a 1M-binding table takes its time on a busy machine
-    lab.state["pids"].append(d.hadp.pid)
     lab.state.setdefault("daemons", []).append(d.hadp.pid)
-    lab.save()
+    lab.started(d.hadp.pid)
     check(True, f"hadp is up (file prefix {prefix}, telemetry answers)")
     d.start_hacpd(f"{work}/hactl.sock", timeout=120)
-    lab.state["pids"].append(d.hacpd.pid)
     lab.state["daemons"].append(d.hacpd.pid)
-    lab.save()
+    lab.started(d.hacpd.pid)
     wait_until(lambda: os.path.exists(f"{work}/ike.sock"), 20)
     check(os.path.exists(f"{work}/ike.sock"), "hacpd is attached to hadp, hactl answers, its "
           "IKE socket is open")
     ha = ha_charon(build, path, work, ns["ha"], lab.charons)
-    lab.state["pids"].append(ha.proc.pid)
-    lab.save()
+    lab.started(ha.proc.pid)
     log = open(ha.log).read()
     check("EAP-AKA subscribers" in log and "IKE goes through the dataplane" in log,
           "charon runs with the appliance's plugin, its subscribers loaded, IKE through hadp")

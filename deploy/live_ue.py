@@ -19,6 +19,7 @@ Commands on stdin, one a line; each answered by one JSON line on stdout, events 
   deregister                      a BU with lifetime 0 -> {"ba": ...}
   quit
   event {"event": "bri", "seq": N} when the HA revoked the binding and the BRA went back.
+Behind a NAT it refreshes its binding every 20 s (RFC 5555 4.1), keeping the NAT's mapping.
 
 usage: live_ue.py IFACE NEXT_HOP_MAC HOME_ADDRESS SA_LOG TUN_NAME
 """
@@ -32,6 +33,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from types import SimpleNamespace
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "lib"))
@@ -89,6 +91,8 @@ class LiveUE:
         self.bound = False    # a binding the HA accepted: data goes through its tunnel
         self.msgs = queue.Queue()
         self.lock = threading.Lock()
+        self.exchange = threading.Lock()
+        self.refresh = None   # behind a NAT: seconds between refreshes that keep its mapping
         self.tun = open_tun(tun)
         # no link-local address: the UE's kernel sends nothing of its own into the tunnel
         ip("link", "set", tun, "addrgenmode", "none")
@@ -109,7 +113,12 @@ class LiveUE:
         u.esp_seq = self.seqs.get(u.spi_bu, 0)
 
     def signal(self, **bu):
-        """A BU from where the UE is; @return the BA (a mh.Msg) or None after 10 s."""
+        """A BU from where the UE is; @return the BA (a mh.Msg) or None after 10 s. One
+        exchange at a time (the lab's commands and the NAT keepalive)."""
+        with self.exchange:
+            return self._signal(**bu)
+
+    def _signal(self, **bu):
         with self.lock:
             self.use_newest_sa()
             while not self.msgs.empty():
@@ -146,6 +155,10 @@ class LiveUE:
                 ip("-4", "addr", "add", f"{ack[2]}/32", "dev", self.tun_name)
                 self.ue.hoa4 = ack[2]
             self.ue.udp = self.ue.coa4 is not None and ba.natd() is not None
+            # RFC 5555 4.1: behind a NAT the UE refreshes its binding within the NAT
+            # Detection option's refresh time; more often here, as a NAT's UDP mappings (the
+            # lab's nftables: 30 s without an answer) may forget it sooner
+            self.refresh = min(ba.natd()[2], 20) if self.ue.udp else None
             self.bound = True
         return self.ba_answer(ba)
 
@@ -200,6 +213,14 @@ class LiveUE:
             self.bound = False
         say({"event": "bri", "seq": bri.seq})
 
+    def keepalive(self):
+        while True:
+            time.sleep(self.refresh or 5)
+            if self.bound and self.refresh:
+                ba = self.signal(ipv4_hoa=self.ue.hoa4 or "0.0.0.0")
+                print(f"live_ue: refresh BU behind the NAT: BA {self.ba_answer(ba)}",
+                      file=sys.stderr, flush=True)
+
     def from_tun(self):
         while True:
             pkt = os.read(self.tun, 65536)
@@ -210,7 +231,7 @@ class LiveUE:
 def main():
     iface, nh_mac, hoa, sa_log, tun = sys.argv[1:6]
     u = LiveUE(iface, nh_mac, hoa, sa_log, tun)
-    for f in (u.from_access, u.from_tun):
+    for f in (u.from_access, u.from_tun, u.keepalive):
         threading.Thread(target=f, daemon=True).start()
     say({"ready": True})
     for line in sys.stdin:
