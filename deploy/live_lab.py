@@ -44,7 +44,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
 from appliance import Daemons, remove_dpdk_files, telemetry, wait_until  # noqa: E402
-from charon import Charon, ha_charon, install_plugins, sh  # noqa: E402
+from charon import Charon, bu_child, ha_charon, install_plugins, sh, ue_conn  # noqa: E402
 from checks import Checks  # noqa: E402
 
 LOCK = "/tmp/ike-tests.lock"
@@ -63,44 +63,6 @@ MOVE_TO = "2001:db8:ffff:a::b"  # ue6's second care-of address
 
 def nai(i):
     return f"00010100000000{i + 1:02d}@nai.epc.mnc001.mcc001.3gppnetwork.org"
-
-
-def ue_conn(name, local, remote, ha_id, hoa=None, ha6=None):
-    """The UE's swanctl connection: IKEv2 with EAP-AKA to the HA (its certificate checked),
-    an IPv4 home address asked for (INTERNAL_IP4_ADDRESS); once the home address is known, the
-    BU/BA child SA (RFC 4877 4.1: transport, home address and MH as selectors)."""
-    child = f"""    children {{
-      bu {{
-        mode = transport_proxy
-        local_ts = {hoa}/128[135]
-        remote_ts = {ha6}/128[135]
-        esp_proposals = aes128gcm16
-        policies = no
-        start_action = none
-      }}
-    }}
-""" if hoa else ""
-    return f"""connections {{
-  ha {{
-    version = 2
-    vips = 0.0.0.0
-    local_addrs = {local}
-    remote_addrs = {remote}
-    childless = force
-    fragmentation = yes
-    local {{
-      auth = eap-aka
-      id = {name}
-      eap_id = {name}
-    }}
-    remote {{
-      auth = pubkey
-      id = {ha_id}
-      cacerts = ca.crt
-    }}
-{child}  }}
-}}
-"""
 
 
 class Lab:
@@ -323,7 +285,8 @@ def attach(lab, i, spec, ns, pki, ha_id, ha6, ha4, router_mac):
     lab.charons.append(ue)
     lab.started(ue.proc.pid)
     remote = ha6 if kind == "ipv6" else ha4
-    ue.load(ue_conn(ident, coa, remote, ha_id), [(f"{pki}/ca.crt", "x509ca")])
+    ue.load(f"connections {{\n{ue_conn(ident, coa, remote, ha_id)}}}\n",
+            [(f"{pki}/ca.crt", "x509ca")])
     for _ in range(2):  # once more when a busy machine made the UE give up
         r = ue.swanctl("--initiate", "--ike", "ha", "--timeout", "40", check_rc=False)
         if r.returncode == 0:
@@ -339,7 +302,9 @@ def attach(lab, i, spec, ns, pki, ha_id, ha6, ha4, router_mac):
         return None
     prefix = ipaddress.IPv6Address(bytes.fromhex(got[-1][8:40]))
     hoa = str(prefix + 1)  # the UE's home address in its prefix
-    ue.load(ue_conn(ident, coa, remote, ha_id, hoa, ha6), [(f"{pki}/ca.crt", "x509ca")])
+    # the same connection with the BU/BA child SA of the home address (vici keeps the IKE SA)
+    ue.load(f"connections {{\n{ue_conn(ident, coa, remote, ha_id, bu_child('bu', hoa, ha6))}}}\n",
+            [(f"{pki}/ca.crt", "x509ca")])
     r = ue.swanctl("--initiate", "--child", "bu", "--timeout", "40", check_rc=False)
     if not check(r.returncode == 0, f"{name}: its BU/BA child SA for home address {hoa} (RFC "
                  f"4877 4.1, CREATE_CHILD_SA)"):

@@ -61,8 +61,8 @@ import esp  # noqa: E402  the test UE's ESP (AES-GCM, RFC 4106), tests/lib
 from appliance import Daemons, wait_until  # noqa: E402  hadp and hacpd started, tests/lib
 # charon in a namespace, the plugins, the HA's charon as deployed (tests/lib; the IKE tests
 # reach them through this module)
-from charon import (Charon, ha_charon, install_plugins, sh, stop_all,  # noqa: E402,F401
-                    uninstall_ue_plugin)
+from charon import (Charon, bu_child, ha_charon, install_plugins, sh,  # noqa: E402,F401
+                    stop_all, ue_conn, uninstall_ue_plugin)
 from scapy.all import UDP, Ether, IPv6, Raw, rdpcap, wrpcap, raw  # noqa: E402
 from scapy.layers.inet6 import HAO, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting, MIP6MH_Generic  # noqa: E402
 
@@ -86,60 +86,18 @@ def check(ok, what):
 
 
 def ue_swanctl(nai):
-    return f"""connections {{
-  ha {{
-    version = 2
-    vips = 0.0.0.0
-    local_addrs = {UE6}
-    remote_addrs = {HA6}
-    childless = force
-    fragmentation = yes
-    local {{
-      auth = eap-aka
-      id = {nai}
-      eap_id = {nai}
-    }}
-    remote {{
-      auth = pubkey
-      id = {HA_ID}
-      cacerts = ca.crt
-    }}
-    children {{
-      bu2 {{
-        mode = transport_proxy
-        local_ts = {HOA2}/128[135]
-        remote_ts = {HA6}/128[135]
-        esp_proposals = aes128gcm16
-        policies = no
-        start_action = none
-      }}
-      bu {{
-        mode = transport_proxy
-        local_ts = {HOA}/128[135]
-        remote_ts = {HA6}/128[135]
-        esp_proposals = aes128gcm16
-        policies = no
-        start_action = none
-      }}
-      payload {{
+    """The UE's connections: "ha" with its child SAs (the BU/BA one of each session's home
+    address, the payload one, one for another UE's home address), and "ha-ims"."""
+    children = bu_child("bu2", HOA2, HA6) + bu_child("bu", HOA, HA6) + """      payload {
         mode = tunnel
         local_ts = 2001:db8:100::/64
         remote_ts = ::/0
         esp_proposals = aes128gcm16
         policies = no
         start_action = none
-      }}
-      steal {{
-        mode = transport_proxy
-        local_ts = {OTHER_HOA}/128[135]
-        remote_ts = {HA6}/128[135]
-        esp_proposals = aes128gcm16
-        policies = no
-        start_action = none
-      }}
-    }}
-  }}
-  # 002 4.3: the same UE on a second PDN, named by IDr (TS 24.303 5.1.2.2)
+      }
+""" + bu_child("steal", OTHER_HOA, HA6)
+    return "connections {\n" + ue_conn(nai, UE6, HA6, HA_ID, children) + f"""  # 002 4.3: the same UE on a second PDN, named by IDr (TS 24.303 5.1.2.2)
   ha-ims {{
     version = 2
     local_addrs = {UE6}

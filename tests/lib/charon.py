@@ -139,3 +139,44 @@ def uninstall_ue_plugin(installed):
     for p in installed:
         if p.endswith("-ue.so") and os.path.exists(p):
             os.unlink(p)
+
+
+def bu_child(name, hoa, ha6):
+    """A UE's BU/BA child SA (RFC 4877 4.1): transport, its home address and the HA's with the
+    Mobility Header as selectors, no kernel policies, made on request."""
+    return f"""      {name} {{
+        mode = transport_proxy
+        local_ts = {hoa}/128[135]
+        remote_ts = {ha6}/128[135]
+        esp_proposals = aes128gcm16
+        policies = no
+        start_action = none
+      }}
+"""
+
+
+def ue_conn(nai, local, remote, ha_id, children=""):
+    """A UE's swanctl connection "ha": IKEv2 with EAP-AKA as nai from local to the HA at
+    remote, the HA's certificate (identity ha_id) under ca.crt, an IPv4 home address asked for
+    (INTERNAL_IP4_ADDRESS), the IKE SA without a child; children: its child SAs' text."""
+    return f"""  ha {{
+    version = 2
+    vips = 0.0.0.0
+    local_addrs = {local}
+    remote_addrs = {remote}
+    childless = force
+    fragmentation = yes
+    local {{
+      auth = eap-aka
+      id = {nai}
+      eap_id = {nai}
+    }}
+    remote {{
+      auth = pubkey
+      id = {ha_id}
+      cacerts = ca.crt
+    }}
+    children {{
+{children}    }}
+  }}
+"""
