@@ -97,25 +97,10 @@ def ue_swanctl(nai):
         start_action = none
       }
 """ + bu_child("steal", OTHER_HOA, HA6)
-    return "connections {\n" + ue_conn(nai, UE6, HA6, HA_ID, children) + f"""  # 002 4.3: the same UE on a second PDN, named by IDr (TS 24.303 5.1.2.2)
-  ha-ims {{
-    version = 2
-    local_addrs = {UE6}
-    remote_addrs = {HA6}
-    childless = force
-    local {{
-      auth = eap-aka
-      id = {nai}
-      eap_id = {nai}
-    }}
-    remote {{
-      auth = pubkey
-      id = ims
-      cacerts = ca.crt
-    }}
-  }}
-}}
-"""
+    # 002 4.3: the same UE on a second PDN, named by IDr (TS 24.303 5.1.2.2): "ha-ims"
+    return "connections {\n" + ue_conn(nai, UE6, HA6, HA_ID, children) + \
+        ue_conn(nai, UE6, HA6, "ims", None, name="ha-ims", vips=False, fragmentation=False) + \
+        "}\n"
 
 
 def start_appliance(build, work, cfg, prefix, procs, seconds):

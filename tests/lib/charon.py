@@ -155,18 +155,20 @@ def bu_child(name, hoa, ha6):
 """
 
 
-def ue_conn(nai, local, remote, ha_id, children=""):
-    """A UE's swanctl connection "ha": IKEv2 with EAP-AKA as nai from local to the HA at
-    remote, the HA's certificate (identity ha_id) under ca.crt, an IPv4 home address asked for
-    (INTERNAL_IP4_ADDRESS), the IKE SA without a child; children: its child SAs' text."""
-    return f"""  ha {{
+def ue_conn(nai, local, remote, ha_id, children="", name="ha", vips=True, fragmentation=True):
+    """A UE's swanctl connection name: IKEv2 with EAP-AKA as nai from local to the HA at
+    remote, the HA's certificate (identity ha_id: the HA's, or a PDN's APN as IDr) under ca.crt,
+    an IPv4 home address asked for (INTERNAL_IP4_ADDRESS) unless vips is False, the IKE SA
+    without a child; children: its child SAs' text (None: no children section)."""
+    opt = ("    vips = 0.0.0.0\n" if vips else "")
+    frag = ("    fragmentation = yes\n" if fragmentation else "")
+    kids = "" if children is None else f"    children {{\n{children}    }}\n"
+    return f"""  {name} {{
     version = 2
-    vips = 0.0.0.0
-    local_addrs = {local}
+{opt}    local_addrs = {local}
     remote_addrs = {remote}
     childless = force
-    fragmentation = yes
-    local {{
+{frag}    local {{
       auth = eap-aka
       id = {nai}
       eap_id = {nai}
@@ -176,7 +178,5 @@ def ue_conn(nai, local, remote, ha_id, children=""):
       id = {ha_id}
       cacerts = ca.crt
     }}
-    children {{
-{children}    }}
-  }}
+{kids}  }}
 """
