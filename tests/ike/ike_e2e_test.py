@@ -59,17 +59,19 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 import esp  # noqa: E402  the test UE's ESP (AES-GCM, RFC 4106), tests/lib
 from appliance import Daemons, wait_until  # noqa: E402  hadp and hacpd started, tests/lib
+# charon in a namespace, the plugins, the HA's charon as deployed (tests/lib; the IKE tests
+# reach them through this module)
+from charon import (Charon, bu_child, ha_charon, install_plugins, sh,  # noqa: E402,F401
+                    stop_all, ue_conn, uninstall_ue_plugin)
 from scapy.all import UDP, Ether, IPv6, Raw, rdpcap, wrpcap, raw  # noqa: E402
 from scapy.layers.inet6 import HAO, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting, MIP6MH_Generic  # noqa: E402
 
-PLUGIN_DIR = "/usr/lib/ipsec/plugins"
 HA6, UE6 = "2001:db8:ffff::1", "2001:db8:ffff::a"
 HA_ID = "ha.lab.example.com"
 NAI = "0001010000000001@nai.epc.mnc001.mcc001.3gppnetwork.org"
 K = "465b5ce8b199b49faa5f0a2ee238a6bc"      # TS 35.208 test set 1
 OPC = "cd63cb71954a9f4e48a5994e37a02baf"
 WRONG_K = "fec86ba6eb707ed08905757b1bb44b8f"
-CHARON = "/usr/sbin/charon-systemd"
 HOA = "2001:db8:100::1"         # the UE's home address in the first prefix of the pool
 OTHER_HOA = "2001:db8:100:77::1"  # in a prefix that is not the UE's
 HOA2 = "2001:db8:100:1::1"        # the next prefix the pool gives (the first went back to it)
@@ -83,203 +85,22 @@ def check(ok, what):
         failures.append(what)
 
 
-def sh(*args, ns=None, check_rc=True, **kw):
-    cmd = (["ip", "netns", "exec", ns] if ns else []) + list(args)
-    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
-    if check_rc and r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)}: {r.stdout}{r.stderr}")
-    return r
-
-
-class Charon:
-    """One charon-systemd in a namespace, configured through its own strongswan.conf."""
-
-    def __init__(self, work, name, ns, plugins, settings, generated=False):
-        """generated: the directory already holds what deploy/charon_conf.py made (the HA)."""
-        self.dir, self.ns, self.name = f"{work}/{name}", ns, name
-        os.makedirs(self.dir, exist_ok=True)
-        self.vici = f"unix://{self.dir}/charon.vici"
-        self.log = f"{self.dir}/charon.log"
-        if generated:
-            self.start()
-            return
-        with open(f"{self.dir}/strongswan.conf", "w") as f:
-            f.write(f"""charon-systemd {{
-  # the plugin before kernel-netlink: the first kernel-ipsec registered is the one
-  load = random nonce openssl kdf pem pkcs1 pkcs8 x509 pubkey revocation constraints {plugins} kernel-netlink socket-default vici eap-identity eap-aka fips-prf
-  install_routes = no
-  install_virtual_ip = no
-  retransmit_tries = 2
-  retransmit_timeout = 1
-  journal {{ default = -1 }}
-  filelog {{ log {{ path = {self.log}
-    default = 1
-    ike = 2
-    cfg = 2
-    enc = 0
-    net = 1
-    flush_line = yes }} }}
-  plugins {{
-    vici {{ socket = {self.vici} }}
-{settings}
-  }}
-}}
-""")
-        self.start()
-
-    def start(self):
-        env = dict(os.environ, STRONGSWAN_CONF=f"{self.dir}/strongswan.conf")
-        self.proc = subprocess.Popen(["ip", "netns", "exec", self.ns, CHARON], env=env,
-                                     stdout=subprocess.DEVNULL, stderr=open(f"{self.dir}/stderr", "w"))
-        sock = self.vici[len("unix://"):]
-        for _ in range(100):
-            if os.path.exists(sock):
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name}: charon did not start: "
-                           f"{open(self.log).read() if os.path.exists(self.log) else ''}")
-
-    def swanctl(self, *args, check_rc=True):
-        return sh("swanctl", *args, "--uri", self.vici, ns=self.ns, check_rc=check_rc, timeout=60)
-
-    def load(self, conf, creds):
-        """creds: (file, swanctl directory) pairs: x509, x509ca, ecdsa (swanctl looks for them
-        beside the swanctl.conf it loads)."""
-        for path, sub in creds:
-            os.makedirs(f"{self.dir}/{sub}", exist_ok=True)
-            shutil.copy(path, f"{self.dir}/{sub}/")
-        with open(f"{self.dir}/swanctl.conf", "w") as f:
-            f.write(conf)
-        self.swanctl("--load-all", "--noprompt", "--file", f"{self.dir}/swanctl.conf")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
 def ue_swanctl(nai):
-    return f"""connections {{
-  ha {{
-    version = 2
-    vips = 0.0.0.0
-    local_addrs = {UE6}
-    remote_addrs = {HA6}
-    childless = force
-    fragmentation = yes
-    local {{
-      auth = eap-aka
-      id = {nai}
-      eap_id = {nai}
-    }}
-    remote {{
-      auth = pubkey
-      id = {HA_ID}
-      cacerts = ca.crt
-    }}
-    children {{
-      bu2 {{
-        mode = transport_proxy
-        local_ts = {HOA2}/128[135]
-        remote_ts = {HA6}/128[135]
-        esp_proposals = aes128gcm16
-        policies = no
-        start_action = none
-      }}
-      bu {{
-        mode = transport_proxy
-        local_ts = {HOA}/128[135]
-        remote_ts = {HA6}/128[135]
-        esp_proposals = aes128gcm16
-        policies = no
-        start_action = none
-      }}
-      payload {{
+    """The UE's connections: "ha" with its child SAs (the BU/BA one of each session's home
+    address, the payload one, one for another UE's home address), and "ha-ims"."""
+    children = bu_child("bu2", HOA2, HA6) + bu_child("bu", HOA, HA6) + """      payload {
         mode = tunnel
         local_ts = 2001:db8:100::/64
         remote_ts = ::/0
         esp_proposals = aes128gcm16
         policies = no
         start_action = none
-      }}
-      steal {{
-        mode = transport_proxy
-        local_ts = {OTHER_HOA}/128[135]
-        remote_ts = {HA6}/128[135]
-        esp_proposals = aes128gcm16
-        policies = no
-        start_action = none
-      }}
-    }}
-  }}
-  # 002 4.3: the same UE on a second PDN, named by IDr (TS 24.303 5.1.2.2)
-  ha-ims {{
-    version = 2
-    local_addrs = {UE6}
-    remote_addrs = {HA6}
-    childless = force
-    local {{
-      auth = eap-aka
-      id = {nai}
-      eap_id = {nai}
-    }}
-    remote {{
-      auth = pubkey
-      id = ims
-      cacerts = ca.crt
-    }}
-  }}
-}}
-"""
-
-
-def ha_charon(build, cfg, work, ns, charons, *conf_args):
-    """The HA's charon in namespace ns as the appliance runs it: deploy/charon_conf.py's
-    configuration from the YAML (conf_args: more of its options), the plugin loaded, the
-    connections loaded; appended to charons."""
-    sh("/usr/bin/python3", f"{os.path.dirname(__file__)}/../../deploy/charon_conf.py",
-       f"{build}/controlplane/ha-config", cfg, f"{work}/ha", *conf_args)
-    ha = Charon(work, "ha", ns, "", "", generated=True)
-    charons.append(ha)
-    ha.swanctl("--load-all", "--noprompt", "--file", f"{work}/ha/swanctl/swanctl.conf")
-    return ha
-
-
-def install_plugins(build, tag, installed):
-    """The appliance's plugin and the test UE's into charon's plugin folder, each a new file
-    renamed over the old (a charon running with the old one keeps its copy); both listed in
-    installed."""
-    for so in ("libstrongswan-dsmip6.so", "libstrongswan-dsmip6-ue.so"):
-        shutil.copy(f"{build}/controlplane/charon/{so}", f"{PLUGIN_DIR}/.{so}.{tag}")
-        os.replace(f"{PLUGIN_DIR}/.{so}.{tag}", f"{PLUGIN_DIR}/{so}")
-        installed.append(f"{PLUGIN_DIR}/{so}")
-
-
-def stop_all(charons, procs):
-    """The end of every IKE test: the charons stopped, then procs in reverse order (hacpd
-    before the hadp it is attached to), each asked with SIGINT, killed after 20 s."""
-    for c in charons:
-        c.stop()
-    for p in reversed(procs):
-        if p.poll() is None:
-            p.send_signal(signal.SIGINT)
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-
-
-def uninstall_ue_plugin(installed):
-    """The test UE's plugin leaves charon's plugin folder (the appliance's stays installed)."""
-    for p in installed:
-        if p.endswith("-ue.so") and os.path.exists(p):
-            os.unlink(p)
+      }
+""" + bu_child("steal", OTHER_HOA, HA6)
+    # 002 4.3: the same UE on a second PDN, named by IDr (TS 24.303 5.1.2.2): "ha-ims"
+    return "connections {\n" + ue_conn(nai, UE6, HA6, HA_ID, children) + \
+        ue_conn(nai, UE6, HA6, "ims", None, name="ha-ims", vips=False, fragmentation=False) + \
+        "}\n"
 
 
 def start_appliance(build, work, cfg, prefix, procs, seconds):

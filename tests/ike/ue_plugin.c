@@ -10,6 +10,7 @@
  *   - a kernel interface that installs nothing (this kernel has no ESP) and appends every SA
  *     charon negotiates to the file <ns>.plugins.dsmip6-ue.sa_log, one line each:
  *     "spi dir mode enc_alg int_alg enc_key int_key local_ts" for the UE simulator;
+ *     its inbound SPIs count up from <ns>.plugins.dsmip6-ue.spi_base (default 0xe0000000);
  *   - the UE's own handover (001 5.2.2.3, 5.2.2.4): the UE of a test changes its address, and
  *     its IKE SAs must follow as a real UE's do (without MOBIKE nothing in charon does it). When
  *     the file <ns>.plugins.dsmip6-ue.move_file appears, holding
@@ -169,10 +170,13 @@ METHOD(attribute_handler_t, create_attribute_enumerator, enumerator_t *, attribu
 
 /* ---- the kernel interface: record, install nothing ---- */
 
+/* The UE's inbound SPIs count up from <ns>.plugins.dsmip6-ue.spi_base (default 0xe0000000):
+ * UEs that share an HA give each its own base, as real UEs' random SPIs would differ. */
+static uint32_t spi_next;
+
 static status_t k_get_spi(kernel_ipsec_t *k, host_t *src, host_t *dst, uint8_t proto, uint32_t *spi)
 {
-	static uint32_t next = 0xe0000000;
-	*spi = htonl(__atomic_add_fetch(&next, 1, __ATOMIC_RELAXED));
+	*spi = htonl(__atomic_add_fetch(&spi_next, 1, __ATOMIC_RELAXED));
 	return SUCCESS;
 }
 
@@ -376,5 +380,7 @@ plugin_t *dsmip6_ue_plugin_create(void)
 		},
 	);
 	the_plugin = this;
+	spi_next = (uint32_t)strtoul(lib->settings->get_str(lib->settings,
+		"%s.plugins.dsmip6-ue.spi_base", "0xe0000000", lib->ns), NULL, 0);
 	return &this->public;
 }

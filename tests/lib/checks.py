@@ -2,15 +2,19 @@
 
 
 class Checks:
-    """check(cond, what): counts; prints "FAIL: what" when cond is false; returns cond."""
+    """check(cond, what): counts; prints "FAIL: what" when cond is false (and, verbose, "ok:
+    what" when it is true); returns cond."""
 
-    def __init__(self):
+    def __init__(self, verbose=False):
         self.passed = self.failed = 0
         self.failures = []
+        self.verbose = verbose
 
     def __call__(self, cond, what):
         if cond:
             self.passed += 1
+            if self.verbose:
+                print("ok:  ", what, flush=True)
         else:
             self.failed += 1
             self.failures.append(what)

@@ -275,8 +275,13 @@ class UE:
         """User data from the home address (v4: the IPv4 home address) through the binding's
         tunnel: IPv6 or IPv4 in IPv6 from an IPv6 care-of address (RFC 6275, RFC 5555 4.2),
         in IPv4 from an IPv4 one (RFC 5555 4.3), in IPv4/UDP 4191 behind a NAT or with F."""
-        inner = self.inner(marker, v4, dst)
-        proto = 4 if v4 else 41
+        self.app.access.send(self.tunnel(self.inner(marker, v4, dst)))
+
+    def tunnel(self, inner):
+        """The frame carrying inner (a scapy packet or an IP packet's octets from the home
+        address) through the binding's tunnel from where the UE is."""
+        inner = Raw(inner) if isinstance(inner, bytes) else inner
+        proto = 4 if raw(inner)[0] >> 4 == 4 else 41
         if self.coa4 is None:
             pkt = IPv6(src=self.coa6, dst=HA6, nh=proto) / inner
         elif self.udp:
@@ -284,7 +289,7 @@ class UE:
             pkt = IP(src=src, dst=HA4) / UDP(sport=sport, dport=UDP_PORT) / inner
         else:
             pkt = IP(src=self.coa4, dst=HA4, proto=proto) / inner
-        self.app.access.send(self.eth() / pkt)
+        return self.eth() / pkt
 
     def wait_down(self, marker, since=0, timeout=20):
         """The frame carrying marker on the access side, read as a tunnel (Tunnelled), or
@@ -313,6 +318,7 @@ class Tunnelled:
                 self.udp = struct.unpack("!HH", inner[:4])
                 self.udp_cksum = struct.unpack("!H", inner[6:8])[0]
                 inner = inner[8:]
+        self.payload = bytes(inner)  # the inner packet's octets
         if inner[0] >> 4 == 6:
             self.inner, self.inner_src, self.inner_dst = "ipv6", _v6(inner[8:24]), _v6(inner[24:40])
             self.inner_hlim = inner[7]
