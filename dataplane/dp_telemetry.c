@@ -5,6 +5,7 @@
  * /hadp/tables     bindings in use and capacity
  * /hadp/rings      occupancy of the shared rings, mbufs in use
  * /hadp/esp       ESP drops by reason
+ * /hadp/ports     each port's queues (and whether threads share TX queues), what each worker polls
  * The callbacks run on the telemetry thread and only read. Names are the catalogs' with '_'
  * for '-' (telemetry allows no '-').
  */
@@ -96,6 +97,43 @@ static int cmd_tables(const char *cmd, const char *params, struct rte_tel_data *
 	return 0;
 }
 
+static int cmd_ports(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static const char *const role[] = { "access", "core" };
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (unsigned r = 0; r < DP_PORT__COUNT; r++) {
+		const struct dp_port *p = &tctx->ports[r];
+		struct rte_tel_data *c = rte_tel_data_alloc();
+		if (!c)
+			return -ENOMEM;
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_u64(c, "port_id", p->port_id);
+		rte_tel_data_add_dict_u64(c, "rx_queues", p->n_rxq);
+		rte_tel_data_add_dict_u64(c, "tx_queues", p->n_txq);
+		/* fewer TX queues than threads: the control thread's is then shared */
+		rte_tel_data_add_dict_u64(c, "tx_shared", p->ctl_txq.lock != NULL);
+		rte_tel_data_add_dict_u64(c, "lacp", p->lacp);
+		rte_tel_data_add_dict_container(d, role[r], c, 0);
+	}
+	for (unsigned w = 0; w < tctx->n_workers; w++) {
+		char name[32], list[RTE_TEL_MAX_STRING_LEN] = "";
+		size_t l = 0;
+		const struct dp_worker *wk = &tctx->workers[w];
+		for (unsigned i = 0; i < wk->n_rxq && l < sizeof(list); i++) {
+			int k = snprintf(list + l, sizeof(list) - l, "%s%s/%u", i ? " " : "",
+					 role[wk->rxq[i].role], wk->rxq[i].queue);
+			if (k < 0)
+				break;
+			l += (size_t)k;
+		}
+		snprintf(name, sizeof(name), "worker_%u", w);
+		rte_tel_data_add_dict_string(d, name, list);
+	}
+	return 0;
+}
+
 static int cmd_rings(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	(void)cmd;
@@ -140,6 +178,8 @@ int dp_telemetry_init(struct dp_ctx *ctx)
 	    rte_telemetry_register_cmd("/hadp/esp", cmd_esp, "ESP drops by reason") ||
 	    rte_telemetry_register_cmd("/hadp/tables", cmd_tables, "Table fill") ||
 	    rte_telemetry_register_cmd("/hadp/rings", cmd_rings, "Shared ring occupancy, mbufs") ||
+	    rte_telemetry_register_cmd("/hadp/ports", cmd_ports,
+				       "Each port's queues, whether TX queues are shared, what each worker polls") ||
 	    rte_telemetry_register_cmd("/hadp/routes", cmd_routes,
 				       "Core-side routes: prefix -> next hop and its MAC (first 200)"))
 		return -1;

@@ -48,6 +48,32 @@ SENT = ("tx-access", "tx-core", "arp-replies", "neighbour-advertisements", "echo
         "icmp-too-big-sent", "control-plane-sent")
 
 
+# the access port's (RX, TX) queues hadp must plan for each kind with w workers (docs/
+# dataplane.md, Queues): net_tap equal counts, a TX queue per thread; af_packet and pcap every
+# queue the device was made with; memif what the test configured to match its peer; the bond
+# what its af_packet members (one queue pair) allow
+PLAN = {"tap": lambda w: (w + 1, w + 1), "af_packet_q1": lambda w: (1, 1),
+        "af_packet_q2": lambda w: (2, 2), "memif": lambda w: (1, 1), "pcap": lambda w: (1, 1),
+        "bonding": lambda w: (1, 1)}
+
+
+def queue_plan(check, app, kind, workers, what):
+    """/hadp/ports: the access port's queue counts, TX shared exactly when there are fewer
+    queues than threads, and every RX queue of both ports polled by exactly one worker."""
+    ports = app.telemetry("/hadp/ports")
+    acc, core = ports["access"], ports["core"]
+    want = PLAN[kind](workers)
+    check((acc["rx_queues"], acc["tx_queues"]) == want,
+          f"{what}: the access port has (RX, TX) queues {want}: {acc}")
+    check(all(bool(p["tx_shared"]) == (p["tx_queues"] < workers + 1) for p in (acc, core)),
+          f"{what}: TX queues shared (locked) exactly where fewer than the {workers + 1} "
+          f"threads: {acc}, {core}")
+    polled = sorted(q for w in range(workers) for q in ports[f"worker_{w}"].split())
+    every = sorted([f"access/{q}" for q in range(acc["rx_queues"])] +
+                   [f"core/{q}" for q in range(core["rx_queues"])])
+    check(polled == every, f"{what}: every RX queue polled by one worker: {polled} of {every}")
+
+
 def echo6(port, src, i):
     port.send(Ether(src=pmds.END_MAC["access"], dst=port.mac_peer) / IPv6(src=src, dst=HA6) /
               ICMPv6EchoRequest(id=0x77, seq=i, data=b"pmd-matrix"))
@@ -173,10 +199,15 @@ def ledger(check, app, d0, sent0, got0, want_back, named, what):
     got = app.access.mark() + app.core.mark() - got0
     dd = {k: d1[k] - d0.get(k, 0) for k in d1 if isinstance(d1[k], int)}
     sent = (app.access.sent - sent0[0], app.core.sent - sent0[1])
-    check((dd["rx-access"], dd["rx-core"]) == sent,
-          f"{what}: hadp received every frame sent to it, (access, core) {dd['rx-access']}, "
-          f"{dd['rx-core']} of {sent[0]}, {sent[1]} (none lost in the device or an unpolled "
-          f"queue)")
+    if not check((dd["rx-access"], dd["rx-core"]) == sent,
+                 f"{what}: hadp received every frame sent to it, (access, core) "
+                 f"{dd['rx-access']}, {dd['rx-core']} of {sent[0]}, {sent[1]} (none lost in the "
+                 f"device or an unpolled queue)"):
+        ports = app.telemetry("/hadp/ports")
+        for role in ("access", "core"):
+            st = app.telemetry(f"/ethdev/stats,{ports[role]['port_id']}")
+            print(f"  {what}: {role} device: " + ", ".join(
+                f"{k} {st.get(k)}" for k in ("ipackets", "imissed", "ierrors", "rx_nombuf")))
     drops_ = {k: v for k, v in dd.items() if k.startswith("drop-") and v}
     check(drops_ == named, f"{what}: the only drops are the named ones: {drops_}, want {named}")
     outcomes = {k: dd[k] for k in FORWARDED}
@@ -211,6 +242,7 @@ def run(check, build, work, kind, workers):
                   f"{what}: the bond's LACP actor in sync, collecting and distributing on both "
                   f"links within 30 s (IEEE 802.1AX 6.4.2.3): its LACPDUs per link "
                   f"{ports.partner.seen}, last states {[ports.partner.state(i) for i in (0, 1)]}")
+        queue_plan(check, app, kind, workers, what)
         if not ready(check, app, what):
             stop_and_check(check, app)
             return
