@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -369,6 +370,22 @@ static void control_loop(struct dp_ctx *ctx, const struct options *o)
 	dp_ctl_release(&ctl, st);
 }
 
+/*
+ * Lock hadp's memory, now and what it maps later (testpmd's --mlockall). A memif peer's shared
+ * buffers are mapped when it connects and were otherwise faulted in page by page by the first
+ * packet into each: one fault per two BAs through the control thread's queue in a BU storm,
+ * most of its cost per BA (docs/performance.md). Not under AddressSanitizer, whose terabytes of
+ * shadow would be populated.
+ */
+static void lock_memory(void)
+{
+#ifndef __SANITIZE_ADDRESS__
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
+		RTE_LOG(NOTICE, USER1, "hadp: memory not locked (%s): pages are faulted in as first "
+			"touched (give it CAP_IPC_LOCK or LimitMEMLOCK=infinity)\n", strerror(errno));
+#endif
+}
+
 static void drain_ring(struct rte_ring *r)
 {
 	void *m = NULL;
@@ -411,6 +428,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hadp: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
+	lock_memory();
 	ctx->cfg = cfg;
 	ctx->n_workers = cfg->dataplane.n_workers;
 	ctx->punt_rate_pps = cfg->dataplane.punt_rate_pps;
