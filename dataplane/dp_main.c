@@ -371,16 +371,16 @@ static void control_loop(struct dp_ctx *ctx, const struct options *o)
 }
 
 /*
- * Lock hadp's memory, now and what it maps later (testpmd's --mlockall). A memif peer's shared
- * buffers are mapped when it connects and were otherwise faulted in page by page by the first
- * packet into each: one fault per two BAs through the control thread's queue in a BU storm,
- * most of its cost per BA (docs/performance.md). Not under AddressSanitizer, whose terabytes of
- * shadow would be populated.
+ * Lock what hadp maps from now on (testpmd's --mlockall, without what is already mapped: the
+ * libraries and EAL's files would add about 100 MiB). A memif peer's shared buffers are mapped
+ * when it connects and were otherwise faulted in page by page by the first packet into each:
+ * one fault per two BAs through the control thread's queue in a BU storm, most of its cost per
+ * BA (docs/performance.md). Not under AddressSanitizer, whose shadow would be populated.
  */
 static void lock_memory(void)
 {
 #ifndef __SANITIZE_ADDRESS__
-	if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
+	if (mlockall(MCL_FUTURE) != 0)
 		RTE_LOG(NOTICE, USER1, "hadp: memory not locked (%s): pages are faulted in as first "
 			"touched (give it CAP_IPC_LOCK or LimitMEMLOCK=infinity)\n", strerror(errno));
 #endif
