@@ -347,7 +347,9 @@ static void control_loop(struct dp_ctx *ctx, const struct options *o)
 		unsigned work = dp_ctl_commands(ctx, &ctl, st);
 		uint64_t t0 = rte_rdtsc();
 		unsigned sent = dp_ctl_transmit(ctx, &ctl, st);
-		if (sent) /* TSC, not the thread's CPU time: that is a syscall (~10,000 cycles here) */
+		/* TSC, not the thread's CPU time: that is a syscall, 8,000-13,000 cycles on the
+		 * development VM (docs/performance.md) */
+		if (sent)
 			dp_stats_ctl_turn(st, rte_rdtsc() - t0, sent);
 		work += sent;
 		work += dp_local_answer(ctx, st);

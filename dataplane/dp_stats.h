@@ -31,10 +31,10 @@ struct dp_stats {
 	 * bursts a hypervisor or another process interrupted (the mean is work-cycles over
 	 * work-packets) */
 	uint32_t burst_cpp[DP_CPP_HIST];
-	/* the control thread's BAs (and other signalling it sends) by the cycles per packet of the
-	 * turn that sent them, DP_CTL_CPP_STEP cycles a bucket: the median BA's cost, robust to the
-	 * turns in which the thread was preempted (the mean is control-tx-cycles over
-	 * control-plane-sent) */
+	/* the control thread's BAs (and other signalling it sends) by the cycles per packet of each
+	 * turn that handled them (took them from the tx ring, or sent them from the hold),
+	 * DP_CTL_CPP_STEP cycles a bucket: the median BA's cost, robust to the turns in which the
+	 * thread was preempted (the mean is control-tx-cycles over control-plane-sent) */
 	uint32_t ctl_cpp[DP_CPP_HIST];
 } __rte_cache_aligned;
 
