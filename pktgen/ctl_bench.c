@@ -134,6 +134,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		ctx.ports[r].n_txq = 2;
+		ctx.ports[r].ctl_txq = (struct dp_txq){ .queue = 1 }; /* its own, no lock */
 		ctx.ports[r].next_hop_word = nh.word;
 	}
 	for (unsigned i = 0; i < ues; i++) {
