@@ -168,12 +168,12 @@ static bool wrap_udp(struct dp_ctx *ctx, struct rte_mbuf *m, const struct ha_pkt
 	return true;
 }
 
-/* Send what a port holds; the rest stays, in order. */
-static void send_held(const struct dp_port *p, struct dp_ctl_held *h, struct dp_stats *st,
-		      uint64_t now)
+/* Send what a port holds; the rest stays, in order. @return packets sent. */
+static unsigned send_held(const struct dp_port *p, struct dp_ctl_held *h, struct dp_stats *st,
+			  uint64_t now)
 {
 	if (!h->n)
-		return;
+		return 0;
 	uint16_t sent = 0;
 	while (sent < h->n) {
 		uint16_t want = (uint16_t)RTE_MIN(h->n - sent, 64u);
@@ -194,6 +194,7 @@ static void send_held(const struct dp_port *p, struct dp_ctl_held *h, struct dp_
 			dp_drop(st, DP_D_TX_FULL, h->m[i]);
 		h->n = 0;
 	}
+	return sent;
 }
 
 void dp_ctl_release(struct dp_ctl *ctl, struct dp_stats *st)
@@ -208,8 +209,9 @@ void dp_ctl_release(struct dp_ctl *ctl, struct dp_stats *st)
 unsigned dp_ctl_transmit(struct dp_ctx *ctx, struct dp_ctl *ctl, struct dp_stats *st)
 {
 	uint64_t now = rte_get_tsc_cycles();
+	unsigned held_sent = 0;
 	for (unsigned r = 0; r < DP_PORT__COUNT; r++)
-		send_held(&ctx->ports[r], &ctl->held[r], st, now);
+		held_sent += send_held(&ctx->ports[r], &ctl->held[r], st, now);
 
 	struct rte_mbuf *pkts[DP_BURST], *ok[DP_PORT__COUNT][DP_BURST];
 	unsigned n = rte_ring_sc_dequeue_burst(ctx->tx, (void **)pkts, DP_BURST, NULL);
@@ -302,5 +304,5 @@ unsigned dp_ctl_transmit(struct dp_ctx *ctx, struct dp_ctl *ctl, struct dp_stats
 				dp_drop(st, DP_D_TX_FULL, ok[r][i]);
 		}
 	}
-	return n;
+	return n + held_sent;
 }

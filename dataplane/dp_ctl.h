@@ -28,7 +28,7 @@ unsigned dp_ctl_commands(struct dp_ctx *ctx, struct dp_ctl *ctl, struct dp_stats
 
 /** Send what the control plane put on the tx ring (IPv6 packets; RFC 5555 UDP wrapping when
  *  the metadata asks), after what is held from before. Never waits. Counted in st.
- *  @return packets taken from the ring. */
+ *  @return packets taken from the ring plus held ones sent (0: nothing was to do). */
 unsigned dp_ctl_transmit(struct dp_ctx *ctx, struct dp_ctl *ctl, struct dp_stats *st);
 /** At shutdown: what is still held is dropped (drop-tx-full). */
 void dp_ctl_release(struct dp_ctl *ctl, struct dp_stats *st);

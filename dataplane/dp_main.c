@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -346,8 +347,10 @@ static void control_loop(struct dp_ctx *ctx, const struct options *o)
 		unsigned work = dp_ctl_commands(ctx, &ctl, st);
 		uint64_t t0 = rte_rdtsc();
 		unsigned sent = dp_ctl_transmit(ctx, &ctl, st);
+		/* TSC, not the thread's CPU time: that is a syscall, 8,000-13,000 cycles on the
+		 * development VM (docs/performance.md) */
 		if (sent)
-			st->c[DP_C_CTL_TX_CYCLES] += rte_rdtsc() - t0;
+			dp_stats_ctl_turn(st, rte_rdtsc() - t0, sent);
 		work += sent;
 		work += dp_local_answer(ctx, st);
 		work += dp_neigh_tick(ctx, st);
@@ -367,6 +370,22 @@ static void control_loop(struct dp_ctx *ctx, const struct options *o)
 			rte_delay_us_sleep(100); /* the control thread does not need a core to itself */
 	}
 	dp_ctl_release(&ctl, st);
+}
+
+/*
+ * Lock what hadp maps from now on (testpmd's --mlockall, without what is already mapped: the
+ * libraries and EAL's files would add about 100 MiB). A memif peer's shared buffers are mapped
+ * when it connects and were otherwise faulted in page by page by the first packet into each:
+ * one fault per two BAs through the control thread's queue in a BU storm, most of its cost per
+ * BA (docs/performance.md). Not under AddressSanitizer, whose shadow would be populated.
+ */
+static void lock_memory(void)
+{
+#ifndef __SANITIZE_ADDRESS__
+	if (mlockall(MCL_FUTURE) != 0)
+		RTE_LOG(NOTICE, USER1, "hadp: memory not locked (%s): pages are faulted in as first "
+			"touched (give it CAP_IPC_LOCK or LimitMEMLOCK=infinity)\n", strerror(errno));
+#endif
 }
 
 static void drain_ring(struct rte_ring *r)
@@ -411,6 +430,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hadp: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
+	lock_memory();
 	ctx->cfg = cfg;
 	ctx->n_workers = cfg->dataplane.n_workers;
 	ctx->punt_rate_pps = cfg->dataplane.punt_rate_pps;

@@ -26,20 +26,22 @@ void dp_stats_sum(const struct dp_stats *blocks, unsigned n, struct dp_stats *ou
 			out->punt[i] += blocks[b].punt[i];
 		for (unsigned i = 0; i < RTE_DIM(out->esp_err); i++)
 			out->esp_err[i] += blocks[b].esp_err[i];
-		for (unsigned i = 0; i < DP_CPP_HIST; i++)
+		for (unsigned i = 0; i < DP_CPP_HIST; i++) {
 			out->burst_cpp[i] += blocks[b].burst_cpp[i];
+			out->ctl_cpp[i] += blocks[b].ctl_cpp[i];
+		}
 	}
 }
 
-/* The median of the full bursts' cycles per packet (DP_CPP_HIST - 1 means "or more"). */
-static unsigned burst_cpp_median(const struct dp_stats *s)
+/* The median bucket of a cycles-per-packet histogram (DP_CPP_HIST - 1 means "or more"). */
+static unsigned hist_median(const uint32_t *h)
 {
 	uint64_t total = 0, seen = 0;
 
 	for (unsigned i = 0; i < DP_CPP_HIST; i++)
-		total += s->burst_cpp[i];
+		total += h[i];
 	for (unsigned i = 0; i < DP_CPP_HIST; i++)
-		if ((seen += s->burst_cpp[i]) * 2 >= total && total)
+		if ((seen += h[i]) * 2 >= total && total)
 			return i;
 	return 0;
 }
@@ -72,8 +74,8 @@ void dp_stats_write_json(FILE *f, const struct dp_stats *s, const struct dp_run_
 			(unsigned long long)s->punt[i]);
 	fprintf(f, "},\"mbufs_in_use\":%llu,\"bindings\":%u,\"max_bindings\":%u,"
 		   "\"table_bytes\":%llu,\"tsc_hz\":%llu,\"seconds\":%.6f,"
-		   "\"burst_cycles_per_packet_median\":%u}\n",
+		   "\"burst_cycles_per_packet_median\":%u,\"control_tx_cycles_per_packet_median\":%u}\n",
 		(unsigned long long)run->mbufs_in_use, run->bindings, run->max_bindings,
 		(unsigned long long)run->table_bytes, (unsigned long long)run->tsc_hz, run->seconds,
-		burst_cpp_median(s));
+		hist_median(s->burst_cpp), hist_median(s->ctl_cpp) * DP_CTL_CPP_STEP);
 }

@@ -31,7 +31,14 @@ struct dp_stats {
 	 * bursts a hypervisor or another process interrupted (the mean is work-cycles over
 	 * work-packets) */
 	uint32_t burst_cpp[DP_CPP_HIST];
+	/* the control thread's BAs (and other signalling it sends) by the cycles per packet of each
+	 * turn that handled them (took them from the tx ring, or sent them from the hold),
+	 * DP_CTL_CPP_STEP cycles a bucket: the median BA's cost, robust to the turns in which the
+	 * thread was preempted (the mean is control-tx-cycles over control-plane-sent) */
+	uint32_t ctl_cpp[DP_CPP_HIST];
 } __rte_cache_aligned;
+
+#define DP_CTL_CPP_STEP 8
 
 /* Count one burst's work: cycles spent on n packets. */
 static inline void dp_stats_burst(struct dp_stats *s, uint64_t cycles, unsigned n, unsigned full)
@@ -40,6 +47,13 @@ static inline void dp_stats_burst(struct dp_stats *s, uint64_t cycles, unsigned 
 	s->c[DP_C_WORK_PACKETS] += n;
 	if (n == full)
 		s->burst_cpp[RTE_MIN(cycles / n, (uint64_t)DP_CPP_HIST - 1)]++;
+}
+
+/* Count one control thread turn's transmit work: cycles spent to send n packets (n > 0). */
+static inline void dp_stats_ctl_turn(struct dp_stats *s, uint64_t cycles, unsigned n)
+{
+	s->c[DP_C_CTL_TX_CYCLES] += cycles;
+	s->ctl_cpp[RTE_MIN(cycles / n / DP_CTL_CPP_STEP, (uint64_t)DP_CPP_HIST - 1)] += n;
 }
 
 const char *dp_counter_name(enum dp_counter c);

@@ -287,10 +287,14 @@ def storm(a, work, prefix):
     # each stage's own work per BU: hacpd's thread CPU time, hadp's TSC inside its loops
     cp_us = cs["work-ns"] / bus / 1e3
     wk_cyc = hs["counters"]["work-cycles"] / max(hs["counters"]["rx-access"], 1)
+    # the control thread's TSC in the turns that sent, over what they sent: the mean counts the
+    # turns in which the thread was preempted, the median BA's turn does not (absent: older hadp)
     ctl_cyc = hs["counters"].get("control-tx-cycles", 0) / max(hs["counters"]["control-plane-sent"], 1)
+    ctl_med = hs.get("control_tx_cycles_per_packet_median")
     res = {"ues": a.ues, "bas": len(lat), "bu_per_s": rate,
            "hacpd_us_per_bu": cp_us, "hacpd_bu_per_s_one_core": 1e6 / cp_us if cp_us else 0,
            "hadp_worker_cycles_per_bu": wk_cyc, "hadp_control_cycles_per_ba": ctl_cyc,
+           "hadp_control_cycles_per_ba_median": ctl_med,
            "ba_latency_median_ms": lat[len(lat) // 2] * 1e3,
            "ba_latency_p99_ms": lat[min(len(lat) - 1, len(lat) * 99 // 100)] * 1e3,
            "accepted": cs["bu-accepted"], "ba_sent": cs["ba-sent"], "cmd_full": cs["cmd-full"], "tx_full": cs["tx-full"]}
@@ -308,7 +312,8 @@ def storm(a, work, prefix):
     print(f"bu_storm: own work per BU: hacpd {cp_us:.2f} us of CPU "
           f"({res['hacpd_bu_per_s_one_core']:,.0f} BU/s on one control-plane core), hadp worker "
           f"{wk_cyc:,.0f} cycles (ESP decrypt, punt), hadp control thread {ctl_cyc:,.0f} cycles "
-          f"per BA (ESP encrypt, tx)")
+          f"per BA (ESP encrypt, tx; TSC, preemption included)" +
+          (f", median BA {ctl_med:,} cycles" if ctl_med is not None else ""))
     ok = len(lat) == a.ues
     if a.data:
         c = hs["counters"]

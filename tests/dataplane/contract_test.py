@@ -92,6 +92,11 @@ static_bindings:
     s = d.hadp_stats
     for k, want in (("control-plane-sent", 2), ("esp-encrypted", 1), ("punted", 1)):
         check(s["counters"][k] == want, f"counter {k}: {s['counters'][k]}, expected {want}")
+    # the control thread's cost per packet sent is counted (bu_storm.py reports it per BA)
+    check(s["counters"]["control-tx-cycles"] > 0 and
+          s.get("control_tx_cycles_per_packet_median", 0) > 0,
+          f"control thread cycles {s['counters']['control-tx-cycles']}, median per packet "
+          f"{s.get('control_tx_cycles_per_packet_median')}")
     # the two static bindings and the one re-asserted in the sync (the swept one is gone)
     check(s["bindings"] == 3 and s["mbufs_in_use"] == 0,
           f"bindings {s['bindings']} (expected 3), mbufs in use {s['mbufs_in_use']}")
