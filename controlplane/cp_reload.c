@@ -203,11 +203,13 @@ static int build_cmds(const struct ha_config *o, const struct ha_config *n,
 	/* 1: static bindings that go or change leave first: hadp replaces no SA a binding uses */
 	if (binding_cmds(c, o, d, false) < 0)
 		return -1;
-	/* 2: SAs removed, then added or changed (an SA add replaces the SA of its SPI) */
+	/* 2: SAs removed or changed, then added or changed: a changed SA is deleted first (hadp
+	 * refuses an add over an SA of another key: dataplane/dp_sa_table.h) */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t k = 0; k < d->n; k++) {
 			const struct ha_cfg_change *ch = &d->v[k];
-			if (ch->item != HA_ITEM_SA || (ch->kind == HA_CHG_REMOVED) != (pass == 0))
+			if (ch->item != HA_ITEM_SA ||
+			    ch->kind == (pass == 0 ? HA_CHG_ADDED : HA_CHG_REMOVED))
 				continue;
 			const struct ha_config_sa *s = pass ? &n->static_sas[ch->new_i]
 							    : &o->static_sas[ch->old_i];

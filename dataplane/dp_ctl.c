@@ -77,8 +77,16 @@ static int apply(struct dp_ctx *ctx, struct dp_ctl *ctl, const struct ha_cmd *c,
 	case HA_CMD_BINDING_DELETE:
 		return dp_binding_delete(ctx->bindings, c->binding.home_prefix,
 					 c->binding.home_prefix_len);
-	case HA_CMD_SA_ADD:
-		return dp_sa_table_add(ctx->sas, &c->sa, (int)rte_socket_id());
+	case HA_CMD_SA_ADD: {
+		int rc = dp_sa_table_add(ctx->sas, &c->sa, (int)rte_socket_id());
+		if (rc == -EEXIST) {
+			st->c[DP_C_SA_SPI_TAKEN]++;
+			RTE_LOG(WARNING, USER1, "hadp: SA 0x%08x %s refused: an SA of another key holds "
+				"its SPI (two peers chose one)\n", c->sa.spi,
+				c->sa.direction == HA_SA_IN ? "in" : "out");
+		}
+		return rc;
+	}
 	case HA_CMD_SA_DELETE:
 		return dp_sa_table_delete(ctx->sas, c->sa_del.spi, c->sa_del.direction);
 	case HA_CMD_SA_ENCAP: {

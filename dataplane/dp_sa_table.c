@@ -130,8 +130,13 @@ int dp_sa_table_add(struct dp_sa_table *t, const struct ha_sa_spec *spec, int so
 	struct sa_key k = { spec->spi, spec->direction };
 	struct dp_sa *old = NULL;
 
-	if (rte_hash_lookup_data(t->h, &k, (void **)&old) >= 0 && old->conf.refs)
-		return -EBUSY; /* a binding uses it: add the new SPI, move the binding, delete */
+	if (rte_hash_lookup_data(t->h, &k, (void **)&old) >= 0) {
+		if (old->conf.refs)
+			return -EBUSY; /* a binding uses it: add the new SPI, move the binding, delete */
+		if (t->ledger && old->conf.ledger &&
+		    !dp_seq_ledger_same_key(t->ledger, old->conf.ledger, spec))
+			return -EEXIST; /* another peer's SA of this SPI (dp_sa_table.h) */
+	}
 	struct dp_sa *sa = dp_sa_create(spec, socket_id);
 	if (!sa)
 		return -rte_errno;

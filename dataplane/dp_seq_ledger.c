@@ -148,6 +148,12 @@ struct dp_seq_rec *dp_seq_ledger_claim(struct dp_seq_ledger *l, const struct ha_
 	return r;
 }
 
+bool dp_seq_ledger_same_key(const struct dp_seq_ledger *l, const struct dp_seq_rec *r,
+			    const struct ha_sa_spec *spec)
+{
+	return r->key_fp == key_fp(l, spec);
+}
+
 void dp_seq_ledger_release(struct dp_seq_ledger *l, struct dp_seq_rec *r)
 {
 	if (!r || r->users == 0)

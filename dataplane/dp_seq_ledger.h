@@ -66,6 +66,9 @@ void dp_seq_ledger_close(struct dp_seq_ledger *l);
 /** The record of spec's SA (its numbers kept when spec has the record's key), NULL when the
  *  ledger is full of SAs in use. Control thread. */
 struct dp_seq_rec *dp_seq_ledger_claim(struct dp_seq_ledger *l, const struct ha_sa_spec *spec);
+/** Whether spec has the key of r's SA (by the record's fingerprint). Control thread. */
+bool dp_seq_ledger_same_key(const struct dp_seq_ledger *l, const struct dp_seq_rec *r,
+			    const struct ha_sa_spec *spec);
 /** An SA that pointed at r is freed. Control thread. */
 void dp_seq_ledger_release(struct dp_seq_ledger *l, struct dp_seq_rec *r);
 

@@ -192,30 +192,34 @@ Test(reload, statics_in_hadps_order_and_the_answer_waits_for_the_last_ack)
 		   SB("2001:db8:100:fe00::", ""));
 	char *out = run(&rc, &last);
 	cr_assert_eq(rc, 1, "%s", out);
-	/* the binding (changed: it now uses the SA) leaves, the SA is replaced, both bindings in */
-	uint16_t want[] = { HA_CMD_BINDING_DELETE, HA_CMD_SA_ADD, HA_CMD_BINDING_UPSERT,
-			    HA_CMD_BINDING_UPSERT };
-	cr_assert_eq(n_cmds, 4, "%s", out);
-	for (unsigned i = 0; i < 4; i++) {
+	/* the binding (changed: it now uses the SA) leaves, the SA of a new key is deleted and
+	 * added again (hadp refuses an add over another key's SA), both bindings in */
+	uint16_t want[] = { HA_CMD_BINDING_DELETE, HA_CMD_SA_DELETE, HA_CMD_SA_ADD,
+			    HA_CMD_BINDING_UPSERT, HA_CMD_BINDING_UPSERT };
+	cr_assert_eq(n_cmds, 5, "%s", out);
+	for (unsigned i = 0; i < 5; i++) {
 		cr_expect_eq(cmds[i].type, want[i], "command %u: %u", i, cmds[i].type);
 		cr_expect_eq(cmds[i].generation, 0);
 	}
-	cr_expect(cmds[2].binding.flags & HA_BIND_F_SA);
-	cr_expect_eq(last, cmds[3].seq);
+	cr_expect_eq(cmds[1].sa_del.spi, 0x1001);
+	cr_expect_eq(cmds[1].sa_del.direction, HA_SA_IN);
+	cr_expect(cmds[3].binding.flags & HA_BIND_F_SA);
+	cr_expect_eq(last, cmds[4].seq);
 	bool done;
 	cr_expect(!cp_reload_ack(&rl, 999, 0, &done), "not the reload's");
 	cr_expect(cp_reload_ack(&rl, cmds[0].seq, 0, &done) && !done);
-	cr_expect(cp_reload_ack(&rl, cmds[1].seq, -16, &done) && !done);
-	cr_expect(cp_reload_ack(&rl, cmds[2].seq, 0, &done) && !done);
-	cr_expect(cp_reload_ack(&rl, cmds[3].seq, 0, &done) && done);
+	cr_expect(cp_reload_ack(&rl, cmds[1].seq, 0, &done) && !done);
+	cr_expect(cp_reload_ack(&rl, cmds[2].seq, -16, &done) && !done);
+	cr_expect(cp_reload_ack(&rl, cmds[3].seq, 0, &done) && !done);
+	cr_expect(cp_reload_ack(&rl, cmds[4].seq, 0, &done) && done);
 	char buf[1024];
 	FILE *m = fmemopen(buf, sizeof(buf), "w");
 	cp_reload_finish(&rl, false, m);
 	fclose(m);
 	cr_expect(strstr(buf, "+ hadp refused: static SA 0x00001001 in add: Device or resource busy"),
 		  "%s", buf);
-	cr_expect(strstr(buf, "= 1 config reload: hadp refused 1 of its 4 changes"), "%s", buf);
-	cr_expect(!cp_reload_ack(&rl, cmds[3].seq, 0, &done), "over: late answers are nobody's");
+	cr_expect(strstr(buf, "= 1 config reload: hadp refused 1 of its 5 changes"), "%s", buf);
+	cr_expect(!cp_reload_ack(&rl, cmds[4].seq, 0, &done), "over: late answers are nobody's");
 	cr_expect_eq(cfg->n_static_bindings, 2, "the new file runs");
 }
 

@@ -12,10 +12,13 @@
 #include <unistd.h>
 
 #include <rte_eal.h>
+#include <rte_malloc.h>
 #include <rte_memory.h>
+#include <rte_rcu_qsbr.h>
 
 #include "dp_runtime_dir.h"
 #include "dp_sa.h"
+#include "dp_sa_table.h"
 #include "dp_seq_ledger.h"
 
 static char dir[128];
@@ -119,6 +122,36 @@ Test(ledger, replacement_of_one_key_never_shares_a_number)
 		  (unsigned long long)b, (unsigned long long)c);
 	uninstall(&l, old);
 	uninstall(&l, new);
+	dp_seq_ledger_close(&l);
+}
+
+/* The HA's outbound SPIs are the UEs' choice (RFC 4301 4.1): two UEs may choose one. The
+ * second UE's SA must not replace the first's (its packets would go out under the second's
+ * key); the same SA again (a new NAT port, a moved peer) still replaces it. */
+Test(ledger, another_keys_sa_cannot_take_an_spi)
+{
+	struct dp_seq_ledger l;
+	char err[512];
+	cr_assert_eq(dp_seq_ledger_open(&l, dir, 16, err, sizeof(err)), 0, "%s", err);
+	size_t sz = rte_rcu_qsbr_get_memsize(1);
+	struct rte_rcu_qsbr *q = rte_zmalloc(NULL, sz, RTE_CACHE_LINE_SIZE);
+	cr_assert(q && rte_rcu_qsbr_init(q, 1) == 0);
+	struct dp_sa_table *t = dp_sa_table_create(8, SOCKET_ID_ANY, q, 1, &l);
+	cr_assert_not_null(t);
+	struct ha_sa_spec ue1 = spec(0x300, HA_SA_OUT, 0x21), ue2 = spec(0x300, HA_SA_OUT, 0x22);
+	cr_expect_eq(dp_sa_table_add(t, &ue1, SOCKET_ID_ANY), 0);
+	cr_expect_eq(dp_sa_table_add(t, &ue2, SOCKET_ID_ANY), -EEXIST, "another key took the SPI");
+	struct dp_sa *sa = dp_sa_table_find(t, 0x300, HA_SA_OUT);
+	cr_assert_not_null(sa);
+	cr_expect(dp_seq_ledger_same_key(&l, sa->conf.ledger, &ue1), "the first UE's SA stays");
+	cr_expect_eq(dp_sa_table_add(t, &ue1, SOCKET_ID_ANY), 0, "the same SA again replaces");
+	cr_expect_eq(dp_sa_table_count(t), 1);
+	cr_expect_eq(dp_sa_table_delete(t, 0x300, HA_SA_OUT), 0);
+	cr_expect_eq(dp_sa_table_add(t, &ue2, SOCKET_ID_ANY), 0, "free again after a delete");
+	cr_expect_eq(dp_sa_table_delete(t, 0x300, HA_SA_OUT), 0);
+	dp_sa_table_reclaim(t);
+	dp_sa_table_free(t);
+	rte_free(q);
 	dp_seq_ledger_close(&l);
 }
 
