@@ -43,7 +43,6 @@ static void caps_of(const struct rte_eth_dev_info *info, struct dp_port_caps *c)
 	*c = (struct dp_port_caps){
 		.max_rx = info->max_rx_queues,
 		.max_tx = info->max_tx_queues,
-		.rss = info->flow_type_rss_offloads != 0,
 		.rx_fixed = named(info->driver_name, rx_fixed_drivers, RTE_DIM(rx_fixed_drivers)),
 		.equal = named(info->driver_name, equal_drivers, RTE_DIM(equal_drivers)),
 	};
@@ -281,15 +280,10 @@ void dp_port_assign(struct dp_ctx *ctx)
 		for (unsigned w = 0; w < ctx->n_workers; w++)
 			ctx->workers[w].txq[r] = txq_for(p, w, ctx->n_workers);
 		p->ctl_txq = txq_for(p, ctx->n_workers, ctx->n_workers);
-		unsigned shared = 0;
-		for (unsigned t = 0; t <= ctx->n_workers; t++) {
-			bool s;
-			dp_txq_of(t, ctx->n_workers, p->n_txq, &s);
-			shared += s;
-		}
+		/* with fewer queues than threads the control thread's is always one of the shared */
 		RTE_LOG(INFO, USER1, "hadp: %s port %u: %u RX queue(s), %u TX queue(s)%s\n",
 			role_name[r], p->port_id, p->n_rxq, p->n_txq,
-			shared ? " (fewer than the threads: shared ones are locked)" : "");
+			p->ctl_txq.lock ? " (fewer than the threads: shared ones are locked)" : "");
 	}
 	for (unsigned w = 0; w < ctx->n_workers; w++) {
 		char list[512];

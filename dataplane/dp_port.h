@@ -24,7 +24,6 @@ enum dp_port_role { DP_PORT_ACCESS, DP_PORT_CORE, DP_PORT__COUNT };
 /* What a device allows and how it receives, as far as the plan needs it. */
 struct dp_port_caps {
 	uint16_t max_rx, max_tx;
-	bool rss;        /* it spreads what it receives over its RX queues by a hash */
 	bool rx_fixed;   /* its RX queues were made with it (af_packet's qpairs, pcap's streams)
 			  * and packets arrive on every one: all must be polled */
 	bool equal;      /* it needs as many RX as TX queues (net_tap) */

@@ -52,37 +52,28 @@ static int port_up(const char *name, uint16_t *id)
 	return rte_eth_dev_start(*id);
 }
 
-/* UE i's BA as hacpd hands it over: HA -> CoA, routing header type 2 with the HoA, the MH. */
+/* UE i's BA as hacpd hands it over: HA -> CoA, routing header type 2 with the HoA, the MH
+ * (the codec's builder, as hacpd's cp_out.c makes it). */
 static struct rte_mbuf *ba(unsigned i)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(ctx.pool);
+	struct ha_pkt_spec spec = { .rh2 = true };
+	struct mh_msg msg = { .type = MH_TYPE_BA, .ba = { .seq = 1, .lifetime = 900 } };
+	char hoa[64];
+	uint8_t buf[256];
+	inet_pton(AF_INET6, HA6, &spec.src6);
+	inet_pton(AF_INET6, COA6, &spec.dst6);
+	snprintf(hoa, sizeof(hoa), "2001:db8:100:%x::1", i);
+	inet_pton(AF_INET6, hoa, &spec.rh2_hoa);
+	int len = ha_pkt_build_mh(&spec, &msg, buf, sizeof(buf));
+	struct rte_mbuf *m = len > 0 ? rte_pktmbuf_alloc(ctx.pool) : NULL;
 	if (!m)
 		return NULL;
-	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, 40 + 24 + 16);
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
 	if (!p) {
 		rte_pktmbuf_free(m);
 		return NULL;
 	}
-	memset(p, 0, 40 + 24 + 16);
-	p[0] = 0x60;
-	p[5] = 24 + 16;
-	p[6] = 43; /* routing */
-	p[7] = 64;
-	inet_pton(AF_INET6, HA6, p + 8);
-	inet_pton(AF_INET6, COA6, p + 24);
-	uint8_t *rh = p + 40;
-	rh[0] = 135; /* mobility header */
-	rh[1] = 2;
-	rh[2] = 2;
-	rh[3] = 1;
-	char hoa[64];
-	snprintf(hoa, sizeof(hoa), "2001:db8:100:%x::1", i);
-	inet_pton(AF_INET6, hoa, rh + 8);
-	uint8_t *mh = rh + 24;
-	mh[0] = 59;
-	mh[1] = 1;   /* 16 octets */
-	mh[2] = 6;   /* Binding Acknowledgement */
-	mh[8] = 0x40; /* lifetime etc. left at zero: the content does not change the cost */
+	memcpy(p, buf, (size_t)len);
 	struct ha_pkt_meta *meta = rte_mbuf_to_priv(m);
 	memset(meta, 0, sizeof(*meta));
 	meta->version = HA_RING_VERSION;

@@ -122,12 +122,13 @@ class Ports:
         raise NotImplementedError
 
     @staticmethod
-    def port(role, device, devargs):
+    def port(role, device, devargs, extra=""):
         """A port mapping: device (its number 0 for access, 1 for core appended unless it ends
-        in a digit), devargs, the test's end as the next hop."""
+        in a digit), devargs, the test's end as the next hop, extra keys ("k: v, ...")."""
         if not device[-1].isdigit():
             device += "0" if role == "access" else "1"
-        return f'{{ device: {device}, devargs: "{devargs}", next_hop_mac: "{END_MAC[role]}" }}'
+        return (f'{{ device: {device}, devargs: "{devargs}", next_hop_mac: "{END_MAC[role]}"'
+                + (f", {extra}" if extra else "") + " }")
 
     def started(self, app):
         """After hadp is up, before the test's ends are opened."""
@@ -211,8 +212,8 @@ class Memif(Ports):
     def yaml(self, role):
         # the client connects the rings: hadp's queues match testpmd's pairs (docs/
         # dataplane.md, Queues; TX shared by the threads under a lock)
-        return self.port(role, "net_memif", f"role=server,id=0,socket={self.work}/{role}.sock"
-                         )[:-2] + f", rx_queues: {self.queues}, tx_queues: {self.queues} }}"
+        return self.port(role, "net_memif", f"role=server,id=0,socket={self.work}/{role}.sock",
+                         f"rx_queues: {self.queues}, tx_queues: {self.queues}")
 
     def started(self, app):
         args = ["stdbuf", "-o0", "dpdk-testpmd", "-l", "0,1", "--no-pci", f"--file-prefix={self.prefix}",

@@ -10,7 +10,7 @@
 
 #include "dp_port.h"
 
-static const struct dp_port_caps nic = { .max_rx = 128, .max_tx = 128, .rss = true };
+static const struct dp_port_caps nic = { .max_rx = 128, .max_tx = 128 }; /* RSS: configure's */
 static const struct dp_port_caps tap = { .max_rx = 16, .max_tx = 16, .equal = true };
 static const struct dp_port_caps afp1 = { .max_rx = 1, .max_tx = 1, .rx_fixed = true };
 static const struct dp_port_caps afp2 = { .max_rx = 2, .max_tx = 2, .rx_fixed = true };
