@@ -29,6 +29,12 @@ uint32_t ha_ike_msg_size(unsigned type)
 	case HA_IKE_PACKET:
 	case HA_IKE_SEND:
 		return sizeof(struct ha_ike_packet);
+	case HA_IKE_AAA_ORDER:
+		return sizeof(struct ha_ike_aaa_order);
+	case HA_IKE_AAA_EVENT:
+		return sizeof(struct ha_ike_aaa_event_msg);
+	case HA_IKE_AAA_END:
+		return sizeof(struct ha_ike_aaa_end);
 	default:
 		return 0;
 	}
@@ -42,6 +48,16 @@ const char *ha_ike_type_name(unsigned type)
 #undef X
 	};
 	return type > HA_IKE__NONE && type < HA_IKE__COUNT ? n[type] : "invalid";
+}
+
+const char *ha_ike_aaa_event_name(unsigned event)
+{
+	static const char *const n[] = {
+#define X(e, s) [e] = s,
+		HA_IKE_AAA_EVENTS(X)
+#undef X
+	};
+	return event > HA_IKE_AAA_EV__NONE && event < HA_IKE_AAA_EV__COUNT ? n[event] : "invalid";
 }
 
 int ha_ike_check_hdr(const struct ha_ike_hdr *h)
