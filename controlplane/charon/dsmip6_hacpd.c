@@ -26,6 +26,8 @@ struct private_dsmip6_hacpd_t {
 	void *packet_ctx;
 	void (*connect_cb)(void *ctx);
 	void *connect_ctx;
+	void (*aaa_end_cb)(void *ctx, const struct ha_ike_aaa_end *m);
+	void *aaa_end_ctx;
 	uint64_t instance;
 };
 
@@ -121,6 +123,13 @@ static void dispatch(const struct ha_ike_hdr *h)
 			the_conn->packet_cb(the_conn->packet_ctx, (const struct ha_ike_packet *)h);
 		return;
 	}
+	if (h->type == HA_IKE_AAA_END) {
+		if (the_conn && the_conn->aaa_end_cb)
+			the_conn->aaa_end_cb(the_conn->aaa_end_ctx, (const struct ha_ike_aaa_end *)h);
+		else
+			DBG1(DBG_IKE, "dsmip6: hacpd ended an S6b session, but S6b is not configured");
+		return;
+	}
 	INIT(n, .ike_sa = h->ike_sa);
 	if (h->type == HA_IKE_PEER_MOVE) {
 		const struct ha_ike_peer_move *m = (const struct ha_ike_peer_move *)h;
@@ -144,7 +153,8 @@ static void dispatch(const struct ha_ike_hdr *h)
 
 static bool is_notice(uint16_t type)
 {
-	return type == HA_IKE_PEER_MOVE || type == HA_IKE_IKE_DELETE || type == HA_IKE_PACKET;
+	return type == HA_IKE_PEER_MOVE || type == HA_IKE_IKE_DELETE || type == HA_IKE_PACKET ||
+	       type == HA_IKE_AAA_END;
 }
 
 /* Write all of buf or fail. */
@@ -333,6 +343,15 @@ METHOD(dsmip6_hacpd_t, on_connect, void, private_dsmip6_hacpd_t *this, void (*cb
 	this->lock->unlock(this->lock);
 }
 
+METHOD(dsmip6_hacpd_t, on_aaa_end, void, private_dsmip6_hacpd_t *this,
+       void (*cb)(void *ctx, const struct ha_ike_aaa_end *m), void *ctx)
+{
+	this->lock->lock(this->lock);
+	this->aaa_end_cb = cb;
+	this->aaa_end_ctx = ctx;
+	this->lock->unlock(this->lock);
+}
+
 METHOD(dsmip6_hacpd_t, destroy, void, private_dsmip6_hacpd_t *this)
 {
 	the_conn = NULL;
@@ -355,6 +374,7 @@ dsmip6_hacpd_t *dsmip6_hacpd_create(void)
 			.on_packet = _on_packet,
 			.ensure = _ensure,
 			.on_connect = _on_connect,
+			.on_aaa_end = _on_aaa_end,
 			.destroy = _destroy,
 		},
 		.path = strdup(lib->settings->get_str(lib->settings, "%s.plugins.dsmip6.hacpd_socket",

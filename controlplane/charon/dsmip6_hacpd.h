@@ -26,6 +26,10 @@ struct dsmip6_hacpd_t {
 	/** cb runs (on a job of its own, without this connection's lock) after each HELLO that
 	 *  hacpd accepted: a (re)connection. */
 	void (*on_connect)(dsmip6_hacpd_t *this, void (*cb)(void *ctx), void *ctx);
+	/** Who takes hacpd's AAA_END notices (the S6b client, dsmip6_s6b.c). Called on charon's
+	 *  watcher thread or a requester's, with this connection's lock held: must not block. */
+	void (*on_aaa_end)(dsmip6_hacpd_t *this, void (*cb)(void *ctx, const struct ha_ike_aaa_end *m),
+			   void *ctx);
 	void (*destroy)(dsmip6_hacpd_t *this);
 };
 

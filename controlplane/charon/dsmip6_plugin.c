@@ -1,15 +1,18 @@
 /*
  * The appliance's plugin inside Debian's stock charon (docs/ikev2.md): EAP-AKA quintuplets from
- * the subscriber file, the UEs' sessions with hacpd (home prefix, MIP6_HOME_PREFIX, IKE SA
- * down), and the kernel interface that hands every ESP SA to hacpd and hadp.
+ * the subscriber file, or EAP-AKA relayed to the 3GPP AAA over S6b (docs/aaa.md), the UEs'
+ * sessions with hacpd (home prefix, MIP6_HOME_PREFIX, IKE SA down), and the kernel interface
+ * that hands every ESP SA to hacpd and hadp.
  */
 #include <daemon.h>
 #include <plugins/plugin.h>
 #include <simaka_manager.h>
 
 #include "dsmip6_aka_provider.h"
+#include "dsmip6_eap_s6b.h"
 #include "dsmip6_hacpd.h"
 #include "dsmip6_kernel_ipsec.h"
+#include "dsmip6_s6b.h"
 #include "dsmip6_session.h"
 #include "dsmip6_socket.h"
 #include "dsmip6_transport_ts.h"
@@ -64,6 +67,20 @@ static bool load_session(private_dsmip6_plugin_t *this, plugin_feature_t *featur
 	return TRUE;
 }
 
+/* The S6b client when plugins.dsmip6.s6b.conf names freeDiameter's configuration. */
+static bool load_s6b(private_dsmip6_plugin_t *this, plugin_feature_t *feature, bool reg,
+		     void *data)
+{
+	if (reg) {
+		dsmip6_s6b = dsmip6_s6b_create();
+		return TRUE; /* without S6b the EAP method steps aside (dsmip6_eap_s6b_create) */
+	}
+	if (dsmip6_s6b)
+		dsmip6_s6b->destroy(dsmip6_s6b);
+	dsmip6_s6b = NULL;
+	return TRUE;
+}
+
 static simaka_provider_t *get_provider(private_dsmip6_plugin_t *this)
 {
 	return this->aka ? &this->aka->provider : NULL;
@@ -82,6 +99,11 @@ METHOD(plugin_t, get_features, int, private_dsmip6_plugin_t *this, plugin_featur
 		PLUGIN_CALLBACK((void *)load_aka, NULL),
 			PLUGIN_PROVIDE(CUSTOM, "dsmip6-subscribers"),
 				PLUGIN_DEPENDS(RNG, RNG_STRONG),
+		PLUGIN_CALLBACK((void *)load_s6b, NULL),
+			PLUGIN_PROVIDE(CUSTOM, "dsmip6-s6b"),
+		PLUGIN_CALLBACK(eap_method_register, dsmip6_eap_s6b_create),
+			PLUGIN_PROVIDE(EAP_SERVER, EAP_AKA),
+				PLUGIN_DEPENDS(CUSTOM, "dsmip6-s6b"),
 		PLUGIN_CALLBACK(simaka_manager_register, get_provider),
 			PLUGIN_PROVIDE(CUSTOM, "aka-provider"),
 				PLUGIN_DEPENDS(CUSTOM, "aka-manager"),

@@ -7,6 +7,7 @@
 #include <threading/mutex.h>
 
 #include "dsmip6_hacpd.h"
+#include "dsmip6_s6b.h"
 #include "dsmip6_session.h"
 
 #define MIP6_HOME_PREFIX_LEN 21 /* RFC 5026 4.2.1: lifetime 4, prefix 16, prefix length 1 */
@@ -32,6 +33,10 @@ typedef struct {
 	bool want_ip4;          /* the UE's CFG_REQUEST had INTERNAL_IP4_ADDRESS */
 	bool has_ip4;
 	uint8_t ip4[4];
+	/* ike.aaa s6b: the Diameter session and what the AAA authorised (dsmip6_s6b.c), sent
+	 * with every PREFIX_REQ of this UE (a rekey too: the same session) */
+	char aaa_session[HA_IKE_SID_MAX];
+	struct s6b_auth auth;
 } entry_t;
 
 /* The listener is not the first member: its callbacks get its own address. */
@@ -115,6 +120,11 @@ static int ask_prefix(entry_t *e)
 	memcpy(rq.nai, e->nai, sizeof(rq.nai));
 	memcpy(rq.apn, e->apn, sizeof(rq.apn));
 	rq.want_ip4 = e->want_ip4;
+	memcpy(rq.aaa_session, e->aaa_session, sizeof(rq.aaa_session));
+	rq.auth_flags = e->auth.flags;
+	memcpy(rq.static_prefix, e->auth.static_prefix, 16);
+	memcpy(rq.static_ip4, e->auth.static_ip4, 4);
+	memcpy(rq.realloc_ha, e->auth.realloc_ha, 16);
 	int rc = dsmip6_hacpd->request(dsmip6_hacpd, &rq.h, &rep, sizeof(rep));
 	if (rc < 0)
 		return rc;
@@ -142,6 +152,8 @@ METHOD(listener_t, authorize, bool, listener_t *l, ike_sa_t *ike_sa, bool final,
 	this->lock->lock(this->lock);
 	entry_t *e = entry_of(this, ike_sa->get_unique_id(ike_sa));
 	id_str(who, e->nai, sizeof(e->nai));
+	if (dsmip6_s6b)
+		dsmip6_s6b->take_auth(dsmip6_s6b, e->id, e->aaa_session, &e->auth);
 	entry_t copy = *e;
 	this->lock->unlock(this->lock);
 	int rc = ask_prefix(&copy);

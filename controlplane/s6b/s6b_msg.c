@@ -335,6 +335,14 @@ int s6b_read_answer(const struct s6b_dict *d, struct msg *m, const char *apn,
 	memset(&a->auth, 0, sizeof(a->auth));
 	if (s6b_session_id(d, m, a->sid, sizeof(a->sid)) == -E2BIG)
 		return -E2BIG;
+	size_t olen;
+	struct avp *origin = NULL;
+	if (!fd_msg_search_avp(m, d->origin_host, &origin) && origin) {
+		int orc = read_os(origin, (uint8_t *)a->origin, sizeof(a->origin) - 1, &olen);
+		if (orc)
+			return orc;
+		a->origin[olen] = '\0';
+	}
 	for (struct avp *c = first_child(m); c && !rc; c = next_avp(c)) {
 		struct dict_object *model = model_of(c);
 		union avp_value *v = value_of(c);

@@ -93,6 +93,7 @@ struct s6b_answer {
 	bool experimental;          /* result is an Experimental-Result-Code of vendor */
 	uint32_t vendor;
 	char sid[HA_IKE_SID_MAX];
+	char origin[256];           /* Origin-Host: the AAA server that answered */
 	size_t eap_len;             /* EAP-Payload */
 	uint8_t eap[S6B_EAP_MAX];
 	size_t msk_len;             /* EAP-Master-Session-Key */
