@@ -4,7 +4,10 @@
  * (TS 29.273 9.2.2.1), an AAR (9.2.2.5), an STR (9.2.2.3), and the ASA and RAA answering the
  * AAA's ASR and RAR (RFC 6733 8.5, 8.3). Beside it, per frame, what tshark must read.
  *
- * usage: s6b-crosscheck-gen OUT.pcap OUT.expect.jsonl
+ * A DEA as an AAA would send it closes the file; with CORPUS_DIR every message is also written
+ * there raw, as the fuzz harness's seeds (tests/fuzz/corpus/s6b).
+ *
+ * usage: s6b-crosscheck-gen OUT.pcap OUT.expect.jsonl [CORPUS_DIR]
  */
 #include <arpa/inet.h>
 #include <pcap/pcap.h>
@@ -19,6 +22,8 @@
 static pcap_dumper_t *dump;
 static FILE *expect;
 static uint32_t tcp_seq = 1;
+static const char *corpus;
+static unsigned n_frames;
 
 /* IPv4 and TCP around one Diameter message, HA 192.0.2.1:40000 -> AAA 192.0.2.9:3868 (or back
  * for answers). Checksums are left 0: tshark does not check them by default. */
@@ -56,6 +61,15 @@ static void frame(struct msg *m, bool to_aaa, const char *fields_json)
 	free(buf);
 	struct pcap_pkthdr h = { .caplen = (bpf_u_int32)n, .len = (bpf_u_int32)n };
 	pcap_dump((u_char *)dump, &h, pkt);
+	if (corpus) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/seed-%02u", corpus, n_frames);
+		FILE *f = fopen(path, "wb");
+		if (!f || fwrite(tcp + 20, 1, len, f) != len)
+			exit(1);
+		fclose(f);
+	}
+	n_frames++;
 	fprintf(expect, "%s\n", fields_json);
 }
 
@@ -86,13 +100,57 @@ static struct msg *aaa_request(const struct s6b_dict *d, struct dict_object *cmd
 	return m;
 }
 
+static void add(msg_or_avp *to, struct dict_object *model, union avp_value v)
+{
+	struct avp *a;
+	if (fd_msg_avp_new(model, 0, &a) || fd_msg_avp_setvalue(a, &v) ||
+	    fd_msg_avp_add(to, MSG_BRW_LAST_CHILD, a))
+		exit(1);
+}
+
+static void add_os(msg_or_avp *to, struct dict_object *model, const void *p, size_t n)
+{
+	add(to, model, (union avp_value){ .os = { .data = (uint8_t *)p, .len = n } });
+}
+
+static struct avp *group(struct dict_object *model)
+{
+	struct avp *g;
+	if (fd_msg_avp_new(model, 0, &g))
+		exit(1);
+	return g;
+}
+
+static void dea_body(const struct s6b_dict *d, struct msg *m)
+{
+	static const uint8_t success[] = { 3, 2, 0, 4 };
+	static const uint8_t v6[] = { 0, 2, 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, [17] = 0 };
+	static const uint8_t v4[] = { 0, 1, 10, 9, 9, 9 };
+	static const uint8_t other_ha[] = { 0, 2, 0x20, 0x01, 0x0d, 0xb8, 0xee, 0xee, [17] = 1 };
+	uint8_t msk[64] = { 1, 2, 3 };
+	add(m, d->result_code, (union avp_value){ .u32 = S6B_SUCCESS });
+	add_os(m, d->eap_payload, success, sizeof(success));
+	add_os(m, d->eap_msk, msk, sizeof(msk));
+	struct avp *apn = group(d->apn_config);
+	add_os(apn, d->service_selection, "internet", 8);
+	add(apn, d->pdn_type, (union avp_value){ .i32 = 2 });
+	add_os(apn, d->served_party_ip, v6, sizeof(v6));
+	add_os(apn, d->served_party_ip, v4, sizeof(v4));
+	struct avp *agent = group(d->mip6_agent_info);
+	add_os(agent, d->mip_ha_address, other_ha, sizeof(other_ha));
+	if (fd_msg_avp_add(m, MSG_BRW_LAST_CHILD, apn) || fd_msg_avp_add(m, MSG_BRW_LAST_CHILD, agent) ||
+	    fd_msg_add_origin(m, 0))
+		exit(1);
+}
+
 int main(int argc, char **argv)
 {
 	struct s6b_dict d;
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s OUT.pcap OUT.expect.jsonl\n", argv[0]);
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: %s OUT.pcap OUT.expect.jsonl [CORPUS_DIR]\n", argv[0]);
 		return 2;
 	}
+	corpus = argc == 4 ? argv[3] : NULL;
 	if (s6b_offline_init("ha.lab.example.com", &d))
 		return 1;
 	pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
@@ -171,6 +229,21 @@ int main(int argc, char **argv)
 	snprintf(json, sizeof(json),
 		 "{\"what\":\"RAA, unknown session\",\"fields\":{\"diameter.cmd.code\":\"258\","
 		 "\"diameter.flags.request\":\"0\",\"diameter.Result-Code\":\"5002\"}}");
+	frame(m, false, json);
+	fd_msg_free(m);
+
+	/* the DEA of TS 29.273 9.2.2.1.1 with the authorisation the HA reads */
+	r = base();
+	r.eap = identity;
+	r.eap_len = sizeof(identity);
+	if (s6b_build_request(&d, d.cmd_der, &r, &m) || fd_msg_new_answer_from_req(fd_g_config->cnf_dict, &m, 0))
+		return 1;
+	dea_body(&d, m);
+	snprintf(json, sizeof(json),
+		 "{\"what\":\"DEA (the AAA's)\",\"fields\":{\"diameter.cmd.code\":\"268\","
+		 "\"diameter.flags.request\":\"0\",\"diameter.Result-Code\":\"2001\","
+		 "\"diameter.Service-Selection\":\"internet\","
+		 "\"diameter.MIP-Home-Agent-Address.IPv6\":\"2001:db8:eeee::1\"}}");
 	frame(m, false, json);
 	fd_msg_free(m);
 
