@@ -23,6 +23,7 @@ packages=(
 	libssl-dev dpkg-dev libsystemd-dev
 	charon-systemd strongswan-swanctl strongswan-pki libcharon-extra-plugins
 	libstrongswan-standard-plugins libstrongswan-extra-plugins
+	libfreediameter-dev freediameterd freediameter-extensions
 	hostapd
 	clang libclang-rt-14-dev
 	tshark python3 python3-scapy python3-cryptography python3-matplotlib python3-prometheus-client

@@ -684,9 +684,16 @@ void cfg_addr_str(const struct ha_cfg_addr *a, char *buf, size_t sz)
 #define X_NAME_INTEG(e, s, k) s,
 #define X_KEY_INTEG(e, s, k) k,
 #define X_NAME_LOG(e, s) s,
+#define X_NAME_S6B_TRANSPORT(e, s, p) s,
+#define X_PORT_S6B_TRANSPORT(e, s, p) p,
 const char *const ha_cfg_enc_names[] = {HA_CFG_ENC_LIST(X_NAME_ENC)};
 const char *const ha_cfg_integ_names[] = {HA_CFG_INTEG_LIST(X_NAME_INTEG)};
 const char *const ha_cfg_log_names[] = {HA_CFG_LOG_LIST(X_NAME_LOG)};
+const char *const ha_cfg_aaa_names[] = {"local", "radius", "s6b"}; /* enum ha_cfg_aaa's order */
+_Static_assert(sizeof(ha_cfg_aaa_names) / sizeof(ha_cfg_aaa_names[0]) == HA_CFG_AAA_S6B + 1,
+	       "one name per enum ha_cfg_aaa");
+const char *const ha_cfg_s6b_transport_names[] = {HA_CFG_S6B_TRANSPORT_LIST(X_NAME_S6B_TRANSPORT)};
+static const uint16_t s6b_ports[] = {HA_CFG_S6B_TRANSPORT_LIST(X_PORT_S6B_TRANSPORT)};
 static const unsigned enc_keys[] = {HA_CFG_ENC_LIST(X_KEY_ENC)};
 static const bool enc_aead[] = {HA_CFG_ENC_LIST(X_AEAD_ENC)};
 static const unsigned integ_keys[] = {HA_CFG_INTEG_LIST(X_KEY_INTEG)};
@@ -704,6 +711,21 @@ const char *ha_cfg_integ_name(enum ha_cfg_integ i)
 const char *ha_cfg_log_level_name(enum ha_cfg_log_level l)
 {
 	return (unsigned)l < HA_CFG_LOG__COUNT ? ha_cfg_log_names[l] : "?";
+}
+
+const char *ha_cfg_aaa_name(enum ha_cfg_aaa a)
+{
+	return (unsigned)a <= HA_CFG_AAA_S6B ? ha_cfg_aaa_names[a] : "?";
+}
+
+const char *ha_cfg_s6b_transport_name(enum ha_cfg_s6b_transport t)
+{
+	return (unsigned)t < HA_CFG_S6B__COUNT ? ha_cfg_s6b_transport_names[t] : "?";
+}
+
+uint16_t ha_cfg_s6b_default_port(enum ha_cfg_s6b_transport t)
+{
+	return (unsigned)t < HA_CFG_S6B__COUNT ? s6b_ports[t] : 0;
 }
 
 unsigned ha_cfg_enc_key_len(enum ha_cfg_enc e)

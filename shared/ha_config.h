@@ -52,6 +52,8 @@
 #define HA_CFG_KEY_MAX             36      /**< ESP key incl. GCM salt */
 #define HA_CFG_ACCESS_MTU_MIN      1376    /**< 1280 inside IPv6 + ESP AES-CBC/HMAC-SHA256 */
 #define HA_CFG_AUTH_KEY_MAX        32
+#define HA_CFG_DIAMID_SIZE         256     /**< DiameterIdentity (an FQDN), 255 octets */
+#define HA_CFG_S6B_MAX_PEERS       8
 
 /* ---- enumerations: one list each, names are the YAML spellings ---- */
 
@@ -76,16 +78,27 @@
 	X(INFO, "info")    \
 	X(DEBUG, "debug")
 
+/** X(enum suffix, YAML name, default port): how charon's Diameter client reaches an AAA peer
+ *  (RFC 6733 2.1: 3868 for TCP and SCTP, 5868 for TLS) */
+#define HA_CFG_S6B_TRANSPORT_LIST(X) \
+	X(TCP, "tcp", 3868)         \
+	X(TLS, "tls", 5868)         \
+	X(SCTP, "sctp", 3868)
+
 #define HA_CFG_X_ENUM_ENC(e, s, k, a) HA_CFG_ENC_##e,
 #define HA_CFG_X_ENUM_INTEG(e, s, k) HA_CFG_INTEG_##e,
 #define HA_CFG_X_ENUM_LOG(e, s) HA_CFG_LOG_##e,
+#define HA_CFG_X_ENUM_S6B_TRANSPORT(e, s, p) HA_CFG_S6B_##e,
 enum ha_cfg_enc { HA_CFG_ENC_LIST(HA_CFG_X_ENUM_ENC) HA_CFG_ENC__COUNT };
 enum ha_cfg_integ { HA_CFG_INTEG_LIST(HA_CFG_X_ENUM_INTEG) HA_CFG_INTEG__COUNT };
 enum ha_cfg_log_level { HA_CFG_LOG_LIST(HA_CFG_X_ENUM_LOG) HA_CFG_LOG__COUNT };
+enum ha_cfg_s6b_transport {
+	HA_CFG_S6B_TRANSPORT_LIST(HA_CFG_X_ENUM_S6B_TRANSPORT) HA_CFG_S6B__COUNT
+};
 
 enum ha_cfg_port_kind { HA_CFG_PORT_VDEV, HA_CFG_PORT_PCI };
 enum ha_cfg_force_udp { HA_CFG_FORCE_UDP_ALLOWED, HA_CFG_FORCE_UDP_NEVER };
-enum ha_cfg_aaa { HA_CFG_AAA_LOCAL, HA_CFG_AAA_RADIUS };
+enum ha_cfg_aaa { HA_CFG_AAA_LOCAL, HA_CFG_AAA_RADIUS, HA_CFG_AAA_S6B };
 enum ha_cfg_sa_dir { HA_CFG_SA_IN, HA_CFG_SA_OUT };
 enum ha_cfg_sa_mode { HA_CFG_SA_TRANSPORT, HA_CFG_SA_TUNNEL };
 
@@ -174,6 +187,31 @@ struct ha_config_radius {
 	char secret[HA_CFG_SECRET_SIZE];
 };
 
+/** An AAA server charon's Diameter client connects to (docs/aaa.md). */
+struct ha_config_s6b_peer {
+	char identity[HA_CFG_DIAMID_SIZE]; /**< its Origin-Host */
+	struct ha_cfg_addr address;
+	uint16_t port;
+	enum ha_cfg_s6b_transport transport;
+	uint8_t priority;                  /**< 1..255, lower preferred; ties share the load */
+};
+
+/** S6b (3GPP TS 29.273 9): the Diameter client in charon's plugin, configured through
+ *  freeDiameter's configuration file that deploy/charon_conf.py writes from this. */
+struct ha_config_s6b {
+	char identity[HA_CFG_DIAMID_SIZE];  /**< Origin-Host; defaults to ike.local_id */
+	char realm[HA_CFG_DIAMID_SIZE];     /**< Origin-Realm */
+	char destination_realm[HA_CFG_DIAMID_SIZE]; /**< defaults to realm */
+	uint32_t request_timeout_ms;        /**< a DER/AAR unanswered this long fails the attach */
+	uint32_t watchdog_s;                /**< Tw (RFC 6733 5.5, RFC 3539 3.4.1) */
+	bool has_tls;                       /**< the tls mapping given */
+	char tls_certificate[HA_CFG_PATH_SIZE];
+	char tls_private_key[HA_CFG_PATH_SIZE];
+	char tls_ca_certificate[HA_CFG_PATH_SIZE];
+	unsigned n_peers;
+	struct ha_config_s6b_peer peers[HA_CFG_S6B_MAX_PEERS];
+};
+
 struct ha_config_ike {
 	bool enabled;
 	char local_id[HA_CFG_ID_SIZE];
@@ -184,6 +222,8 @@ struct ha_config_ike {
 	enum ha_cfg_aaa aaa;
 	bool has_radius;
 	struct ha_config_radius radius;
+	bool has_s6b;
+	struct ha_config_s6b s6b;
 	bool fragmentation;
 	uint32_t ike_lifetime;            /**< seconds */
 	uint32_t child_lifetime;
@@ -311,6 +351,10 @@ void ha_config_free(struct ha_config *cfg);
 const char *ha_cfg_enc_name(enum ha_cfg_enc e);
 const char *ha_cfg_integ_name(enum ha_cfg_integ i);
 const char *ha_cfg_log_level_name(enum ha_cfg_log_level l);
+const char *ha_cfg_aaa_name(enum ha_cfg_aaa a);
+const char *ha_cfg_s6b_transport_name(enum ha_cfg_s6b_transport t);
+/** The transport's port when the peer gives none (RFC 6733 2.1). */
+uint16_t ha_cfg_s6b_default_port(enum ha_cfg_s6b_transport t);
 /** Key bytes the algorithm needs (GCM includes the 4-byte salt). */
 unsigned ha_cfg_enc_key_len(enum ha_cfg_enc e);
 unsigned ha_cfg_integ_key_len(enum ha_cfg_integ i);

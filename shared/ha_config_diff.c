@@ -86,6 +86,35 @@ static bool same_radius(const struct ha_config *a, const struct ha_config *b)
 				       !strcmp(x->secret, y->secret)));
 }
 
+static bool same_s6b_peer(const struct ha_config_s6b_peer *x, const struct ha_config_s6b_peer *y)
+{
+	return !strcmp(x->identity, y->identity) && addr_eq(&x->address, &y->address) &&
+	       x->port == y->port && x->transport == y->transport && x->priority == y->priority;
+}
+
+/* the whole S6b mapping: charon's plugin and its freeDiameter read it once, at charon's start */
+static bool same_s6b(const struct ha_config *a, const struct ha_config *b)
+{
+	const struct ha_config_s6b *x = &a->ike.s6b, *y = &b->ike.s6b;
+	if (a->ike.has_s6b != b->ike.has_s6b)
+		return false;
+	if (!a->ike.has_s6b)
+		return true;
+	if (strcmp(x->identity, y->identity) || strcmp(x->realm, y->realm) ||
+	    strcmp(x->destination_realm, y->destination_realm) ||
+	    x->request_timeout_ms != y->request_timeout_ms || x->watchdog_s != y->watchdog_s ||
+	    x->has_tls != y->has_tls || x->n_peers != y->n_peers)
+		return false;
+	if (x->has_tls && (strcmp(x->tls_certificate, y->tls_certificate) ||
+			   strcmp(x->tls_private_key, y->tls_private_key) ||
+			   strcmp(x->tls_ca_certificate, y->tls_ca_certificate)))
+		return false;
+	for (unsigned i = 0; i < x->n_peers; i++)
+		if (!same_s6b_peer(&x->peers[i], &y->peers[i]))
+			return false;
+	return true;
+}
+
 static bool same_range(const struct ha_config *a, const struct ha_config_binding_range *x,
 		       const struct ha_config *b, const struct ha_config_binding_range *y)
 {
@@ -203,6 +232,22 @@ static const struct key_def keys[] = {
 	ITEM("ike.radius.server", HA_RELOAD_FIXED, "charon"), /* compared with ike.radius */
 	ITEM("ike.radius.port", HA_RELOAD_FIXED, "charon"),
 	ITEM("ike.radius.secret", HA_RELOAD_FIXED, "charon"),
+	CUSTOM("ike.s6b", HA_RELOAD_FIXED, "charon", same_s6b),
+	ITEM("ike.s6b.identity", HA_RELOAD_FIXED, "charon"), /* compared with ike.s6b */
+	ITEM("ike.s6b.realm", HA_RELOAD_FIXED, "charon"),
+	ITEM("ike.s6b.destination_realm", HA_RELOAD_FIXED, "charon"),
+	ITEM("ike.s6b.request_timeout_ms", HA_RELOAD_FIXED, "charon"),
+	ITEM("ike.s6b.watchdog_s", HA_RELOAD_FIXED, "charon"),
+	ITEM("ike.s6b.tls", HA_RELOAD_FIXED, "charon"),
+	ITEM("ike.s6b.tls.certificate", HA_RELOAD_FIXED, "charon"),
+	ITEM("ike.s6b.tls.private_key", HA_RELOAD_FIXED, "charon"),
+	ITEM("ike.s6b.tls.ca_certificate", HA_RELOAD_FIXED, "charon"),
+	ITEM("ike.s6b.peers", HA_RELOAD_FIXED, "charon"),
+	ITEM("ike.s6b.peers[].identity", HA_RELOAD_FIXED, "charon"),
+	ITEM("ike.s6b.peers[].address", HA_RELOAD_FIXED, "charon"),
+	ITEM("ike.s6b.peers[].port", HA_RELOAD_FIXED, "charon"),
+	ITEM("ike.s6b.peers[].transport", HA_RELOAD_FIXED, "charon"),
+	ITEM("ike.s6b.peers[].priority", HA_RELOAD_FIXED, "charon"),
 	FIELD("ike.fragmentation", HA_RELOAD_FIXED, "charon", ike.fragmentation, false),
 	/* hacpd gives it as the home prefix's lifetime; charon rekeys by it */
 	FIELD("ike.ike_lifetime", HA_RELOAD_FIXED, "hacpd and charon", ike.ike_lifetime, true),

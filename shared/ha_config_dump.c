@@ -202,6 +202,38 @@ static void em_str_list(struct em *e, const char *key, unsigned n, const char (*
 	fputs(e->json ? "]" : "]\n", e->f);
 }
 
+static void em_s6b(struct em *e, const struct ha_config_s6b *s)
+{
+	em_open(e, "s6b", false);
+	em_str(e, "identity", s->identity);
+	em_str(e, "realm", s->realm);
+	em_str(e, "destination_realm", s->destination_realm);
+	em_uint(e, "request_timeout_ms", s->request_timeout_ms);
+	em_uint(e, "watchdog_s", s->watchdog_s);
+	if (s->has_tls) {
+		em_open(e, "tls", false);
+		em_str(e, "certificate", s->tls_certificate);
+		em_str(e, "private_key", s->tls_private_key);
+		em_str(e, "ca_certificate", s->tls_ca_certificate);
+		em_close(e);
+	}
+	em_open(e, "peers", true);
+	for (unsigned i = 0; i < s->n_peers; i++) {
+		const struct ha_config_s6b_peer *p = &s->peers[i];
+		em_open(e, NULL, false);
+		em_str(e, "identity", p->identity);
+		em_addr(e, "address", p->address.family,
+			p->address.family == AF_INET6 ? (const void *)&p->address.v6
+						      : (const void *)&p->address.v4);
+		em_uint(e, "port", p->port);
+		em_str(e, "transport", ha_cfg_s6b_transport_name(p->transport));
+		em_uint(e, "priority", p->priority);
+		em_close(e);
+	}
+	em_close(e);
+	em_close(e);
+}
+
 int ha_config_dump(FILE *f, const struct ha_config *cfg, unsigned flags)
 {
 	struct em em = {.f = f, .json = (flags & HA_CFG_DUMP_JSON) != 0};
@@ -319,7 +351,7 @@ int ha_config_dump(FILE *f, const struct ha_config *cfg, unsigned flags)
 		em_str(e, "private_key", ike->private_key);
 	if (ike->ca_certificate[0])
 		em_str(e, "ca_certificate", ike->ca_certificate);
-	em_str(e, "aaa", ike->aaa == HA_CFG_AAA_RADIUS ? "radius" : "local");
+	em_str(e, "aaa", ha_cfg_aaa_name(ike->aaa));
 	em_str(e, "socket", ike->socket);
 	if (ike->subscribers[0])
 		em_str(e, "subscribers", ike->subscribers);
@@ -335,6 +367,8 @@ int ha_config_dump(FILE *f, const struct ha_config *cfg, unsigned flags)
 		em_str(e, "secret", secrets ? ike->radius.secret : "<redacted>");
 		em_close(e);
 	}
+	if (ike->has_s6b)
+		em_s6b(e, &ike->s6b);
 	em_bool(e, "fragmentation", ike->fragmentation);
 	em_uint(e, "ike_lifetime", ike->ike_lifetime);
 	em_uint(e, "child_lifetime", ike->child_lifetime);

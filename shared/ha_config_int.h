@@ -98,5 +98,7 @@ int cfg_walk_root(struct cfg_ctx *c, const struct ynode *root);
 extern const char *const ha_cfg_enc_names[];
 extern const char *const ha_cfg_integ_names[];
 extern const char *const ha_cfg_log_names[];
+extern const char *const ha_cfg_aaa_names[];  /* HA_CFG_AAA_S6B + 1 */
+extern const char *const ha_cfg_s6b_transport_names[];
 
 #endif /* HA_CONFIG_INT_H */

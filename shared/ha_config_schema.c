@@ -182,25 +182,53 @@ static int check_name(struct cfg_ctx *c, const struct ynode *n)
 	return 0;
 }
 
+/* Labels of letters, digits and '-' (1..63 octets each) separated by '.'; the number of labels,
+ * or 0 if it is not. A host name's labels (host) neither start nor end with '-' (RFC 1123 2.1). */
+static size_t dotted_labels(const char *s, size_t len, bool host)
+{
+	size_t label = 0, n = 0;
+	for (size_t i = 0; i <= len; i++) {
+		unsigned char ch = i < len ? (unsigned char)s[i] : '.';
+		if (ch == '.') {
+			if (label == 0 || label > 63 || (host && s[i - 1] == '-'))
+				return 0;
+			label = 0;
+			n++;
+		} else if (isalnum(ch) || (ch == '-' && !(host && label == 0))) {
+			label++;
+		} else {
+			return 0;
+		}
+	}
+	return n;
+}
+
 /* TS 23.003 9.1: labels of letters, digits and '-', separated by '.', <= 100 octets */
 static int check_apn(struct cfg_ctx *c, const struct ynode *n)
 {
-	size_t label = 0;
-	for (size_t i = 0; i <= n->len; i++) {
-		unsigned char ch = i < n->len ? (unsigned char)n->s[i] : '.';
-		if (ch == '.') {
-			if (label == 0 || label > 63)
-				goto bad;
-			label = 0;
-		} else if (isalnum(ch) || ch == '-') {
-			label++;
-		} else {
-			goto bad;
-		}
-	}
+	if (!dotted_labels(n->s, n->len, false))
+		return cfg_fail(c, n, "expected an APN (labels of letters, digits and '-' separated by '.')");
 	return 0;
-bad:
-	return cfg_fail(c, n, "expected an APN (labels of letters, digits and '-' separated by '.')");
+}
+
+/* RFC 6733 4.3.1 DiameterIdentity: an FQDN (a realm too, 6.4); a top-level label of digits
+ * alone would be an IPv4 address (RFC 3696 2) */
+static bool is_fqdn(const char *s, size_t len)
+{
+	if (dotted_labels(s, len, true) < 2)
+		return false;
+	for (size_t i = len; i > 0 && s[i - 1] != '.'; i--)
+		if (isalpha((unsigned char)s[i - 1]))
+			return true;
+	return false;
+}
+
+static int check_fqdn(struct cfg_ctx *c, const struct ynode *n)
+{
+	if (!is_fqdn(n->s, n->len))
+		return cfg_fail(c, n, "expected an FQDN like aaa.example.com (a DiameterIdentity: labels "
+				"of letters, digits and '-' separated by '.')");
+	return 0;
 }
 
 static int check_group(struct cfg_ctx *c, const struct ynode *n)
@@ -837,20 +865,128 @@ static int walk_radius(struct cfg_ctx *c, const struct ynode *n, struct ha_confi
 	return f_str(c, &m, 2, true, r->secret, sizeof(r->secret), NULL, NULL);
 }
 
+static int walk_s6b_tls(struct cfg_ctx *c, const struct ynode *n, struct ha_config_s6b *s)
+{
+	static const char *const keys[] = {"certificate", "private_key", "ca_certificate"};
+	struct cfg_mapv m;
+
+	if (cfg_map(c, n, keys, 3, &m) < 0)
+		return -1;
+	if (f_str(c, &m, 0, true, s->tls_certificate, sizeof(s->tls_certificate), NULL,
+		  check_abs_path) < 0 ||
+	    f_str(c, &m, 1, true, s->tls_private_key, sizeof(s->tls_private_key), NULL,
+		  check_abs_path) < 0 ||
+	    f_str(c, &m, 2, true, s->tls_ca_certificate, sizeof(s->tls_ca_certificate), NULL,
+		  check_abs_path) < 0)
+		return -1;
+	s->has_tls = true;
+	return 0;
+}
+
+static int walk_s6b_peer(struct cfg_ctx *c, const struct ynode *n, struct ha_config_s6b *s,
+			 size_t idx)
+{
+	static const char *const keys[] = {"identity", "address", "port", "transport", "priority"};
+	enum { K_ID, K_ADDR, K_PORT, K_TRANSPORT, K_PRIO };
+	struct ha_config_s6b_peer *p = &s->peers[idx];
+	struct cfg_mapv m;
+	int64_t v;
+	int e;
+
+	if (cfg_map(c, n, keys, 5, &m) < 0)
+		return -1;
+	if (f_str(c, &m, K_ID, true, p->identity, sizeof(p->identity), NULL, check_fqdn) < 0)
+		return -1;
+	if (!strcasecmp(p->identity, s->identity))
+		return field_fail(c, &m, K_ID, "'%s' is the HA's own identity (ike.s6b.identity)",
+				  p->identity);
+	/* a Diameter peer is known by its identity (RFC 6733 2.1): one connection each */
+	for (size_t j = 0; j < idx; j++)
+		if (!strcasecmp(p->identity, s->peers[j].identity))
+			return field_fail(c, &m, K_ID, "identity '%s' already used by peers[%zu]",
+					  p->identity, j);
+	if (f_addr(c, &m, K_ADDR, true, 0, &p->address, NULL) < 0)
+		return -1;
+	if (f_enum(c, &m, K_TRANSPORT, false, ha_cfg_s6b_transport_names, HA_CFG_S6B__COUNT,
+		   HA_CFG_S6B_TLS, &e) < 0)
+		return -1;
+	p->transport = (enum ha_cfg_s6b_transport)e;
+	if (f_int(c, &m, K_PORT, false, 1, 65535, ha_cfg_s6b_default_port(p->transport), &v) < 0)
+		return -1;
+	p->port = (uint16_t)v;
+	if (f_int(c, &m, K_PRIO, false, 1, 255, 1, &v) < 0)
+		return -1;
+	p->priority = (uint8_t)v;
+	return 0;
+}
+
+static int walk_s6b(struct cfg_ctx *c, const struct ynode *n, const struct ha_config_ike *ike,
+		    struct ha_config_s6b *s)
+{
+	static const char *const keys[] = {"identity", "realm", "destination_realm",
+					   "request_timeout_ms", "watchdog_s", "tls", "peers"};
+	enum { K_ID, K_REALM, K_DREALM, K_TIMEOUT, K_TW, K_TLS, K_PEERS };
+	struct cfg_mapv m;
+	int64_t v;
+
+	if (cfg_map(c, n, keys, 7, &m) < 0)
+		return -1;
+	if (!m.v[K_ID] && !is_fqdn(ike->local_id, strlen(ike->local_id)))
+		return cfg_fail(c, n, "missing required key 'identity' (its default, ike.local_id '%s', "
+				"is not an FQDN)", ike->local_id);
+	if (f_str(c, &m, K_ID, false, s->identity, sizeof(s->identity), ike->local_id, check_fqdn) < 0 ||
+	    f_str(c, &m, K_REALM, true, s->realm, sizeof(s->realm), NULL, check_fqdn) < 0 ||
+	    f_str(c, &m, K_DREALM, false, s->destination_realm, sizeof(s->destination_realm), s->realm,
+		  check_fqdn) < 0)
+		return -1;
+	if (f_int(c, &m, K_TIMEOUT, false, 100, 60000, 5000, &v) < 0)
+		return -1;
+	s->request_timeout_ms = (uint32_t)v;
+	/* RFC 3539 3.4.1: Tw at least 6 s (RFC 6733 5.5 refers to it) */
+	if (f_int(c, &m, K_TW, false, 6, 3600, 30, &v) < 0)
+		return -1;
+	s->watchdog_s = (uint32_t)v;
+	if (m.v[K_TLS]) {
+		size_t o = cfg_push_key(c, "tls");
+		if (walk_s6b_tls(c, m.v[K_TLS], s) < 0)
+			return -1;
+		cfg_pop(c, o);
+	}
+	if (!m.v[K_PEERS])
+		return cfg_missing(c, &m, K_PEERS);
+	const struct ynode *pn = m.v[K_PEERS];
+	size_t o = cfg_push_key(c, "peers");
+	if (need_seq(c, pn, HA_CFG_S6B_MAX_PEERS, "peers") < 0)
+		return -1;
+	if (pn->n == 0)
+		return cfg_fail(c, pn, "at least one peer is required");
+	for (size_t i = 0; i < pn->n; i++) {
+		size_t oi = cfg_push_index(c, i);
+		if (walk_s6b_peer(c, pn->kids[i], s, i) < 0)
+			return -1;
+		cfg_pop(c, oi);
+		s->n_peers = (unsigned)(i + 1);
+	}
+	cfg_pop(c, o);
+	for (unsigned i = 0; i < s->n_peers; i++)
+		if (s->peers[i].transport == HA_CFG_S6B_TLS && !s->has_tls)
+			return cfg_fail(c, n, "missing required key 'tls' (peers[%u] uses transport tls)", i);
+	return 0;
+}
+
 static int walk_ike(struct cfg_ctx *c, const struct ynode *n, struct ha_config_ike *ike)
 {
 	static const char *const keys[] = {"enabled",	   "local_id",	 "certificate",	 "private_key",
 					   "ca_certificate", "subscribers", "aaa",		 "radius",
 					   "fragmentation",  "ike_lifetime", "child_lifetime", "socket",
-					   "max_sessions", "detach_guard_s"};
+					   "max_sessions", "detach_guard_s", "s6b"};
 	enum { K_EN, K_ID, K_CERT, K_KEY, K_CA, K_SUBS, K_AAA, K_RADIUS, K_FRAG, K_IKEL, K_CHILDL,
-	       K_SOCK, K_MAXS, K_GUARD };
-	static const char *const aaa_names[] = {"local", "radius"};
+	       K_SOCK, K_MAXS, K_GUARD, K_S6B };
 	struct cfg_mapv m;
 	int64_t v;
 	int e;
 
-	if (cfg_map(c, n, keys, 14, &m) < 0)
+	if (cfg_map(c, n, keys, 15, &m) < 0)
 		return -1;
 	if (f_bool(c, &m, K_EN, true, &ike->enabled) < 0)
 		return -1;
@@ -860,15 +996,31 @@ static int walk_ike(struct cfg_ctx *c, const struct ynode *n, struct ha_config_i
 	    f_str(c, &m, K_KEY, req, ike->private_key, sizeof(ike->private_key), "", check_abs_path) < 0 ||
 	    f_str(c, &m, K_CA, req, ike->ca_certificate, sizeof(ike->ca_certificate), "", check_abs_path) < 0)
 		return -1;
-	if (f_enum(c, &m, K_AAA, false, aaa_names, 2, HA_CFG_AAA_LOCAL, &e) < 0)
+	if (f_enum(c, &m, K_AAA, false, ha_cfg_aaa_names, HA_CFG_AAA_S6B + 1, HA_CFG_AAA_LOCAL, &e) < 0)
 		return -1;
 	ike->aaa = (enum ha_cfg_aaa)e;
+	if (ike->aaa != HA_CFG_AAA_S6B && m.v[K_S6B])
+		return field_fail(c, &m, K_S6B, "s6b is only used when ike.aaa is s6b");
 	if (ike->aaa == HA_CFG_AAA_LOCAL) {
 		if (m.v[K_RADIUS])
 			return field_fail(c, &m, K_RADIUS, "radius is only used when ike.aaa is radius");
 		if (f_str(c, &m, K_SUBS, req, ike->subscribers, sizeof(ike->subscribers), "",
 			  check_abs_path) < 0)
 			return -1;
+	} else if (ike->aaa == HA_CFG_AAA_S6B) {
+		if (m.v[K_SUBS])
+			return field_fail(c, &m, K_SUBS, "subscribers is only used when ike.aaa is local");
+		if (m.v[K_RADIUS])
+			return field_fail(c, &m, K_RADIUS, "radius is only used when ike.aaa is radius");
+		if (m.v[K_S6B]) {
+			size_t o = cfg_push_key(c, "s6b");
+			if (walk_s6b(c, m.v[K_S6B], ike, &ike->s6b) < 0)
+				return -1;
+			cfg_pop(c, o);
+			ike->has_s6b = true;
+		} else if (req) {
+			return cfg_missing(c, &m, K_S6B);
+		}
 	} else {
 		if (m.v[K_SUBS])
 			return field_fail(c, &m, K_SUBS, "subscribers is only used when ike.aaa is local");

@@ -4,6 +4,7 @@
  *
  *  - configs/lab.yaml, configs/baremetal.yaml and tests/config/good/ load,
  *    and their parsed values are what the files say (or the defaults);
+ *  - ike.s6b (the Diameter AAA, docs/aaa.md): every key read, its defaults;
  *  - every tests/config/bad/NAME.yaml fails with exactly the line in
  *    tests/config/bad/NAME.err (golden, one line). The file name in the
  *    message is the path relative to the project root;
@@ -324,6 +325,83 @@ Test(config, all_optional_fields)
 	unload(cfg);
 }
 
+Test(config, s6b_every_key)
+{
+	struct ha_config *cfg = load_ok("tests/config/good/s6b.yaml");
+	const struct ha_config_s6b *s = &cfg->ike.s6b;
+	char t[INET6_ADDRSTRLEN];
+
+	cr_expect_eq(cfg->ike.aaa, HA_CFG_AAA_S6B);
+	cr_expect_str_eq(ha_cfg_aaa_name(cfg->ike.aaa), "s6b");
+	cr_assert(cfg->ike.has_s6b);
+	cr_expect_not(cfg->ike.has_radius);
+	cr_expect_str_eq(s->identity, "ha-diameter.lab.example.com", "given, not ike.local_id");
+	cr_expect_str_eq(s->realm, "lab.example.com");
+	cr_expect_str_eq(s->destination_realm, "aaa.lab.example.com");
+	cr_expect_eq(s->request_timeout_ms, 60000, "the largest");
+	cr_expect_eq(s->watchdog_s, 6, "RFC 3539's smallest Tw");
+	cr_expect(s->has_tls);
+	cr_expect_str_eq(s->tls_certificate, "/etc/ha/pki/ha-diameter.crt");
+	cr_expect_str_eq(s->tls_private_key, "/etc/ha/pki/ha-diameter.key");
+	cr_expect_str_eq(s->tls_ca_certificate, "/etc/ha/pki/aaa-ca.crt");
+	cr_assert_eq(s->n_peers, 3);
+	cr_expect_str_eq(s->peers[0].identity, "aaa1.lab.example.com");
+	cr_expect_eq(s->peers[0].address.family, AF_INET);
+	expect_addr4(&s->peers[0].address.v4, "127.0.0.1");
+	cr_expect_eq(s->peers[0].port, 3868);
+	cr_expect_eq(s->peers[0].transport, HA_CFG_S6B_TCP);
+	cr_expect_eq(s->peers[0].priority, 1);
+	cr_expect_eq(s->peers[1].address.family, AF_INET6);
+	inet_ntop(AF_INET6, &s->peers[1].address.v6, t, sizeof(t));
+	cr_expect_str_eq(t, "2001:db8:5::2");
+	cr_expect_eq(s->peers[1].transport, HA_CFG_S6B_TLS);
+	cr_expect_eq(s->peers[1].port, 5868, "no port: TLS's (RFC 6733 2.1)");
+	cr_expect_eq(s->peers[1].priority, 2);
+	cr_expect_eq(s->peers[2].transport, HA_CFG_S6B_SCTP);
+	cr_expect_str_eq(ha_cfg_s6b_transport_name(s->peers[2].transport), "sctp");
+	cr_expect_eq(s->peers[2].port, 13868);
+	unload(cfg);
+}
+
+#define S6B_DOC(local_id, s6b)                                                          \
+	"dataplane: { lcores: { workers: [1] }, ports: { access: { device: net_ring0 },"  \
+	" core: { device: net_ring1 } } }\n"                                             \
+	"home_agent: { ipv6_address: \"2001:db8:ffff::1\" }\n"                           \
+	"pdns: [ { name: a, home_prefix_pool: \"2001:db8:100::/48\" } ]\n"               \
+	"ike: { enabled: true, local_id: " local_id ", certificate: /c, private_key: /k,"  \
+	" ca_certificate: /ca, aaa: s6b, s6b: " s6b " }\n"
+
+Test(config, s6b_defaults)
+{
+	struct ha_config cfg;
+	struct ha_config_error err;
+	const struct ha_config_s6b *s = &cfg.ike.s6b;
+
+	cr_assert_eq(load_str(S6B_DOC("Ha.Example.COM", "{ realm: example.com, peers: [ { identity:"
+				      " aaa.example.com, address: \"::1\" },"
+				      " { identity: aaa2.example.com, address: 10.0.0.2, transport: sctp } ],"
+				      " tls: { certificate: /t, private_key: /tk, ca_certificate: /tc } }"),
+			      &cfg, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(s->identity, "Ha.Example.COM", "ike.local_id");
+	cr_expect_str_eq(s->destination_realm, "example.com", "the realm");
+	cr_expect_eq(s->request_timeout_ms, 5000);
+	cr_expect_eq(s->watchdog_s, 30, "RFC 3539's default Tw");
+	cr_expect_eq(s->peers[0].transport, HA_CFG_S6B_TLS, "TLS unless told");
+	cr_expect_eq(s->peers[0].port, 5868);
+	cr_expect_eq(s->peers[0].priority, 1);
+	cr_expect_eq(s->peers[1].port, 3868, "SCTP's port");
+	ha_config_free(&cfg);
+
+	/* ike.enabled false: the mapping is optional, as radius is */
+	cr_expect_eq(load_str("dataplane: { lcores: { workers: [1] }, ports: { access: { device: net_ring0 },"
+			      " core: { device: net_ring1 } } }\n"
+			      "home_agent: { ipv6_address: \"2001:db8:ffff::1\" }\n"
+			      "pdns: [ { name: a, home_prefix_pool: \"2001:db8:100::/48\" } ]\n"
+			      "ike: { enabled: false, aaa: s6b }\n", &cfg, &err), 0, "%s", err.msg);
+	cr_expect_not(cfg.ike.has_s6b);
+	ha_config_free(&cfg);
+}
+
 /* ------------------------------------------------------------------ */
 /* golden errors                                                        */
 
@@ -422,7 +500,6 @@ Test(config, load_file_names_the_path)
 	"home_agent: { ipv6_address: \"2001:db8:ffff::1\" }\n" \
 	"pdns: [ { name: a, home_prefix_pool: \"2001:db8:100::/48\" } ]\n" \
 	"ike: { enabled: false }\n"
-
 static void expect_error(const char *doc, const char *want)
 {
 	struct ha_config cfg;
@@ -560,6 +637,7 @@ Test(config, dump_round_trip)
 	round_trip("configs/baremetal.yaml");
 	round_trip("tests/config/good/minimal.yaml");
 	round_trip("tests/config/good/full.yaml");
+	round_trip("tests/config/good/s6b.yaml");
 }
 
 Test(config, free_is_safe)

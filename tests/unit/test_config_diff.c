@@ -91,6 +91,20 @@ static const char base[] =
 
 static char *replaced(const char *text, const char *from, const char *to);
 
+/* the subscriber file's lines, and what goes instead of them for RADIUS and for S6b (every key
+ * of ike.s6b given) */
+#define AAA_LOCAL "aaa: local\n  subscribers: /etc/ha/subs.txt\n"
+#define AAA_RADIUS "aaa: radius\n  radius: { server: 2001:db8:5::10, port: 1812, secret: s }\n"
+#define AAA_S6B                                                                                \
+	"aaa: s6b\n  s6b:\n    identity: hd.example.com\n    realm: example.com\n"                \
+	"    destination_realm: aaa.example.com\n    request_timeout_ms: 5000\n"                  \
+	"    watchdog_s: 30\n"                                                                   \
+	"    tls: { certificate: /etc/ha/d.crt, private_key: /etc/ha/d.key,"                     \
+	" ca_certificate: /etc/ha/dca.crt }\n"                                                   \
+	"    peers:\n"                                                                           \
+	"      - { identity: aaa1.example.com, address: 127.0.0.1, port: 3868, transport: tcp,"   \
+	" priority: 1 }\n"
+
 /* ---- every key classified, and no more ---- */
 
 struct seen {
@@ -127,12 +141,13 @@ Test(config_diff, every_schema_key_is_classified)
 	static struct seen s;
 	struct ha_config_error err;
 	cr_assert_eq(ha_config_schema_keys(base, strlen(base), on_keys, &s, &err), 0, "%s", err.msg);
-	/* the RADIUS mapping goes instead of the subscriber file */
-	char *radius = replaced(base, "aaa: local\n  subscribers: /etc/ha/subs.txt\n",
-				"aaa: radius\n  radius: { server: 2001:db8:5::10, port: 1812, secret: s }\n");
+	/* the RADIUS mapping, or the S6b one, goes instead of the subscriber file */
+	char *radius = replaced(base, AAA_LOCAL, AAA_RADIUS), *s6b = replaced(base, AAA_LOCAL, AAA_S6B);
 	cr_assert_eq(ha_config_schema_keys(radius, strlen(radius), on_keys, &s, &err), 0, "%s",
 		     err.msg);
+	cr_assert_eq(ha_config_schema_keys(s6b, strlen(s6b), on_keys, &s, &err), 0, "%s", err.msg);
 	free(radius);
+	free(s6b);
 	cr_assert_gt(s.n, 90, "the walk saw only %u keys", s.n);
 	for (unsigned i = 0; i < s.n; i++)
 		cr_expect_not_null(ha_cfg_reload_key(s.paths[i]),
@@ -154,6 +169,7 @@ struct key_case {
 	const char *change;    /* the change's key, when it is the list's ("static_sas") */
 	const char *from, *to; /* text of base replaced */
 	const char *from2, *to2; /* a second replacement the change needs, or NULL */
+	bool s6b;              /* from NULL: the old file has S6b as its AAA, not RADIUS */
 };
 
 /* the second replacement is left out where none is needed */
@@ -224,13 +240,35 @@ static const struct key_case cases[] = {
 	{ "ike.private_key", NULL, "/etc/ha/ha.key", "/etc/ha/ha2.key" },
 	{ "ike.ca_certificate", NULL, "/etc/ha/ca.crt", "/etc/ha/ca2.crt" },
 	{ "ike.subscribers", NULL, "/etc/ha/subs.txt", "/etc/ha/subs2.txt" },
-	{ "ike.aaa", NULL, "aaa: local\n  subscribers: /etc/ha/subs.txt\n",
-	  "aaa: radius\n  radius: { server: 2001:db8:5::10, port: 1812, secret: s }\n" },
-	{ "ike.radius", NULL, "aaa: local\n  subscribers: /etc/ha/subs.txt\n",
-	  "aaa: radius\n  radius: { server: 2001:db8:5::10, port: 1812, secret: s }\n" },
+	{ "ike.aaa", NULL, AAA_LOCAL, AAA_RADIUS },
+	{ "ike.radius", NULL, AAA_LOCAL, AAA_RADIUS },
 	{ "ike.radius.server", "ike.radius", NULL, NULL, "2001:db8:5::10", "2001:db8:5::11" },
 	{ "ike.radius.port", "ike.radius", NULL, NULL, "port: 1812", "port: 1813" },
 	{ "ike.radius.secret", "ike.radius", NULL, NULL, "secret: s", "secret: t" },
+	{ "ike.s6b", NULL, AAA_LOCAL, AAA_S6B },
+	{ "ike.s6b.identity", "ike.s6b", NULL, NULL, "identity: hd.", "identity: hd2.", true },
+	{ "ike.s6b.realm", "ike.s6b", NULL, NULL, "realm: example.com", "realm: example.org", true },
+	{ "ike.s6b.destination_realm", "ike.s6b", NULL, NULL, "realm: aaa.example.com",
+	  "realm: aaa2.example.com", true },
+	{ "ike.s6b.request_timeout_ms", "ike.s6b", NULL, NULL, "request_timeout_ms: 5000",
+	  "request_timeout_ms: 2000", true },
+	{ "ike.s6b.watchdog_s", "ike.s6b", NULL, NULL, "watchdog_s: 30", "watchdog_s: 10", true },
+	{ "ike.s6b.tls", "ike.s6b", NULL, NULL, "    tls: { certificate: /etc/ha/d.crt, private_key:"
+	  " /etc/ha/d.key, ca_certificate: /etc/ha/dca.crt }\n", "", true },
+	{ "ike.s6b.tls.certificate", "ike.s6b", NULL, NULL, "/etc/ha/d.crt", "/etc/ha/d2.crt", true },
+	{ "ike.s6b.tls.private_key", "ike.s6b", NULL, NULL, "/etc/ha/d.key", "/etc/ha/d2.key", true },
+	{ "ike.s6b.tls.ca_certificate", "ike.s6b", NULL, NULL, "/etc/ha/dca.crt", "/etc/ha/dca2.crt",
+	  true },
+	{ "ike.s6b.peers", "ike.s6b", NULL, NULL, "    peers:\n", "    peers:\n      - { identity:"
+	  " aaa0.example.com, address: 127.0.0.2, transport: tcp }\n", true },
+	{ "ike.s6b.peers[].identity", "ike.s6b", NULL, NULL, "identity: aaa1.", "identity: aaa9.",
+	  true },
+	{ "ike.s6b.peers[].address", "ike.s6b", NULL, NULL, "address: 127.0.0.1",
+	  "address: \"::1\"", true },
+	{ "ike.s6b.peers[].port", "ike.s6b", NULL, NULL, "port: 3868", "port: 3869", true },
+	{ "ike.s6b.peers[].transport", "ike.s6b", NULL, NULL, "port: 3868, transport: tcp",
+	  "port: 3868, transport: tls", true },
+	{ "ike.s6b.peers[].priority", "ike.s6b", NULL, NULL, "priority: 1", "priority: 2", true },
 	{ "ike.fragmentation", NULL, "fragmentation: true", "fragmentation: false" },
 	{ "ike.ike_lifetime", NULL, "ike_lifetime: 86400", "ike_lifetime: 3600" },
 	{ "ike.child_lifetime", NULL, "child_lifetime: 3600", "child_lifetime: 1800" },
@@ -342,8 +380,8 @@ Test(config_diff, every_key_has_a_case_and_is_found_as_classified)
 		const struct ha_cfg_key_class *kc = ha_cfg_reload_key(want);
 		cr_assert_not_null(kc, "%s", want);
 		/* a second replacement, when alone (from NULL), makes the old file too */
-		char *pre = t->from ? strdup(base) : replaced(base, "aaa: local\n  subscribers: /etc/ha/subs.txt\n",
-			"aaa: radius\n  radius: { server: 2001:db8:5::10, port: 1812, secret: s }\n");
+		char *pre = t->from ? strdup(base)
+				    : replaced(base, AAA_LOCAL, t->s6b ? AAA_S6B : AAA_RADIUS);
 		char *a1 = replaced(pre, t->from, t->to);
 		char *b = t->from2 ? replaced(a1, t->from2, t->to2) : strdup(a1);
 		const char *old_text = t->from ? base : pre;
