@@ -68,9 +68,10 @@ def freediameter_conf(s6b, config):
     return "\n".join(lines) + "\n"
 
 
-def s6b_section(s6b, ha, fd_conf):
+def s6b_section(s6b, ha, fd_conf, local_id, default_apn):
     """strongswan.conf's plugins.dsmip6.s6b: freeDiameter's file and what the plugin's
-    Diameter client needs beside it (docs/aaa.md)."""
+    Diameter client needs beside it (docs/aaa.md). local_id and default_apn: a UE that names no
+    APN reaches the connection under ike.local_id, whose Service-Selection is the first PDN's."""
     peers = "".join(f"          {i} {{\n            identity = {p['identity']}\n"
                     f"            priority = {p['priority']}\n          }}\n"
                     for i, p in enumerate(s6b["peers"], 1))
@@ -79,6 +80,7 @@ def s6b_section(s6b, ha, fd_conf):
             f"        destination_realm = {s6b['destination_realm']}\n"
             f"        request_timeout_ms = {s6b['request_timeout_ms']}\n"
             f"        home_agent_ipv6 = {ha['ipv6_address']}\n{v4}"
+            f"        local_id = {local_id}\n        default_apn = {default_apn}\n"
             f"        # the lowest priority of the open peers is asked first\n"
             f"        peers {{\n{peers}        }}\n      }}\n")
 
@@ -119,7 +121,9 @@ def main():
         with open(fd_conf, "w") as f:
             f.write(freediameter_conf(ike["s6b"], config))
         os.chmod(fd_conf, 0o600)
-        aaa_conf = s6b_section(ike["s6b"], ha, fd_conf)
+        first = cfg["pdns"][0]
+        aaa_conf = s6b_section(ike["s6b"], ha, fd_conf, ike["local_id"],
+                               first.get("apn", first["name"]))
         radius = ""
     else:
         r = ike.get("radius", {})

@@ -177,7 +177,8 @@ def check_s6b(check, build, work):
             "request_timeout_ms": "2500", "home_agent_ipv6": "2001:db8:ffff::1",
             "home_agent_ipv4": "203.0.113.1", "peers.1.identity": "aaa1.lab.example.com",
             "peers.1.priority": "1", "peers.2.identity": "aaa2.lab.example.com",
-            "peers.2.priority": "2"}
+            "peers.2.priority": "2", "local_id": "ha.lab.example.com",
+            "default_apn": "internet"}
     for k, v in want.items():
         check(conf.get(s + k) == v, f"strongswan.conf {s}{k} = {v}: {conf.get(s + k)}")
     check(not any(k.startswith(s + "peers.3") for k in conf), "two peers, no third")
