@@ -190,14 +190,14 @@ Test(ike, child_sas_only_for_the_own_home_address_and_delete_takes_all)
 
 	/* 004 5.4.3.2: the IKE SA's DELETE takes the binding and both SAs */
 	struct cp_ike_gone gone;
-	cr_assert_eq(cp_ike_down(&ike, 1, &gone), 0);
+	cr_assert_eq(cp_ike_down(&ike, 1, HA_IKE_AAA_END_LOGOUT, &gone), 0);
 	cr_assert_eq(gone.n_sa, 2);
 	cr_assert(gone.has_binding);
 	struct in6_addr p1 = A("2001:db8:100:1::");
 	cr_assert_arr_eq(gone.binding.home_prefix, &p1, 16);
 	cr_assert_eq(ctx.cache.count, 0);
 	cr_assert_null(cp_sigsa_of(&ctx.sigsa, 0xc0000001));
-	cr_assert_eq(cp_ike_down(&ike, 1, &gone), -ENOENT);
+	cr_assert_eq(cp_ike_down(&ike, 1, HA_IKE_AAA_END_LOGOUT, &gone), -ENOENT);
 	/* the prefix went back to the pool: the next UEs get :3:: and then :1:: again */
 	struct ha_ike_prefix_rep r3 = ask(3, "0001010000000009@x", "internet");
 	cr_assert_str_eq(pfx(&r3), "2001:db8:100:3::");
@@ -343,7 +343,7 @@ Test(ike, ipv4_home_address_from_ike_then_in_the_ba)
 	cr_assert_eq(x.cache.count, 0);
 	cr_assert_eq(cp_pool4_used(&x.pool4[0]), 1);
 	struct cp_ike_gone gone;
-	cr_assert_eq(cp_ike_down(&k, 3, &gone), 0);
+	cr_assert_eq(cp_ike_down(&k, 3, HA_IKE_AAA_END_LOGOUT, &gone), 0);
 	cr_assert_eq(cp_pool4_used(&x.pool4[0]), 0, "the IKE SA's end gives it back");
 	cp_ike_free(&k);
 	cp_ctx_free(&x);
@@ -482,7 +482,7 @@ Test(ike, sessions_adopted_by_a_restarted_hacpd)
 	cr_assert_neq(memcmp(rep2.prefix, rep.prefix, 16), 0);
 	/* and the session ends as any other */
 	struct cp_ike_gone gone;
-	cr_assert_eq(cp_ike_down(&second, 7, &gone), 0);
+	cr_assert_eq(cp_ike_down(&second, 7, HA_IKE_AAA_END_LOGOUT, &gone), 0);
 	cr_assert_eq(gone.n_sa, 1);
 	cr_assert_null(cp_sigsa_of(&again.sigsa, 0xc0000011));
 	cp_ike_free(&second);
@@ -631,13 +631,13 @@ Test(ike, orphans_end_without_their_binding_or_after_the_ike_lifetime)
 	cr_assert_eq(ctx.cache.count, 0);
 	cr_assert_eq(cp_ike_orphans_due(&ike, 102, due, 4), 1);
 	struct cp_ike_gone gone;
-	cr_assert_eq(cp_ike_down(&ike, due[0], &gone), 0);
+	cr_assert_eq(cp_ike_down(&ike, due[0], HA_IKE_AAA_END_LOGOUT, &gone), 0);
 	cr_assert_eq(gone.n_sa, 1);
 	cr_assert_null(cp_sigsa_of(&ctx.sigsa, 0xc0000001));
 	/* UE2 had no binding: it waits for its lifetime */
 	cr_assert_eq(cp_ike_orphans_due(&ike, 100 + life - 1, due, 4), 0);
 	cr_assert_eq(cp_ike_orphans_due(&ike, 100 + life, due, 4), 1);
-	cr_assert_eq(cp_ike_down(&ike, due[0], &gone), 0);
+	cr_assert_eq(cp_ike_down(&ike, due[0], HA_IKE_AAA_END_LOGOUT, &gone), 0);
 	cr_assert_eq(ike.count, 0);
 	cr_assert_eq(ike.orphans, 0);
 	cr_assert_eq(ike.ctr[CP_IKE_ORPHAN_ENDED], 2);
