@@ -9,43 +9,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include "cp_ike.h"
+#include "cp_ike_fixture.h"
 #include "cp_ike_guard.h"
 #include "cp_ike_path.h"
 #include "cp_ike_srv.h"
-
-static const char *yaml =
-	"dataplane:\n"
-	"  lcores: { main: 0, workers: [1] }\n"
-	"  ports: { access: { device: net_null0 }, core: { device: net_null1 } }\n"
-	"home_agent: { ipv6_address: 2001:db8:ffff::1, ipv4_address: 192.0.2.1 }\n"
-	"pdns:\n"
-	"  - { name: internet, home_prefix_pool: 2001:db8:100::/62, home_prefix_length: 64 }\n"
-	"  - { name: ims, apn: ims.mnc001.mcc001.gprs, home_prefix_pool: 2001:db8:200::/48,\n"
-	"      home_prefix_length: 64 }\n"
-	"ike: { enabled: false }\n"
-	"static_bindings:\n"
-	"  - { pdn: internet, home_prefix: \"2001:db8:100::/64\", care_of: \"2001:db8:aaaa::9\" }\n";
-
-static struct ha_config cfg;
-static struct cp_ctx ctx;
-static struct cp_ike ike;
-static struct cp_ike_gone left; /* what an orphaned session's old IKE SA leaves (cp_ike_prefix) */
-
-static void setup(void)
-{
-	struct ha_config_error err;
-	cr_assert_eq(ha_config_load_buffer("t.yaml", yaml, strlen(yaml), &cfg, &err), 0, "%s", err.msg);
-	cr_assert_eq(cp_ctx_init(&ctx, &cfg), 0);
-	cr_assert_eq(cp_ike_init(&ike, &ctx), 0);
-}
-
-static void teardown(void)
-{
-	cp_ike_free(&ike);
-	cp_ctx_free(&ctx);
-	ha_config_free(&cfg);
-}
 
 TestSuite(ike, .init = setup, .fini = teardown);
 
@@ -68,9 +35,6 @@ static const char *pfx(const struct ha_ike_prefix_rep *r)
 	inet_ntop(AF_INET6, r->prefix, s, sizeof(s));
 	return s;
 }
-
-#define UE1 "0001010000000001@nai.epc.mnc001.mcc001.3gppnetwork.org"
-#define UE2 "0001010000000002@nai.epc.mnc001.mcc001.3gppnetwork.org"
 
 Test(ike, a_prefix_per_ue_and_pdn_kept_across_ike_sas)
 {
@@ -119,13 +83,6 @@ static struct mh_msg bu_msg(uint16_t seq)
 	m.bu.flags = MH_BU_A | MH_BU_H | MH_BU_K;
 	m.bu.lifetime = 100;
 	return m;
-}
-
-static struct in6_addr A(const char *s)
-{
-	struct in6_addr a;
-	inet_pton(AF_INET6, s, &a);
-	return a;
 }
 
 /* The BU m of home address hoa from care-of address 2001:db8:aaaa::2 (HAO), under ESP SA spi. */

@@ -14,53 +14,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "cp_ike.h"
+#include "cp_ike_fixture.h"
 #include "cp_ike_srv.h"
 #include "ha_state_file.h"
 
-static const char *yaml =
-	"dataplane:\n"
-	"  lcores: { main: 0, workers: [1] }\n"
-	"  ports: { access: { device: net_null0 }, core: { device: net_null1 } }\n"
-	"home_agent: { ipv6_address: 2001:db8:ffff::1, ipv4_address: 192.0.2.1 }\n"
-	"pdns:\n"
-	"  - { name: internet, home_prefix_pool: 2001:db8:100::/62, home_prefix_length: 64,\n"
-	"      ipv4_pool: 10.45.0.0/29 }\n"
-	"ike: { enabled: false }\n"
-	"static_bindings:\n"
-	"  - { pdn: internet, home_prefix: \"2001:db8:100::/64\", care_of: \"2001:db8:aaaa::9\" }\n";
-
-static struct ha_config cfg;
-static struct cp_ctx ctx;
-static struct cp_ike ike;
-static struct cp_ike_gone left;
-
-static void setup(void)
-{
-	struct ha_config_error err;
-	cr_assert_eq(ha_config_load_buffer("t.yaml", yaml, strlen(yaml), &cfg, &err), 0, "%s", err.msg);
-	cr_assert_eq(cp_ctx_init(&ctx, &cfg), 0);
-	cr_assert_eq(cp_ike_init(&ike, &ctx), 0);
-}
-
-static void teardown(void)
-{
-	cp_ike_free(&ike);
-	cp_ctx_free(&ctx);
-	ha_config_free(&cfg);
-}
-
 TestSuite(s6b, .init = setup, .fini = teardown);
-
-#define UE1 "0001010000000001@nai.epc.mnc001.mcc001.3gppnetwork.org"
-#define UE2 "0001010000000002@nai.epc.mnc001.mcc001.3gppnetwork.org"
-
-static struct in6_addr A(const char *s)
-{
-	struct in6_addr a;
-	cr_assert_eq(inet_pton(AF_INET6, s, &a), 1);
-	return a;
-}
 
 static struct ha_ike_prefix_req req(uint32_t ike_sa, const char *nai, const char *sid)
 {
@@ -113,8 +71,9 @@ static unsigned take_ends(struct cp_ike *k, struct ha_ike_aaa_end *out, unsigned
 	return n;
 }
 
-/* A BU of home address hoa under the session's signalling SA spi, so the prefix is bound. */
-static void register_ue(uint32_t ike_sa, const char *hoa, uint32_t spi, uint64_t now, uint16_t seq,
+/* A BU of home address hoa under the session's signalling SA spi, so the prefix is bound;
+ * @return the BU's outcome (accepted). */
+static struct cp_bu_out register_ue(uint32_t ike_sa, const char *hoa, uint32_t spi, uint64_t now, uint16_t seq,
 		 uint16_t lifetime)
 {
 	struct ha_ike_sa_add m = { .h = { .version = HA_IKE_VERSION, .type = HA_IKE_SA_ADD,
@@ -140,6 +99,7 @@ static void register_ue(uint32_t ike_sa, const char *hoa, uint32_t spi, uint64_t
 	struct cp_bu_out o;
 	cp_bu_process(&ctx, &in, &o);
 	cr_assert(o.send_ba && o.ba.ba.status == MH_BA_ACCEPTED, "status %u", o.ba.ba.status);
+	return o;
 }
 
 /* TS 29.273 9.2.2.1 (APN-Configuration's Served-Party-IP-Address): the AAA's home prefix is
@@ -265,28 +225,7 @@ Test(s6b, reallocation_indication_recorded_for_the_prefix)
 	cr_assert_eq(ask(&rq).result, 0);
 	cr_assert_eq(ike.ctr[CP_IKE_REALLOC], 1);
 
-	struct ha_ike_sa_add m = { .h = { .version = HA_IKE_VERSION, .type = HA_IKE_SA_ADD,
-					  .len = sizeof(m), .seq = 1, .ike_sa = 1 } };
-	m.sa = (struct ha_sa_spec){ .spi = 0xc0000001, .direction = HA_SA_IN,
-				    .mode = HA_SA_TRANSPORT, .family = AF_INET6 };
-	m.reqid = 1;
-	memcpy(m.ts_remote, A("2001:db8:100:1::9").s6_addr, 16);
-	m.ts_remote_len = 128;
-	m.ts_proto = MH_PROTO;
-	struct ha_sa_spec inst;
-	struct ha_binding_spec rb;
-	bool has_rb;
-	cr_assert_eq(cp_ike_sa_add(&ike, &m, &inst, &rb, &has_rb), 0);
-	struct mh_msg bu = { .type = MH_TYPE_BU };
-	bu.bu.seq = 1;
-	bu.bu.flags = MH_BU_A | MH_BU_H;
-	bu.bu.lifetime = 100;
-	struct cp_bu_in in = { .bu = &bu, .src6 = A("2001:db8:aaaa::2"), .has_hao = true,
-			       .hoa = A("2001:db8:100:1::9"), .esp = true, .sa_spi = 0xc0000001,
-			       .now = 5 };
-	struct cp_bu_out o;
-	cp_bu_process(&ctx, &in, &o);
-	cr_assert(o.send_ba && o.ba.ba.status == MH_BA_ACCEPTED);
+	struct cp_bu_out o = register_ue(1, "2001:db8:100:1::9", 0xc0000001, 5, 1, 100);
 	cr_assert(o.send_has, "the Home Agent Switch follows the BA");
 	struct in6_addr t = A("2001:db8:eeee::1");
 	cr_assert_arr_eq(&o.has.has.addrs[0], &t, 16);
@@ -533,8 +472,9 @@ Test(s6b, each_session_ends_once_with_its_cause)
 	cr_assert_eq(ike.ctr[CP_IKE_AAA_END_DROPPED], 0);
 }
 
-/* An orphan (charon restarted) whose UE never comes back ends at ike.ike_lifetime:
- * AUTH_EXPIRED; an ASR for an orphan without a binding ends it at once (no IKE SA to delete). */
+/* Orphans (charon restarted): one whose UE attaches again ends its old Diameter session
+ * (LOGOUT); one whose UE never comes back ends at ike.ike_lifetime: AUTH_EXPIRED; an ASR for
+ * an orphan without a binding ends it at once (no IKE SA to delete). */
 Test(s6b, orphans_end_auth_expired_or_at_once_on_abort)
 {
 	struct cp_ike_srv srv = { .listen_fd = -1, .fd = -1, .ike = &ike, .install = no_install,
@@ -543,9 +483,19 @@ Test(s6b, orphans_end_auth_expired_or_at_once_on_abort)
 	struct cp_ike_gone gone;
 	struct ha_ike_prefix_req a = req(1, UE1, "ha;9;1");
 	struct ha_ike_prefix_req b = req(2, UE2, "ha;9;2");
+	struct ha_ike_prefix_req c = req(3, "0001010000000003@x", "ha;9;3");
 	cr_assert_eq(ask(&a).result, 0);
 	cr_assert_eq(ask(&b).result, 0);
-	cr_assert_eq(cp_ike_hello(&ike, 0x77, 100), 2);
+	cr_assert_eq(ask(&c).result, 0);
+	cr_assert_eq(cp_ike_hello(&ike, 0x77, 100), 3);
+	/* an orphan's UE attaches again: a new Diameter session, the old one over (LOGOUT) */
+	c.h.ike_sa = 1;
+	snprintf(c.aaa_session, sizeof(c.aaa_session), "ha;9;3b");
+	cr_assert_eq(ask(&c).result, 0);
+	cr_assert_eq(take_ends(&ike, e, 4), 1);
+	cr_assert_str_eq(e[0].aaa_session, "ha;9;3");
+	cr_assert_eq(e[0].cause, HA_IKE_AAA_END_LOGOUT);
+	cr_assert_eq(ike.ctr[CP_IKE_ORPHAN_BACK], 1);
 	uint32_t due[4];
 	cr_assert_eq(cp_ike_orphans_due(&ike, 100 + cfg.ike.ike_lifetime - 1, due, 4), 0);
 
@@ -554,7 +504,7 @@ Test(s6b, orphans_end_auth_expired_or_at_once_on_abort)
 	cr_assert_eq(take_ends(&ike, e, 4), 1);
 	cr_assert_str_eq(e[0].aaa_session, "ha;9;2");
 	cr_assert_eq(e[0].cause, HA_IKE_AAA_END_ADMINISTRATIVE);
-	cr_assert_eq(ike.count, 1);
+	cr_assert_eq(ike.count, 2);
 
 	cr_assert_eq(cp_ike_orphans_due(&ike, 100 + cfg.ike.ike_lifetime, due, 4), 1);
 	cr_assert_eq(cp_ike_down(&ike, due[0], HA_IKE_AAA_END_AUTH_EXPIRED, &gone), 0);
