@@ -14,7 +14,39 @@ const char *cp_ike_counter_name(unsigned c)
 		CP_IKE_COUNTERS(X)
 #undef X
 	};
-	return c < CP_IKE__COUNT ? n[c] : "invalid";
+	if (c < CP_IKE__COUNT)
+		return n[c];
+	return c < CP_IKE_N_COUNTERS ? ha_ike_aaa_event_name(c - CP_IKE__COUNT + 1) : "invalid";
+}
+
+uint64_t cp_ike_counter(const struct cp_ike *k, unsigned c)
+{
+	if (c < CP_IKE__COUNT)
+		return k->ctr[c];
+	return c < CP_IKE_N_COUNTERS ? k->aaa_ev[c - CP_IKE__COUNT + 1] : 0;
+}
+
+/* The session's S6b session is over: its AAA_END is queued for the plugin (the
+ * Session-Termination-Request, TS 29.273 9.2.2.3) and its Session-Id forgotten, so that
+ * nothing ends it a second time. Nothing without a Session-Id (the AAA is not S6b). */
+static void aaa_end(struct cp_ike *k, struct cp_ike_session *s, uint32_t cause)
+{
+	if (!s->aaa_session[0])
+		return;
+	if (!cp_aaa_ends_push(&k->ends, s->aaa_session, s->end_cause ? s->end_cause : cause))
+		k->ctr[CP_IKE_AAA_END_DROPPED]++;
+	HASH_DELETE(hh_sid, k->by_sid, s);
+	s->aaa_session[0] = '\0';
+	s->end_cause = 0;
+}
+
+/* A Session-Id into the index (the session holds none yet). */
+static void aaa_keep(struct cp_ike *k, struct cp_ike_session *s, const char *sid)
+{
+	snprintf(s->aaa_session, sizeof(s->aaa_session), "%s", sid);
+	s->end_cause = 0;
+	if (s->aaa_session[0])
+		HASH_ADD_KEYPTR(hh_sid, k->by_sid, s->aaa_session, strlen(s->aaa_session), s);
 }
 
 /* cp_bu.c's questions about IPv4 home addresses (cp_bu.h) */
@@ -81,6 +113,8 @@ static bool adopt_session(struct cp_ike *k, struct cp_ike_session *s)
 	memset(&s->hh_user, 0, sizeof(s->hh_user));
 	memset(&s->hh_prefix, 0, sizeof(s->hh_prefix));
 	memset(&s->hh_ip4, 0, sizeof(s->hh_ip4));
+	memset(&s->hh_sid, 0, sizeof(s->hh_sid));
+	s->aaa_session[sizeof(s->aaa_session) - 1] = '\0';
 	struct cp_ike_session *other;
 	HASH_FIND(hh, k->by_id, &s->ike_sa, sizeof(s->ike_sa), other);
 	if (other)
@@ -96,6 +130,14 @@ static bool adopt_session(struct cp_ike *k, struct cp_ike_session *s)
 	if (s->has_ip4) {
 		cp_pool4_take(&k->cp->pool4[s->pdn], s->ip4);
 		HASH_ADD(hh_ip4, k->by_ip4, ip4, sizeof(s->ip4), s);
+	}
+	/* the AAA's orders find it again by its Session-Id (one session each) */
+	if (s->aaa_session[0]) {
+		HASH_FIND(hh_sid, k->by_sid, s->aaa_session, strlen(s->aaa_session), other);
+		if (other)
+			s->aaa_session[0] = '\0';
+		else
+			HASH_ADD_KEYPTR(hh_sid, k->by_sid, s->aaa_session, strlen(s->aaa_session), s);
 	}
 	for (unsigned i = 0; i < s->n_sa; i++)
 		if (s->sa[i].sig)
@@ -142,6 +184,12 @@ int cp_ike_init_store(struct cp_ike *k, struct cp_ctx *cp, struct cp_ike_session
 			k->orphans += s->orphaned;
 			continue;
 		}
+		/* a session the new configuration has no room for: its S6b session ends too */
+		if (adopt && s->used && s->aaa_session[0]) {
+			s->aaa_session[sizeof(s->aaa_session) - 1] = '\0';
+			if (!cp_aaa_ends_push(&k->ends, s->aaa_session, HA_IKE_AAA_END_ADMINISTRATIVE))
+				k->ctr[CP_IKE_AAA_END_DROPPED]++;
+		}
 		memset(s, 0, sizeof(*s));
 		k->free_slots[k->n_free++] = i; /* popped lowest first */
 	}
@@ -179,6 +227,8 @@ static void session_free(struct cp_ike *k, struct cp_ike_session *s)
 		HASH_DELETE(hh_ip4, k->by_ip4, s);
 		cp_pool4_release(&k->cp->pool4[s->pdn], s->ip4);
 	}
+	if (s->aaa_session[0])
+		HASH_DELETE(hh_sid, k->by_sid, s);
 	k->count--;
 	k->orphans -= s->orphaned;
 	memset(s, 0, sizeof(*s));
@@ -195,7 +245,10 @@ void cp_ike_free(struct cp_ike *k)
 		HASH_DELETE(hh_prefix, k->by_prefix, s);
 		if (s->has_ip4)
 			HASH_DELETE(hh_ip4, k->by_ip4, s);
+		if (s->aaa_session[0])
+			HASH_DELETE(hh_sid, k->by_sid, s);
 	}
+	cp_aaa_ends_free(&k->ends);
 	free(k->free_slots);
 	k->free_slots = NULL;
 	if (k->own_slots)
@@ -271,16 +324,70 @@ static void orphan_back(struct cp_ike *k, struct cp_ike_session *s, struct cp_ik
 	k->ctr[CP_IKE_ORPHAN_BACK]++;
 }
 
+/* A PREFIX_REQ refused: the reply's result, why (for the log), and the counter. */
+static void refuse(struct cp_ike *k, struct ha_ike_prefix_rep *rep, int rc, const char *why,
+		   enum cp_ike_counter c)
+{
+	rep->result = rc;
+	k->refused = why;
+	k->ctr[c]++;
+}
+
+/* The home prefix the AAA authorised (HA_IKE_AUTH_F_PREFIX, docs/aaa.md): the PDN's
+ * home_prefix_len prefix holding the address it gave; for a new session taken from the pool,
+ * for a returning one the prefix it holds. 0, or the refusal's result. */
+static int static_prefix(struct cp_ike *k, const struct ha_ike_prefix_req *rq, int pdn,
+			 const struct cp_ike_session *s, struct in6_addr *prefix)
+{
+	memcpy(prefix, rq->static_prefix, 16);
+	ha_cfg_prefix_mask6(prefix, k->cp->cfg->pdns[pdn].home_prefix_len);
+	if (s) {
+		if (memcmp(prefix, &s->prefix, 16)) {
+			k->refused = "the AAA's home prefix is not the one the UE's session holds";
+			return -EADDRINUSE;
+		}
+		return 0;
+	}
+	int rc = cp_pool6_take(&k->pool6[pdn], prefix);
+	if (rc == -EINVAL)
+		k->refused = "the AAA's home prefix is outside the PDN's home_prefix_pool";
+	else if (rc < 0)
+		k->refused = "the AAA's home prefix is another UE's or a static binding's";
+	return rc == -EINVAL ? -EADDRNOTAVAIL : rc < 0 ? -EADDRINUSE : 0;
+}
+
+/* The same for the IPv4 home address (HA_IKE_AUTH_F_IP4) of a session without one yet. */
+static int static_ip4(struct cp_ike *k, const struct ha_ike_prefix_req *rq, int pdn,
+		      const struct cp_ike_session *s, struct in_addr *a)
+{
+	memcpy(a, rq->static_ip4, 4);
+	if (s && s->has_ip4) {
+		if (s->ip4.s_addr != a->s_addr) {
+			k->refused = "the AAA's IPv4 home address is not the one the UE's session holds";
+			return -EADDRINUSE;
+		}
+		return 0;
+	}
+	int rc = cp_pool4_take(&k->cp->pool4[pdn], *a);
+	if (rc == -EINVAL)
+		k->refused = "the AAA's IPv4 home address is outside the PDN's ipv4_pool";
+	else if (rc < 0)
+		k->refused = "the AAA's IPv4 home address is another UE's";
+	return rc == -EINVAL ? -EADDRNOTAVAIL : rc < 0 ? -EADDRINUSE : 0;
+}
+
 void cp_ike_prefix(struct cp_ike *k, const struct ha_ike_prefix_req *rq, struct ha_ike_prefix_rep *rep,
 		   struct cp_ike_gone *left)
 {
 	const struct ha_config *cfg = k->cp->cfg;
 	char nai[HA_IKE_NAI_MAX], apn[HA_IKE_APN_MAX], user[sizeof(((struct cp_ike_session *)0)->user)];
-	struct cp_ike_session *s;
+	struct cp_ike_session *s, *other;
 	uint32_t id = rq->h.ike_sa;
+	uint8_t auth = rq->auth_flags;
 
 	memset(rep, 0, sizeof(*rep));
 	memset(left, 0, sizeof(*left));
+	k->refused = NULL;
 	rep->h = (struct ha_ike_hdr){ .version = HA_IKE_VERSION, .type = HA_IKE_PREFIX_REP,
 				      .len = sizeof(*rep), .seq = rq->h.seq, .ike_sa = id };
 	snprintf(nai, sizeof(nai), "%.*s", (int)sizeof(rq->nai) - 1, rq->nai);
@@ -290,21 +397,87 @@ void cp_ike_prefix(struct cp_ike *k, const struct ha_ike_prefix_req *rq, struct 
 	bool dflt = !apn[0] || (cfg->ike.local_id[0] && !strcasecmp(apn, cfg->ike.local_id));
 	int pdn = dflt ? (cfg->n_pdns ? 0 : -1) : pdn_by_apn(cfg, apn);
 	if (pdn < 0 || !nai[0] || !id) {
-		k->ctr[CP_IKE_PREFIX_NO_APN]++;
-		rep->result = -ENOENT;
+		refuse(k, rep, -ENOENT, "no such PDN", CP_IKE_PREFIX_NO_APN);
+		return;
+	}
+	/* a Session-Id cut short would never match the AAA's (RFC 6733 8.8) */
+	if (strnlen(rq->aaa_session, sizeof(rq->aaa_session)) == sizeof(rq->aaa_session)) {
+		refuse(k, rep, -EINVAL, "a Session-Id without its end", CP_IKE_AAA_BAD);
 		return;
 	}
 	snprintf(user, sizeof(user), "%d|%s", pdn, nai);
 	HASH_FIND(hh_user, k->by_user, user, strlen(user), s);
-	if (s) {
-		/* the same UE again for the same PDN (re-authentication, or a new IKE SA before the
-		 * old one was deleted): the same prefix, now under the new IKE SA */
-		struct cp_ike_session *other;
-		HASH_FIND(hh, k->by_id, &id, sizeof(id), other);
+	/* s: the same UE again for the same PDN (re-authentication, or a new IKE SA before the
+	 * old one was deleted): the same prefix, under the new IKE SA. One PDN per IKE SA (002
+	 * 4.3): an IKE SA with another UE's or PDN's session is refused */
+	HASH_FIND(hh, k->by_id, &id, sizeof(id), other);
+	if (other && other != s) {
+		rep->result = -EEXIST;
+		k->refused = "the IKE SA has a session for another UE or PDN";
+		return;
+	}
+	if (rq->aaa_session[0]) { /* one session per Session-Id */
+		HASH_FIND(hh_sid, k->by_sid, rq->aaa_session, strlen(rq->aaa_session), other);
 		if (other && other != s) {
-			rep->result = -EEXIST; /* that IKE SA has a session for another UE or PDN */
+			refuse(k, rep, -EEXIST, "the Session-Id is another session's",
+				      CP_IKE_AAA_BAD);
 			return;
 		}
+	}
+	if (!s && !k->n_free) {
+		refuse(k, rep, -ENOSPC, "ike.max_sessions reached", CP_IKE_SESSIONS_FULL);
+		return;
+	}
+
+	/* what the AAA authorised (docs/aaa.md), all checked before anything changes */
+	struct in6_addr prefix;
+	bool took_prefix = false;
+	if (auth & HA_IKE_AUTH_F_PREFIX) {
+		int rc = static_prefix(k, rq, pdn, s, &prefix);
+		if (rc < 0) {
+			rep->result = rc;
+			k->ctr[CP_IKE_STATIC_PREFIX_REFUSED]++;
+			return;
+		}
+		took_prefix = !s;
+	} else if (!s) {
+		if (cp_pool6_alloc(&k->pool6[pdn], &prefix) < 0) {
+			refuse(k, rep, -ENOSPC, "home prefix pool exhausted",
+				      CP_IKE_PREFIX_NO_SPACE);
+			return;
+		}
+		took_prefix = true;
+	}
+	/* TS 24.303 5.1.2.2: an IPv4 home address when the UE asked (INTERNAL_IP4_ADDRESS): the
+	 * AAA's, or one of the PDN's pool; none when the AAA's PDN type is IPv6 only (a session
+	 * holding one already keeps it: its binding may use it) */
+	bool has4 = s && s->has_ip4;
+	bool want4 = rq->want_ip4 && !(auth & HA_IKE_AUTH_F_NO_IP4);
+	struct in_addr ip4;
+	bool took4 = false;
+	if (rq->want_ip4 && (auth & HA_IKE_AUTH_F_NO_IP4) && !has4)
+		k->ctr[CP_IKE_NO_IP4]++;
+	if (want4 && (auth & HA_IKE_AUTH_F_IP4)) {
+		int rc = static_ip4(k, rq, pdn, s, &ip4);
+		if (rc < 0) {
+			if (took_prefix)
+				cp_pool6_release(&k->pool6[pdn], &prefix);
+			rep->result = rc;
+			k->ctr[CP_IKE_STATIC_IP4_REFUSED]++;
+			return;
+		}
+		took4 = !has4;
+		k->ctr[CP_IKE_STATIC_IP4] += took4;
+	} else if (want4 && !has4) {
+		if (cp_pool4_ready(&k->cp->pool4[pdn]) && cp_pool4_alloc(&k->cp->pool4[pdn], &ip4) == 0) {
+			took4 = true;
+			k->ctr[CP_IKE_IP4_GIVEN]++;
+		} else {
+			k->ctr[CP_IKE_IP4_NONE]++;
+		}
+	}
+
+	if (s) {
 		if (s->orphaned)
 			orphan_back(k, s, left); /* charon restarted: a new start, same prefix */
 		HASH_DEL(k->by_id, s);
@@ -314,23 +487,6 @@ void cp_ike_prefix(struct cp_ike *k, const struct ha_ike_prefix_req *rq, struct 
 		HASH_ADD(hh, k->by_id, ike_sa, sizeof(s->ike_sa), s);
 		k->ctr[CP_IKE_PREFIX_KEPT]++;
 	} else {
-		struct cp_ike_session *other;
-		HASH_FIND(hh, k->by_id, &id, sizeof(id), other);
-		if (other) {
-			rep->result = -EEXIST; /* one PDN per IKE SA (002 4.3) */
-			return;
-		}
-		struct in6_addr prefix;
-		if (!k->n_free) {
-			k->ctr[CP_IKE_SESSIONS_FULL]++; /* ike.max_sessions */
-			rep->result = -ENOSPC;
-			return;
-		}
-		if (cp_pool6_alloc(&k->pool6[pdn], &prefix) < 0) {
-			k->ctr[CP_IKE_PREFIX_NO_SPACE]++;
-			rep->result = -ENOSPC;
-			return;
-		}
 		s = session_alloc(k);
 		s->prefix = prefix;
 		s->ike_sa = id;
@@ -344,23 +500,35 @@ void cp_ike_prefix(struct cp_ike *k, const struct ha_ike_prefix_req *rq, struct 
 		k->count++;
 		k->ctr[CP_IKE_PREFIX_GIVEN]++;
 	}
-	/* TS 24.303 5.1.2.2: an IPv4 home address when the UE asked (INTERNAL_IP4_ADDRESS), from
-	 * the PDN's pool; kept with the session */
-	if (rq->want_ip4 && !s->has_ip4) {
-		if (cp_pool4_ready(&k->cp->pool4[pdn]) && cp_pool4_alloc(&k->cp->pool4[pdn], &s->ip4) == 0) {
-			s->has_ip4 = true;
-			HASH_ADD(hh_ip4, k->by_ip4, ip4, sizeof(s->ip4), s);
-			k->ctr[CP_IKE_IP4_GIVEN]++;
-		} else {
-			k->ctr[CP_IKE_IP4_NONE]++;
-		}
+	k->ctr[CP_IKE_STATIC_PREFIX] += (auth & HA_IKE_AUTH_F_PREFIX) && took_prefix;
+	if (took4) {
+		s->ip4 = ip4;
+		s->has_ip4 = true;
+		HASH_ADD(hh_ip4, k->by_ip4, ip4, sizeof(s->ip4), s);
+	}
+	/* a new Session-Id: the UE authenticated again, so the AAA's session of the old one is
+	 * over; the UE ended it by attaching again, hence LOGOUT (an ASR's mark, if any, stays
+	 * with the old session's end) */
+	if (strcmp(s->aaa_session, rq->aaa_session)) {
+		if (s->aaa_session[0])
+			k->ctr[CP_IKE_SID_REPLACED]++;
+		aaa_end(k, s, HA_IKE_AAA_END_LOGOUT);
+		aaa_keep(k, s, rq->aaa_session);
+	}
+	uint8_t plen = cfg->pdns[pdn].home_prefix_len;
+	/* 002 5.4.3: the AAA's indication, before the UE's first BU: by the home prefix */
+	if (auth & HA_IKE_AUTH_F_REALLOC) {
+		struct in6_addr target;
+		memcpy(&target, rq->realloc_ha, 16);
+		if (cp_reallocate_prefix(k->cp, &s->prefix, plen, &target) == 0)
+			k->ctr[CP_IKE_REALLOC]++;
 	}
 	if (rq->want_ip4 && s->has_ip4) {
 		rep->has_ip4 = 1;
 		memcpy(rep->ip4, &s->ip4, 4);
 	}
 	memcpy(rep->prefix, &s->prefix, 16);
-	rep->prefix_len = cfg->pdns[pdn].home_prefix_len;
+	rep->prefix_len = plen;
 	rep->lifetime = cfg->ike.ike_lifetime;
 	rep->result = 0;
 }
@@ -540,6 +708,11 @@ unsigned cp_ike_orphans_due(struct cp_ike *k, uint64_t now, uint32_t *ids, unsig
 			       !cp_bcache_find(&k->cp->cache, &s->prefix,
 					       k->cp->cfg->pdns[s->pdn].home_prefix_len);
 		if (unbound || now >= s->orphaned_s + k->cp->cfg->ike.ike_lifetime) {
+			/* its S6b session's end: the UE's own when it de-registered, the IKE SA's
+			 * lifetime run out otherwise (an expired binding ended it already) */
+			if (!s->end_cause)
+				s->end_cause = unbound ? HA_IKE_AAA_END_LOGOUT
+						       : HA_IKE_AAA_END_AUTH_EXPIRED;
 			ids[n++] = s->ike_sa;
 			k->ctr[CP_IKE_ORPHAN_ENDED]++;
 		}
@@ -547,7 +720,8 @@ unsigned cp_ike_orphans_due(struct cp_ike *k, uint64_t now, uint32_t *ids, unsig
 	return n;
 }
 
-int cp_ike_down(struct cp_ike *k, uint32_t ike_sa, struct cp_ike_gone *gone)
+int cp_ike_down(struct cp_ike *k, uint32_t ike_sa, enum ha_ike_aaa_end_cause cause,
+		struct cp_ike_gone *gone)
 {
 	struct cp_ike_session *s;
 
@@ -563,7 +737,107 @@ int cp_ike_down(struct cp_ike *k, uint32_t ike_sa, struct cp_ike_gone *gone)
 	uint8_t plen = k->cp->cfg->pdns[s->pdn].home_prefix_len;
 	gone->has_binding = cp_remove_prefix(k->cp, &s->prefix, plen, &gone->binding) == 1;
 	cp_pool6_release(&k->pool6[s->pdn], &s->prefix);
+	aaa_end(k, s, cause);
 	session_free(k, s);
 	k->ctr[CP_IKE_DOWN]++;
+	return 0;
+}
+
+void cp_ike_binding_expired(struct cp_ike *k, const uint8_t prefix[16])
+{
+	struct cp_ike_session *s;
+	HASH_FIND(hh_prefix, k->by_prefix, prefix, 16, s);
+	if (s)
+		aaa_end(k, s, HA_IKE_AAA_END_SESSION_TIMEOUT);
+}
+
+/* The session whose prefix holds home address hoa, or NULL. */
+static struct cp_ike_session *session_of_hoa(struct cp_ike *k, const struct in6_addr *hoa)
+{
+	for (unsigned pdn = 0; pdn < k->cp->cfg->n_pdns; pdn++) {
+		struct in6_addr p = *hoa;
+		struct cp_ike_session *s;
+		ha_cfg_prefix_mask6(&p, k->cp->cfg->pdns[pdn].home_prefix_len);
+		HASH_FIND(hh_prefix, k->by_prefix, &p, sizeof(p), s);
+		if (s && s->pdn == pdn)
+			return s;
+	}
+	return NULL;
+}
+
+void cp_ike_detaching(struct cp_ike *k, const struct in6_addr *hoa)
+{
+	struct cp_ike_session *s = session_of_hoa(k, hoa);
+	if (s)
+		s->end_cause = HA_IKE_AAA_END_ADMINISTRATIVE;
+}
+
+const struct cp_ike_session *cp_ike_session_by_aaa(const struct cp_ike *k, const char *sid)
+{
+	struct cp_ike_session *s;
+	size_t n = strnlen(sid, HA_IKE_SID_MAX);
+	if (!n || n == HA_IKE_SID_MAX)
+		return NULL;
+	HASH_FIND(hh_sid, k->by_sid, sid, n, s);
+	return s;
+}
+
+int cp_ike_aaa_order(struct cp_ike *k, const struct ha_ike_aaa_order *o, struct cp_ike_abort *abort)
+{
+	memset(abort, 0, sizeof(*abort));
+	size_t n = strnlen(o->aaa_session, sizeof(o->aaa_session));
+	if (!n || n == sizeof(o->aaa_session) || o->order < HA_IKE_AAA_ABORT ||
+	    o->order > HA_IKE_AAA_KNOWN) {
+		k->ctr[CP_IKE_AAA_BAD]++;
+		return -EINVAL;
+	}
+	struct cp_ike_session *s;
+	HASH_FIND(hh_sid, k->by_sid, o->aaa_session, n, s);
+	if (!s) {
+		k->ctr[CP_IKE_AAA_UNKNOWN]++; /* RFC 6733 8.5.2 / 8.3.2: UNKNOWN_SESSION_ID */
+		return -ENOENT;
+	}
+	uint8_t plen = k->cp->cfg->pdns[s->pdn].home_prefix_len;
+	switch (o->order) {
+	case HA_IKE_AAA_KNOWN:
+		k->ctr[CP_IKE_AAA_KNOWN]++;
+		return 0;
+	case HA_IKE_AAA_REALLOCATE: {
+		/* 002 5.4.3 as hactl reallocate NAI does it: the Home Agent Switch follows the BA of
+		 * the UE's next BU from its prefix; the target must be a unicast address */
+		struct in6_addr target;
+		memcpy(&target, o->target, 16);
+		if (IN6_IS_ADDR_UNSPECIFIED(&target) || IN6_IS_ADDR_MULTICAST(&target) ||
+		    IN6_IS_ADDR_LOOPBACK(&target)) {
+			k->ctr[CP_IKE_AAA_BAD]++;
+			return -EINVAL;
+		}
+		int rc = cp_reallocate_prefix(k->cp, &s->prefix, plen, &target);
+		k->ctr[CP_IKE_AAA_REALLOCATE] += rc == 0;
+		return rc;
+	}
+	default: { /* HA_IKE_AAA_ABORT: 004 5.4.3.1, as hactl detach does it */
+		k->ctr[CP_IKE_AAA_ABORT]++;
+		s->end_cause = HA_IKE_AAA_END_ADMINISTRATIVE;
+		struct cp_binding *b = cp_bcache_find(&k->cp->cache, &s->prefix, plen);
+		abort->ike_sa = s->ike_sa;
+		if (b) {
+			abort->what = CP_IKE_ABORT_BRI;
+			abort->hoa = b->hoa;
+		} else {
+			abort->what = s->orphaned ? CP_IKE_ABORT_END : CP_IKE_ABORT_DELETE;
+		}
+		return 0;
+	}
+	}
+}
+
+int cp_ike_aaa_event(struct cp_ike *k, unsigned event)
+{
+	if (event <= HA_IKE_AAA_EV__NONE || event >= HA_IKE_AAA_EV__COUNT) {
+		k->ctr[CP_IKE_AAA_BAD]++;
+		return -EINVAL;
+	}
+	k->aaa_ev[event]++;
 	return 0;
 }

@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 
+#include "cp_aaa.h"
 #include "cp_bu.h"
 #include "cp_pool6.h"
 #include "ha_ike_msg.h"
@@ -22,7 +23,7 @@
  * "hacpd_ike_sessions" memzone), so a restarted hacpd adopts it: flat data only, the hash
  * handles are rebuilt on adoption. */
 /* The layout of struct cp_ike_session in its state file: one more at every change of it. */
-#define CP_IKE_SESSION_VERSION 4
+#define CP_IKE_SESSION_VERSION 5 /* 5: the S6b Session-Id and the cause of the session's end */
 
 struct cp_ike_session {
 	bool used;                      /* the slot holds a session */
@@ -58,6 +59,13 @@ struct cp_ike_session {
 	bool orphaned;
 	bool orphan_bound;              /* its prefix had a binding then */
 	uint64_t orphaned_s;            /* when (CLOCK_MONOTONIC seconds) */
+	/* S6b (docs/aaa.md): the UE's Diameter Session-Id from PREFIX_REQ, "" when the AAA is not
+	 * S6b or once the session's end (AAA_END) has been queued: no session ends twice */
+	char aaa_session[HA_IKE_SID_MAX];
+	/* the cause its end will carry whatever ends it (enum ha_ike_aaa_end_cause): ADMINISTRATIVE
+	 * once the network started detaching it (an ASR, hactl detach); 0: the way it ends says */
+	uint32_t end_cause;
+	UT_hash_handle hh_sid;          /* by aaa_session (only when not "") */
 };
 
 /* An orphaned session's id, from its slot: charon numbers its IKE SAs from 1 up in each run,
@@ -84,7 +92,21 @@ struct cp_ike_session {
 	X(CP_IKE_ORPHAN_ENDED,    "ike-orphan-ended") \
 	X(CP_IKE_DETACH_WAIT,     "ike-detach-waiting-for-ue-delete") \
 	X(CP_IKE_DETACH_UE_DONE,  "ike-detach-closed-by-ue") \
-	X(CP_IKE_DETACH_GUARD,    "ike-detach-deleted-by-guard")
+	X(CP_IKE_DETACH_GUARD,    "ike-detach-deleted-by-guard") \
+	X(CP_IKE_STATIC_PREFIX,   "s6b-static-prefix-given") \
+	X(CP_IKE_STATIC_PREFIX_REFUSED, "s6b-static-prefix-refused") \
+	X(CP_IKE_STATIC_IP4,      "s6b-static-ipv4-given") \
+	X(CP_IKE_STATIC_IP4_REFUSED, "s6b-static-ipv4-refused") \
+	X(CP_IKE_NO_IP4,          "s6b-ipv4-not-authorised") \
+	X(CP_IKE_REALLOC,         "s6b-reallocation-recorded") \
+	X(CP_IKE_SID_REPLACED,    "s6b-session-replaced") \
+	X(CP_IKE_AAA_ABORT,       "s6b-abort-ordered") \
+	X(CP_IKE_AAA_REALLOCATE,  "s6b-reallocate-ordered") \
+	X(CP_IKE_AAA_KNOWN,       "s6b-known-asked") \
+	X(CP_IKE_AAA_UNKNOWN,     "s6b-order-unknown-session") \
+	X(CP_IKE_AAA_BAD,         "s6b-message-invalid") \
+	X(CP_IKE_AAA_END_SENT,    "s6b-end-sent") \
+	X(CP_IKE_AAA_END_DROPPED, "s6b-end-dropped")
 
 enum cp_ike_counter {
 #define X(e, s) e,
@@ -96,7 +118,7 @@ enum cp_ike_counter {
 struct cp_ike {
 	struct cp_ctx *cp;
 	struct cp_pool6 pool6[HA_CFG_MAX_PDNS];
-	struct cp_ike_session *by_id, *by_user, *by_prefix, *by_ip4;
+	struct cp_ike_session *by_id, *by_user, *by_prefix, *by_ip4, *by_sid;
 	struct cp_ike_session *slots;   /* capacity of them: the caller's memory, or ours */
 	bool own_slots;
 	uint32_t capacity;
@@ -106,7 +128,13 @@ struct cp_ike {
 	unsigned orphans;               /* sessions whose IKE SA died with a run of charon */
 	uint64_t instance;              /* the run of charon connected now */
 	uint64_t ctr[CP_IKE__COUNT];
+	uint64_t aaa_ev[HA_IKE_AAA_EV__COUNT]; /* the plugin's AAA_EVENTs, by event */
+	struct cp_aaa_ends ends;        /* AAA_ENDs for the plugin (cp_ike_srv sends them) */
+	const char *refused;            /* why the last PREFIX_REQ was refused, for the log */
 };
+
+/* Every counter of the IKE sessions: CP_IKE_COUNTERS, then the AAA_EVENTs by their names. */
+#define CP_IKE_N_COUNTERS (CP_IKE__COUNT + HA_IKE_AAA_EV__COUNT - 1)
 
 /** Sessions in memory of our own (ike.max_sessions of them). */
 int cp_ike_init(struct cp_ike *k, struct cp_ctx *cp);
@@ -117,7 +145,9 @@ int cp_ike_init(struct cp_ike *k, struct cp_ctx *cp);
 int cp_ike_init_store(struct cp_ike *k, struct cp_ctx *cp, struct cp_ike_session *slots,
 		      uint32_t capacity, bool adopt);
 void cp_ike_free(struct cp_ike *k);
+/** Counter c (< CP_IKE_N_COUNTERS): its name and its value. */
 const char *cp_ike_counter_name(unsigned c);
+uint64_t cp_ike_counter(const struct cp_ike *k, unsigned c);
 
 /* What an IKE SA going down takes out of hadp; for a UE back after charon restarted
  * (cp_ike_prefix), what its dead IKE SA leaves: the binding to upsert without the old payload
@@ -131,7 +161,12 @@ struct cp_ike_gone {
 
 /** PREFIX_REQ: the session's home prefix. A UE that comes back for the same PDN under a new
  *  IKE SA keeps its prefix (and its binding). When its session was orphaned (charon
- *  restarted), the old IKE SA's child SAs are forgotten and listed in *left for hadp. */
+ *  restarted), the old IKE SA's child SAs are forgotten and listed in *left for hadp.
+ *  What the AAA authorised (auth_flags, docs/aaa.md) is applied: its static home prefix or
+ *  IPv4 home address is taken from the PDN's pool, or the request refused (-EADDRNOTAVAIL
+ *  outside the pool, -EADDRINUSE another's; k->refused says why); NO_IP4 withholds a new IPv4
+ *  address; REALLOC records a reallocation indication for the prefix (002 5.4.3). The request's
+ *  Session-Id is kept; one that replaces another ends the other's session (AAA_END LOGOUT). */
 void cp_ike_prefix(struct cp_ike *k, const struct ha_ike_prefix_req *rq, struct ha_ike_prefix_rep *rep,
 		   struct cp_ike_gone *left);
 
@@ -160,9 +195,40 @@ unsigned cp_ike_hello(struct cp_ike *k, uint64_t instance, uint64_t now);
  *  @return how many ids went into ids (at most max; call again while it fills it). */
 unsigned cp_ike_orphans_due(struct cp_ike *k, uint64_t now, uint32_t *ids, unsigned max);
 
-/** IKE_DOWN: the session, its signalling SAs and its binding are removed. @return 0, or
- *  -ENOENT for an IKE SA without a session. */
-int cp_ike_down(struct cp_ike *k, uint32_t ike_sa, struct cp_ike_gone *gone);
+/** IKE_DOWN: the session, its signalling SAs and its binding are removed; its S6b session ends
+ *  with cause (or the session's end_cause when the network ended it). @return 0, or -ENOENT
+ *  for an IKE SA without a session. */
+int cp_ike_down(struct cp_ike *k, uint32_t ike_sa, enum ha_ike_aaa_end_cause cause,
+		struct cp_ike_gone *gone);
+
+/** The binding of this home prefix expired (cp_expire): its session's S6b session ends
+ *  (SESSION_TIMEOUT, TS 29.273 9.2.2.3); the IKE SA and the prefix stay. */
+void cp_ike_binding_expired(struct cp_ike *k, const uint8_t prefix[16]);
+
+/** The network started detaching the UE of home address hoa (004 5.4.3.1: hactl detach, an
+ *  ASR): its session ends ADMINISTRATIVE, whatever ends it. */
+void cp_ike_detaching(struct cp_ike *k, const struct in6_addr *hoa);
+
+/* What an AAA_ORDER abort takes (004 5.4.3.1, TS 29.273 9.2.2.4): the BRI to the UE's home
+ * address when it has a binding, else the IKE SA's deletion by charon, or for an orphaned
+ * session (no IKE SA in charon) its end at once. */
+struct cp_ike_abort {
+	enum { CP_IKE_ABORT_BRI = 1, CP_IKE_ABORT_DELETE, CP_IKE_ABORT_END } what;
+	struct in6_addr hoa;
+	uint32_t ike_sa;
+};
+
+/** AAA_ORDER: ABORT (the session is marked ADMINISTRATIVE, *abort says what to do),
+ *  REALLOCATE (an indication for the session's prefix), KNOWN. @return 0, -ENOENT (no session
+ *  has the Session-Id), -EINVAL (an unknown order, a Session-Id not terminated, an unusable
+ *  target), -ENOMEM. */
+int cp_ike_aaa_order(struct cp_ike *k, const struct ha_ike_aaa_order *o, struct cp_ike_abort *abort);
+
+/** AAA_EVENT: counted. @return 0, or -EINVAL for an unknown event. */
+int cp_ike_aaa_event(struct cp_ike *k, unsigned event);
+
+/** The session with this S6b Session-Id, or NULL. */
+const struct cp_ike_session *cp_ike_session_by_aaa(const struct cp_ike *k, const char *sid);
 
 const struct cp_ike_session *cp_ike_session_of(const struct cp_ike *k, uint32_t ike_sa);
 /** The sessions of a UE (one per PDN, 002 4.3), at most max of them. @return how many. */

@@ -81,34 +81,62 @@ static void sas_gone(struct cp_ike_srv *s, const struct cp_ike_gone *gone, uint8
 		sa_delete(s, gone->sa[i].spi, gone->sa[i].dir);
 }
 
-/* An IKE SA ended: its session, SAs and binding go, in hacpd and in hadp. */
-static int ike_gone(struct cp_ike_srv *s, uint32_t ike_sa)
+/* An IKE SA ended: its session, SAs and binding go, in hacpd and in hadp; its S6b session
+ * ends with cause (unless the network ended it: cp_ike_down). */
+static int ike_gone(struct cp_ike_srv *s, uint32_t ike_sa, enum ha_ike_aaa_end_cause cause)
 {
 	struct cp_ike_gone gone;
 	const struct cp_ike_session *ss = cp_ike_session_of(s->ike, ike_sa);
 	if (ss)
 		cp_log(CP_LOG_IKE, LOG_INFO, "IKE session down: nai %s pdn %s ike-sa %u", ss->nai,
 		       s->ike->cp->cfg->pdns[ss->pdn].name, ike_sa);
-	int rc = cp_ike_down(s->ike, ike_sa, &gone);
+	int rc = cp_ike_down(s->ike, ike_sa, cause, &gone);
 	sas_gone(s, &gone, HA_CMD_BINDING_DELETE);
 	return rc;
 }
 
 /* The UE's PDN session over IKEv2 begins (its home prefix given), or is refused. */
-static void log_session_up(const struct ha_ike_prefix_req *rq, const struct ha_ike_prefix_rep *rep)
+static void log_session_up(const struct ha_ike_prefix_req *rq, const struct ha_ike_prefix_rep *rep,
+			   const char *why)
 {
 	char nai[HA_IKE_NAI_MAX], apn[HA_IKE_APN_MAX], pfx[INET6_ADDRSTRLEN];
 	snprintf(nai, sizeof(nai), "%s", rq->nai); /* NUL-terminated here, whatever came */
 	snprintf(apn, sizeof(apn), "%s", rq->apn);
 	if (rep->result) {
 		cp_log(CP_LOG_IKE, LOG_NOTICE, "IKE session refused: nai %s apn %s ike-sa %u: %s", nai,
-		       apn, rq->h.ike_sa, rep->result == -ENOENT ? "no such PDN"
-		       : rep->result == -ENOSPC ? "home prefix pool exhausted" : strerror(-rep->result));
+		       apn, rq->h.ike_sa, why ? why : strerror(-rep->result));
 		return;
 	}
 	inet_ntop(AF_INET6, rep->prefix, pfx, sizeof(pfx));
 	cp_log(CP_LOG_IKE, LOG_INFO, "IKE session up: nai %s apn %s ike-sa %u home prefix %s/%u", nai,
 	       apn, rq->h.ike_sa, pfx, rep->prefix_len);
+}
+
+/* What the AAA orders (docs/aaa.md): an abort is the network-initiated detach of 004 5.4.3.1,
+ * started before the answer: the BRI when the UE has a binding (as hactl detach), else the IKE
+ * SA deleted by charon at once (IKE_DELETE), or for an orphan, whose IKE SA is gone already,
+ * the session ended now. */
+static int aaa_order(struct cp_ike_srv *s, const struct ha_ike_aaa_order *o)
+{
+	struct cp_ike_abort ab;
+	int rc = cp_ike_aaa_order(s->ike, o, &ab);
+	if (rc < 0 || o->order != HA_IKE_AAA_ABORT)
+		return rc;
+	const struct cp_ike_session *ss = cp_ike_session_of(s->ike, ab.ike_sa);
+	cp_log(CP_LOG_IKE, LOG_NOTICE, "S6b abort of nai %s pdn %s ike-sa %u: %s", ss->nai,
+	       s->ike->cp->cfg->pdns[ss->pdn].name, ab.ike_sa,
+	       ab.what == CP_IKE_ABORT_BRI ? "Binding Revocation Indication sent"
+	       : ab.what == CP_IKE_ABORT_DELETE ? "no binding: its IKE SA deleted"
+	       : "no IKE SA (charon restarted): session ended");
+	switch (ab.what) {
+	case CP_IKE_ABORT_BRI:
+		rc = s->detach ? s->detach(s->arg, &ab.hoa) : -ENOTSUP;
+		return rc == -EALREADY ? 0 : rc; /* a detach already under way is this one */
+	case CP_IKE_ABORT_DELETE:
+		return cp_ike_srv_notify_delete(s, ab.ike_sa);
+	default:
+		return ike_gone(s, ab.ike_sa, HA_IKE_AAA_END_ADMINISTRATIVE);
+	}
 }
 
 int cp_ike_srv_handle(struct cp_ike_srv *s, const struct ha_ike_hdr *h, void *reply,
@@ -137,7 +165,7 @@ int cp_ike_srv_handle(struct cp_ike_srv *s, const struct ha_ike_hdr *h, void *re
 	case HA_IKE_PREFIX_REQ: {
 		struct cp_ike_gone left;
 		cp_ike_prefix(s->ike, (const struct ha_ike_prefix_req *)h, reply, &left);
-		log_session_up((const struct ha_ike_prefix_req *)h, reply);
+		log_session_up((const struct ha_ike_prefix_req *)h, reply, s->ike->refused);
 		sas_gone(s, &left, HA_CMD_BINDING_UPSERT); /* an orphan's old child SAs */
 		return 0;
 	}
@@ -216,7 +244,15 @@ int cp_ike_srv_handle(struct cp_ike_srv *s, const struct ha_ike_hdr *h, void *re
 		return 0;
 	}
 	case HA_IKE_IKE_DOWN:
-		result(reply, h, ike_gone(s, h->ike_sa));
+		/* the UE's DELETE, or its IKE SA's end in charon: the UE's logout unless the
+		 * network was detaching it (cp_ike_detaching) */
+		result(reply, h, ike_gone(s, h->ike_sa, HA_IKE_AAA_END_LOGOUT));
+		return 0;
+	case HA_IKE_AAA_ORDER:
+		result(reply, h, aaa_order(s, (const struct ha_ike_aaa_order *)h));
+		return 0;
+	case HA_IKE_AAA_EVENT:
+		result(reply, h, cp_ike_aaa_event(s->ike, ((const struct ha_ike_aaa_event_msg *)h)->event));
 		return 0;
 	default:
 		/* a hacpd-to-plugin type, or RESULT: not ours to receive */
@@ -345,10 +381,31 @@ static void orphans_sweep(struct cp_ike_srv *s)
 	s->swept_s = now;
 	while ((n = cp_ike_orphans_due(s->ike, now, due, 64)) > 0)
 		for (unsigned i = 0; i < n; i++)
-			ike_gone(s, due[i]);
+			ike_gone(s, due[i], HA_IKE_AAA_END_AUTH_EXPIRED); /* cp_ike_orphans_due says */
 }
 
-unsigned cp_ike_srv_poll(struct cp_ike_srv *s)
+unsigned cp_ike_srv_flush_ends(struct cp_ike_srv *s)
+{
+	const struct ha_ike_aaa_end *m;
+	unsigned n = 0;
+
+	while (s->fd >= 0 && s->hello && s->ike && (m = cp_aaa_ends_peek(&s->ike->ends))) {
+		ssize_t r = send(s->fd, m, sizeof(*m), MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			break; /* its socket is full: the rest at the next poll */
+		if (r != (ssize_t)sizeof(*m)) {
+			drop_conn(s); /* kept: sent again after the next HELLO */
+			break;
+		}
+		cp_aaa_ends_pop(&s->ike->ends);
+		s->ike->ctr[CP_IKE_AAA_END_SENT]++;
+		n++;
+	}
+	return n;
+}
+
+/* The connection: accepted, read, answered. */
+static unsigned poll_conn(struct cp_ike_srv *s)
 {
 	unsigned n = 0;
 
@@ -377,4 +434,11 @@ unsigned cp_ike_srv_poll(struct cp_ike_srv *s)
 		if (s->fd < 0)
 			return n;
 	}
+}
+
+unsigned cp_ike_srv_poll(struct cp_ike_srv *s)
+{
+	unsigned n = poll_conn(s);
+	cp_ike_srv_flush_ends(s); /* after the answers: a HELLO's RESULT before what waited */
+	return n;
 }

@@ -22,6 +22,9 @@ struct cp_ike_srv {
 	int (*install)(void *arg, struct ha_cmd *cmd);
 	/* charon's IKE message out through hadp: 0 when queued, -errno */
 	int (*send_packet)(void *arg, const struct ha_ike_packet *p);
+	/* 004 5.4.3.1: the network-initiated detach of home address hoa (BRI), hactl detach's:
+	 * 0, -EALREADY, -ENOENT (an AAA_ORDER abort of a UE with a binding) */
+	int (*detach)(void *arg, const struct in6_addr *hoa);
 	void *arg;
 	uint8_t rx[8192];
 	/* query_sa waiting for hadp's ack: the command's seq, the request's seq */
@@ -53,6 +56,10 @@ int cp_ike_srv_notify_packet(struct cp_ike_srv *s, const struct ha_ike_packet *p
 
 /** 004 5.4.3.1: hacpd detached the UE; charon deletes its IKE SA. @return 0 or -errno. */
 int cp_ike_srv_notify_delete(struct cp_ike_srv *s, uint32_t ike_sa);
+
+/** The AAA_ENDs waiting (cp_aaa.h) to the plugin, while it is connected and has said HELLO
+ *  and its socket takes them; the rest waits. Done at every poll. @return how many went. */
+unsigned cp_ike_srv_flush_ends(struct cp_ike_srv *s);
 
 /** hadp's ack of a command: answers the SA_QUERY waiting for it, if any. @return true if it
  *  was one of ours. */

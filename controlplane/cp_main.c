@@ -613,6 +613,9 @@ static int detach(void *arg, const struct in6_addr *hoa)
 	int rc = cp_detach_start(&h->cp, hoa, now_ms(), &bri);
 	if (rc == 0)
 		cp_out_bri(&h->out, &bri);
+	/* the UE's session with the AAA ends ADMINISTRATIVE, however it ends (docs/aaa.md) */
+	if ((rc == 0 || rc == -EALREADY) && h->ike)
+		cp_ike_detaching(h->ike, hoa);
 	return rc;
 }
 
@@ -779,6 +782,7 @@ int main(int argc, char **argv)
 		int irc = cp_ike_srv_open(&ike_srv, &ike, cfg->ike.socket);
 		ike_srv.install = ike_install;
 		ike_srv.send_packet = ike_out;
+		ike_srv.detach = detach; /* an AAA_ORDER abort: hactl detach's procedure */
 		ike_srv.arg = &h;
 		h.ike_srv = &ike_srv;
 		h.ike = &ike;
@@ -838,8 +842,12 @@ int main(int argc, char **argv)
 			struct ha_binding_spec del[64];
 			unsigned k = cp_expire(&h.cp, now, del, 64);
 			uint32_t seq;
-			for (unsigned i = 0; i < k; i++)
+			for (unsigned i = 0; i < k; i++) {
 				send_cmd(&h, HA_CMD_BINDING_DELETE, &del[i], &seq);
+				/* TS 29.273 9.2.2.3: the UE's S6b session ends with its binding */
+				if (h.ike)
+					cp_ike_binding_expired(h.ike, del[i].home_prefix);
+			}
 			expiry_backlog = k == 64 && rte_ring_free_count(h.cmd) > 64;
 			last_expiry = now;
 		}
@@ -887,9 +895,9 @@ int main(int argc, char **argv)
 					(unsigned long long)ike_srv.packets_in,
 					(unsigned long long)ike_srv.packets_out,
 					(unsigned long long)ike_srv.packets_dropped);
-				for (unsigned i = 0; i < CP_IKE__COUNT; i++)
+				for (unsigned i = 0; i < CP_IKE_N_COUNTERS; i++)
 					fprintf(f, ",\"%s\":%llu", cp_ike_counter_name(i),
-						(unsigned long long)ike.ctr[i]);
+						(unsigned long long)cp_ike_counter(&ike, i));
 				fprintf(f, "}");
 			}
 			fprintf(f, "}\n");

@@ -157,10 +157,10 @@ static void openmetrics(const struct cp_cli *cli, FILE *f)
 		}
 	}
 	if (cli->ike)
-		for (unsigned i = 0; i < CP_IKE__COUNT; i++) {
+		for (unsigned i = 0; i < CP_IKE_N_COUNTERS; i++) {
 			om_family(f, cp_ike_counter_name(i), true, cp_ike_counter_name(i));
 			om_sample(f, cp_ike_counter_name(i), true, NULL, NULL, NULL, NULL,
-				  cli->ike->ctr[i]);
+				  cp_ike_counter(cli->ike, i));
 		}
 	fputs("# EOF\n", f);
 }
@@ -216,8 +216,8 @@ static void json(const struct cp_cli *cli, FILE *f)
 	hj_obj_end(&j);
 	if (cli->ike) {
 		hj_obj_begin(&j, "ike");
-		for (unsigned i = 0; i < CP_IKE__COUNT; i++)
-			hj_uint(&j, cp_ike_counter_name(i), cli->ike->ctr[i]);
+		for (unsigned i = 0; i < CP_IKE_N_COUNTERS; i++)
+			hj_uint(&j, cp_ike_counter_name(i), cp_ike_counter(cli->ike, i));
 		hj_obj_end(&j);
 	}
 	hj_obj_end(&j);
@@ -257,9 +257,9 @@ static void text(const struct cp_cli *cli, FILE *f)
 		fputc('\n', f);
 	}
 	if (cli->ike)
-		for (unsigned i = 0; i < CP_IKE__COUNT; i++)
+		for (unsigned i = 0; i < CP_IKE_N_COUNTERS; i++)
 			fprintf(f, "%s %llu\n", cp_ike_counter_name(i),
-				(unsigned long long)cli->ike->ctr[i]);
+				(unsigned long long)cp_ike_counter(cli->ike, i));
 }
 
 void cp_stats_write(const struct cp_cli *cli, enum cp_stats_format fmt, FILE *out)

@@ -118,7 +118,9 @@ struct ha_ike_prefix_req {
 
 struct ha_ike_prefix_rep {
 	struct ha_ike_hdr h;
-	int32_t result;             /* 0, -ENOENT (no such APN), -ENOSPC (pool exhausted) */
+	int32_t result;             /* 0, -ENOENT (no such APN), -ENOSPC (pool exhausted), the
+	                               AAA's static prefix or IPv4 address -EADDRNOTAVAIL (outside
+	                               the pool) or -EADDRINUSE (another's), -EEXIST, -EINVAL */
 	uint32_t lifetime;          /* seconds, RFC 5026's prefix lifetime */
 	uint8_t prefix[16];
 	uint8_t prefix_len;

@@ -9,43 +9,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include "cp_ike.h"
+#include "cp_ike_fixture.h"
 #include "cp_ike_guard.h"
 #include "cp_ike_path.h"
 #include "cp_ike_srv.h"
-
-static const char *yaml =
-	"dataplane:\n"
-	"  lcores: { main: 0, workers: [1] }\n"
-	"  ports: { access: { device: net_null0 }, core: { device: net_null1 } }\n"
-	"home_agent: { ipv6_address: 2001:db8:ffff::1, ipv4_address: 192.0.2.1 }\n"
-	"pdns:\n"
-	"  - { name: internet, home_prefix_pool: 2001:db8:100::/62, home_prefix_length: 64 }\n"
-	"  - { name: ims, apn: ims.mnc001.mcc001.gprs, home_prefix_pool: 2001:db8:200::/48,\n"
-	"      home_prefix_length: 64 }\n"
-	"ike: { enabled: false }\n"
-	"static_bindings:\n"
-	"  - { pdn: internet, home_prefix: \"2001:db8:100::/64\", care_of: \"2001:db8:aaaa::9\" }\n";
-
-static struct ha_config cfg;
-static struct cp_ctx ctx;
-static struct cp_ike ike;
-static struct cp_ike_gone left; /* what an orphaned session's old IKE SA leaves (cp_ike_prefix) */
-
-static void setup(void)
-{
-	struct ha_config_error err;
-	cr_assert_eq(ha_config_load_buffer("t.yaml", yaml, strlen(yaml), &cfg, &err), 0, "%s", err.msg);
-	cr_assert_eq(cp_ctx_init(&ctx, &cfg), 0);
-	cr_assert_eq(cp_ike_init(&ike, &ctx), 0);
-}
-
-static void teardown(void)
-{
-	cp_ike_free(&ike);
-	cp_ctx_free(&ctx);
-	ha_config_free(&cfg);
-}
 
 TestSuite(ike, .init = setup, .fini = teardown);
 
@@ -68,9 +35,6 @@ static const char *pfx(const struct ha_ike_prefix_rep *r)
 	inet_ntop(AF_INET6, r->prefix, s, sizeof(s));
 	return s;
 }
-
-#define UE1 "0001010000000001@nai.epc.mnc001.mcc001.3gppnetwork.org"
-#define UE2 "0001010000000002@nai.epc.mnc001.mcc001.3gppnetwork.org"
 
 Test(ike, a_prefix_per_ue_and_pdn_kept_across_ike_sas)
 {
@@ -119,13 +83,6 @@ static struct mh_msg bu_msg(uint16_t seq)
 	m.bu.flags = MH_BU_A | MH_BU_H | MH_BU_K;
 	m.bu.lifetime = 100;
 	return m;
-}
-
-static struct in6_addr A(const char *s)
-{
-	struct in6_addr a;
-	inet_pton(AF_INET6, s, &a);
-	return a;
 }
 
 /* The BU m of home address hoa from care-of address 2001:db8:aaaa::2 (HAO), under ESP SA spi. */
@@ -190,14 +147,14 @@ Test(ike, child_sas_only_for_the_own_home_address_and_delete_takes_all)
 
 	/* 004 5.4.3.2: the IKE SA's DELETE takes the binding and both SAs */
 	struct cp_ike_gone gone;
-	cr_assert_eq(cp_ike_down(&ike, 1, &gone), 0);
+	cr_assert_eq(cp_ike_down(&ike, 1, HA_IKE_AAA_END_LOGOUT, &gone), 0);
 	cr_assert_eq(gone.n_sa, 2);
 	cr_assert(gone.has_binding);
 	struct in6_addr p1 = A("2001:db8:100:1::");
 	cr_assert_arr_eq(gone.binding.home_prefix, &p1, 16);
 	cr_assert_eq(ctx.cache.count, 0);
 	cr_assert_null(cp_sigsa_of(&ctx.sigsa, 0xc0000001));
-	cr_assert_eq(cp_ike_down(&ike, 1, &gone), -ENOENT);
+	cr_assert_eq(cp_ike_down(&ike, 1, HA_IKE_AAA_END_LOGOUT, &gone), -ENOENT);
 	/* the prefix went back to the pool: the next UEs get :3:: and then :1:: again */
 	struct ha_ike_prefix_rep r3 = ask(3, "0001010000000009@x", "internet");
 	cr_assert_str_eq(pfx(&r3), "2001:db8:100:3::");
@@ -343,7 +300,7 @@ Test(ike, ipv4_home_address_from_ike_then_in_the_ba)
 	cr_assert_eq(x.cache.count, 0);
 	cr_assert_eq(cp_pool4_used(&x.pool4[0]), 1);
 	struct cp_ike_gone gone;
-	cr_assert_eq(cp_ike_down(&k, 3, &gone), 0);
+	cr_assert_eq(cp_ike_down(&k, 3, HA_IKE_AAA_END_LOGOUT, &gone), 0);
 	cr_assert_eq(cp_pool4_used(&x.pool4[0]), 0, "the IKE SA's end gives it back");
 	cp_ike_free(&k);
 	cp_ctx_free(&x);
@@ -482,7 +439,7 @@ Test(ike, sessions_adopted_by_a_restarted_hacpd)
 	cr_assert_neq(memcmp(rep2.prefix, rep.prefix, 16), 0);
 	/* and the session ends as any other */
 	struct cp_ike_gone gone;
-	cr_assert_eq(cp_ike_down(&second, 7, &gone), 0);
+	cr_assert_eq(cp_ike_down(&second, 7, HA_IKE_AAA_END_LOGOUT, &gone), 0);
 	cr_assert_eq(gone.n_sa, 1);
 	cr_assert_null(cp_sigsa_of(&again.sigsa, 0xc0000011));
 	cp_ike_free(&second);
@@ -631,13 +588,13 @@ Test(ike, orphans_end_without_their_binding_or_after_the_ike_lifetime)
 	cr_assert_eq(ctx.cache.count, 0);
 	cr_assert_eq(cp_ike_orphans_due(&ike, 102, due, 4), 1);
 	struct cp_ike_gone gone;
-	cr_assert_eq(cp_ike_down(&ike, due[0], &gone), 0);
+	cr_assert_eq(cp_ike_down(&ike, due[0], HA_IKE_AAA_END_LOGOUT, &gone), 0);
 	cr_assert_eq(gone.n_sa, 1);
 	cr_assert_null(cp_sigsa_of(&ctx.sigsa, 0xc0000001));
 	/* UE2 had no binding: it waits for its lifetime */
 	cr_assert_eq(cp_ike_orphans_due(&ike, 100 + life - 1, due, 4), 0);
 	cr_assert_eq(cp_ike_orphans_due(&ike, 100 + life, due, 4), 1);
-	cr_assert_eq(cp_ike_down(&ike, due[0], &gone), 0);
+	cr_assert_eq(cp_ike_down(&ike, due[0], HA_IKE_AAA_END_LOGOUT, &gone), 0);
 	cr_assert_eq(ike.count, 0);
 	cr_assert_eq(ike.orphans, 0);
 	cr_assert_eq(ike.ctr[CP_IKE_ORPHAN_ENDED], 2);
