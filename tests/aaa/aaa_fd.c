@@ -75,6 +75,21 @@ int aaa_dict_init(void)
 	return 0;
 }
 
+int aaa_rule_optional(struct dict_object *cmd, struct dict_object *avp)
+{
+	struct dict_rule_request q = { cmd, avp };
+	struct dict_object *rule = NULL;
+	struct dict_rule_data d = { avp, RULE_OPTIONAL, 0, -1, 1 };
+
+	if (fd_dict_search(fd_g_config->cnf_dict, DICT_RULE, RULE_BY_AVP_AND_PARENT, &q, &rule,
+			   ENOENT) || fd_dict_delete(rule) ||
+	    fd_dict_new(fd_g_config->cnf_dict, DICT_RULE, &d, cmd, NULL)) {
+		fd_log_error("cannot make an AVP optional in a command's rules");
+		return -1;
+	}
+	return 0;
+}
+
 static int add_value(msg_or_avp *parent, struct dict_object *model, union avp_value *v,
 		     struct avp **out)
 {

@@ -67,6 +67,11 @@ void aaa_log_to_stderr(void);
  * @return 0, or -1 after logging which object is missing. */
 int aaa_dict_init(void);
 
+/* Make avp optional in cmd's rules: freeDiameter drops an answer, and answers a request itself,
+ * when a rule of the dictionary fails; S6b's ABNF is looser than the RFC's dictionaries here.
+ * @return 0 or -1. */
+int aaa_rule_optional(struct dict_object *cmd, struct dict_object *avp);
+
 /* A new AVP of model added as the last child of parent (a message or a grouped AVP). Each
  * returns 0 or an errno; aaa_add_group hands back the new grouped AVP. */
 int aaa_add_os(msg_or_avp *parent, struct dict_object *model, const void *data, size_t len);

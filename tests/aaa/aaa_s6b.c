@@ -83,6 +83,8 @@ static void set_experimental(struct msg *a, uint32_t code)
 static void set_missing(struct msg *a, struct dict_object *outer, struct dict_object *missing)
 {
 	static const uint8_t zero_addr[16];
+	/* an empty EAP-Response/Identity: the shortest EAP-Payload (RFC 3748 5.1) */
+	static const uint8_t eap_example[5] = { EAP_RESPONSE, 0, 0, 5, EAP_TYPE_IDENTITY };
 	struct avp *f = NULL, *g = NULL;
 	struct dict_avp_data d;
 
@@ -95,6 +97,8 @@ static void set_missing(struct msg *a, struct dict_object *outer, struct dict_ob
 	fd_dict_getval(missing, &d);
 	if (missing == aaa_d.mip_ha_addr)
 		aaa_add_addr(parent, missing, AF_INET6, zero_addr);
+	else if (missing == aaa_d.eap_payload)
+		aaa_add_os(parent, missing, eap_example, sizeof(eap_example));
 	else if (d.avp_basetype == AVP_TYPE_GROUPED)
 		aaa_add_group(parent, missing, NULL);
 	else if (d.avp_basetype == AVP_TYPE_OCTETSTRING)

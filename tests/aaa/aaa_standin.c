@@ -85,6 +85,9 @@ int main(int argc, char **argv)
 	aaa_log_to_stderr();
 	if (fd_core_initialize() || (fd_g_debug_lvl = debug ? FD_LOG_DEBUG : FD_LOG_NOTICE, 0) ||
 	    fd_core_parseconf(conf) || aaa_dict_init() ||
+	    /* the DER's checks are the stand-in's, so that each is noted and answered alike */
+	    aaa_rule_optional(aaa_d.der, aaa_d.eap_payload) ||
+	    aaa_rule_optional(aaa_d.der, aaa_d.auth_req_type) ||
 	    fd_peer_validate_register(accept_any_peer) || aaa_events_open(events) ||
 	    aaa_s6b_start(&subs, &profiles) || fd_core_start()) {
 		fprintf(stderr, "ha-aaa-standin: cannot start (freeDiameter's log above)\n");

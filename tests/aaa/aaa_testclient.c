@@ -401,21 +401,6 @@ static void cmd_wait(char *args)
 
 /* ---- start-up ---- */
 
-/* TS 29.273 9.2.2.1.2: a DEA carries Result-Code or Experimental-Result; dict_eap (RFC 4072)
- * requires Result-Code, and freeDiameter drops an answer failing the rules, so make it
- * optional here as S6b has it. */
-static int relax_dea_rule(void)
-{
-	struct dict_rule_request q = { aaa_d.dea, aaa_d.result_code };
-	struct dict_object *rule = NULL;
-	struct dict_rule_data d = { aaa_d.result_code, RULE_OPTIONAL, 0, -1, 1 };
-
-	if (fd_dict_search(fd_g_config->cnf_dict, DICT_RULE, RULE_BY_AVP_AND_PARENT, &q, &rule,
-			   ENOENT) || fd_dict_delete(rule))
-		return -1;
-	return fd_dict_new(fd_g_config->cnf_dict, DICT_RULE, &d, aaa_d.dea, NULL) ? -1 : 0;
-}
-
 static int wait_open(const char *peer)
 {
 	for (int i = 0; i < 200; i++) {
@@ -445,7 +430,9 @@ int main(int argc, char **argv)
 	struct disp_when when = { 0 };
 	aaa_log_to_stderr();
 	if (fd_core_initialize() || (fd_g_debug_lvl = FD_LOG_NOTICE, 0) ||
-	    fd_core_parseconf(argv[1]) || aaa_dict_init() || relax_dea_rule())
+	    fd_core_parseconf(argv[1]) || aaa_dict_init() ||
+	    /* TS 29.273 9.2.2.1.2: a DEA has Result-Code or Experimental-Result */
+	    aaa_rule_optional(aaa_d.dea, aaa_d.result_code))
 		return 1;
 	when.app = aaa_d.app;
 	when.command = aaa_d.asr;
