@@ -96,7 +96,7 @@ class Client:
         self.log = open(f"{work}/client.log", "w")
         self.proc = subprocess.Popen([exe, conf, standin.subs, standin.identity, standin.realm],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.log, text=True)
+                                     stderr=self.log, text=True, env=aaa.env())
         self.start = json.loads(self.proc.stdout.readline() or "{}")
 
     def __call__(self, line):
