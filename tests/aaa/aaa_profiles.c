@@ -75,8 +75,9 @@ static int walk_profile(struct cfg_ctx *c, const struct ynode *n, struct aaa_pro
 	return rc < 0 ? -1 : 0;
 }
 
-static int walk_root(struct cfg_ctx *c, const struct ynode *root, struct aaa_profiles *p)
+static int walk_root(struct cfg_ctx *c, const struct ynode *root, void *arg)
 {
+	struct aaa_profiles *p = arg;
 	static const char *const root_keys[] = { "profiles" };
 	struct cfg_mapv m;
 
@@ -107,28 +108,8 @@ static int walk_root(struct cfg_ctx *c, const struct ynode *root, struct aaa_pro
 
 int aaa_profiles_load(const char *path, struct aaa_profiles *p, char *err, size_t errlen)
 {
-	struct ha_config_error e = { .msg = "" };
-	struct cfg_ctx c = { .name = path, .err = &e };
-	struct ynode *root = NULL;
-	char *buf;
-	size_t len;
-	int rc = -1;
-
 	memset(p, 0, sizeof(*p));
-	if (cfg_read_file(path, &buf, &len) < 0) {
-		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-		return -1;
-	}
-	c.buf = buf;
-	c.len = len;
-	if (cfg_build_tree(&c, &root) == 0 && root)
-		rc = walk_root(&c, root, p);
-	else if (!e.msg[0])
-		cfg_fail_at(&c, 1, 1, "empty document");
-	ynode_free(root);
-	free(buf);
-	if (rc < 0) {
-		snprintf(err, errlen, "%s", e.msg[0] ? e.msg : "invalid profile file");
+	if (cfg_load_yaml(path, walk_root, p, err, errlen) < 0) {
 		aaa_profiles_free(p);
 		return -1;
 	}

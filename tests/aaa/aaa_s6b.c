@@ -52,13 +52,15 @@ static void read_req(struct msg *m, struct req_info *r)
 	}
 }
 
-/* The answer to *msg, with Auth-Application-Id and Origin-*; *msg becomes the answer. */
-static struct msg *new_answer(struct msg **msg)
+/* The answer to *msg, with Origin-* (and Auth-Application-Id, but in an STA: RFC 6733 8.5);
+ * *msg becomes the answer. */
+static struct msg *new_answer(struct msg **msg, int with_app_id)
 {
 	if (fd_msg_new_answer_from_req(fd_g_config->cnf_dict, msg, 0))
 		return NULL;
 	struct msg *a = *msg;
-	aaa_add_u32(a, aaa_d.auth_app_id, AAA_S6B_APP_ID);
+	if (with_app_id)
+		aaa_add_u32(a, aaa_d.auth_app_id, AAA_S6B_APP_ID);
 	fd_msg_add_origin(a, 0);
 	return a;
 }
@@ -285,29 +287,21 @@ static void eap_round(struct msg *a, struct aaa_session *s, const struct req_inf
 	reject(a, s, m->id, "unexpected EAP message for the session's state");
 }
 
-static int on_der(struct msg **msg, struct avp *avp, struct session *sess, void *opaque,
-		  enum disp_action *act)
+/* DER: one EAP round (RFC 4072 3.1); a is the DEA. */
+static void on_der(struct msg *a, const struct req_info *rp)
 {
-	struct req_info r;
+	const struct req_info r = *rp;
 	struct eap_msg m;
 	const char *err = NULL;
-	(void)avp;
-	(void)sess;
-	(void)opaque;
 
-	*act = DISP_ACT_CONT;
-	read_req(*msg, &r);
-	struct msg *a = new_answer(msg);
-	if (!a)
-		return ENOMEM;
 	aaa_add_u32(a, aaa_d.auth_req_type, r.has_auth_req_type ? r.auth_req_type : 3);
 	if (check_der(a, &r) < 0)
-		goto send;
+		return;
 	if (eap_parse(r.eap, r.eap_len, &m, &err) < 0 || m.code != EAP_RESPONSE) {
 		aaa_note(r.sid, r.nai, "EAP-Payload refused: %s", err ? err : "not an EAP-Response");
 		set_result(a, AAA_AUTHENTICATION_REJECTED);
 		add_eap_simple(a, EAP_FAILURE, r.eap_len > 1 ? r.eap[1] : 0);
-		goto send;
+		return;
 	}
 	pthread_mutex_lock(&aaa_sessions_lock);
 	struct aaa_session *s = aaa_session_get(r.sid);
@@ -319,7 +313,7 @@ static int on_der(struct msg **msg, struct avp *avp, struct session *sess, void 
 			pthread_mutex_unlock(&aaa_sessions_lock);
 			aaa_note(r.sid, r.nai, "session table full: DIAMETER_UNABLE_TO_COMPLY");
 			set_result(a, AAA_UNABLE_TO_COMPLY);
-			goto send;
+			return;
 		}
 		snprintf(s->nai, sizeof(s->nai), "%s", r.nai);
 		snprintf(s->apn, sizeof(s->apn), "%s", r.apn);
@@ -348,50 +342,26 @@ static int on_der(struct msg **msg, struct avp *avp, struct session *sess, void 
 		eap_round(a, s, &r, &m);
 	}
 	pthread_mutex_unlock(&aaa_sessions_lock);
-send:
-	send_answer(msg);
-	return 0;
 }
 
-static int on_str(struct msg **msg, struct avp *avp, struct session *sess, void *opaque,
-		  enum disp_action *act)
+/* STR (RFC 6733 8.4): the session ends; a is the STA. */
+static void on_str(struct msg *a, const struct req_info *r)
 {
-	struct req_info r;
-	(void)avp;
-	(void)sess;
-	(void)opaque;
-
-	*act = DISP_ACT_CONT;
-	read_req(*msg, &r);
-	if (fd_msg_new_answer_from_req(fd_g_config->cnf_dict, msg, 0))
-		return ENOMEM;
-	fd_msg_add_origin(*msg, 0);
 	pthread_mutex_lock(&aaa_sessions_lock);
-	struct aaa_session *s = aaa_session_get(r.sid);
+	struct aaa_session *s = aaa_session_get(r->sid);
 	if (s)
 		aaa_session_del(s);
 	pthread_mutex_unlock(&aaa_sessions_lock);
-	set_result(*msg, s ? AAA_SUCCESS : AAA_UNKNOWN_SESSION_ID);
+	set_result(a, s ? AAA_SUCCESS : AAA_UNKNOWN_SESSION_ID);
 	if (!s)
-		aaa_note(r.sid, r.nai, "STR for an unknown session: DIAMETER_UNKNOWN_SESSION_ID");
-	send_answer(msg);
-	return 0;
+		aaa_note(r->sid, r->nai, "STR for an unknown session: DIAMETER_UNKNOWN_SESSION_ID");
 }
 
 /* AA-Request, AUTHORIZE_ONLY, on an authenticated session (TS 29.273 9.2.2.5: after a RAR). */
-static int on_aar(struct msg **msg, struct avp *avp, struct session *sess, void *opaque,
-		  enum disp_action *act)
+static void on_aar(struct msg *a, const struct req_info *rp)
 {
-	struct req_info r;
-	(void)avp;
-	(void)sess;
-	(void)opaque;
+	const struct req_info r = *rp;
 
-	*act = DISP_ACT_CONT;
-	read_req(*msg, &r);
-	struct msg *a = new_answer(msg);
-	if (!a)
-		return ENOMEM;
 	aaa_add_u32(a, aaa_d.auth_req_type, AAA_AUTHORIZE_ONLY);
 	if (!r.has_auth_req_type || r.auth_req_type != AAA_AUTHORIZE_ONLY) {
 		aaa_note(r.sid, r.nai, "AAR without Auth-Request-Type AUTHORIZE_ONLY");
@@ -399,7 +369,7 @@ static int on_aar(struct msg **msg, struct avp *avp, struct session *sess, void 
 			set_result(a, 5004);
 		else
 			set_missing(a, NULL, aaa_d.auth_req_type);
-		goto send;
+		return;
 	}
 	pthread_mutex_lock(&aaa_sessions_lock);
 	struct aaa_session *s = aaa_session_get(r.sid);
@@ -414,7 +384,28 @@ static int on_aar(struct msg **msg, struct avp *avp, struct session *sess, void 
 		add_authorisation(a, s->nai, r.has_apn ? r.apn : s->apn);
 	}
 	pthread_mutex_unlock(&aaa_sessions_lock);
-send:
+}
+
+struct handler {
+	struct dict_object **cmd;
+	void (*handle)(struct msg *, const struct req_info *);
+};
+
+/* freeDiameter's dispatch thread: the request read, the answer made, handled, sent. */
+static int on_request(struct msg **msg, struct avp *avp, struct session *sess, void *opaque,
+		      enum disp_action *act)
+{
+	const struct handler *h = opaque;
+	struct req_info r;
+	(void)avp;
+	(void)sess;
+
+	*act = DISP_ACT_CONT;
+	read_req(*msg, &r);
+	struct msg *a = new_answer(msg, h->handle != on_str);
+	if (!a)
+		return ENOMEM;
+	h->handle(a, &r);
 	send_answer(msg);
 	return 0;
 }
@@ -422,16 +413,15 @@ send:
 int aaa_s6b_start(struct aka_subscribers *s, const struct aaa_profiles *p)
 {
 	struct disp_when when = { .app = aaa_d.app };
-	struct {
-		struct dict_object *cmd;
-		int (*cb)(struct msg **, struct avp *, struct session *, void *, enum disp_action *);
-	} handlers[] = { { aaa_d.der, on_der }, { aaa_d.str, on_str }, { aaa_d.aar, on_aar } };
+	static const struct handler handlers[] = {
+		{ &aaa_d.der, on_der }, { &aaa_d.str, on_str }, { &aaa_d.aar, on_aar },
+	};
 
 	subs = s;
 	profiles = p;
 	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
-		when.command = handlers[i].cmd;
-		int rc = fd_disp_register(handlers[i].cb, DISP_HOW_CC, &when, NULL, NULL);
+		when.command = *handlers[i].cmd;
+		int rc = fd_disp_register(on_request, DISP_HOW_CC, &when, (void *)&handlers[i], NULL);
 		if (rc) {
 			fd_log_error("ha-aaa-standin: cannot register a handler: %s", strerror(rc));
 			return -1;
