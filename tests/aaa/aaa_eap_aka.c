@@ -100,6 +100,8 @@ int eap_parse(const uint8_t *p, size_t len, struct eap_msg *m, const char **err)
 			m->identity_len = il;
 			break;
 		}
+		case AT_PADDING:
+			break;
 		default:
 			/* RFC 4187 8.1: a non-skippable attribute (type < 128) not understood */
 			if (a[0] < 128) {
@@ -245,6 +247,15 @@ size_t eap_build_identity(uint8_t *out, uint8_t id, const char *identity)
 	memcpy(out + 5, identity, n);
 	put16(out + 2, 5 + n);
 	return 5 + n;
+}
+
+size_t eap_build_identity_req(uint8_t *out, uint8_t id)
+{
+	out[0] = EAP_REQUEST;
+	out[1] = id;
+	out[4] = EAP_TYPE_IDENTITY;
+	put16(out + 2, 5);
+	return 5;
 }
 
 size_t eap_build_challenge(uint8_t *out, uint8_t id, const uint8_t rand[AKA_RAND_LEN],

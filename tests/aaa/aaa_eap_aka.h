@@ -22,7 +22,8 @@ enum {
 	AKA_SUB_NOTIFICATION = 12,
 	AKA_SUB_CLIENT_ERROR = 14,
 };
-enum { AT_RAND = 1, AT_AUTN = 2, AT_RES = 3, AT_AUTS = 4, AT_MAC = 11, AT_IDENTITY = 14 };
+enum { AT_RAND = 1, AT_AUTN = 2, AT_RES = 3, AT_AUTS = 4, AT_PADDING = 6, AT_MAC = 11,
+       AT_IDENTITY = 14 };
 
 #define EAP_AKA_MAX 1020
 #define EAP_AKA_MAC_LEN 16
@@ -69,7 +70,8 @@ int eap_aka_mac_ok(const uint8_t k_aut[EAP_AKA_KAUT_LEN], const uint8_t *p, size
 
 /* Builders: each writes the packet into out (EAP_AKA_MAX) and returns its length. */
 size_t eap_build_simple(uint8_t *out, uint8_t code, uint8_t id);   /* Success, Failure */
-size_t eap_build_identity(uint8_t *out, uint8_t id, const char *identity);
+size_t eap_build_identity(uint8_t *out, uint8_t id, const char *identity); /* Response */
+size_t eap_build_identity_req(uint8_t *out, uint8_t id);
 /* EAP-Request/AKA-Challenge with AT_RAND, AT_AUTN, AT_MAC. */
 size_t eap_build_challenge(uint8_t *out, uint8_t id, const uint8_t rand[AKA_RAND_LEN],
 			   const uint8_t autn[AKA_AUTN_LEN], const uint8_t k_aut[EAP_AKA_KAUT_LEN]);

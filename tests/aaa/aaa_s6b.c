@@ -24,7 +24,7 @@ struct req_info {
 	uint32_t auth_req_type;
 	const uint8_t *eap;
 	size_t eap_len;
-	int has_auth_req_type, has_nai, has_apn, has_ha_addr, has_agent_info;
+	int has_eap, has_auth_req_type, has_nai, has_apn, has_ha_addr, has_agent_info;
 	uint32_t auth_app_id;
 	int has_auth_app_id;
 };
@@ -43,6 +43,7 @@ static void read_req(struct msg *m, struct req_info *r)
 	r->has_auth_app_id = aaa_get_u32(m, aaa_d.auth_app_id, &r->auth_app_id) == 0;
 	struct avp_hdr *e = aaa_find(m, aaa_d.eap_payload);
 	if (e) {
+		r->has_eap = 1;
 		r->eap = e->avp_value->os.data;
 		r->eap_len = e->avp_value->os.len;
 	}
@@ -181,7 +182,7 @@ static int check_der(struct msg *a, const struct req_info *r)
 		missing = aaa_d.auth_req_type;
 	else if (!r->has_nai)
 		missing = aaa_d.user_name;
-	else if (!r->eap)
+	else if (!r->has_eap)
 		missing = aaa_d.eap_payload;
 	else if (!r->has_apn)
 		missing = aaa_d.service_selection;
@@ -297,6 +298,13 @@ static void on_der(struct msg *a, const struct req_info *rp)
 	aaa_add_u32(a, aaa_d.auth_req_type, r.has_auth_req_type ? r.auth_req_type : 3);
 	if (check_der(a, &r) < 0)
 		return;
+	if (!r.eap_len) {
+		/* RFC 4072 3.1: an empty EAP-Payload starts the conversation; ask who it is */
+		uint8_t p[EAP_AKA_MAX];
+		add_eap(a, p, eap_build_identity_req(p, 1));
+		set_result(a, AAA_MULTI_ROUND_AUTH);
+		return;
+	}
 	if (eap_parse(r.eap, r.eap_len, &m, &err) < 0 || m.code != EAP_RESPONSE) {
 		aaa_note(r.sid, r.nai, "EAP-Payload refused: %s", err ? err : "not an EAP-Response");
 		set_result(a, AAA_AUTHENTICATION_REJECTED);

@@ -148,6 +148,9 @@ def s1_eap_aka(check, s, c, state):
           "1. events: DEA 1001 with the AKA-Challenge, then 2001 with the MSK")
     check(any(x["session_id"] == sid and x["state"] == "authenticated" for x in s.sessions()),
           "1. control 'sessions' lists the session as authenticated")
+    r = c(f"attach {NAI1} {APN} eap_start=1")
+    check(r.get("rounds") == [1001, 1001, 2001] and r.get("msk_match") is True,
+          f"1. an empty EAP-Payload first (RFC 4072 3.1): EAP-Request/Identity, then AKA: {r}")
 
 
 def s2_unknown(check, s, c, state):

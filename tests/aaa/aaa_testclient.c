@@ -3,7 +3,7 @@
  * freeDiameter, with a USIM on the project's MILENAGE. Driven on stdin, one command a line,
  * one JSON line on stdout each:
  *
- *   attach NAI APN [sqn_ms=N] [wrong_res=1] [omit=AVP-NAME] [identity=ID]
+ *   attach NAI APN [sqn_ms=N] [wrong_res=1] [omit=AVP-NAME] [identity=ID] [eap_start=1]
  *       DERs until a final DEA: {"cmd":"attach","session_id","rounds":[...],"result",
  *       "eap","msk","ck","ik","identity","msk_match","mac_ok","failed_avp":[...],
  *       "apn_configuration":{...},"mip_home_agent_address"}
@@ -204,7 +204,7 @@ static void cmd_attach(char *args)
 {
 	char nai[256] = "", apn[104] = "", identity[256] = "", omit[64] = "", sid[256] = "";
 	unsigned long long sqn_ms = 0;
-	int wrong_res = 0, mac_ok = 1, resyncs = 0;
+	int wrong_res = 0, mac_ok = 1, resyncs = 0, eap_start = 0;
 	uint8_t eap[EAP_AKA_MAX], res[AKA_RES_LEN], ck[AKA_CK_LEN], ik[AKA_IK_LEN];
 	uint8_t auts[AKA_AUTS_LEN];
 	struct eap_aka_keys keys = { 0 };
@@ -221,6 +221,8 @@ static void cmd_attach(char *args)
 			sqn_ms = strtoull(tok + 7, NULL, 0);
 		else if (!strncmp(tok, "wrong_res=", 10))
 			wrong_res = atoi(tok + 10);
+		else if (!strncmp(tok, "eap_start=", 10))
+			eap_start = atoi(tok + 10);
 		else if (!strncmp(tok, "omit=", 5))
 			snprintf(omit, sizeof(omit), "%s", tok + 5);
 		else if (!strncmp(tok, "identity=", 9))
@@ -235,7 +237,8 @@ static void cmd_attach(char *args)
 			card = &subs.v[i];
 	uint64_t usim_sqn = sqn_ms;
 
-	eap_len = eap_build_identity(eap, 1, identity);
+	/* RFC 4072 3.1: an empty EAP-Payload first, or the UE's EAP-Response/Identity */
+	eap_len = eap_start ? 0 : eap_build_identity(eap, 1, identity);
 	struct msg *a = der(NULL, nai, apn, eap, eap_len, omit[0] ? omit : NULL);
 	uint32_t result = 0;
 	for (int round = 0; a && round < 6; round++) {
@@ -251,7 +254,15 @@ static void cmd_attach(char *args)
 			break;
 		uint8_t *p = e->avp_value->os.data;
 		size_t len = e->avp_value->os.len;
-		if (eap_parse(p, len, &m, &err) < 0 || !m.rand || !m.autn)
+		if (eap_parse(p, len, &m, &err) < 0)
+			break;
+		if (m.code == EAP_REQUEST && m.type == EAP_TYPE_IDENTITY) {
+			eap_len = eap_build_identity(eap, m.id, identity);
+			fd_msg_free(a);
+			a = der(sid, nai, apn, eap, eap_len, NULL);
+			continue;
+		}
+		if (!m.rand || !m.autn)
 			break;
 		enum aka_check c = aka_usim_check(card->k, card->opc, m.rand, m.autn, &usim_sqn, res,
 						  ck, ik, auts);
