@@ -4,7 +4,7 @@
  *
  *   profiles:
  *     - nai: 0001010000000001@nai.epc.mnc001.mcc001.3gppnetwork.org
- *       apn: internet                    # APN-Configuration's Service-Selection (default: the DER's)
+ *       apn: internet                    # Service-Selection (default: the DER's)
  *       static_prefix: "2001:db8:5::1"   # Served-Party-IP-Address (IPv6)
  *       static_ipv4: 10.45.0.7           # Served-Party-IP-Address (IPv4)
  *       pdn_type: ipv4v6                 # ipv4 | ipv6 | ipv4v6 (default ipv4v6)

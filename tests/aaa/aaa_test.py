@@ -19,7 +19,7 @@ for DSMIPv6, with tshark capturing the Diameter traffic:
   8. ASR and RAR ordered on the control socket reach the client, the ASA/RAA code comes back.
   9. tshark (-d tcp.port==PORT,diameter): no frame malformed, as many Diameter messages as the
      stand-in's events, the S6b application id and its AVPs decoded.
- 10. SIGTERM: exit 0, the control socket removed.
+ 10. SIGTERM: exit 0, the control socket removed; a bad profile file refused at start.
 
 usage: aaa_test.py HA-AAA-STANDIN HA-AAA-TESTCLIENT WORKDIR
 """
@@ -287,6 +287,14 @@ def main():
           "2070b3223dba372fde1c0ffc7b2e3b498b2606143c6c18ba"
           "cb0f6c55babb13788e20d737a3275116",
           "0. the test's FIPS 186-2 PRF gives the FIPS 186-2 example's output")
+    # a profile file with an unknown key: refused at start, naming file, line and key
+    bad = f"{work}/bad-profiles.yaml"
+    with open(bad, "w") as f:
+        f.write("profiles:\n  - nai: a@b\n    static_prefx: \"2001:db8::1\"\n")
+    r = subprocess.run([standin_exe, "--conf", s.conf, "--subscribers", s.subs, "--profiles",
+                        bad], capture_output=True, text=True, timeout=30, env=aaa.env())
+    check(r.returncode == 1 and f"{bad}:3:5: profiles[0].static_prefx: unknown key" in r.stderr,
+          f"0. a bad profile file is refused with its place: {r.stderr.strip()}")
     cap = subprocess.Popen(["tshark", "-q", "-i", "lo", "-f", f"tcp port {s.port}", "-w", pcap],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     c = None
