@@ -7,7 +7,8 @@
 #     and of the live lab), iputils-ping and iperf3 (the live lab's PDN host)
 #   - strongSwan 5.9.8 (charon-systemd, swanctl, pki, the EAP plugins) and, for the appliance's
 #     charon plugin, the matching sources from Debian's source archive, unpacked under
-#     /var/cache/dsmip6-ha (never copied into the repository); hostapd as the lab's RADIUS AAA
+#     /var/cache/dsmip6-ha (never copied into the repository); hostapd as the lab's RADIUS AAA;
+#     freeDiameter 1.2.1 and its dictionaries (the S6b Diameter stack and the AAA stand-in)
 #   - hugepages: vm.nr_hugepages (now and at boot) and a hugetlbfs mount
 set -euo pipefail
 
@@ -25,6 +26,7 @@ packages=(
 	libstrongswan-standard-plugins libstrongswan-extra-plugins
 	libfreediameter-dev freediameterd freediameter-extensions
 	hostapd
+	libfreediameter-dev freediameterd freediameter-extensions
 	clang libclang-rt-14-dev
 	tshark python3 python3-scapy python3-cryptography python3-matplotlib python3-prometheus-client
 	iproute2 procps ethtool nftables iputils-ping iperf3

@@ -820,6 +820,36 @@ int ha_config_schema_keys(const char *buf, size_t len,
 	return rc;
 }
 
+int cfg_load_yaml(const char *path, int (*walk)(struct cfg_ctx *c, const struct ynode *root,
+						void *arg),
+		  void *arg, char *err, size_t errlen)
+{
+	struct ha_config_error e = { .msg = "" };
+	struct cfg_ctx c = { .name = path, .err = &e };
+	struct ynode *root = NULL;
+	char *buf;
+	size_t len;
+	int rc = -1;
+
+	if (cfg_read_file(path, &buf, &len) < 0) {
+		snprintf(err, errlen, "%s:0:0: (root): cannot read: %s", path, strerror(errno));
+		return -1;
+	}
+	c.buf = buf;
+	c.len = len;
+	if (len > HA_CFG_MAX_FILE_SIZE)
+		cfg_fail_at(&c, 1, 1, "file too large");
+	else if (cfg_build_tree(&c, &root) == 0 && root)
+		rc = walk(&c, root, arg);
+	else if (!e.msg[0])
+		cfg_fail_at(&c, 1, 1, "empty document");
+	ynode_free(root);
+	free(buf);
+	if (rc < 0)
+		snprintf(err, errlen, "%s", e.msg[0] ? e.msg : "invalid file");
+	return rc < 0 ? -1 : 0;
+}
+
 int cfg_read_file(const char *path, char **bufp, size_t *lenp)
 {
 	FILE *f = fopen(path, "rb");

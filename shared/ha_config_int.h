@@ -71,6 +71,11 @@ void cfg_join(char *dst, size_t dsz, const char *const *names, size_t n);
 /* A whole file, at most HA_CFG_MAX_FILE_SIZE + 1 octets (the parser refuses more); 0, or -1
  * with errno. *bufp is the caller's to free. */
 int cfg_read_file(const char *path, char **bufp, size_t *lenp);
+/* A YAML file of another kind (the AKA subscribers, the AAA stand-in's profiles) read, parsed
+ * and handed to walk; 0, or -1 with "FILE:LINE:COL: key.path: what" in err. */
+int cfg_load_yaml(const char *path, int (*walk)(struct cfg_ctx *c, const struct ynode *root,
+						void *arg),
+		  void *arg, char *err, size_t errlen);
 /* Parse c->buf (c->len octets) into a tree; errors name c->name, line and column. */
 int cfg_build_tree(struct cfg_ctx *c, struct ynode **rootp);
 void ynode_free(struct ynode *n);

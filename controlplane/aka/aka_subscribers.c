@@ -88,8 +88,9 @@ static int by_identity(const void *a, const void *b)
 		      ((const struct aka_subscriber *)b)->identity);
 }
 
-static int walk_root(struct cfg_ctx *c, const struct ynode *root, struct aka_subscribers *db)
+static int walk_root(struct cfg_ctx *c, const struct ynode *root, void *arg)
 {
+	struct aka_subscribers *db = arg;
 	static const char *const root_keys[] = { "subscribers" };
 	struct cfg_mapv m;
 
@@ -124,30 +125,8 @@ static int walk_root(struct cfg_ctx *c, const struct ynode *root, struct aka_sub
 
 int aka_subscribers_load(const char *path, struct aka_subscribers *db, char *err, size_t errlen)
 {
-	struct ha_config_error e = { .msg = "" };
-	struct cfg_ctx c = { .name = path, .err = &e };
-	struct ynode *root = NULL;
-	char *buf;
-	size_t len;
-	int rc = -1;
-
 	memset(db, 0, sizeof(*db));
-	if (cfg_read_file(path, &buf, &len) < 0) {
-		snprintf(err, errlen, "%s:0:0: (root): cannot read: %s", path, strerror(errno));
-		return -1;
-	}
-	c.buf = buf;
-	c.len = len;
-	if (len > HA_CFG_MAX_FILE_SIZE)
-		cfg_fail_at(&c, 1, 1, "file too large");
-	else if (cfg_build_tree(&c, &root) == 0 && root)
-		rc = walk_root(&c, root, db);
-	else if (!e.msg[0])
-		cfg_fail_at(&c, 1, 1, "empty document");
-	ynode_free(root);
-	free(buf);
-	if (rc < 0) {
-		snprintf(err, errlen, "%s", e.msg[0] ? e.msg : "invalid subscriber file");
+	if (cfg_load_yaml(path, walk_root, db, err, errlen) < 0) {
 		free(db->v);
 		db->v = NULL;
 		db->n = 0;
