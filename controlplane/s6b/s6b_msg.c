@@ -59,6 +59,28 @@ int s6b_dict_load(struct dictionary *dict, struct s6b_dict *d, const char **miss
 		*missing = "vendor 10415 (3GPP)";
 		return -ENOENT;
 	}
+	/* TS 29.273 9.1.2.2: an S6b answer carries Result-Code or Experimental-Result (an unknown
+	 * user's DEA has only the latter); dict_eap and dict_nasreq require Result-Code after RFC
+	 * 4072/7155, and freeDiameter drops an answer that breaks a rule before anyone sees it */
+	static const char *const answers[] = { "Diameter-EAP-Answer", "AA-Answer" };
+	for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
+		struct dict_object *cmd, *rule = NULL;
+		if (find_cmd(dict, answers[i], &cmd)) {
+			*missing = answers[i];
+			return -ENOENT;
+		}
+		struct dict_rule_request q = { cmd, d->result_code };
+		if (fd_dict_search(dict, DICT_RULE, RULE_BY_AVP_AND_PARENT, &q, &rule, ENOENT))
+			continue; /* no rule: nothing to relax */
+		struct dict_rule_data optional = { d->result_code, RULE_OPTIONAL, 0, -1, 1 };
+		struct dict_rule_data cur;
+		if (fd_dict_getval(rule, &cur) || cur.rule_position == RULE_OPTIONAL)
+			continue;
+		if (fd_dict_delete(rule) || fd_dict_new(dict, DICT_RULE, &optional, cmd, NULL)) {
+			*missing = "an optional Result-Code rule";
+			return -ENOENT;
+		}
+	}
 	application_id_t id = S6B_APP_ID;
 	if (fd_dict_search(dict, DICT_APPLICATION, APPLICATION_BY_ID, &id, &d->app, ENOENT)) {
 		struct dict_application_data app = { S6B_APP_ID, "3GPP S6b" };

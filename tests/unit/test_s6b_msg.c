@@ -194,6 +194,9 @@ static struct msg *dea(void)
 	cr_assert_eq(s6b_build_request(&d, d.cmd_der, &r, &m), 0);
 	m = reparse(m);
 	cr_assert_eq(fd_msg_new_answer_from_req(fd_g_config->cnf_dict, &m, 0), 0);
+	add(m, d.auth_app_id, (union avp_value){ .u32 = S6B_APP_ID });
+	add(m, d.auth_req_type, (union avp_value){ .i32 = S6B_AUTHORIZE_AUTHENTICATE });
+	cr_assert_eq(fd_msg_add_origin(m, 0), 0);
 	return m;
 }
 
@@ -252,6 +255,10 @@ Test(s6b_msg, dea_user_unknown)
 	add(er, d.exp_result_code, (union avp_value){ .u32 = S6B_ERROR_USER_UNKNOWN });
 	cr_assert_eq(fd_msg_avp_add(m, MSG_BRW_LAST_CHILD, er), 0);
 	m = reparse(m);
+	/* freeDiameter checks an answer's rules before delivering it: without Result-Code this
+	 * DEA must pass them (dict_eap requires it; s6b_dict_load relaxes that for S6b) */
+	struct fd_pei pei;
+	cr_assert_eq(fd_msg_parse_rules(m, fd_g_config->cnf_dict, &pei), 0);
 	static struct s6b_answer a;
 	cr_assert_eq(s6b_read_answer(&d, m, "internet", NULL, &a), 0);
 	cr_assert(a.experimental);
