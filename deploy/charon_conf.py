@@ -53,7 +53,9 @@ def freediameter_conf(s6b, config):
              f'Realm = "{s6b["realm"]}";',
              "# a client only: no port listened on (libfdcore opens no server on port 0)",
              "Port = 0;",
-             "SecPort = 0;"]
+             "SecPort = 0;",
+             "# an end node, not a relay: the CER advertises S6b alone (RFC 6733 2.8)",
+             "NoRelay;"]
     if not any(p["transport"] == "sctp" for p in peers):
         lines.append("No_SCTP;")
     lines.append(f"TwTimer = {s6b['watchdog_s']};")

@@ -511,14 +511,21 @@ static job_requeue_t send_str(work_t *w)
 	return JOB_REQUEUE_NONE;
 }
 
+METHOD(dsmip6_s6b_t, end, void, private_dsmip6_s6b_t *this, const char *sid, uint32_t cause)
+{
+	work_t *w;
+	INIT(w, .this = this, .cause = cause);
+	snprintf(w->sid, sizeof(w->sid), "%s", sid);
+	queue(w, send_str);
+}
+
 /* charon's watcher thread, the hacpd connection's lock held: only a job is queued. */
 static void on_aaa_end(void *ctx, const struct ha_ike_aaa_end *m)
 {
-	work_t *w;
-	INIT(w, .this = ctx, .cause = m->cause);
-	memcpy(w->sid, m->aaa_session, sizeof(w->sid));
-	w->sid[sizeof(w->sid) - 1] = '\0';
-	queue(w, send_str);
+	char sid[HA_IKE_SID_MAX];
+	memcpy(sid, m->aaa_session, sizeof(sid));
+	sid[sizeof(sid) - 1] = '\0';
+	end(ctx, sid, m->cause);
 }
 
 /* ---- start and stop ---- */
@@ -618,6 +625,7 @@ dsmip6_s6b_t *dsmip6_s6b_create(void)
 			.service_selection = _service_selection,
 			.authorised = _authorised,
 			.take_auth = _take_auth,
+			.end = _end,
 			.event = _event,
 			.destroy = _destroy,
 		},

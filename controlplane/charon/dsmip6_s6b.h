@@ -43,6 +43,8 @@ struct dsmip6_s6b_t {
 	/** The Session-Id and authorisation of the IKE SA's successful DEA; FALSE if none. */
 	bool (*take_auth)(dsmip6_s6b_t *this, uint32_t ike_sa, char sid[HA_IKE_SID_MAX],
 			  struct s6b_auth *auth);
+	/** End a session hacpd never took (its attach failed after the DEA): the STR, from a job. */
+	void (*end)(dsmip6_s6b_t *this, const char *sid, uint32_t cause);
 	/** Count an outcome in hacpd (AAA_EVENT); never blocks on the AAA. */
 	void (*event)(dsmip6_s6b_t *this, enum ha_ike_aaa_event ev);
 	void (*destroy)(dsmip6_s6b_t *this);

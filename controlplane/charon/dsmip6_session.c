@@ -141,10 +141,27 @@ static int ask_prefix(entry_t *e)
 	return 0;
 }
 
+/* S6b: a session the AAA opened for an attach that then failed here never reaches hacpd, so
+ * hacpd will never end it: the STR goes now (RFC 6733 8.15 SERVICE_NOT_PROVIDED). */
+#define S6B_SERVICE_NOT_PROVIDED 2
+static void end_untaken(uint32_t ike_sa, const char *known_sid)
+{
+	char sid[HA_IKE_SID_MAX];
+	struct s6b_auth auth;
+	if (!dsmip6_s6b)
+		return;
+	if (known_sid && known_sid[0])
+		dsmip6_s6b->end(dsmip6_s6b, known_sid, S6B_SERVICE_NOT_PROVIDED);
+	else if (dsmip6_s6b->take_auth(dsmip6_s6b, ike_sa, sid, &auth))
+		dsmip6_s6b->end(dsmip6_s6b, sid, S6B_SERVICE_NOT_PROVIDED);
+}
+
 METHOD(listener_t, authorize, bool, listener_t *l, ike_sa_t *ike_sa, bool final,
        bool *success)
 {
 	private_dsmip6_session_t *this = of_listener(l);
+	if (final && !*success)
+		end_untaken(ike_sa->get_unique_id(ike_sa), NULL);
 	if (!final || !*success)
 		return TRUE;
 	/* the UE's permanent identity: the EAP identity when EAP ran, else its IDi */
@@ -160,6 +177,7 @@ METHOD(listener_t, authorize, bool, listener_t *l, ike_sa_t *ike_sa, bool final,
 	if (rc < 0) {
 		DBG1(DBG_IKE, "dsmip6: no home prefix for '%s' on '%s': %s", copy.nai,
 		     copy.apn[0] ? copy.apn : "(default PDN)", strerror(-rc));
+		end_untaken(copy.id, copy.aaa_session);
 		*success = FALSE;
 		return TRUE;
 	}
@@ -224,6 +242,15 @@ METHOD(listener_t, ike_updown, bool, listener_t *l, ike_sa_t *ike_sa, bool up)
 	if (e && e->has_prefix)
 		tell_down(this, id); /* 003 / 004 5.4.3.2: the UE's SAs and binding go in hadp too */
 	free(e);
+	return TRUE;
+}
+
+/* An IKE SA that dies between its DEA and its final authorization (its AUTH payload did not
+ * verify, the UE went away): the AAA's session ends too. */
+METHOD(listener_t, ike_state_change, bool, listener_t *l, ike_sa_t *ike_sa, ike_sa_state_t state)
+{
+	if (state == IKE_DESTROYING)
+		end_untaken(ike_sa->get_unique_id(ike_sa), NULL);
 	return TRUE;
 }
 
@@ -343,6 +370,7 @@ dsmip6_session_t *dsmip6_session_create(void)
 				.message = _message,
 				.authorize = _authorize,
 				.ike_updown = _ike_updown,
+				.ike_state_change = _ike_state_change,
 				.ike_rekey = _ike_rekey,
 			},
 			.destroy = _destroy,
