@@ -1,5 +1,6 @@
 #include "s6b_msg.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <time.h>
@@ -647,6 +648,12 @@ dsmip6_s6b_t *dsmip6_s6b_create(void)
 	const char *missing = NULL;
 	struct disp_when asr = { 0 }, rar = { 0 };
 	int rc;
+	/* charon loads its plugins with RTLD_LOCAL, so the libraries the plugin brought in are not
+	 * seen by freeDiameter's dictionary extensions, which take fd_g_config and the fd_dict_*
+	 * functions from the global scope: make them global */
+	if (!dlopen("libfdproto.so.6", RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD) ||
+	    !dlopen("libfdcore.so.6", RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD))
+		DBG1(DBG_CFG, "s6b: freeDiameter's libraries not made global: %s", dlerror());
 	fd_log_handler_register(log_to_charon);
 	if ((rc = fd_core_initialize()) || (rc = fd_core_parseconf(conf))) {
 		DBG1(DBG_CFG, "s6b: freeDiameter did not take %s (%s): no S6b", conf, strerror(rc));

@@ -119,12 +119,13 @@ def start_appliance(build, work, cfg, prefix, procs, seconds):
     return d
 
 
-def ha_config(work, prefix, pki, radius=None):
+def ha_config(work, prefix, pki, radius=None, s6b=None):
     """hadp with memif ports (ha-pktgen-live plays the UE's access and the PDN) and hacpd with
     IKE on a socket of our own; the AAA is the subscriber file, or radius=(server, port,
-    secret)."""
+    secret), or s6b (the YAML lines of ike.aaa and ike.s6b)."""
     aaa = (f"  aaa: radius\n  radius: {{ server: {radius[0]}, port: {radius[1]}, "
-           f"secret: {radius[2]} }}\n") if radius else f"  subscribers: {work}/subscribers.yaml\n"
+           f"secret: {radius[2]} }}\n") if radius else s6b if s6b else \
+        f"  subscribers: {work}/subscribers.yaml\n"
     path = f"{work}/ha.yaml"
     with open(path, "w") as f:
         f.write(f"""dataplane:

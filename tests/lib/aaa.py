@@ -88,12 +88,13 @@ def profiles_yaml(path, profiles):
 class AaaStandin:
     """ha-aaa-standin in work (created): started by start() or `with`, stopped by stop()
     (SIGTERM; its exit status in .returncode). Attributes: identity, realm, host, port,
-    events_path, log_path, control_path."""
+    events_path, log_path, control_path. netns: run it in that network namespace (the HA's,
+    so that its charon reaches host there); port is then required."""
 
     def __init__(self, exe, work, subscribers, profiles=None, identity="aaa.test",
-                 realm="test", host="127.0.0.1", port=None, sec_port=0):
+                 realm="test", host="127.0.0.1", port=None, sec_port=0, netns=None):
         os.makedirs(work, exist_ok=True)
-        self.exe, self.work = exe, work
+        self.exe, self.work, self.netns = exe, work, netns
         self.identity, self.realm, self.host = identity, realm, host
         self.port = port or free_port(host)
         self.conf = fd_conf(f"{work}/standin.conf", work, identity, realm, self.port,
@@ -115,6 +116,8 @@ class AaaStandin:
                self.control_path, "--events", self.events_path]
         if self.profiles:
             cmd += ["--profiles", self.profiles]
+        if self.netns:
+            cmd = ["ip", "netns", "exec", self.netns] + cmd
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
                                      env=env())
