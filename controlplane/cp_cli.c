@@ -227,6 +227,16 @@ static int cmd_show_ike(struct cp_cli *cli, const struct request *r, FILE *out)
 	return CMD_MORE;
 }
 
+/* A Session-Id as shown: the AAA chose nothing of it, but it came over a socket; only
+ * printable characters that need no JSON escape are shown as they are. */
+static const char *shown_sid(const char *sid)
+{
+	for (const char *c = sid; *c; c++)
+		if (*c < 0x20 || *c > 0x7e || *c == '"' || *c == '\\')
+			return "(unprintable)";
+	return sid;
+}
+
 static void put_session(struct cp_cli *cli, const struct cp_ike_session *s, bool json, FILE *out)
 {
 	char p[INET6_ADDRSTRLEN];
@@ -235,13 +245,16 @@ static void put_session(struct cp_cli *cli, const struct cp_ike_session *s, bool
 	char v4[INET_ADDRSTRLEN] = "";
 	if (s->has_ip4)
 		inet_ntop(AF_INET, &s->ip4, v4, sizeof(v4));
+	const char *sid = shown_sid(s->aaa_session);
 	if (json)
 		cp_cli_line(out, "{\"nai\":\"%s\",\"pdn\":\"%s\",\"home_prefix\":\"%s/%u\","
-			  "\"ipv4_home_address\":\"%s\",\"ike_sa\":%u,\"child_sas\":%u}",
-		     s->nai, pdn->name, p, pdn->home_prefix_len, v4, s->ike_sa, s->n_sa);
+			  "\"ipv4_home_address\":\"%s\",\"ike_sa\":%u,\"child_sas\":%u,"
+			  "\"s6b_session\":\"%s\"}",
+		     s->nai, pdn->name, p, pdn->home_prefix_len, v4, s->ike_sa, s->n_sa, sid);
 	else
-		cp_cli_line(out, "%s pdn %s prefix %s/%u%s%s ike-sa %u child-sas %u", s->nai, pdn->name,
-		     p, pdn->home_prefix_len, s->has_ip4 ? " ipv4 " : "", v4, s->ike_sa, s->n_sa);
+		cp_cli_line(out, "%s pdn %s prefix %s/%u%s%s ike-sa %u child-sas %u%s%s", s->nai,
+		     pdn->name, p, pdn->home_prefix_len, s->has_ip4 ? " ipv4 " : "", v4, s->ike_sa,
+		     s->n_sa, sid[0] ? " s6b-session " : "", sid);
 }
 
 /* Listings go by slot index, not by hash order: a cursor stays valid while entries come and

@@ -116,6 +116,8 @@ def main():
         ike = hactl(build, work, "show", "ike")
         check(f"{e2e.NAI} pdn internet prefix 2001:db8:100::/64" in ike,
               f"1. hacpd gave its session a home prefix ({ike.strip()})")
+        check(dea is not None and f"s6b-session {dea.get('session_id')}" in ike,
+              "1. hacpd keeps the session's S6b Session-Id (hactl show ike)")
         stats = hactl(build, work, "show", "stats")
         check(counter(stats, "s6b-auth-success") == 1, "1. hacpd counted the S6b success")
 
