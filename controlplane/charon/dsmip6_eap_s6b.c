@@ -4,6 +4,7 @@
 
 #include "dsmip6_eap_s6b.h"
 #include "dsmip6_s6b.h"
+#include "dsmip6_session.h"
 
 typedef struct private_dsmip6_eap_s6b_t private_dsmip6_eap_s6b_t;
 
@@ -19,22 +20,11 @@ struct private_dsmip6_eap_s6b_t {
 	struct s6b_answer *answer;  /* room for the AAA's answers */
 };
 
-/* An identity's text (an NAI, an FQDN): its encoding, "" when it is not text. */
-static void id_text(identification_t *id, char *buf, size_t len)
-{
-	chunk_t c = id ? id->get_encoding(id) : chunk_empty;
-	size_t n = min(c.len, len - 1);
-	memcpy(buf, c.ptr, n);
-	buf[n] = '\0';
-	if (memchr(buf, 0, n))
-		buf[0] = '\0';
-}
-
 /* The APN the UE asked for: the connection's local identity (charon_conf.py writes one per
  * PDN, named by its APN), so the IKE SA's own identity. */
 static const char *apn_of(ike_sa_t *ike_sa, char *buf, size_t len)
 {
-	id_text(ike_sa ? ike_sa->get_my_id(ike_sa) : NULL, buf, len);
+	dsmip6_id_text(ike_sa ? ike_sa->get_my_id(ike_sa) : NULL, buf, len);
 	return dsmip6_s6b->service_selection(dsmip6_s6b, buf);
 }
 
@@ -188,7 +178,7 @@ eap_method_t *dsmip6_eap_s6b_create(identification_t *server, identification_t *
 		.type = EAP_AKA,
 		.answer = malloc(sizeof(struct s6b_answer)),
 	);
-	id_text(peer, this->nai, sizeof(this->nai));
+	dsmip6_id_text(peer, this->nai, sizeof(this->nai));
 	if (!this->answer) {
 		destroy(this);
 		return NULL;

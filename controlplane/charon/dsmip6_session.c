@@ -67,7 +67,7 @@ static entry_t *entry_of(private_dsmip6_session_t *this, uint32_t id)
 	return e;
 }
 
-static void id_str(identification_t *id, char *buf, size_t len)
+void dsmip6_id_text(identification_t *id, char *buf, size_t len)
 {
 	chunk_t c = id ? id->get_encoding(id) : chunk_empty;
 	size_t n = min(c.len, len - 1);
@@ -104,7 +104,7 @@ METHOD(listener_t, message, bool, listener_t *l, ike_sa_t *ike_sa,
 	identification_t *id = idr->get_identification(idr);
 	this->lock->lock(this->lock);
 	entry_t *e = entry_of(this, ike_sa->get_unique_id(ike_sa));
-	id_str(id, e->apn, sizeof(e->apn));
+	dsmip6_id_text(id, e->apn, sizeof(e->apn));
 	this->lock->unlock(this->lock);
 	id->destroy(id);
 	return TRUE;
@@ -168,7 +168,7 @@ METHOD(listener_t, authorize, bool, listener_t *l, ike_sa_t *ike_sa, bool final,
 	identification_t *who = ike_sa->get_other_eap_id(ike_sa);
 	this->lock->lock(this->lock);
 	entry_t *e = entry_of(this, ike_sa->get_unique_id(ike_sa));
-	id_str(who, e->nai, sizeof(e->nai));
+	dsmip6_id_text(who, e->nai, sizeof(e->nai));
 	if (dsmip6_s6b)
 		dsmip6_s6b->take_auth(dsmip6_s6b, e->id, e->aaa_session, &e->auth);
 	entry_t copy = *e;

@@ -14,6 +14,7 @@
 
 #include <attributes/attribute_provider.h>
 #include <bus/listeners/listener.h>
+#include <utils/identification.h>
 
 typedef struct dsmip6_session_t dsmip6_session_t;
 
@@ -24,5 +25,8 @@ struct dsmip6_session_t {
 };
 
 dsmip6_session_t *dsmip6_session_create(void);
+
+/** An identity's text (an NAI, an APN, an FQDN) into buf: its encoding, "" when not text. */
+void dsmip6_id_text(identification_t *id, char *buf, size_t len);
 
 #endif
