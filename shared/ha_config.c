@@ -820,6 +820,28 @@ int ha_config_schema_keys(const char *buf, size_t len,
 	return rc;
 }
 
+const struct ynode *cfg_root_list(struct cfg_ctx *c, const struct ynode *root, const char *key,
+				  bool nonempty, size_t *old)
+{
+	const char *const keys[] = { key };
+	struct cfg_mapv m;
+
+	if (cfg_map(c, root, keys, 1, &m) < 0)
+		return NULL;
+	if (!m.v[0]) {
+		cfg_missing(c, &m, 0);
+		return NULL;
+	}
+	const struct ynode *list = m.v[0];
+	*old = cfg_push_key(c, key);
+	if (list->kind != Y_SEQ || (nonempty && !list->n)) {
+		cfg_fail(c, list, nonempty ? "expected a non-empty list of %s" : "expected a list of %s",
+			 key);
+		return NULL;
+	}
+	return list;
+}
+
 int cfg_load_yaml(const char *path, int (*walk)(struct cfg_ctx *c, const struct ynode *root,
 						void *arg),
 		  void *arg, char *err, size_t errlen)

@@ -76,6 +76,11 @@ int cfg_read_file(const char *path, char **bufp, size_t *lenp);
 int cfg_load_yaml(const char *path, int (*walk)(struct cfg_ctx *c, const struct ynode *root,
 						void *arg),
 		  void *arg, char *err, size_t errlen);
+/* The root of such a file when it is one list under key ("subscribers:", "profiles:"): the
+ * list, with key pushed onto the path (cfg_pop(c, *old) when done); NULL once a failure is
+ * reported (not a mapping of that one key, not a list, empty when nonempty). */
+const struct ynode *cfg_root_list(struct cfg_ctx *c, const struct ynode *root, const char *key,
+				  bool nonempty, size_t *old);
 /* Parse c->buf (c->len octets) into a tree; errors name c->name, line and column. */
 int cfg_build_tree(struct cfg_ctx *c, struct ynode **rootp);
 void ynode_free(struct ynode *n);

@@ -91,19 +91,11 @@ static int by_identity(const void *a, const void *b)
 static int walk_root(struct cfg_ctx *c, const struct ynode *root, void *arg)
 {
 	struct aka_subscribers *db = arg;
-	static const char *const root_keys[] = { "subscribers" };
-	struct cfg_mapv m;
+	size_t old;
+	const struct ynode *list = cfg_root_list(c, root, "subscribers", true, &old);
 
-	if (cfg_map(c, root, root_keys, 1, &m) < 0)
+	if (!list)
 		return -1;
-	if (!m.v[0])
-		return cfg_missing(c, &m, 0);
-	const struct ynode *list = m.v[0];
-	size_t old = cfg_push_key(c, "subscribers");
-	if (list->kind != Y_SEQ || !list->n) {
-		cfg_fail(c, list, "expected a non-empty list of subscribers");
-		return -1;
-	}
 	db->v = calloc(list->n, sizeof(*db->v));
 	if (!db->v)
 		return cfg_fail(c, list, "out of memory");

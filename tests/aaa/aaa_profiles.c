@@ -78,17 +78,11 @@ static int walk_profile(struct cfg_ctx *c, const struct ynode *n, struct aaa_pro
 static int walk_root(struct cfg_ctx *c, const struct ynode *root, void *arg)
 {
 	struct aaa_profiles *p = arg;
-	static const char *const root_keys[] = { "profiles" };
-	struct cfg_mapv m;
+	size_t old;
+	const struct ynode *list = cfg_root_list(c, root, "profiles", false, &old);
 
-	if (cfg_map(c, root, root_keys, 1, &m) < 0)
+	if (!list)
 		return -1;
-	if (!m.v[0])
-		return cfg_missing(c, &m, 0);
-	const struct ynode *list = m.v[0];
-	size_t old = cfg_push_key(c, "profiles");
-	if (list->kind != Y_SEQ)
-		return cfg_fail(c, list, "expected a list of profiles");
 	p->v = calloc(list->n ? list->n : 1, sizeof(*p->v));
 	if (!p->v)
 		return cfg_fail(c, list, "out of memory");
