@@ -40,7 +40,8 @@ AAA's (the stand-in's events).
      keeps its session, new attaches go through aaa2;
  13. no AAA reachable (both stopped): freeDiameter cannot deliver the DER (3002, RFC 6733
      7.1.3), IKE_AUTH fails at once, s6b-aaa-unavailable;
-  every Diameter message on both AAA ports decodes in tshark without a malformed mark.
+  every Diameter message on both AAA ports decodes in tshark without a malformed mark, and
+  tshark reads the steps' Result-Codes and Termination-Causes on the wire.
 
 usage: ike_s6b_test.py BUILD_DIR WORK_DIR
 """
@@ -428,7 +429,13 @@ def step12_13(t, check):
           "12. aaa1 killed: freeDiameter closed its connection; the UE attached through it keeps "
           "its IKE SA and session")
     t.leave(ue)
-    e2e.wait_until(lambda: t.delta("s6b-str-sent") == 1, 10)
+    # RFC 6733 8.4 / 6.1: the session's STR names its server as Destination-Host; with aaa1
+    # gone freeDiameter hands it to aaa2, which cannot deliver it (3002): the session ends on
+    # the AAA's side by its own timers
+    str_ev = t.event("aaa2", is_("STR"), timeout=10)
+    check(str_ev is not None and str_ev.get("destination_host") == AAA1 and
+          t.delta("s6b-str-sent") == 1,
+          f"12. the UE's DELETE: STR sent for aaa1's session, Destination-Host aaa1 ({str_ev})")
     ue, ok, _ = t.attach(NAI_STATIC)
     check(ok and t.event("aaa2", is_("DEA", result_code=2001), timeout=0) and
           f"the AAA {AAA2} authenticated '{NAI_STATIC}'" in t.log(),
@@ -444,6 +451,43 @@ def step12_13(t, check):
     check(not ok and "none reachable" in t.log() and t.delta("s6b-aaa-unavailable") == 1 and
           took < TIMEOUT_MS / 1000 + 15,
           f"13. no AAA reachable: IKE_AUTH failed at once (s6b-aaa-unavailable; {took:.1f} s)")
+
+
+# what tshark must read on the wire (command code, request flag, Result-Code, Termination-Cause,
+# Experimental-Result-Code), whoever recorded what
+ON_THE_WIRE = {
+    "3. DEA 4001": ("268", "0", "4001", "", ""),
+    "4. DEA 1001 (the challenges)": ("268", "0", "1001", "", ""),
+    "5. DEA Experimental-Result 5001": ("268", "0", "", "", "5001"),
+    "2. STR DIAMETER_LOGOUT": ("275", "1", "", "1", ""),
+    "6c. STR DIAMETER_SERVICE_NOT_PROVIDED": ("275", "1", "", "2", ""),
+    "7. STR DIAMETER_ADMINISTRATIVE": ("275", "1", "", "4", ""),
+    "7. ASA 2001": ("274", "0", "2001", "", ""),
+    "11. ASA 5002": ("274", "0", "5002", "", ""),
+    "8. RAA 2001": ("258", "0", "2001", "", ""),
+    "8. AA-Answer 2001": ("265", "0", "2001", "", ""),
+    "8. AA-Answer 5003": ("265", "0", "5003", "", ""),
+}
+
+
+def wire_check(pcap, ports, check):
+    """tshark's own reading of the capture: every message clean (tshark_s6b_check.py), and the
+    answers and causes the steps expect are on the wire."""
+    sys.path.insert(0, f"{HERE}/../crosscheck")
+    import tshark_s6b_check as ts
+    fields = ["diameter.flags.request", "diameter.Result-Code", "diameter.Termination-Cause",
+              "diameter.Experimental-Result-Code"]
+    seen = set()
+    for port in ports:
+        r = subprocess.run(["/usr/bin/python3", f"{HERE}/../crosscheck/tshark_s6b_check.py",
+                            "pcap", pcap, str(port)], capture_output=True, text=True)
+        check(r.returncode == 0, f"tshark decodes every Diameter message on port {port} "
+              f"cleanly: {r.stdout.strip().splitlines()[-2:] if r.stdout else r.stderr[-300:]}")
+        seen |= {tuple(ts.norm(row.get(f, "")) for f in ["diameter.cmd.code"] + fields)
+                 for row in ts.tshark(pcap, port, fields)}
+    missing = [what for what, want in ON_THE_WIRE.items() if want not in seen]
+    check(not missing, f"tshark reads each step's answer and cause on the wire "
+          f"(missing: {missing})")
 
 
 def main():
@@ -515,13 +559,8 @@ def main():
         for ns in (ns_ha, ns_ue):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
         e2e.uninstall_ue_plugin(installed)
-    for port in ports:
-        if os.path.exists(f"{work}/diameter.pcap"):
-            r = subprocess.run(["/usr/bin/python3", f"{HERE}/../crosscheck/tshark_s6b_check.py",
-                                "pcap", f"{work}/diameter.pcap", str(port)],
-                               capture_output=True, text=True)
-            check(r.returncode == 0, f"tshark decodes every Diameter message on port {port} "
-                  f"cleanly: {r.stdout.strip().splitlines()[-2:] if r.stdout else r.stderr[-300:]}")
+    if os.path.exists(f"{work}/diameter.pcap"):
+        wire_check(f"{work}/diameter.pcap", ports, check)
     print(f"ike_s6b: {len(e2e.failures)} failed" if e2e.failures else "ike_s6b: all passed")
     return 1 if e2e.failures else 0
 
