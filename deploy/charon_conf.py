@@ -59,6 +59,7 @@ def freediameter_conf(s6b, config):
     if not any(p["transport"] == "sctp" for p in peers):
         lines.append("No_SCTP;")
     lines.append(f"TwTimer = {s6b['watchdog_s']};")
+    lines.append(f"TcTimer = {s6b['reconnect_s']};")
     if tls:
         t = s6b["tls"]
         lines += [f'TLS_Cred = "{t["certificate"]}", "{t["private_key"]}";',

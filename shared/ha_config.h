@@ -204,6 +204,8 @@ struct ha_config_s6b {
 	char destination_realm[HA_CFG_DIAMID_SIZE]; /**< defaults to realm */
 	uint32_t request_timeout_ms;        /**< a DER/AAR unanswered this long fails the attach */
 	uint32_t watchdog_s;                /**< Tw (RFC 6733 5.5, RFC 3539 3.4.1) */
+	uint32_t reconnect_s;               /**< Tc: a failed peer is connected again this often
+	                                         (RFC 6733 2.1, 5.5.4) */
 	bool has_tls;                       /**< the tls mapping given */
 	char tls_certificate[HA_CFG_PATH_SIZE];
 	char tls_private_key[HA_CFG_PATH_SIZE];

@@ -103,6 +103,7 @@ static bool same_s6b(const struct ha_config *a, const struct ha_config *b)
 	if (strcmp(x->identity, y->identity) || strcmp(x->realm, y->realm) ||
 	    strcmp(x->destination_realm, y->destination_realm) ||
 	    x->request_timeout_ms != y->request_timeout_ms || x->watchdog_s != y->watchdog_s ||
+	    x->reconnect_s != y->reconnect_s ||
 	    x->has_tls != y->has_tls || x->n_peers != y->n_peers)
 		return false;
 	if (x->has_tls && (strcmp(x->tls_certificate, y->tls_certificate) ||
@@ -238,6 +239,7 @@ static const struct key_def keys[] = {
 	ITEM("ike.s6b.destination_realm", HA_RELOAD_FIXED, "charon"),
 	ITEM("ike.s6b.request_timeout_ms", HA_RELOAD_FIXED, "charon"),
 	ITEM("ike.s6b.watchdog_s", HA_RELOAD_FIXED, "charon"),
+	ITEM("ike.s6b.reconnect_s", HA_RELOAD_FIXED, "charon"),
 	ITEM("ike.s6b.tls", HA_RELOAD_FIXED, "charon"),
 	ITEM("ike.s6b.tls.certificate", HA_RELOAD_FIXED, "charon"),
 	ITEM("ike.s6b.tls.private_key", HA_RELOAD_FIXED, "charon"),

@@ -210,6 +210,7 @@ static void em_s6b(struct em *e, const struct ha_config_s6b *s)
 	em_str(e, "destination_realm", s->destination_realm);
 	em_uint(e, "request_timeout_ms", s->request_timeout_ms);
 	em_uint(e, "watchdog_s", s->watchdog_s);
+	em_uint(e, "reconnect_s", s->reconnect_s);
 	if (s->has_tls) {
 		em_open(e, "tls", false);
 		em_str(e, "certificate", s->tls_certificate);

@@ -924,12 +924,13 @@ static int walk_s6b(struct cfg_ctx *c, const struct ynode *n, const struct ha_co
 		    struct ha_config_s6b *s)
 {
 	static const char *const keys[] = {"identity", "realm", "destination_realm",
-					   "request_timeout_ms", "watchdog_s", "tls", "peers"};
-	enum { K_ID, K_REALM, K_DREALM, K_TIMEOUT, K_TW, K_TLS, K_PEERS };
+					   "request_timeout_ms", "watchdog_s", "reconnect_s", "tls",
+					   "peers"};
+	enum { K_ID, K_REALM, K_DREALM, K_TIMEOUT, K_TW, K_TC, K_TLS, K_PEERS };
 	struct cfg_mapv m;
 	int64_t v;
 
-	if (cfg_map(c, n, keys, 7, &m) < 0)
+	if (cfg_map(c, n, keys, 8, &m) < 0)
 		return -1;
 	if (!m.v[K_ID] && !is_fqdn(ike->local_id, strlen(ike->local_id)))
 		return cfg_fail(c, n, "missing required key 'identity' (its default, ike.local_id '%s', "
@@ -946,6 +947,10 @@ static int walk_s6b(struct cfg_ctx *c, const struct ynode *n, const struct ha_co
 	if (f_int(c, &m, K_TW, false, 6, 3600, 30, &v) < 0)
 		return -1;
 	s->watchdog_s = (uint32_t)v;
+	/* RFC 6733 2.1: Tc, 30 s recommended; how soon a failed preferred peer is back */
+	if (f_int(c, &m, K_TC, false, 1, 3600, 30, &v) < 0)
+		return -1;
+	s->reconnect_s = (uint32_t)v;
 	if (m.v[K_TLS]) {
 		size_t o = cfg_push_key(c, "tls");
 		if (walk_s6b_tls(c, m.v[K_TLS], s) < 0)

@@ -69,10 +69,17 @@ static void log_to_charon(int level, const char *fmt, va_list ap)
 {
 	char buf[512];
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (level >= FD_LOG_NOTICE)
-		DBG1(DBG_CFG, "s6b: freeDiameter: %s", buf);
-	else
+	if (level < FD_LOG_NOTICE) {
 		DBG3(DBG_CFG, "s6b: freeDiameter: %s", buf);
+		return;
+	}
+	/* a message dump (a late answer discarded, ...) on one line; the dump at level 3 */
+	char *nl = strchr(buf, '\n');
+	if (nl) {
+		DBG3(DBG_CFG, "s6b: freeDiameter: %s", buf);
+		*nl = '\0';
+	}
+	DBG1(DBG_CFG, "s6b: freeDiameter: %s", buf);
 }
 
 /* ---- routing: the lowest priority among the open peers, ties in turn ---- */

@@ -193,7 +193,7 @@ def check_s6b(check, build, work):
     text = open(fd).read()
     lines = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
     for want_line in ('Identity = "ha.lab.example.com";', 'Realm = "lab.example.com";',
-                      "Port = 0;", "SecPort = 0;", "NoRelay;", "No_SCTP;", "TwTimer = 12;",
+                      "Port = 0;", "SecPort = 0;", "NoRelay;", "No_SCTP;", "TwTimer = 12;", "TcTimer = 30;",
                       f'TLS_Cred = "{work}/pki/ha.crt", "{work}/pki/ha.key";',
                       f'TLS_CA = "{work}/pki/ca.crt";'):
         check(want_line in lines, f"freediameter.conf: {want_line}")

@@ -340,6 +340,7 @@ Test(config, s6b_every_key)
 	cr_expect_str_eq(s->destination_realm, "aaa.lab.example.com");
 	cr_expect_eq(s->request_timeout_ms, 60000, "the largest");
 	cr_expect_eq(s->watchdog_s, 6, "RFC 3539's smallest Tw");
+	cr_expect_eq(s->reconnect_s, 5);
 	cr_expect(s->has_tls);
 	cr_expect_str_eq(s->tls_certificate, "/etc/ha/pki/ha-diameter.crt");
 	cr_expect_str_eq(s->tls_private_key, "/etc/ha/pki/ha-diameter.key");
@@ -386,6 +387,7 @@ Test(config, s6b_defaults)
 	cr_expect_str_eq(s->destination_realm, "example.com", "the realm");
 	cr_expect_eq(s->request_timeout_ms, 5000);
 	cr_expect_eq(s->watchdog_s, 30, "RFC 3539's default Tw");
+	cr_expect_eq(s->reconnect_s, 30, "RFC 6733 2.1's Tc");
 	cr_expect_eq(s->peers[0].transport, HA_CFG_S6B_TLS, "TLS unless told");
 	cr_expect_eq(s->peers[0].port, 5868);
 	cr_expect_eq(s->peers[0].priority, 1);

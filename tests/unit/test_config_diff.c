@@ -98,7 +98,7 @@ static char *replaced(const char *text, const char *from, const char *to);
 #define AAA_S6B                                                                                \
 	"aaa: s6b\n  s6b:\n    identity: hd.example.com\n    realm: example.com\n"                \
 	"    destination_realm: aaa.example.com\n    request_timeout_ms: 5000\n"                  \
-	"    watchdog_s: 30\n"                                                                   \
+	"    watchdog_s: 30\n    reconnect_s: 30\n"                                                \
 	"    tls: { certificate: /etc/ha/d.crt, private_key: /etc/ha/d.key,"                     \
 	" ca_certificate: /etc/ha/dca.crt }\n"                                                   \
 	"    peers:\n"                                                                           \
@@ -253,6 +253,7 @@ static const struct key_case cases[] = {
 	{ "ike.s6b.request_timeout_ms", "ike.s6b", NULL, NULL, "request_timeout_ms: 5000",
 	  "request_timeout_ms: 2000", true },
 	{ "ike.s6b.watchdog_s", "ike.s6b", NULL, NULL, "watchdog_s: 30", "watchdog_s: 10", true },
+	{ "ike.s6b.reconnect_s", "ike.s6b", NULL, NULL, "reconnect_s: 30", "reconnect_s: 5", true },
 	{ "ike.s6b.tls", "ike.s6b", NULL, NULL, "    tls: { certificate: /etc/ha/d.crt, private_key:"
 	  " /etc/ha/d.key, ca_certificate: /etc/ha/dca.crt }\n", "", true },
 	{ "ike.s6b.tls.certificate", "ike.s6b", NULL, NULL, "/etc/ha/d.crt", "/etc/ha/d2.crt", true },
