@@ -33,8 +33,8 @@ AAA's (the stand-in's events).
      HA fails IKE_AUTH (AUTHENTICATION_FAILED to the UE) and counts s6b-aaa-timeout;
  10. failover by the watchdog (RFC 6733 5.5, RFC 3539: Tw = watchdog_s = 6): aaa1 still
      silent, freeDiameter takes it out (SUSPECT) and the next attach goes through aaa2;
- 11. aaa1 resumes: the HA drops its late answers, closes and reopens the connection (Tc = 30 s,
-     then three DWAs) and new attaches go to aaa1 again; an ASR for the timed-out DER's session,
+ 11. aaa1 resumes: the HA drops its late answers, closes and reopens the connection (Tc =
+     reconnect_s = 5, then three DWAs) and new attaches go to aaa1 again; an ASR for the timed-out DER's session,
      which the HA never had, gets ASA 5002 DIAMETER_UNKNOWN_SESSION_ID (RFC 6733 8.5.2);
  12. aaa1 killed (SIGKILL) while a UE is attached through it: the connection closes, the UE
      keeps its session, new attaches go through aaa2;
@@ -82,7 +82,7 @@ def s6b_yaml(peers):
     """ike.aaa s6b towards peers: (identity, port, priority) on 127.0.0.1 over TCP."""
     lines = ["  aaa: s6b", "  s6b:", "    identity: ha.lab.example.com", "    realm: lab.example.com",
              f"    destination_realm: {AAA_REALM}", f"    request_timeout_ms: {TIMEOUT_MS}",
-             "    watchdog_s: 6", "    peers:"]
+             "    watchdog_s: 6", "    reconnect_s: 5", "    peers:"]
     for ident, port, prio in peers:
         lines.append(f"      - {{ identity: {ident}, address: 127.0.0.1, port: {port}, "
                      f"transport: tcp, priority: {prio} }}")
@@ -398,7 +398,7 @@ def step9_11(t, check):
 
     # 11. aaa1 resumes. freeDiameter (RFC 3539 3.4.1) drops its late answers (no request
     # waits for them any more), closes the SUSPECT connection after Tw, connects again after Tc
-    # (30 s) and calls it OPEN after three DWAs (REOPEN): up to about a minute
+    # (reconnect_s: 5 s) and calls it OPEN after three DWAs (REOPEN)
     t.mark()
     aaa1.proc.send_signal(signal.SIGCONT)
     late = aaa1.wait_event(is_("DER", user_name=NAI), timeout=10, after=stopped_at)
