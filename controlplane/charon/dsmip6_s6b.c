@@ -329,6 +329,9 @@ typedef struct {
 	uint32_t cause;
 	struct msg *msg;                /* an ASR or RAR to answer */
 	char sid[HA_IKE_SID_MAX];
+	/* an STR: sent again by realm when the AAA that held the session cannot be reached */
+	char nai[HA_IKE_NAI_MAX];
+	bool had_host, by_realm;
 } work_t;
 
 static void work_free(work_t *w)
@@ -477,16 +480,30 @@ static int on_rar(struct msg **msg, struct avp *avp, struct session *sess, void 
 
 /* ---- the session's end (hacpd's AAA_END): Session-Termination-Request ---- */
 
+static job_requeue_t send_str(work_t *w);
+
+/* freeDiameter's thread. An STR for the AAA server that held the session (Destination-Host)
+ * that no peer can deliver (3002: that server is down) goes once more by realm, to whichever
+ * AAA server shares the session state. */
 static void on_sta(void *data, struct msg **m)
 {
-	private_dsmip6_s6b_t *this = data;
+	work_t *w = data;
+	private_dsmip6_s6b_t *this = w->this;
 	struct s6b_answer *a = malloc(sizeof(*a));
 	if (a && !s6b_read_answer(&this->d, *m, NULL, NULL, a)) {
 		DBG1(DBG_IKE, "s6b: STA for session %s: %u", a->sid, a->result);
 		if (a->result == S6B_SUCCESS)
 			event(this, HA_IKE_AAA_EV_STR_ANSWERED);
+		if (a->result == S6B_UNABLE_TO_DELIVER && w->had_host && !w->by_realm) {
+			work_t *again;
+			INIT(again, .this = this, .cause = w->cause, .by_realm = TRUE);
+			memcpy(again->sid, w->sid, sizeof(again->sid));
+			memcpy(again->nai, w->nai, sizeof(again->nai));
+			queue(again, send_str);
+		}
 	}
 	free(a);
+	free(w);
 	fd_msg_free(*m);
 	*m = NULL;
 }
@@ -496,25 +513,39 @@ static job_requeue_t send_str(work_t *w)
 	private_dsmip6_s6b_t *this = w->this;
 	session_t s = { 0 };
 
-	this->lock->lock(this->lock);
-	session_t *known = this->sessions->remove(this->sessions, w->sid);
-	if (known)
-		s = *known;
-	this->lock->unlock(this->lock);
-	s.sid = NULL;
-	session_free(known);
-
-	struct s6b_request r = { .sid = w->sid, .nai = s.nai, .cause = w->cause,
-				 .dest_host = s.host[0] ? s.host : NULL };
+	if (!w->by_realm) {
+		this->lock->lock(this->lock);
+		session_t *known = this->sessions->remove(this->sessions, w->sid);
+		if (known)
+			s = *known;
+		this->lock->unlock(this->lock);
+		s.sid = NULL;
+		session_free(known);
+		memcpy(w->nai, s.nai, sizeof(w->nai));
+	}
+	w->had_host = s.host[0] != '\0';
+	struct s6b_request r = { .sid = w->sid, .nai = w->nai, .cause = w->cause,
+				 .dest_host = w->had_host ? s.host : NULL };
 	prepare(this, &r);
 	struct msg *m;
-	if (s6b_build_request(&this->d, this->d.cmd_str, &r, &m) < 0 ||
-	    fd_msg_send(&m, on_sta, this)) {
+	work_t *ctx = malloc(sizeof(*ctx)); /* for on_sta */
+	if (!ctx || s6b_build_request(&this->d, this->d.cmd_str, &r, &m) < 0) {
+		free(ctx);
 		DBG1(DBG_IKE, "s6b: could not send the STR of session %s", w->sid);
 		return JOB_REQUEUE_NONE;
 	}
-	DBG1(DBG_IKE, "s6b: session %s%s%s ended (Termination-Cause %u): STR sent", w->sid,
-	     s.nai[0] ? " of " : "", s.nai, w->cause);
+	*ctx = *w;
+	ctx->msg = NULL;
+	if (fd_msg_send(&m, on_sta, ctx)) {
+		free(ctx);
+		if (m)
+			fd_msg_free(m);
+		DBG1(DBG_IKE, "s6b: could not send the STR of session %s", w->sid);
+		return JOB_REQUEUE_NONE;
+	}
+	DBG1(DBG_IKE, "s6b: session %s%s%s ended (Termination-Cause %u): STR sent%s", w->sid,
+	     w->nai[0] ? " of " : "", w->nai, w->cause,
+	     w->by_realm ? " again, by realm (the AAA server that held it is unreachable)" : "");
 	event(this, HA_IKE_AAA_EV_STR_SENT);
 	return JOB_REQUEUE_NONE;
 }
