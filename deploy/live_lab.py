@@ -516,16 +516,18 @@ def stop(state, work, check=None):
           "directory or /run/ha state left" + (f" ({left})" if left else ""))
 
 
-def run(lab, config, keep):
+def start_appliance(lab, config):
+    """The lab up to its UEs (pktgen/attach_bench.py uses it too): the network, hadp, hacpd,
+    the AAA stand-ins with ike.aaa s6b, the HA's charon. @return (the configuration as
+    ha-config dumps it, the namespaces, the HA's charon), or None when the configuration is
+    not valid."""
     check, build, work = lab.check, lab.build, lab.work
     ha_config = f"{build}/controlplane/ha-config"
     r = subprocess.run([ha_config, "--check", config], capture_output=True, text=True)
     if not check(r.returncode == 0, f"the configuration is valid: {(r.stdout + r.stderr).strip()}"):
-        return
+        return None
     cfg = json.loads(sh(ha_config, "--dump", "--json", "--secrets", config).stdout)
-    ha6, ha4 = cfg["home_agent"]["ipv6_address"], cfg["home_agent"]["ipv4_address"]
-    ike = cfg["ike"]
-    pki = f"{work}/pki"
+    ha6, ike, pki = cfg["home_agent"]["ipv6_address"], cfg["ike"], f"{work}/pki"
     apns = [p.get("apn", p["name"]) for p in cfg["pdns"]]
     sh(f"{HERE}/lab_pki.sh", pki, ike.get("local_id", "ha"), ha6, *apns)
     with open(f"{work}/subscribers.yaml", "w") as f:  # lab keys only: TS 35.208 test set 1
@@ -569,7 +571,17 @@ def run(lab, config, keep):
     else:
         check("EAP-AKA subscribers" in log and "IKE goes through the dataplane" in log,
               "charon runs with the appliance's plugin, its subscribers loaded, IKE through hadp")
+    return cfg, ns, ha
 
+
+def run(lab, config, keep):
+    check, work = lab.check, lab.work
+    up_ = start_appliance(lab, config)
+    if not up_:
+        return
+    cfg, ns, ha = up_
+    ha6, ha4 = cfg["home_agent"]["ipv6_address"], cfg["home_agent"]["ipv4_address"]
+    ike, pki = cfg["ike"], f"{work}/pki"
     recs = []
     for i, spec in enumerate(UES):
         router_mac = mac(ns["acc"], spec[0])
@@ -650,6 +662,20 @@ def run(lab, config, keep):
     counters(lab)
 
 
+def take_lock():
+    """The IKE tests' lock (charon's plugin folder is shared), unless IKE_LOCK_HELD=1 says the
+    caller holds it: @return the open file holding it, or None."""
+    if os.environ.get("IKE_LOCK_HELD") == "1":
+        return None
+    lock = open(LOCK, "a")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("live lab: waiting for the IKE tests' lock", LOCK, flush=True)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    return lock
+
+
 def main():
     args = sys.argv[1:]
     keep, stop_only = "--keep" in args, "--stop" in args
@@ -660,14 +686,7 @@ def main():
     args = [a for a in args if a not in ("--keep", "--stop")]
     build = os.path.abspath(args[0])
     work = work or f"{build}/live-lab"
-    lock = None
-    if os.environ.get("IKE_LOCK_HELD") != "1":
-        lock = open(LOCK, "a")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print("live lab: waiting for the IKE tests' lock", LOCK, flush=True)
-            fcntl.flock(lock, fcntl.LOCK_EX)
+    lock = take_lock()  # noqa: F841  held until the process exits
     if stop_only:
         try:
             state = json.load(open(f"{work}/state.json"))

@@ -90,8 +90,11 @@ if [ "$ike_on" = True ]; then
 	for i in $(seq 50); do [ -S "$charon_dir/charon.vici" ] && break; sleep 0.1; done
 	swanctl --load-all --noprompt --file "$charon_dir/swanctl/swanctl.conf" \
 		--uri "unix://$charon_dir/charon.vici" 2> /dev/null | tail -1
-	echo "replay_lab: charon (pid $charon_pid): $(grep -o 'loaded plugins: .*' "$charon_dir/charon.log" | grep -o 'dsmip6' | head -1) plugin loaded,"\
-		"$(grep -o '[0-9]* EAP-AKA subscribers' "$charon_dir/charon.log")"
+	# its EAP-AKA: the subscriber file's, or relayed over S6b (no AAA peer runs here)
+	aaa=$(grep -o '[0-9]* EAP-AKA subscribers' "$charon_dir/charon.log" || true)
+	[ -n "$aaa" ] || aaa="S6b Diameter client of $(grep -o 's6b: AAA peer [^,]*' "$charon_dir/charon.log" |
+		cut -d' ' -f4 | paste -sd' ')"
+	echo "replay_lab: charon (pid $charon_pid): $(grep -o 'loaded plugins: .*' "$charon_dir/charon.log" | grep -o 'dsmip6' | head -1) plugin loaded, $aaa"
 	swanctl --list-conns --uri "unix://$charon_dir/charon.vici" | head -4
 fi
 
