@@ -14,15 +14,15 @@ IPv6 stack and user plane:
 Each attaches with IKEv2 and EAP-AKA, gets its home prefix, makes its BU/BA child SA, registers
 (BU/BA under it) and answers the PDN host's ping and iperf3 through its tunnel; ue6 moves to
 another care-of address; ue6 then de-registers and deletes its IKE SA, and ue4 is detached by
-the network (the BRI answered by a BRA, then the UE closes its IKE SA).
-With ike.aaa: s6b (configs/lab.yaml) EAP-AKA goes through the 3GPP AAA over S6b: the AAA
-stand-in (tests/aaa/, deploy/lab_aaa.py) plays each of ike.s6b's peers in charon's namespace,
-started before charon; each attach shows its DER/DEA there, ue6's detach its STR
-(DIAMETER_LOGOUT), and ue4's detach is the AAA's: its ASR, hacpd's BRI, the UE's BRA, the STR
-(DIAMETER_ADMINISTRATIVE). With ike.aaa: local the subscriber file authenticates and ue4 is
-detached with hactl detach. Every step prints ok or FAIL with what it checked; the exit status is 0 only when every one passed. Stopping (at the end, on Ctrl-C,
-on a failure) leaves no process, namespace, interface, hugepage file, /run/ha/<prefix> or EAL
-runtime directory, and says so.
+the network (the BRI answered by a BRA, then the UE closes its IKE SA). With ike.aaa: s6b
+(configs/lab.yaml) EAP-AKA goes through the 3GPP AAA over S6b: the AAA stand-in (tests/aaa/,
+deploy/lab_aaa.py) plays each of ike.s6b's peers in charon's namespace, started before charon;
+each attach shows its DER/DEA there, ue6's detach its STR (DIAMETER_LOGOUT), and ue4's detach is
+the AAA's: its ASR, hacpd's BRI, the UE's BRA, the STR (DIAMETER_ADMINISTRATIVE). With ike.aaa:
+local the subscriber file authenticates and ue4 is detached with hactl detach. Every step prints
+ok or FAIL with what it checked; the exit status is 0 only when every one passed. Stopping (at
+the end, on Ctrl-C, on a failure) leaves no process, namespace, interface, hugepage file,
+/run/ha/<prefix> or EAL runtime directory, and says so.
 
 usage: live_lab.py BUILD CONFIG [--keep] [--work DIR]
        live_lab.py BUILD --stop [--work DIR]
@@ -566,8 +566,8 @@ def start_appliance(lab, config):
         check(len(up_) == n and "s6b: Diameter client" in log, f"the AAA ({n} S6b peers) "
               f"answers; charon's Diameter client is connected: CER/CEA with {', '.join(up_)} "
               f"(RFC 6733 5.3)")
-        check("IKE goes through the dataplane" in log,
-              "charon runs with the appliance's plugin (EAP-AKA relayed over S6b), IKE through hadp")
+        check("IKE goes through the dataplane" in log, "charon runs with the appliance's plugin "
+              "(EAP-AKA relayed over S6b), IKE through hadp")
     else:
         check("EAP-AKA subscribers" in log and "IKE goes through the dataplane" in log,
               "charon runs with the appliance's plugin, its subscribers loaded, IKE through hadp")
