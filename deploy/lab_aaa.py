@@ -48,7 +48,11 @@ class LabAaa:
             a = AaaStandin(f"{build}/tests/aaa/ha-aaa-standin", f"{work}/aaa-{p['identity']}",
                            subscribers, identity=p["identity"], realm=s6b["destination_realm"],
                            host=p["address"], port=p["port"], netns=ns)
-            a.start(timeout=60)
+            try:
+                a.start(timeout=60)
+            except RuntimeError:
+                a.stop()  # one that never said it was ready is not left running
+                raise
             started(a.proc.pid)
             a.priority = p["priority"]
             self.standins.append(a)
