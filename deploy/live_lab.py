@@ -14,10 +14,15 @@ IPv6 stack and user plane:
 Each attaches with IKEv2 and EAP-AKA, gets its home prefix, makes its BU/BA child SA, registers
 (BU/BA under it) and answers the PDN host's ping and iperf3 through its tunnel; ue6 moves to
 another care-of address; ue6 then de-registers and deletes its IKE SA, and ue4 is detached by
-the network (hactl detach, the BRI answered by a BRA). Every step prints ok or FAIL with what
-it checked; the exit status is 0 only when every one passed. Stopping (at the end, on Ctrl-C,
-on a failure) leaves no process, namespace, interface, hugepage file, /run/ha/<prefix> or EAL
-runtime directory, and says so.
+the network (the BRI answered by a BRA, then the UE closes its IKE SA). With ike.aaa: s6b
+(configs/lab.yaml) EAP-AKA goes through the 3GPP AAA over S6b: the AAA stand-in (tests/aaa/,
+deploy/lab_aaa.py) plays each of ike.s6b's peers in charon's namespace, started before charon;
+each attach shows its DER/DEA there, ue6's detach its STR (DIAMETER_LOGOUT), and ue4's detach is
+the AAA's: its ASR, hacpd's BRI, the UE's BRA, the STR (DIAMETER_ADMINISTRATIVE). With ike.aaa:
+local the subscriber file authenticates and ue4 is detached with hactl detach. Every step prints
+ok or FAIL with what it checked; the exit status is 0 only when every one passed. Stopping (at
+the end, on Ctrl-C, on a failure) leaves no process, namespace, interface, hugepage file,
+/run/ha/<prefix> or EAL runtime directory, and says so.
 
 usage: live_lab.py BUILD CONFIG [--keep] [--work DIR]
        live_lab.py BUILD --stop [--work DIR]
@@ -46,6 +51,7 @@ sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
 from appliance import Daemons, remove_dpdk_files, telemetry, wait_until  # noqa: E402
 from charon import Charon, bu_child, ha_charon, install_plugins, sh, ue_conn  # noqa: E402
 from checks import Checks  # noqa: E402
+from lab_aaa import ADMINISTRATIVE, LOGOUT, LabAaa  # noqa: E402
 
 LOCK = "/tmp/ike-tests.lock"
 K, OPC = "465b5ce8b199b49faa5f0a2ee238a6bc", "cd63cb71954a9f4e48a5994e37a02baf"  # TS 35.208 set 1
@@ -74,6 +80,7 @@ class Lab:
         self.state = {"pids": [], "ns": [], "links": [], "prefix": None, "plugins": []}
         self.charons, self.ues = [], {}
         self.daemons = None
+        self.aaa = None  # LabAaa with ike.aaa s6b
         self.check = Checks(verbose=True)
 
     def started(self, pid):
@@ -199,11 +206,12 @@ def lab_config(lab, cfg, acc_ha, core_ha, acc_mac, core_mac, pki):
         p["devargs"] = f"rx_iface_in={dev},tx_iface={dev},tx_iface={dev}"
         p["next_hop_mac"] = mac_
     ike = cfg["ike"]
-    if not ike["enabled"] or ike["aaa"] != "local":
-        raise RuntimeError("the live lab needs ike.enabled and ike.aaa: local")
+    if not ike["enabled"] or ike["aaa"] not in ("local", "s6b"):
+        raise RuntimeError("the live lab needs ike.enabled and ike.aaa local or s6b")
     ike.update(certificate=f"{pki}/ha.crt", private_key=f"{pki}/ha.key",
-               ca_certificate=f"{pki}/ca.crt", subscribers=f"{lab.work}/subscribers.yaml",
-               socket=f"{lab.work}/ike.sock")
+               ca_certificate=f"{pki}/ca.crt", socket=f"{lab.work}/ike.sock")
+    if ike["aaa"] == "local":  # with s6b the AAA stand-ins read the lab's subscriber file
+        ike["subscribers"] = f"{lab.work}/subscribers.yaml"
     cfg["cli"]["socket"] = f"{lab.work}/hactl.sock"
     for k in ("static_sas", "static_bindings"):
         cfg.pop(k, None)
@@ -295,6 +303,8 @@ def attach(lab, i, spec, ns, pki, ha_id, ha6, ha4, router_mac):
                  f"from {coa} ({kind} access)" + ("" if r.returncode == 0 else
                                                   f": {r.stdout[-300:]}")):
         return None
+    if lab.aaa and not aaa_attach(lab, name, ident):
+        return None
     got = [ln.split("MIP6_HOME_PREFIX ")[1].replace(":", "").strip()
            for ln in open(ue.log) if "dsmip6-ue: MIP6_HOME_PREFIX" in ln]
     if not check(got and len(got[-1]) == 42, f"{name}: MIP6_HOME_PREFIX received (RFC 5026: "
@@ -317,6 +327,30 @@ def attach(lab, i, spec, ns, pki, ha_id, ha6, ha4, router_mac):
     rec = {"name": name, "nai": ident, "hoa": hoa, "hoa4": None, "charon": ue, "proc": proc,
            "ns": ns, "coa": coa, "kind": kind}
     return rec
+
+
+def aaa_attach(lab, name, ident):
+    """The attach went through the AAA (TS 29.273 9.2.2.1): DERs with the NAI as User-Name, the
+    last answered DIAMETER_SUCCESS with the MSK."""
+    s = lab.aaa.session(ident)
+    a, sid, ders, dea = s if s else (None, None, [], None)
+    ok = bool(ders) and dea is not None and dea.get("result_code") == 2001 and \
+        len(dea.get("msk", "")) == 128
+    return lab.check(ok, f"{name}: through the AAA over S6b: {len(ders)} DER/DEA at "
+                     f"{a.identity if a else '(none)'}, the last DEA 2001 with the MSK "
+                     f"(TS 29.273 9.2.2.1)" + ("" if ok else f" ({dea})"))
+
+
+def aaa_end(lab, name, ident, cause, after):
+    """The session's end reached the AAA: the STR with Termination-Cause cause (TS 29.273
+    9.2.2.3), answered 2001. after: what the step says happened first."""
+    s = lab.aaa.session(ident)
+    st, sta = lab.aaa.wait_str(s[0], s[1]) if s else (None, None)
+    ok = bool(st) and st.get("termination_cause") == cause and bool(sta) and \
+        sta.get("result_code") == 2001
+    what = {LOGOUT: "DIAMETER_LOGOUT", ADMINISTRATIVE: "DIAMETER_ADMINISTRATIVE"}[cause]
+    return lab.check(ok, f"{name}: {after}; the plugin's STR with {what} ({cause}) reached the "
+                     f"AAA, STA 2001" + ("" if ok else f" ({st}, {sta})"))
 
 
 def register(lab, rec, what="registered"):
@@ -394,6 +428,12 @@ def counters(lab):
     print("hacpd counters:", ", ".join(x.strip() for x in st.splitlines()
                                        if re.match(r"^(bu|ba|bri|bra|ike)-\S+ [1-9]", x.strip())),
           flush=True)
+    if lab.aaa:
+        print("hacpd S6b counters:", ", ".join(x.strip() for x in st.splitlines()
+                                               if re.match(r"^s6b-\S+ [1-9]", x.strip())))
+        for ident, c in lab.aaa.counts().items():
+            print(f"AAA {ident} (Diameter messages in and out):",
+                  ", ".join(f"{k} {v}" for k, v in sorted(c.items())), flush=True)
 
 
 def start_time(pid):
@@ -476,16 +516,18 @@ def stop(state, work, check=None):
           "directory or /run/ha state left" + (f" ({left})" if left else ""))
 
 
-def run(lab, config, keep):
+def start_appliance(lab, config):
+    """The lab up to its UEs (pktgen/attach_bench.py uses it too): the network, hadp, hacpd,
+    the AAA stand-ins with ike.aaa s6b, the HA's charon. @return (the configuration as
+    ha-config dumps it, the namespaces, the HA's charon), or None when the configuration is
+    not valid."""
     check, build, work = lab.check, lab.build, lab.work
     ha_config = f"{build}/controlplane/ha-config"
     r = subprocess.run([ha_config, "--check", config], capture_output=True, text=True)
     if not check(r.returncode == 0, f"the configuration is valid: {(r.stdout + r.stderr).strip()}"):
-        return
+        return None
     cfg = json.loads(sh(ha_config, "--dump", "--json", "--secrets", config).stdout)
-    ha6, ha4 = cfg["home_agent"]["ipv6_address"], cfg["home_agent"]["ipv4_address"]
-    ike = cfg["ike"]
-    pki = f"{work}/pki"
+    ha6, ike, pki = cfg["home_agent"]["ipv6_address"], cfg["ike"], f"{work}/pki"
     apns = [p.get("apn", p["name"]) for p in cfg["pdns"]]
     sh(f"{HERE}/lab_pki.sh", pki, ike.get("local_id", "ha"), ha6, *apns)
     with open(f"{work}/subscribers.yaml", "w") as f:  # lab keys only: TS 35.208 test set 1
@@ -511,12 +553,35 @@ def run(lab, config, keep):
     wait_until(lambda: os.path.exists(f"{work}/ike.sock"), 20)
     check(os.path.exists(f"{work}/ike.sock"), "hacpd is attached to hadp, hactl answers, its "
           "IKE socket is open")
+    if ike["aaa"] == "s6b":  # the AAA first: charon connects to its peers as it starts
+        lab.aaa = LabAaa(build, work, ns["ha"], ike["s6b"], f"{work}/subscribers.yaml",
+                         lab.started)
     ha = ha_charon(build, path, work, ns["ha"], lab.charons)
     lab.started(ha.proc.pid)
     log = open(ha.log).read()
-    check("EAP-AKA subscribers" in log and "IKE goes through the dataplane" in log,
-          "charon runs with the appliance's plugin, its subscribers loaded, IKE through hadp")
+    if lab.aaa:
+        n = len(lab.aaa.standins)
+        wait_until(lambda: len(lab.aaa.connected()) == n, 30)
+        up_ = lab.aaa.connected()
+        check(len(up_) == n and "s6b: Diameter client" in log, f"the AAA ({n} S6b peers) "
+              f"answers; charon's Diameter client is connected: CER/CEA with {', '.join(up_)} "
+              f"(RFC 6733 5.3)")
+        check("IKE goes through the dataplane" in log, "charon runs with the appliance's plugin "
+              "(EAP-AKA relayed over S6b), IKE through hadp")
+    else:
+        check("EAP-AKA subscribers" in log and "IKE goes through the dataplane" in log,
+              "charon runs with the appliance's plugin, its subscribers loaded, IKE through hadp")
+    return cfg, ns, ha
 
+
+def run(lab, config, keep):
+    check, work = lab.check, lab.work
+    up_ = start_appliance(lab, config)
+    if not up_:
+        return
+    cfg, ns, ha = up_
+    ha6, ha4 = cfg["home_agent"]["ipv6_address"], cfg["home_agent"]["ipv4_address"]
+    ike, pki = cfg["ike"], f"{work}/pki"
     recs = []
     for i, spec in enumerate(UES):
         router_mac = mac(ns["acc"], spec[0])
@@ -568,19 +633,47 @@ def run(lab, config, keep):
         u["charon"].swanctl("--terminate", "--ike", "ha", "--timeout", "20", check_rc=False)
         gone = wait_until(lambda: u["nai"] not in lab.hactl("show", "ike"), 10)
         check(gone, "ue6: its IKE SA deleted, hacpd ended its session")
-    # the network detaches ue4 (hactl detach NAI, RFC 5846, 004 5.4.3.1): the BRI, the UE's
-    # BRA; then the UE closes its IKE SA (003 8.4.3.1)
+        if lab.aaa:
+            aaa_end(lab, "ue6", u["nai"], LOGOUT, "detached")
+    # the network detaches ue4 (RFC 5846, 004 5.4.3.1): the BRI, the UE's BRA; then the UE
+    # closes its IKE SA (003 8.4.3.1). With S6b the AAA orders it: its ASR (TS 29.273 9.2.2.4),
+    # answered 2001 once hacpd started the detach; without, the operator's hactl detach.
     u = lab.ues.get("ue4")
     if u:
-        out = lab.hactl("detach", u["nai"])
+        if lab.aaa:
+            s = lab.aaa.session(u["nai"])
+            out = s[0].control("asr " + u["nai"]) if s else "no session at the AAA"
+            how = f"the AAA's ASR (ASA: {out.strip()})"
+            ordered = out.startswith("ok ") and out.split()[-1] == "2001"
+        else:
+            out = lab.hactl("detach", u["nai"])
+            how = f"hactl detach ({out.strip()})"
+            ordered = True
         got = u["proc"].wait_event("bri")
         gone = wait_until(lambda: u["hoa"] not in lab.hactl("show", "bindings"), 10)
-        check(got and gone, f"ue4: hactl detach ({out.strip()}): the BRI reached the UE, its "
-              f"BRA ended the binding")
+        check(ordered and got and gone, f"ue4: {how}: the BRI reached the UE, its BRA ended "
+              f"the binding")
         u["charon"].swanctl("--terminate", "--ike", "ha", "--timeout", "20", check_rc=False)
         gone = wait_until(lambda: u["nai"] not in lab.hactl("show", "ike"), 10)
         check(gone, "ue4: it closed its IKE SA, hacpd ended its session")
+        if lab.aaa:
+            aaa_end(lab, "ue4", u["nai"], ADMINISTRATIVE, "detached by the AAA")
     show(lab)
+    counters(lab)
+
+
+def take_lock():
+    """The IKE tests' lock (charon's plugin folder is shared), unless IKE_LOCK_HELD=1 says the
+    caller holds it: @return the open file holding it, or None."""
+    if os.environ.get("IKE_LOCK_HELD") == "1":
+        return None
+    lock = open(LOCK, "a")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("live lab: waiting for the IKE tests' lock", LOCK, flush=True)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    return lock
 
 
 def main():
@@ -593,14 +686,7 @@ def main():
     args = [a for a in args if a not in ("--keep", "--stop")]
     build = os.path.abspath(args[0])
     work = work or f"{build}/live-lab"
-    lock = None
-    if os.environ.get("IKE_LOCK_HELD") != "1":
-        lock = open(LOCK, "a")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print("live lab: waiting for the IKE tests' lock", LOCK, flush=True)
-            fcntl.flock(lock, fcntl.LOCK_EX)
+    lock = take_lock()  # noqa: F841  held until the process exits
     if stop_only:
         try:
             state = json.load(open(f"{work}/state.json"))
@@ -639,6 +725,10 @@ def main():
         sock = f"{work}/hactl.sock"
         hactl = f"{build}/controlplane/hactl -s {sock}"
         core = lab.core_ns
+        aaa_hint = "".join(
+            f"  echo 'asr {nai(1)}' | socat - UNIX-CONNECT:{a.control_path}"
+            f"   # the AAA ({a.identity}) aborts ue4's session\n"
+            for a in (lab.aaa.standins[:1] if lab.aaa else []))
         print(f"""
 The appliance is running. Try:
   {hactl} show bindings
@@ -646,7 +736,7 @@ The appliance is running. Try:
   {hactl} show ike
   {hactl} monitor                      # binding events as they happen
   ip netns exec {core} ping {list(lab.ues.values())[0]['hoa']}
-  {hactl} detach {nai(1)}   # the network detaches ue4
+{aaa_hint}  {hactl} detach {nai(1)}   # the network detaches ue4
 Logs: {work}/*.log, {work}/*/charon.log. Stop it with:
   deploy/run_lab.sh --stop""")
     return lab.check.summary("live lab")

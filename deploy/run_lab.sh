@@ -1,9 +1,10 @@
 #!/bin/bash
 # The appliance live on this machine, without a NIC (deploy/live_lab.py, docs/testing.md): build;
 # then hadp with its ports on veths into network namespaces, hacpd, charon with the appliance's
-# plugin, and three simulated UEs (an IPv6 access, an IPv4-only access, one behind a NAT) that
-# attach with IKEv2 and EAP-AKA, register, answer a PDN host's ping and iperf3 through their
-# tunnels, move and detach (the UE, and the network with hactl). Each step prints ok or FAIL;
+# plugin, the AAA stand-in as its S6b peers (tests/aaa/), and three simulated UEs (an IPv6
+# access, an IPv4-only access, one behind a NAT) that attach with IKEv2 and EAP-AKA through the
+# AAA, register, answer a PDN host's ping and iperf3 through their tunnels, move and detach (the
+# UE, and the network on the AAA's order). Each step prints ok or FAIL;
 # the exit status is 0 when every one passed. Everything stops at the end, on Ctrl-C and on a
 # failure, leaving nothing behind.
 # usage: run_lab.sh [CONFIG] [--keep]   CONFIG defaults to configs/lab.yaml; --keep leaves it

@@ -4,7 +4,8 @@
 #   - Debian packages: build tools, DPDK 22.11, Intel IPsec-MB, libyaml, libpcap, Criterion,
 #     libsystemd (sd_notify),
 #     clang (fuzzing), tshark and scapy (test decoders), nftables (the NAT of the IKE NAT test
-#     and of the live lab), iputils-ping and iperf3 (the live lab's PDN host)
+#     and of the live lab), iputils-ping and iperf3 (the live lab's PDN host), socat (to order
+#     the lab's AAA stand-in on its control socket)
 #   - strongSwan 5.9.8 (charon-systemd, swanctl, pki, the EAP plugins) and, for the appliance's
 #     charon plugin, the matching sources from Debian's source archive, unpacked under
 #     /var/cache/dsmip6-ha (never copied into the repository); hostapd as the lab's RADIUS AAA;
@@ -26,10 +27,9 @@ packages=(
 	libstrongswan-standard-plugins libstrongswan-extra-plugins
 	libfreediameter-dev freediameterd freediameter-extensions
 	hostapd
-	libfreediameter-dev freediameterd freediameter-extensions
 	clang libclang-rt-14-dev
 	tshark python3 python3-scapy python3-cryptography python3-matplotlib python3-prometheus-client
-	iproute2 procps ethtool nftables iputils-ping iperf3
+	iproute2 procps ethtool nftables iputils-ping iperf3 socat
 )
 
 missing=()

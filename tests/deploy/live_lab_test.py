@@ -2,15 +2,18 @@
 """The README's main command: deploy/live_lab.py (what deploy/run_lab.sh runs after building)
 on configs/lab.yaml, three times, each checked from outside as well as by its own steps:
 
-  1. a whole run: exit status 0, every step printed ok and none FAIL (attach, registration,
-     ping and iperf3 through the tunnels, the move, both detaches, the clean stop);
+  1. a whole run: exit status 0, every step printed ok and none FAIL (the AAA stand-ins
+     connected over S6b, each attach through them, registration, ping and iperf3 through the
+     tunnels, the move, the UE's detach with its STR, the AAA's ASR detaching ue4 with its STR,
+     the clean stop);
   2. Ctrl-C (SIGINT) once the UEs are registered: it stops, says FAIL for the interruption and
      exits non-zero;
   3. --keep: it exits leaving the appliance running (hactl shows the three bindings from
-     outside), then --stop stops it.
-After each: no process that runs from the lab's directory (command line or environment), no
-namespace or interface of the names it printed, no hugepage file, EAL runtime directory or
-/run/ha state of its file prefix.
+     outside, and the AAA stand-in its three authenticated sessions on its control socket),
+     then --stop stops it.
+After each: no process that runs from the lab's directory (command line or environment; the
+AAA stand-ins named apart), no namespace or interface of the names it printed, no hugepage
+file, EAL runtime directory or /run/ha state of its file prefix.
 
 Runs under flock /tmp/ike-tests.lock (tests/meson.build), so the lab is told the lock is held.
 usage: live_lab_test.py BUILD WORK
@@ -26,6 +29,7 @@ import time
 SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
 from checks import Checks  # noqa: E402
+from aaa import control  # noqa: E402
 
 LAB = os.path.join(SRC, "deploy", "live_lab.py")
 ENV = dict(os.environ, IKE_LOCK_HELD="1")
@@ -57,7 +61,8 @@ def left_behind(work, out):
         except OSError:
             continue
         if work.encode() in seen:
-            left.append(f"process {pid}")
+            left.append(f"process {pid}" + (" (ha-aaa-standin)" if b"ha-aaa-standin" in seen
+                                            else ""))
     have = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
     left += [f"namespace {n}" for n in ns if n in have]
     left += [f"interface {i}" for i in links if os.path.exists(f"/sys/class/net/{i}")]
@@ -81,8 +86,10 @@ def main():
     oks = [ln for ln in out.splitlines() if ln.startswith("ok:")]
     check(p.returncode == 0 and not fails and len(oks) >= 30,
           f"1. the live lab passed every step (exit {p.returncode}, {len(oks)} ok, {fails})")
-    for what in ("attached with IKEv2 and EAP-AKA", "registered: BA status 0", "pings",
-                 "iperf3", "moved to", "de-registered", "hactl detach", "stopped: no process"):
+    for what in ("the AAA (2 S6b peers) answers", "attached with IKEv2 and EAP-AKA",
+                 "through the AAA over S6b", "registered: BA status 0", "pings", "iperf3",
+                 "moved to", "de-registered", "STR with DIAMETER_LOGOUT", "the AAA's ASR",
+                 "STR with DIAMETER_ADMINISTRATIVE", "stopped: no process"):
         check(any(what in ln for ln in oks), f"1. a step '{what}' printed ok")
     named, left = left_behind(f"{work}/run", out)
     check(named and not left, f"1. nothing left behind ({left})")
@@ -113,6 +120,12 @@ def main():
           len(r.stdout.strip().splitlines()) == 3,
           f"3. --keep: the lab is left running, hactl from outside sees 3 bindings "
           f"({r.stdout.strip()})")
+    try:
+        sess = control(f"{work}/keep/aaa-aaa1.lab.example.com/control.sock", "sessions")
+    except OSError as e:
+        sess = repr(e)
+    check(sess.count('"authenticated"') == 3,
+          f"3. --keep: the AAA stand-in (aaa1) holds the 3 UEs' sessions ({sess[:300]})")
     time.sleep(1)
     s = subprocess.run(["/usr/bin/python3", LAB, build, "--stop", "--work", f"{work}/keep"],
                        capture_output=True, text=True, timeout=200, env=ENV)

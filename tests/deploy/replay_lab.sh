@@ -63,14 +63,15 @@ ike=$("$build/controlplane/ha-config" --dump --json "$config" | /usr/bin/python3
 import json, sys
 c = json.load(sys.stdin)
 i = c["ike"]
-print(i["enabled"], i.get("certificate", ""), i.get("subscribers", ""), i.get("local_id", ""),
+# "-" for a key not there (no subscriber file with ike.aaa s6b): read splits on blanks
+print(i["enabled"], i.get("certificate", "-"), i.get("subscribers", "-"), i.get("local_id", "-"),
       c["home_agent"]["ipv6_address"], " ".join(p.get("apn", p["name"]) for p in c["pdns"]))')
 read -r ike_on ike_cert ike_subs ike_id ha6 apns <<< "$ike"
 if [ "$ike_on" = True ]; then
 	pki_dir=$(dirname "$ike_cert")
 	# shellcheck disable=SC2086 # the APNs are words
 	"$root/deploy/lab_pki.sh" "$pki_dir" "$ike_id" "$ha6" $apns 2> /dev/null
-	if [ -n "$ike_subs" ] && [ ! -f "$ike_subs" ]; then
+	if [ "$ike_subs" != - ] && [ ! -f "$ike_subs" ]; then
 		mkdir -p "$(dirname "$ike_subs")"
 		# lab keys only: 3GPP TS 35.208 test set 1
 		cat > "$ike_subs" <<-'YAML'
@@ -90,8 +91,11 @@ if [ "$ike_on" = True ]; then
 	for i in $(seq 50); do [ -S "$charon_dir/charon.vici" ] && break; sleep 0.1; done
 	swanctl --load-all --noprompt --file "$charon_dir/swanctl/swanctl.conf" \
 		--uri "unix://$charon_dir/charon.vici" 2> /dev/null | tail -1
-	echo "replay_lab: charon (pid $charon_pid): $(grep -o 'loaded plugins: .*' "$charon_dir/charon.log" | grep -o 'dsmip6' | head -1) plugin loaded,"\
-		"$(grep -o '[0-9]* EAP-AKA subscribers' "$charon_dir/charon.log")"
+	# its EAP-AKA: the subscriber file's, or relayed over S6b (no AAA peer runs here)
+	aaa=$(grep -o '[0-9]* EAP-AKA subscribers' "$charon_dir/charon.log" || true)
+	[ -n "$aaa" ] || aaa="S6b Diameter client of $(grep -o 's6b: AAA peer [^,]*' "$charon_dir/charon.log" |
+		cut -d' ' -f4 | paste -sd' ')"
+	echo "replay_lab: charon (pid $charon_pid): $(grep -o 'loaded plugins: .*' "$charon_dir/charon.log" | grep -o 'dsmip6' | head -1) plugin loaded, $aaa"
 	swanctl --list-conns --uri "unix://$charon_dir/charon.vici" | head -4
 fi
 

@@ -85,6 +85,22 @@ def profiles_yaml(path, profiles):
     return path
 
 
+def control(path, line, timeout=30):
+    """One command on a stand-in's control socket at path (one started elsewhere, e.g. by the
+    live lab), its reply line (without the newline)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(path)
+        s.sendall(line.encode() + b"\n")
+        buf = b""
+        while not buf.endswith(b"\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    return buf.decode().rstrip("\n")
+
+
 class AaaStandin:
     """ha-aaa-standin in work (created): started by start() or `with`, stopped by stop()
     (SIGTERM; its exit status in .returncode). Attributes: identity, realm, host, port,
@@ -154,17 +170,7 @@ class AaaStandin:
 
     def control(self, line, timeout=30):
         """One command, its reply line (without the newline)."""
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(timeout)
-            s.connect(self.control_path)
-            s.sendall(line.encode() + b"\n")
-            buf = b""
-            while not buf.endswith(b"\n"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                buf += chunk
-        return buf.decode().rstrip("\n")
+        return control(self.control_path, line, timeout)
 
     def sessions(self):
         """The stand-in's sessions: a list of {session_id, nai, apn, ha, state}."""
