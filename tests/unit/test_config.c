@@ -150,9 +150,18 @@ Test(config, lab)
 					      &cfg->pdns[1].pool6, cfg->pdns[1].pool6_len));
 
 	cr_expect(cfg->ike.enabled);
-	cr_expect_eq(cfg->ike.aaa, HA_CFG_AAA_LOCAL);
-	cr_expect_str_eq(cfg->ike.subscribers, "/etc/ha/subscribers.yaml");
+	/* the lab authenticates through the AAA stand-ins over S6b (deploy/lab_aaa.py) */
+	cr_expect_eq(cfg->ike.aaa, HA_CFG_AAA_S6B);
+	cr_expect_str_eq(cfg->ike.subscribers, "");
 	cr_expect_not(cfg->ike.has_radius);
+	cr_assert(cfg->ike.has_s6b);
+	cr_expect_str_eq(cfg->ike.s6b.identity, "ha.lab.example.com");
+	cr_expect_str_eq(cfg->ike.s6b.destination_realm, "aaa.lab.example.com");
+	cr_assert_eq(cfg->ike.s6b.n_peers, 2);
+	cr_expect_eq(cfg->ike.s6b.peers[0].port, 3868);
+	cr_expect_eq(cfg->ike.s6b.peers[0].priority, 1);
+	cr_expect_eq(cfg->ike.s6b.peers[1].priority, 2);
+	cr_expect_eq(cfg->ike.s6b.peers[1].transport, HA_CFG_S6B_TCP);
 	cr_expect_eq(cfg->ike.ike_lifetime, 86400);
 	cr_expect_eq(cfg->ike.child_lifetime, 3600);
 	cr_expect_eq(cfg->ike.detach_guard_s, 30, "the default");
