@@ -940,6 +940,13 @@ static int walk_s6b(struct cfg_ctx *c, const struct ynode *n, const struct ha_co
 	    f_str(c, &m, K_DREALM, false, s->destination_realm, sizeof(s->destination_realm), s->realm,
 		  check_fqdn) < 0)
 		return -1;
+	/* the HA's Session-Ids are "<identity>;<32 bits>;<32 bits>;s6b" (RFC 6733 8.8), kept in
+	 * 127 characters by hacpd (HA_IKE_SID_MAX) */
+	if (strlen(s->identity) > 100) {
+		cfg_push_key(c, "identity");
+		return cfg_fail(c, m.v[K_ID] ? m.v[K_ID] : n, "'%s' is longer than 100 characters: the "
+				"HA's Session-Ids made of it would not fit", s->identity);
+	}
 	if (f_int(c, &m, K_TIMEOUT, false, 100, 60000, 5000, &v) < 0)
 		return -1;
 	s->request_timeout_ms = (uint32_t)v;
