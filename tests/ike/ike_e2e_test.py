@@ -103,6 +103,19 @@ def ue_swanctl(nai):
         "}\n"
 
 
+def ha_ue_link(ns_ha, ns_ue):
+    """The HA's and the UE's namespaces, made, joined by a veth pair (veth-ha HA6, veth-ue
+    UE6, both up with their loopbacks)."""
+    for ns in (ns_ha, ns_ue):
+        sh("ip", "netns", "add", ns)
+    sh("ip", "link", "add", "veth-ha", "netns", ns_ha, "type", "veth", "peer", "name", "veth-ue",
+       "netns", ns_ue)
+    for ns, dev, addr in ((ns_ha, "veth-ha", HA6), (ns_ue, "veth-ue", UE6)):
+        sh("ip", "addr", "add", f"{addr}/64", "dev", dev, "nodad", ns=ns)
+        sh("ip", "link", "set", dev, "up", ns=ns)
+        sh("ip", "link", "set", "lo", "up", ns=ns)
+
+
 def start_appliance(build, work, cfg, prefix, procs, seconds):
     """hadp, then hacpd attached to it with its IKE socket (tests/lib's Daemons: each waited
     for, its log and stats file in WORK), both running at most seconds and appended to procs,
@@ -211,14 +224,7 @@ def main():
         sh(f"{os.path.dirname(__file__)}/../../deploy/lab_pki.sh", pki, HA_ID, HA6, "ims")
         with open(f"{work}/subscribers.yaml", "w") as f:
             f.write(f"subscribers:\n  - identity: {NAI}\n    k: {K}\n    opc: {OPC}\n")
-        for ns in (ns_ha, ns_ue):
-            sh("ip", "netns", "add", ns)
-        sh("ip", "link", "add", "veth-ha", "netns", ns_ha, "type", "veth", "peer", "name", "veth-ue",
-           "netns", ns_ue)
-        for ns, dev, addr in ((ns_ha, "veth-ha", HA6), (ns_ue, "veth-ue", UE6)):
-            sh("ip", "addr", "add", f"{addr}/64", "dev", dev, "nodad", ns=ns)
-            sh("ip", "link", "set", dev, "up", ns=ns)
-            sh("ip", "link", "set", "lo", "up", ns=ns)
+        ha_ue_link(ns_ha, ns_ue)
 
         # hadp, then hacpd attached to it with the IKE socket
         prefix = f"ike-e2e-{tag}"

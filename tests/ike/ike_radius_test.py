@@ -39,14 +39,7 @@ def main():
         e2e.sh(f"{os.path.dirname(__file__)}/../../deploy/lab_pki.sh", pki, e2e.HA_ID, e2e.HA6)
         with open(f"{work}/subscribers.yaml", "w") as f:
             f.write(f"subscribers:\n  - identity: {e2e.NAI}\n    k: {e2e.K}\n    opc: {e2e.OPC}\n")
-        for ns in (ns_ha, ns_ue):
-            e2e.sh("ip", "netns", "add", ns)
-        e2e.sh("ip", "link", "add", "veth-ha", "netns", ns_ha, "type", "veth", "peer", "name",
-               "veth-ue", "netns", ns_ue)
-        for ns, dev, addr in ((ns_ha, "veth-ha", e2e.HA6), (ns_ue, "veth-ue", e2e.UE6)):
-            e2e.sh("ip", "addr", "add", f"{addr}/64", "dev", dev, "nodad", ns=ns)
-            e2e.sh("ip", "link", "set", dev, "up", ns=ns)
-            e2e.sh("ip", "link", "set", "lo", "up", ns=ns)
+        e2e.ha_ue_link(ns_ha, ns_ue)
 
         # the AAA: hlr-gw and hostapd as a RADIUS server in the HA's namespace
         procs.append(subprocess.Popen([f"{build}/tests/hlr-gw", f"{work}/subscribers.yaml",

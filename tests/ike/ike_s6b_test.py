@@ -509,14 +509,7 @@ def main():
         e2e.install_plugins(build, tag, installed)
         pki = f"{work}/pki"
         e2e.sh(f"{HERE}/../../deploy/lab_pki.sh", pki, e2e.HA_ID, e2e.HA6)
-        for ns in (ns_ha, ns_ue):
-            e2e.sh("ip", "netns", "add", ns)
-        e2e.sh("ip", "link", "add", "veth-ha", "netns", ns_ha, "type", "veth", "peer", "name",
-               "veth-ue", "netns", ns_ue)
-        for ns, dev, addr in ((ns_ha, "veth-ha", e2e.HA6), (ns_ue, "veth-ue", e2e.UE6)):
-            e2e.sh("ip", "addr", "add", f"{addr}/64", "dev", dev, "nodad", ns=ns)
-            e2e.sh("ip", "link", "set", dev, "up", ns=ns)
-            e2e.sh("ip", "link", "set", "lo", "up", ns=ns)
+        e2e.ha_ue_link(ns_ha, ns_ue)
         # an IPv4 address beside loopback's: freeDiameter resolves its peers' addresses with
         # AI_ADDRCONFIG, which counts no loopback address
         e2e.sh("ip", "addr", "add", "192.0.2.1/24", "dev", "veth-ha", ns=ns_ha)
