@@ -16,6 +16,7 @@ struct private_dsmip6_eap_s6b_t {
 	uint8_t identifier;
 	char nai[HA_IKE_NAI_MAX];
 	char sid[HA_IKE_SID_MAX];   /* the session the first DER opened */
+	char host[256];             /* the AAA server holding its EAP state (RFC 6733 6.1) */
 	chunk_t msk;
 	struct s6b_answer *answer;  /* room for the AAA's answers */
 };
@@ -28,6 +29,16 @@ static const char *apn_of(ike_sa_t *ike_sa, char *buf, size_t len)
 	return dsmip6_s6b->service_selection(dsmip6_s6b, buf);
 }
 
+/* The attach fails here while the AAA may hold the session open (no answer, an answer we
+ * cannot use): its STR (RFC 6733 8.15 SERVICE_NOT_PROVIDED; an AAA that never opened it
+ * answers 5002). An AAA's own rejection closed the session already. */
+static void abandon(private_dsmip6_eap_s6b_t *this)
+{
+	if (this->sid[0])
+		dsmip6_s6b->end(dsmip6_s6b, this->sid, 2);
+	this->sid[0] = '\0';
+}
+
 /* One DER with this EAP message, and what charon does with the answer. */
 static status_t relay(private_dsmip6_eap_s6b_t *this, chunk_t eap, eap_payload_t **out)
 {
@@ -35,17 +46,24 @@ static status_t relay(private_dsmip6_eap_s6b_t *this, chunk_t eap, eap_payload_t
 	char me[HA_IKE_APN_MAX];
 	const char *apn = apn_of(ike_sa, me, sizeof(me));
 	struct s6b_request r = { .sid = this->sid[0] ? this->sid : NULL, .nai = this->nai,
-				 .apn = apn, .eap = eap.ptr, .eap_len = eap.len };
+				 .apn = apn, .eap = eap.ptr, .eap_len = eap.len,
+				 .dest_host = this->host[0] ? this->host : NULL };
 	struct s6b_answer *a = this->answer;
 
 	dsmip6_s6b->prepare(dsmip6_s6b, &r);
-	switch (dsmip6_s6b->exchange(dsmip6_s6b, TRUE, &r, a)) {
+	enum dsmip6_s6b_outcome o = dsmip6_s6b->exchange(dsmip6_s6b, TRUE, &r, a);
+	if (!this->sid[0])
+		memcpy(this->sid, a->sid, sizeof(this->sid));
+	if (o == DSMIP6_S6B_ANSWERED && !this->host[0] && a->origin[0])
+		memcpy(this->host, a->origin, sizeof(this->host));
+	switch (o) {
 	case DSMIP6_S6B_ANSWERED:
 		break;
 	case DSMIP6_S6B_TIMEOUT:
 		DBG1(DBG_IKE, "s6b: the AAA did not answer the DER for '%s': authentication fails",
 		     this->nai);
 		dsmip6_s6b->event(dsmip6_s6b, HA_IKE_AAA_EV_TIMEOUT);
+		abandon(this); /* a late answer may have opened it at the AAA */
 		return FAILED;
 	case DSMIP6_S6B_UNAVAILABLE:
 		DBG1(DBG_IKE, "s6b: no AAA server took the DER for '%s' (none reachable): "
@@ -54,10 +72,9 @@ static status_t relay(private_dsmip6_eap_s6b_t *this, chunk_t eap, eap_payload_t
 		return FAILED;
 	case DSMIP6_S6B_BAD_ANSWER:
 		dsmip6_s6b->event(dsmip6_s6b, HA_IKE_AAA_EV_ERROR);
+		abandon(this);
 		return FAILED;
 	}
-	if (!this->sid[0])
-		memcpy(this->sid, a->sid, sizeof(this->sid));
 
 	if (a->experimental && a->vendor == S6B_VENDOR_3GPP && a->result == S6B_ERROR_USER_UNKNOWN) {
 		DBG1(DBG_IKE, "s6b: the AAA does not know '%s' (DIAMETER_ERROR_USER_UNKNOWN)",
@@ -76,6 +93,7 @@ static status_t relay(private_dsmip6_eap_s6b_t *this, chunk_t eap, eap_payload_t
 			DBG1(DBG_IKE, "s6b: the AAA accepted '%s' without an MSK: authentication fails",
 			     this->nai);
 			dsmip6_s6b->event(dsmip6_s6b, HA_IKE_AAA_EV_ERROR);
+			abandon(this);
 			return FAILED;
 		}
 		chunk_clear(&this->msk);

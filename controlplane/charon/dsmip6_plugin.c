@@ -75,9 +75,10 @@ static bool load_s6b(private_dsmip6_plugin_t *this, plugin_feature_t *feature, b
 		dsmip6_s6b = dsmip6_s6b_create();
 		return TRUE; /* without S6b the EAP method steps aside (dsmip6_eap_s6b_create) */
 	}
-	if (dsmip6_s6b)
-		dsmip6_s6b->destroy(dsmip6_s6b);
-	dsmip6_s6b = NULL;
+	dsmip6_s6b_t *s6b = dsmip6_s6b;
+	dsmip6_s6b = NULL; /* no new EAP method or session end reaches it while it goes */
+	if (s6b)
+		s6b->destroy(s6b);
 	return TRUE;
 }
 

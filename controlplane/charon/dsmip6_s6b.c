@@ -213,11 +213,23 @@ METHOD(dsmip6_s6b_t, exchange, enum dsmip6_s6b_outcome, private_dsmip6_s6b_t *th
 		DBG1(DBG_IKE, "s6b: the %s for '%s' could not be sent", der ? "DER" : "AAR", r->nai);
 		return DSMIP6_S6B_UNAVAILABLE;
 	}
-	/* freeDiameter calls one of the callbacks by the deadline; the margin covers its timer */
+	/* the caller's session, whatever comes back */
+	memcpy(a->sid, sid, sizeof(a->sid));
+	/* freeDiameter calls one of the callbacks by the deadline; the margin covers its timer
+	 * (and an answer freeDiameter drops for breaking the dictionary's rules, which calls
+	 * neither) */
+	timeval_t until;
+	time_monotonic(&until);
+	until.tv_sec += (this->timeout_ms + 2000) / 1000;
+	until.tv_usec += (this->timeout_ms % 1000) * 1000;
+	if (until.tv_usec >= 1000000) {
+		until.tv_sec++;
+		until.tv_usec -= 1000000;
+	}
 	w->lock->lock(w->lock);
 	bool late = FALSE;
 	while (!w->done && !late)
-		late = w->cv->timed_wait(w->cv, w->lock, this->timeout_ms + 2000);
+		late = w->cv->timed_wait_abs(w->cv, w->lock, until);
 	struct msg *ans = w->answer;
 	w->answer = NULL;
 	bool expired = w->expired || !w->done;
@@ -231,13 +243,13 @@ METHOD(dsmip6_s6b_t, exchange, enum dsmip6_s6b_outcome, private_dsmip6_s6b_t *th
 	}
 	int rc = s6b_read_answer(&this->d, ans, r->apn, this->has_ha6 ? this->ha6 : NULL, a);
 	fd_msg_free(ans);
+	if (!a->sid[0])
+		memcpy(a->sid, sid, sizeof(a->sid));
 	if (rc < 0) {
 		DBG1(DBG_IKE, "s6b: unusable answer to the %s for '%s': %s", der ? "DER" : "AAR",
 		     r->nai, strerror(-rc));
 		return DSMIP6_S6B_BAD_ANSWER;
 	}
-	if (!a->sid[0])
-		memcpy(a->sid, sid, sizeof(a->sid));
 	return undelivered(a) ? DSMIP6_S6B_UNAVAILABLE : DSMIP6_S6B_ANSWERED;
 }
 
@@ -453,14 +465,17 @@ static int take_request(private_dsmip6_s6b_t *this, struct msg **msg, enum disp_
 			enum ha_ike_aaa_event ev, job_requeue_t (*fn)(work_t *))
 {
 	work_t *w;
-	INIT(w, .this = this, .msg = *msg);
-	*msg = NULL;
-	*act = DISP_ACT_CONT;
-	if (s6b_session_id(&this->d, w->msg, w->sid, sizeof(w->sid)) < 0) {
-		/* freeDiameter's parser refuses a request without Session-Id before us */
-		work_free(w);
+	char sid[HA_IKE_SID_MAX];
+	if (s6b_session_id(&this->d, *msg, sid, sizeof(sid)) < 0) {
+		/* none (freeDiameter's rules refuse that before us) or longer than any of ours:
+		 * freeDiameter answers it (DIAMETER_UNABLE_TO_COMPLY) */
+		*act = DISP_ACT_ERROR;
 		return 0;
 	}
+	INIT(w, .this = this, .msg = *msg);
+	memcpy(w->sid, sid, sizeof(w->sid));
+	*msg = NULL;
+	*act = DISP_ACT_CONT;
 	event(this, ev);
 	queue(w, fn);
 	return 0;
@@ -508,6 +523,13 @@ static void on_sta(void *data, struct msg **m)
 	*m = NULL;
 }
 
+static void on_sta_expired(void *data, DiamId_t sentto, size_t len, struct msg **req)
+{
+	work_t *w = data;
+	DBG1(DBG_IKE, "s6b: no STA for session %s", w->sid);
+	free(w);
+}
+
 static job_requeue_t send_str(work_t *w)
 {
 	private_dsmip6_s6b_t *this = w->this;
@@ -536,7 +558,10 @@ static job_requeue_t send_str(work_t *w)
 	}
 	*ctx = *w;
 	ctx->msg = NULL;
-	if (fd_msg_send(&m, on_sta, ctx)) {
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 30; /* an STA that never comes frees its context */
+	if (fd_msg_send_timeout(&m, on_sta, ctx, on_sta_expired, &deadline)) {
 		free(ctx);
 		if (m)
 			fd_msg_free(m);

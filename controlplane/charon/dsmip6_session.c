@@ -249,8 +249,19 @@ METHOD(listener_t, ike_updown, bool, listener_t *l, ike_sa_t *ike_sa, bool up)
  * verify, the UE went away): the AAA's session ends too. */
 METHOD(listener_t, ike_state_change, bool, listener_t *l, ike_sa_t *ike_sa, ike_sa_state_t state)
 {
-	if (state == IKE_DESTROYING)
-		end_untaken(ike_sa->get_unique_id(ike_sa), NULL);
+	private_dsmip6_session_t *this = of_listener(l);
+	if (state != IKE_DESTROYING)
+		return TRUE;
+	uint32_t id = ike_sa->get_unique_id(ike_sa);
+	end_untaken(id, NULL);
+	/* an IKE SA that never came up (refused, timed out, vetoed after hacpd gave it a prefix)
+	 * gets no ike_updown: its entry goes here, and hacpd is told if it holds a session */
+	this->lock->lock(this->lock);
+	entry_t *e = this->by_id->remove(this->by_id, &id);
+	this->lock->unlock(this->lock);
+	if (e && e->has_prefix)
+		tell_down(this, id);
+	free(e);
 	return TRUE;
 }
 

@@ -76,8 +76,8 @@ struct s6b_request {
 int s6b_build_request(const struct s6b_dict *d, struct dict_object *cmd,
 		      const struct s6b_request *r, struct msg **out);
 
-/** Turn a received request (ASR, RAR) into its answer with result (Result-Code) and
- *  Auth-Application-Id. 0 or -errno. */
+/** Turn a received request (ASR, RAR) into its answer with result (Result-Code) and the
+ *  HA's Origin-Host/Realm (RFC 6733 8.3.2, 8.5.2). 0 or -errno. */
 int s6b_build_answer(const struct s6b_dict *d, struct msg **req, uint32_t result);
 
 /* What the HA takes out of an answer (DEA, AAA, STA). */
