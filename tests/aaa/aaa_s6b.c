@@ -484,7 +484,16 @@ void aaa_s6b_order(int abort, const char *key, char *reply, size_t sz)
 		snprintf(realm, sizeof(realm), "%s", s->ha_realm);
 	}
 	pthread_mutex_unlock(&aaa_sessions_lock);
-	if (!s) {
+	/* a Session-Id the stand-in does not hold (a test of the HA's 5002): RFC 6733 8.8 starts
+	 * it with its maker's identity, whose realm follows the first dot */
+	const char *semi = s ? NULL : strchr(key, ';');
+	const char *dot = semi ? memchr(key, '.', (size_t)(semi - key)) : NULL;
+	if (!s && dot) {
+		snprintf(sid, sizeof(sid), "%s", key);
+		snprintf(host, sizeof(host), "%.*s", (int)(semi - key), key);
+		snprintf(realm, sizeof(realm), "%.*s", (int)(semi - dot - 1), dot + 1);
+		nai[0] = '\0';
+	} else if (!s) {
 		snprintf(reply, sz, "error no session for %s", key);
 		return;
 	}
@@ -498,7 +507,8 @@ void aaa_s6b_order(int abort, const char *key, char *reply, size_t sz)
 	pthread_cond_init(&o->done, NULL);
 	aaa_add_str(req, aaa_d.dest_realm, realm);
 	aaa_add_str(req, aaa_d.dest_host, host);
-	aaa_add_str(req, aaa_d.user_name, nai);
+	if (nai[0])
+		aaa_add_str(req, aaa_d.user_name, nai);
 	if (!abort)
 		aaa_add_u32(req, aaa_d.reauth_type, 0); /* AUTHORIZE_ONLY (RFC 6733 8.12) */
 	else

@@ -239,8 +239,11 @@ def s8_orders(check, s, c, state):
     check(asa and asa.get("result_code") == 2001 and asa.get("dir") == "in",
           "8. events: the ASA's result recorded")
     c(f"str {sid}")
-    check(s.control(f"asr {sid}").startswith("error no session"),
-          "8. ASR for an ended session: an error line")
+    check(s.control(f"asr {NAI2}").startswith("error no session"),
+          "8. ASR for an ended session named by its NAI: an error line")
+    r = s.control(f"asr {sid}")
+    check(r.startswith(f"ok {sid} "),
+          f"8. ASR for a Session-Id the stand-in no longer holds: sent to its maker ({r})")
     check(s.control("bogus").startswith("error unknown command"), "8. unknown command: error")
 
 

@@ -187,6 +187,13 @@ def step1_2(t, check):
           f"1. the DER: User-Name the NAI, Service-Selection the APN, MIP6-Agent-Info the HA ({der})")
     dea = t.event("aaa1", is_("DEA", result_code=2001), timeout=0)
     check(dea is not None, "1. aaa1 answered DIAMETER_SUCCESS with the MSK")
+    # RFC 6733 6.1: the rounds after the first go to the server holding the EAP state
+    ders = [e for e in t.aaa["aaa1"].events()[t.ev_at.get("aaa1", 0):]
+            if e.get("cmd") == "DER" and e.get("dir") == "in"]
+    check(len(ders) >= 2 and not ders[0].get("destination_host") and
+          all(e.get("destination_host") == AAA1 for e in ders[1:]),
+          f"1. the first DER by realm, the next ones to aaa1 (Destination-Host): "
+          f"{[e.get('destination_host') for e in ders]}")
     check(not [c for c in t.cmds("aaa2") if c[1] == "DER"],
           "1. the DER went to aaa1 (priority 1), not aaa2 (priority 2)")
     ike = t.ike()
@@ -410,10 +417,18 @@ def step9_11(t, check):
           not [c for c in t.cmds("aaa2") if c[1] == "DER"],
           "11. new attaches go to aaa1 again")
     t.leave(ue)
-    # the timed-out DER's session: the AAA has it (challenged), the HA never had it
-    reply = aaa1.control(f"asr {sid_of(late)}")
-    check(late is not None and reply == f"ok {sid_of(late)} 5002" and
-          "no such session" in t.log() and t.delta("s6b-order-unknown-session") == 1,
+    # the timed-out DER's session, which the AAA may hold (it challenged it): the HA ended it
+    # with an STR DIAMETER_SERVICE_NOT_PROVIDED (2) that aaa1 read once it ran again
+    abandoned = aaa1.wait_event(lambda e: e.get("cmd") == "STR" and late is not None and
+                                e.get("session_id") == sid_of(late), timeout=10, after=stopped_at)
+    check(abandoned is not None and abandoned.get("termination_cause") == 2,
+          f"11. the session of the unanswered DER ended by the HA: STR SERVICE_NOT_PROVIDED "
+          f"({abandoned})")
+    # RFC 6733 8.5.2: an ASR for a session the HA never had (made by it: its identity first)
+    unknown = "ha.lab.example.com;1;1;never"
+    reply = aaa1.control(f"asr {unknown}")
+    check(reply == f"ok {unknown} 5002" and "no such session" in t.log() and
+          t.delta("s6b-order-unknown-session") == 1,
           f"11. ASR for a session the HA does not have: ASA 5002 DIAMETER_UNKNOWN_SESSION_ID "
           f"({reply})")
 
