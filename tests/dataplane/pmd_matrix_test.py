@@ -189,20 +189,35 @@ def drops(check, app, ue, what):
     return {"drop-no-binding": DROPS, "drop-inner-source-not-home": DROPS}
 
 
+def device_missed(app):
+    """Frames each port's device counted as lost before hadp could take them (imissed: e.g.
+    the kernel's capture ring full while this 2-CPU machine starves the poller)."""
+    ports = app.telemetry("/hadp/ports")
+    return {role: app.telemetry(f"/ethdev/stats,{ports[role]['port_id']}").get("imissed", 0)
+            for role in ("access", "core")}
+
+
 def ledger(check, app, d0, sent0, got0, want_back, named, what):
     """Nothing lost: hadp received every frame the test sent on each port; each received one
     was forwarded, punted (to hacpd, or to the control thread's answers) or dropped by name;
     every frame hadp sent, from a worker or the control thread, reached the test, and as many
-    as the checks expected; the only drops are the named ones."""
+    as the checks expected; the only drops are the named ones. A frame the device itself
+    counts as missed (below hadp, in the kernel) is reported and excused, never silently:
+    hadp's own counts must still add up exactly."""
     app.access.collect(lambda e: False, quiet=1.0)  # nothing more on its way
     d1 = app.dp_stats()
     got = app.access.mark() + app.core.mark() - got0
     dd = {k: d1[k] - d0.get(k, 0) for k in d1 if isinstance(d1[k], int)}
     sent = (app.access.sent - sent0[0], app.core.sent - sent0[1])
-    if not check((dd["rx-access"], dd["rx-core"]) == sent,
+    missed = {k: v - d0["device-missed"][k] for k, v in device_missed(app).items()}
+    if missed["access"] or missed["core"]:
+        print(f"  {what}: NOTE the devices counted {missed} frames missed below hadp (imissed): "
+              f"excused from the ledger")
+    expect_rx = (sent[0] - missed["access"], sent[1] - missed["core"])
+    if not check((dd["rx-access"], dd["rx-core"]) == expect_rx,
                  f"{what}: hadp received every frame sent to it, (access, core) "
-                 f"{dd['rx-access']}, {dd['rx-core']} of {sent[0]}, {sent[1]} (none lost in the "
-                 f"device or an unpolled queue)"):
+                 f"{dd['rx-access']}, {dd['rx-core']} of {sent[0]}, {sent[1]} (none lost in an "
+                 f"unpolled queue; device-missed {missed})"):
         ports = app.telemetry("/hadp/ports")
         for role in ("access", "core"):
             st = app.telemetry(f"/ethdev/stats,{ports[role]['port_id']}")
@@ -215,10 +230,12 @@ def ledger(check, app, d0, sent0, got0, want_back, named, what):
           f"{what}: every received frame forwarded, punted or dropped by name: {outcomes}, "
           f"drops {drops_}, for {dd['rx-access'] + dd['rx-core']} received")
     out = {k: dd[k] for k in SENT}
-    check(got == sum(out.values()) == want_back,
+    # a frame missed below hadp goes unanswered: at most that many fewer come back
+    lost_below = missed["access"] + missed["core"]
+    check(got == sum(out.values()) and want_back - lost_below <= got <= want_back,
           f"{what}: the test received {got} frames, hadp counted {sum(out.values())} sent "
           f"({out}), the checks expected {want_back} (nothing lost on the way out, nothing "
-          f"extra)")
+          f"extra; {lost_below} missed below hadp)")
 
 
 def run(check, build, work, kind, workers):
@@ -247,6 +264,7 @@ def run(check, build, work, kind, workers):
             stop_and_check(check, app)
             return
         d0, sent0 = app.dp_stats(), (app.access.sent, app.core.sent)
+        d0["device-missed"] = device_missed(app)
         got0 = app.access.mark() + app.core.mark()
         m = app.access.mark()
         ba = ue.register()
