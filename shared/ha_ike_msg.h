@@ -229,6 +229,8 @@ struct ha_ike_aaa_event_msg {
  * sends the Session-Termination-Request with this cause (RFC 6733 8.15 Termination-Cause). */
 enum ha_ike_aaa_end_cause {
 	HA_IKE_AAA_END_LOGOUT = 1,          /* DIAMETER_LOGOUT: the UE detached */
+	HA_IKE_AAA_END_SERVICE_NOT_PROVIDED = 2, /* the attach failed after the AAA's answer
+	                                            (sent by the plugin alone: hacpd never had it) */
 	HA_IKE_AAA_END_ADMINISTRATIVE = 4,  /* DIAMETER_ADMINISTRATIVE: the network detached it */
 	HA_IKE_AAA_END_AUTH_EXPIRED = 6,    /* DIAMETER_AUTH_EXPIRED: the IKE SA expired */
 	HA_IKE_AAA_END_SESSION_TIMEOUT = 8, /* DIAMETER_SESSION_TIMEOUT: the binding expired */

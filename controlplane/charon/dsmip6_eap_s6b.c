@@ -35,7 +35,7 @@ static const char *apn_of(ike_sa_t *ike_sa, char *buf, size_t len)
 static void abandon(private_dsmip6_eap_s6b_t *this)
 {
 	if (this->sid[0])
-		dsmip6_s6b->end(dsmip6_s6b, this->sid, 2);
+		dsmip6_s6b->end(dsmip6_s6b, this->sid, HA_IKE_AAA_END_SERVICE_NOT_PROVIDED);
 	this->sid[0] = '\0';
 }
 

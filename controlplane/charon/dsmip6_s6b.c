@@ -178,7 +178,7 @@ static void on_expire(void *data, DiamId_t sentto, size_t len, struct msg **req)
 static bool undelivered(const struct s6b_answer *a)
 {
 	return !a->experimental && (a->result == S6B_UNABLE_TO_DELIVER ||
-				    a->result == S6B_TOO_BUSY || a->result == 3003 /* REALM_NOT_SERVED */);
+				    a->result == S6B_TOO_BUSY || a->result == S6B_REALM_NOT_SERVED);
 }
 
 METHOD(dsmip6_s6b_t, exchange, enum dsmip6_s6b_outcome, private_dsmip6_s6b_t *this, bool der,
@@ -469,6 +469,9 @@ static int take_request(private_dsmip6_s6b_t *this, struct msg **msg, enum disp_
 	if (s6b_session_id(&this->d, *msg, sid, sizeof(sid)) < 0) {
 		/* none (freeDiameter's rules refuse that before us) or longer than any of ours:
 		 * freeDiameter answers it (DIAMETER_UNABLE_TO_COMPLY) */
+		DBG1(DBG_IKE, "s6b: a request of the AAA with a Session-Id longer than any of ours: "
+		     "refused");
+		event(this, HA_IKE_AAA_EV_ERROR);
 		*act = DISP_ACT_ERROR;
 		return 0;
 	}

@@ -143,7 +143,6 @@ static int ask_prefix(entry_t *e)
 
 /* S6b: a session the AAA opened for an attach that then failed here never reaches hacpd, so
  * hacpd will never end it: the STR goes now (RFC 6733 8.15 SERVICE_NOT_PROVIDED). */
-#define S6B_SERVICE_NOT_PROVIDED 2
 static void end_untaken(uint32_t ike_sa, const char *known_sid)
 {
 	char sid[HA_IKE_SID_MAX];
@@ -151,9 +150,9 @@ static void end_untaken(uint32_t ike_sa, const char *known_sid)
 	if (!dsmip6_s6b)
 		return;
 	if (known_sid && known_sid[0])
-		dsmip6_s6b->end(dsmip6_s6b, known_sid, S6B_SERVICE_NOT_PROVIDED);
+		dsmip6_s6b->end(dsmip6_s6b, known_sid, HA_IKE_AAA_END_SERVICE_NOT_PROVIDED);
 	else if (dsmip6_s6b->take_auth(dsmip6_s6b, ike_sa, sid, &auth))
-		dsmip6_s6b->end(dsmip6_s6b, sid, S6B_SERVICE_NOT_PROVIDED);
+		dsmip6_s6b->end(dsmip6_s6b, sid, HA_IKE_AAA_END_SERVICE_NOT_PROVIDED);
 }
 
 METHOD(listener_t, authorize, bool, listener_t *l, ike_sa_t *ike_sa, bool final,

@@ -348,7 +348,7 @@ int s6b_session_id(const struct s6b_dict *d, struct msg *m, char *sid, size_t le
 int s6b_read_answer(const struct s6b_dict *d, struct msg *m, const char *apn,
 		    const uint8_t own_ha6[16], struct s6b_answer *a)
 {
-	struct avp *chosen = NULL;
+	struct avp *only = NULL, *of_apn = NULL; /* APN-Configurations: the last seen, this APN's */
 	unsigned n_configs = 0;
 	int rc = 0;
 
@@ -384,9 +384,9 @@ int s6b_read_answer(const struct s6b_dict *d, struct msg *m, const char *apn,
 			rc = read_os(c, a->msk, sizeof(a->msk), &a->msk_len);
 		} else if (model == d->apn_config) {
 			n_configs++;
-			if (!chosen || same_apn(child_of_model(c, d->service_selection), apn))
-				if (!(chosen && same_apn(child_of_model(chosen, d->service_selection), apn)))
-					chosen = c;
+			only = c;
+			if (!of_apn && same_apn(child_of_model(c, d->service_selection), apn))
+				of_apn = c;
 		} else if (model == d->mip6_agent_info) {
 			/* another HA named: a reallocation indication (002 5.4.3) */
 			for (struct avp *h = first_child(c); h && !rc; h = next_avp(h)) {
@@ -404,8 +404,9 @@ int s6b_read_answer(const struct s6b_dict *d, struct msg *m, const char *apn,
 	}
 	if (rc)
 		return rc;
-	/* several configurations and none for this APN: none applies */
-	if (chosen && (n_configs == 1 || same_apn(child_of_model(chosen, d->service_selection), apn)))
+	/* this APN's configuration, or the only one; of several, none for this APN: none applies */
+	struct avp *chosen = of_apn ? of_apn : n_configs == 1 ? only : NULL;
+	if (chosen)
 		rc = read_apn_config(d, chosen, &a->auth);
 	return rc;
 }
